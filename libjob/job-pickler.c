@@ -1,0 +1,837 @@
+/* job-pickler.c: walks an object graph breadth-first and writes its pickle
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "job-pickle-private.h"
+#include "job-type-plan-private.h"
+
+#define NO_INDEX G_MAXUINT
+
+typedef struct
+{
+  guint holder;         /* object index, or NO_INDEX for the root */
+  const char *property; /* property followed, or NULL for a list item */
+  guint item;           /* list position when property is NULL */
+} Hop;
+
+typedef struct
+{
+  GObject *object;
+  const JobTypePlan *plan;
+  guint type_index;
+  Hop reached; /* how the walk first got here */
+  GVariant *values;
+} PickleObject;
+
+typedef struct
+{
+  char *what;         /* "GSocketClient: does not implement JobSerializable" */
+  char *fix;
+  Hop reached;
+  GArray *referrers;  /* Hop, every place that refers to it */
+} Problem;
+
+struct _JobPickler
+{
+  GHashTable *index_of;   /* GObject* -> index + 1 */
+  GArray *objects;        /* PickleObject */
+  GHashTable *type_index; /* JobTypePlan* -> index + 1 */
+  GPtrArray *types;       /* const JobTypePlan* */
+  GPtrArray *frames;      /* GBytes* */
+  gsize threshold;
+
+  GPtrArray *problems;    /* Problem* */
+  GHashTable *problem_of; /* GObject* -> Problem* */
+  GArray *construct_edges; /* guint pairs: holder, target */
+
+  /* Where the walk is, for references and problems. */
+  guint current;
+  const JobPropPlan *current_prop;
+  guint current_item;
+};
+
+static GPrivate current_pickler = G_PRIVATE_INIT (NULL);
+
+JobPickler *
+job_pickler_get_current (void)
+{
+  return g_private_get (&current_pickler);
+}
+
+static void
+problem_free (gpointer data)
+{
+  Problem *problem = data;
+
+  g_free (problem->what);
+  g_free (problem->fix);
+  g_array_unref (problem->referrers);
+  g_free (problem);
+}
+
+static Hop
+current_hop (JobPickler *self)
+{
+  Hop hop = { self->current, NULL, 0 };
+
+  if (self->current_prop != NULL)
+    hop.property = self->current_prop->name;
+  else
+    hop.item = self->current_item;
+  return hop;
+}
+
+static char *
+describe_holder_property (JobPickler *self,
+                          const Hop *hop)
+{
+  const PickleObject *holder = &g_array_index (self->objects, PickleObject, hop->holder);
+
+  if (hop->property != NULL)
+    return g_strdup_printf ("%s:%s", g_type_name (holder->plan->type), hop->property);
+  return g_strdup_printf ("the list holding it (item %u)", hop->item);
+}
+
+static Problem *
+add_problem (JobPickler *self,
+             GObject *object,
+             char *what,
+             char *fix)
+{
+  Problem *problem = g_new0 (Problem, 1);
+  Hop hop = current_hop (self);
+
+  problem->what = what;
+  problem->fix = fix;
+  problem->reached = hop;
+  problem->referrers = g_array_new (FALSE, FALSE, sizeof (Hop));
+  g_array_append_val (problem->referrers, hop);
+  g_ptr_array_add (self->problems, problem);
+  if (object != NULL)
+    g_hash_table_insert (self->problem_of, object, problem);
+  return problem;
+}
+
+static char *
+fix_for_property (JobPickler *self,
+                  const char *last_resort)
+{
+  Hop hop = current_hop (self);
+  g_autofree char *where = NULL;
+
+  if (self->current == NO_INDEX)
+    return g_strdup (last_resort);
+  where = describe_holder_property (self, &hop);
+  if (hop.property == NULL)
+    return g_strdup_printf ("remove it from %s, or %s", where, last_resort);
+  return g_strdup_printf ("declare %s clear (JOB_PARAM_CLEAR or "
+                          "job_serializable_declare_clear()) if the job does not need it, "
+                          "give it a codec with job_serializable_declare_custom(), or %s",
+                          where, last_resort);
+}
+
+static guint
+type_index_for (JobPickler *self,
+                const JobTypePlan *plan)
+{
+  guint index = GPOINTER_TO_UINT (g_hash_table_lookup (self->type_index, plan));
+
+  if (index == 0)
+    {
+      g_ptr_array_add (self->types, (gpointer) plan);
+      index = self->types->len;
+      g_hash_table_insert (self->type_index, (gpointer) plan, GUINT_TO_POINTER (index));
+    }
+  return index - 1;
+}
+
+/* Returns the object's index, adding it to the table (to be walked later)
+ * the first time; NO_INDEX if it cannot be pickled (a problem is recorded). */
+static guint
+add_object (JobPickler *self,
+            GObject *object,
+            GType expected_type)
+{
+  guint index = GPOINTER_TO_UINT (g_hash_table_lookup (self->index_of, object));
+  const JobTypePlan *plan;
+  Problem *problem;
+  PickleObject entry = { 0 };
+
+  if (index != 0)
+    return index - 1;
+
+  if ((problem = g_hash_table_lookup (self->problem_of, object)) != NULL)
+    {
+      Hop hop = current_hop (self);
+      g_array_append_val (problem->referrers, hop);
+      return NO_INDEX;
+    }
+
+  plan = job_type_plan_get (G_OBJECT_TYPE (object));
+  switch (plan->kind)
+    {
+    case JOB_PLAN_SERIALIZABLE:
+    case JOB_PLAN_CODEC:
+      break;
+
+    case JOB_PLAN_LIST:
+      if (expected_type != G_TYPE_INVALID && !g_type_is_a (G_TYPE_LIST_STORE, expected_type))
+        {
+          add_problem (self, object,
+                       g_strdup_printf ("%s: a list model is rebuilt as a GListStore, "
+                                        "which does not fit a property of type %s",
+                                        G_OBJECT_TYPE_NAME (object), g_type_name (expected_type)),
+                       fix_for_property (self, "make the property's type GListModel"));
+          return NO_INDEX;
+        }
+      break;
+
+    case JOB_PLAN_UNSERIALIZABLE:
+      {
+        g_autofree char *reason = job_unserializable_get_reason (JOB_UNSERIALIZABLE (object));
+        g_autofree char *last = g_strdup_printf ("pickle only what the job needs instead of the %s",
+                                                 G_OBJECT_TYPE_NAME (object));
+        add_problem (self, object,
+                     g_strdup_printf ("%s: must never be pickled: %s",
+                                      G_OBJECT_TYPE_NAME (object), reason),
+                     fix_for_property (self, last));
+        return NO_INDEX;
+      }
+
+    case JOB_PLAN_FOREIGN:
+    default:
+      {
+        g_autofree char *last = g_strdup_printf ("make %s implement JobSerializable "
+                                                 "(or register a codec for it with job_codec_register())",
+                                                 G_OBJECT_TYPE_NAME (object));
+        add_problem (self, object,
+                     g_strdup_printf ("%s: does not implement JobSerializable",
+                                      G_OBJECT_TYPE_NAME (object)),
+                     fix_for_property (self, last));
+        return NO_INDEX;
+      }
+    }
+
+  entry.object = g_object_ref (object);
+  entry.plan = plan;
+  entry.type_index = type_index_for (self, plan);
+  entry.reached = current_hop (self);
+  g_array_append_val (self->objects, entry);
+  index = self->objects->len - 1;
+  g_hash_table_insert (self->index_of, object, GUINT_TO_POINTER (index + 1));
+  return index;
+}
+
+static GVariant *
+unit (void)
+{
+  return g_variant_new_tuple (NULL, 0);
+}
+
+static GVariant *
+encode_string (const char *str)
+{
+  if (str == NULL)
+    return unit ();
+  if (g_utf8_validate (str, -1, NULL))
+    return g_variant_new_string (str);
+  return g_variant_new_bytestring (str);
+}
+
+static GVariant *
+encode_strv (const char * const *strv)
+{
+  if (strv == NULL)
+    return unit ();
+  for (guint i = 0; strv[i] != NULL; i++)
+    if (!g_utf8_validate (strv[i], -1, NULL))
+      return g_variant_new_bytestring_array (strv, -1);
+  return g_variant_new_strv (strv, -1);
+}
+
+static GVariant *
+value_problem (JobPickler *self,
+               char *what,
+               const char *last_resort)
+{
+  add_problem (self, NULL, what, fix_for_property (self, last_resort));
+  return unit ();
+}
+
+GVariant *
+job_pickler_encode_value (JobPickler *self,
+                          const JobPropPlan *prop,
+                          const GValue *value,
+                          GError **error)
+{
+  GType value_type = prop->pspec->value_type;
+
+  switch (prop->kind)
+    {
+    case JOB_VALUE_BOOLEAN: return g_variant_new_boolean (g_value_get_boolean (value));
+    case JOB_VALUE_CHAR: return g_variant_new_byte ((guchar) g_value_get_schar (value));
+    case JOB_VALUE_UCHAR: return g_variant_new_byte (g_value_get_uchar (value));
+    case JOB_VALUE_INT: return g_variant_new_int32 (g_value_get_int (value));
+    case JOB_VALUE_UINT: return g_variant_new_uint32 (g_value_get_uint (value));
+    case JOB_VALUE_LONG: return g_variant_new_int64 (g_value_get_long (value));
+    case JOB_VALUE_ULONG: return g_variant_new_uint64 (g_value_get_ulong (value));
+    case JOB_VALUE_INT64: return g_variant_new_int64 (g_value_get_int64 (value));
+    case JOB_VALUE_UINT64: return g_variant_new_uint64 (g_value_get_uint64 (value));
+    case JOB_VALUE_FLOAT: return g_variant_new_double (g_value_get_float (value));
+    case JOB_VALUE_DOUBLE: return g_variant_new_double (g_value_get_double (value));
+    case JOB_VALUE_STRING: return encode_string (g_value_get_string (value));
+    case JOB_VALUE_STRV: return encode_strv (g_value_get_boxed (value));
+
+    case JOB_VALUE_ENUM:
+      {
+        GEnumClass *klass = g_type_class_peek (value_type);
+        GEnumValue *ev = g_enum_get_value (klass, g_value_get_enum (value));
+
+        if (ev == NULL)
+          return value_problem (self,
+                                g_strdup_printf ("%d: not a value of the enumeration %s",
+                                                 g_value_get_enum (value), g_type_name (value_type)),
+                                "set it to a member of the enumeration");
+        return g_variant_new_string (ev->value_nick);
+      }
+
+    case JOB_VALUE_FLAGS:
+      {
+        GFlagsClass *klass = g_type_class_peek (value_type);
+        guint flags = g_value_get_flags (value);
+        GVariantBuilder builder;
+
+        g_variant_builder_init (&builder, G_VARIANT_TYPE_STRING_ARRAY);
+        while (flags != 0)
+          {
+            GFlagsValue *fv = g_flags_get_first_value (klass, flags);
+
+            if (fv == NULL || fv->value == 0)
+              {
+                g_variant_builder_clear (&builder);
+                return value_problem (self,
+                                      g_strdup_printf ("0x%x: bits that are no flag of %s",
+                                                       flags, g_type_name (value_type)),
+                                      "set only the flags the type defines");
+              }
+            g_variant_builder_add (&builder, "s", fv->value_nick);
+            flags &= ~fv->value;
+          }
+        return g_variant_builder_end (&builder);
+      }
+
+    case JOB_VALUE_GTYPE:
+      {
+        GType type = g_value_get_gtype (value);
+        return type == G_TYPE_INVALID ? unit () : g_variant_new_string (g_type_name (type));
+      }
+
+    case JOB_VALUE_VARIANT:
+      {
+        GVariant *variant = g_value_get_variant (value);
+        return variant == NULL ? unit () : g_variant_new_variant (variant);
+      }
+
+    case JOB_VALUE_BYTES:
+      {
+        GBytes *bytes = g_value_get_boxed (value);
+
+        if (bytes == NULL)
+          return unit ();
+        if (g_bytes_get_size (bytes) > self->threshold)
+          {
+            g_ptr_array_add (self->frames, g_bytes_ref (bytes));
+            return g_variant_new_uint32 (self->frames->len - 1);
+          }
+        return g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
+                                        g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                        TRUE, (GDestroyNotify) g_bytes_unref, g_bytes_ref (bytes));
+      }
+
+    case JOB_VALUE_OBJECT:
+      {
+        GObject *object = g_value_get_object (value);
+        guint index;
+
+        if (object == NULL)
+          return unit ();
+        index = add_object (self, object, value_type);
+        if (index == NO_INDEX)
+          return unit ();
+        if (prop->construct_only)
+          {
+            guint edge[2] = { self->current, index };
+            g_array_append_vals (self->construct_edges, edge, 2);
+          }
+        return g_variant_new_uint32 (index);
+      }
+
+    case JOB_VALUE_BOXED:
+      {
+        g_autoptr (GError) local_error = NULL;
+        GVariant *encoded;
+
+        if (g_value_get_boxed (value) == NULL)
+          return unit ();
+        encoded = prop->boxed_codec->encode (value, prop->boxed_codec->user_data, &local_error);
+        if (encoded == NULL)
+          return value_problem (self,
+                                g_strdup_printf ("%s: its codec failed: %s", g_type_name (value_type),
+                                                 local_error ? local_error->message : "no reason given"),
+                                "make the codec succeed");
+        return g_variant_new_variant (encoded);
+      }
+
+    case JOB_VALUE_UNSUPPORTED:
+    default:
+      {
+        g_autofree char *last = g_strdup_printf ("register a codec for %s with job_codec_register()",
+                                                 g_type_name (value_type));
+        return value_problem (self,
+                              g_strdup_printf ("%s: a %s value has no codec",
+                                               g_type_name (value_type),
+                                               g_type_name (G_TYPE_FUNDAMENTAL (value_type))),
+                              last);
+      }
+    }
+}
+
+static GVariant *
+serialize_property (JobPickler *self,
+                    GObject *object,
+                    const JobTypePlan *plan,
+                    const JobPropPlan *prop)
+{
+  g_autoptr (GError) error = NULL;
+  GVariant *encoded;
+
+  if (plan->overrides_serialize || prop->custom != NULL)
+    encoded = job_serializable_serialize_property (JOB_SERIALIZABLE (object), prop->pspec, &error);
+  else
+    {
+      GValue value = G_VALUE_INIT;
+
+      g_value_init (&value, prop->pspec->value_type);
+      g_object_get_property (object, prop->name, &value);
+      encoded = job_pickler_encode_value (self, prop, &value, &error);
+      g_value_unset (&value);
+    }
+
+  if (encoded == NULL)
+    {
+      g_autofree char *where = NULL;
+      Hop hop = current_hop (self);
+
+      where = describe_holder_property (self, &hop);
+      add_problem (self, NULL,
+                   g_strdup_printf ("%s: its serializer failed: %s", where,
+                                    error != NULL ? error->message : "no reason given"),
+                   g_strdup_printf ("make the serializer of %s succeed, or declare "
+                                    "the property clear if the job does not need it",
+                                    where));
+      encoded = unit ();
+    }
+  return encoded;
+}
+
+static void
+walk_object (JobPickler *self,
+             guint index)
+{
+  PickleObject *entry = &g_array_index (self->objects, PickleObject, index);
+  GObject *object = entry->object;
+  const JobTypePlan *plan = entry->plan;
+  GVariant *stack_values[16];
+  GVariant **values = stack_values;
+  guint n_values = 0;
+
+  self->current = index;
+  self->current_prop = NULL;
+
+  switch (plan->kind)
+    {
+    case JOB_PLAN_SERIALIZABLE:
+      if (plan->n_props > G_N_ELEMENTS (stack_values))
+        values = g_new (GVariant *, plan->n_props);
+      for (guint i = 0; i < plan->n_props; i++)
+        {
+          self->current_prop = &plan->props[i];
+          values[n_values++] = g_variant_new_variant (serialize_property (self, object, plan,
+                                                                          &plan->props[i]));
+        }
+      self->current_prop = NULL;
+      break;
+
+    case JOB_PLAN_CODEC:
+      {
+        g_autoptr (GError) error = NULL;
+        GValue value = G_VALUE_INIT;
+        GVariant *encoded;
+
+        g_value_init (&value, plan->codec->type);
+        g_value_set_object (&value, object);
+        encoded = plan->codec->encode (&value, plan->codec->user_data, &error);
+        g_value_unset (&value);
+        if (encoded == NULL)
+          {
+            add_problem (self, NULL,
+                         g_strdup_printf ("%s: its codec failed: %s", G_OBJECT_TYPE_NAME (object),
+                                          error != NULL ? error->message : "no reason given"),
+                         g_strdup ("make the codec succeed"));
+            encoded = unit ();
+          }
+        values[n_values++] = g_variant_new_variant (encoded);
+      }
+      break;
+
+    case JOB_PLAN_LIST:
+      {
+        GListModel *model = G_LIST_MODEL (object);
+        guint n_items = g_list_model_get_n_items (model);
+        g_autofree guint32 *items = g_new (guint32, MAX (n_items, 1));
+
+        for (guint i = 0; i < n_items; i++)
+          {
+            g_autoptr (GObject) item = g_list_model_get_item (model, i);
+            guint item_index;
+
+            self->current_item = i;
+            item_index = item != NULL ? add_object (self, item, G_TYPE_INVALID) : NO_INDEX;
+            /* add_object() may have grown the table: refresh the entry. */
+            items[i] = item_index == NO_INDEX ? 0 : item_index;
+          }
+        values[n_values++] = g_variant_new_variant (
+          g_variant_new_string (g_type_name (g_list_model_get_item_type (model))));
+        values[n_values++] = g_variant_new_variant (
+          g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, items, n_items, sizeof (guint32)));
+      }
+      break;
+
+    case JOB_PLAN_UNSERIALIZABLE:
+    case JOB_PLAN_FOREIGN:
+    default:
+      g_assert_not_reached ();
+    }
+
+  /* The table may have grown while walking: look the entry up again. */
+  entry = &g_array_index (self->objects, PickleObject, index);
+  entry->values = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT, values, n_values));
+  if (values != stack_values)
+    g_free (values);
+}
+
+static char *
+describe_object (JobPickler *self,
+                 guint index)
+{
+  GObject *object = g_array_index (self->objects, PickleObject, index).object;
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), "name");
+
+  if (pspec != NULL && pspec->value_type == G_TYPE_STRING && (pspec->flags & G_PARAM_READABLE))
+    {
+      g_autofree char *name = NULL;
+
+      g_object_get (object, "name", &name, NULL);
+      if (name != NULL && *name != '\0')
+        return g_strdup_printf ("%s “%s”", G_OBJECT_TYPE_NAME (object), name);
+    }
+  return g_strdup (G_OBJECT_TYPE_NAME (object));
+}
+
+static char *
+describe_edge (const Hop *hop)
+{
+  if (hop->property != NULL)
+    return g_strdup_printf (".%s", hop->property);
+  return g_strdup_printf ("[%u]", hop->item);
+}
+
+static void
+append_chain (JobPickler *self,
+              GString *out,
+              const Hop *last,
+              const char *target)
+{
+  g_autoptr (GArray) path = g_array_new (FALSE, FALSE, sizeof (Hop));
+  Hop hop = *last;
+  g_autofree char *root = NULL;
+  guint depth = 0;
+
+  /* Walk back to the root along first discoveries, then print forwards. */
+  while (hop.holder != NO_INDEX)
+    {
+      g_array_prepend_val (path, hop);
+      hop = g_array_index (self->objects, PickleObject, hop.holder).reached;
+    }
+
+  g_string_append (out, "   reached through:\n");
+  if (path->len == 0)
+    {
+      g_string_append_printf (out, "     %s (the object being pickled)\n", target);
+      return;
+    }
+  root = describe_object (self, 0);
+  g_string_append_printf (out, "     %s\n", root);
+  for (guint i = 0; i < path->len; i++, depth++)
+    {
+      const Hop *h = &g_array_index (path, Hop, i);
+      g_autofree char *edge = describe_edge (h);
+      g_autofree char *next = NULL;
+
+      if (i + 1 < path->len)
+        next = describe_object (self, g_array_index (path, Hop, i + 1).holder);
+      else
+        next = g_strdup (target);
+      g_string_append_printf (out, "     %*s%s → %s\n", (int) (2 + 2 * MIN (depth, 20)), "",
+                              edge, next);
+    }
+}
+
+static char *
+format_problems (JobPickler *self)
+{
+  GString *out = g_string_new (NULL);
+  g_autofree char *root = describe_object (self, 0);
+
+  g_string_append_printf (out, "Cannot pickle %s: %u %s cannot be pickled\n", root,
+                          self->problems->len,
+                          self->problems->len == 1 ? "value" : "values");
+
+  for (guint i = 0; i < self->problems->len; i++)
+    {
+      Problem *problem = self->problems->pdata[i];
+      g_autofree char *target = g_strdup (problem->what);
+      char *colon = strstr (target, ": ");
+
+      if (colon != NULL)
+        *colon = '\0';
+      g_string_append_printf (out, "\n%u. %s\n", i + 1, problem->what);
+      append_chain (self, out, &problem->reached, target);
+      if (problem->reached.holder != NO_INDEX)
+        {
+          g_string_append (out, "   referred to by:\n");
+          for (guint j = 0; j < problem->referrers->len; j++)
+            {
+              const Hop *hop = &g_array_index (problem->referrers, Hop, j);
+              g_autofree char *holder = describe_object (self, hop->holder);
+              g_autofree char *edge = describe_edge (hop);
+
+              g_string_append_printf (out, "     %s through %s\n", holder, edge);
+            }
+        }
+      g_string_append_printf (out, "   fix: %s\n", problem->fix);
+    }
+  if (out->len > 0 && out->str[out->len - 1] == '\n')
+    g_string_truncate (out, out->len - 1);
+  return g_string_free (out, FALSE);
+}
+
+/* Construct-only references must form no cycle: each such object must be
+ * made before the one that refers to it. */
+static void
+check_construct_cycles (JobPickler *self)
+{
+  guint n = self->objects->len;
+  guint n_edges = self->construct_edges->len / 2;
+  const guint *edges = (const guint *) (gpointer) self->construct_edges->data;
+  g_autofree guint *out_degree = NULL;
+  g_autofree guint *first = NULL, *next = NULL, *stack = NULL;
+  g_autofree gboolean *done = NULL;
+  guint n_stack = 0, n_done = 0;
+
+  if (n_edges == 0)
+    return;
+
+  /* Kahn's algorithm on reversed edges: an object is ready once every
+   * object it refers to through a construct-only property is. */
+  out_degree = g_new0 (guint, n);
+  first = g_new (guint, n);
+  next = g_new (guint, n_edges);
+  stack = g_new (guint, n);
+  done = g_new0 (gboolean, n);
+  memset (first, 0xff, sizeof (guint) * n);
+  for (guint e = 0; e < n_edges; e++)
+    {
+      guint holder = edges[2 * e], target = edges[2 * e + 1];
+      out_degree[holder]++;
+      next[e] = first[target];
+      first[target] = e;
+    }
+  for (guint i = 0; i < n; i++)
+    if (out_degree[i] == 0)
+      stack[n_stack++] = i;
+  while (n_stack > 0)
+    {
+      guint target = stack[--n_stack];
+      done[target] = TRUE;
+      n_done++;
+      for (guint e = first[target]; e != G_MAXUINT; e = next[e])
+        if (--out_degree[edges[2 * e]] == 0)
+          stack[n_stack++] = edges[2 * e];
+    }
+  if (n_done == n)
+    return;
+
+  /* Report one cycle: follow construct-only edges among the unfinished. */
+  {
+    GString *cycle = g_string_new (NULL);
+    g_autofree guint *seen_at = g_new0 (guint, n);
+    guint at = 0, step = 1;
+    Hop hop = { NO_INDEX, NULL, 0 };
+
+    while (done[at])
+      at++;
+    while (seen_at[at] == 0)
+      {
+        seen_at[at] = step++;
+        for (guint e = 0; e < n_edges; e++)
+          if (edges[2 * e] == at && !done[edges[2 * e + 1]])
+            {
+              at = edges[2 * e + 1];
+              break;
+            }
+      }
+    for (guint start = at, i = 0; i == 0 || at != start; i++)
+      {
+        g_autofree char *desc = describe_object (self, at);
+        g_string_append_printf (cycle, "%s → ", desc);
+        for (guint e = 0; e < n_edges; e++)
+          if (edges[2 * e] == at && !done[edges[2 * e + 1]] && seen_at[edges[2 * e + 1]] != 0)
+            {
+              at = edges[2 * e + 1];
+              break;
+            }
+      }
+    {
+      g_autofree char *desc = describe_object (self, at);
+      g_string_append (cycle, desc);
+    }
+
+    self->current = NO_INDEX;
+    self->current_prop = NULL;
+    (void) hop;
+    add_problem (self, NULL,
+                 g_strdup_printf ("construct-only references form a cycle: %s", cycle->str),
+                 g_strdup ("make one of these properties settable after construction "
+                           "(drop G_PARAM_CONSTRUCT_ONLY), so the cycle can be closed once "
+                           "every object exists"));
+    g_string_free (cycle, TRUE);
+  }
+}
+
+static GVariant *
+build_header (JobPickler *self)
+{
+  GVariantBuilder types, objects;
+  g_autofree guint64 *frame_sizes = NULL;
+  GVariant *body;
+
+  g_variant_builder_init (&types, G_VARIANT_TYPE ("a(ssas)"));
+  for (guint i = 0; i < self->types->len; i++)
+    {
+      const JobTypePlan *plan = self->types->pdata[i];
+      g_variant_builder_add (&types, "(ss@as)", plan->type_name, plan->origin, plan->schema);
+    }
+
+  g_variant_builder_init (&objects, G_VARIANT_TYPE ("a(uav)"));
+  for (guint i = 0; i < self->objects->len; i++)
+    {
+      PickleObject *entry = &g_array_index (self->objects, PickleObject, i);
+      g_variant_builder_add (&objects, "(u@av)", entry->type_index, entry->values);
+    }
+
+  body = g_variant_new ("(a(ssas)a(uav))", &types, &objects);
+  frame_sizes = g_new (guint64, MAX (self->frames->len, 1));
+  for (guint i = 0; i < self->frames->len; i++)
+    frame_sizes[i] = g_bytes_get_size (self->frames->pdata[i]);
+
+  return g_variant_ref_sink (
+    g_variant_new ("(su@atv)", JOB_PICKLE_FORMAT_NAME, (guint32) JOB_PICKLE_FORMAT_VERSION,
+                   g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, frame_sizes,
+                                              self->frames->len, sizeof (guint64)),
+                   body));
+}
+
+static void
+pickle_object_clear (gpointer data)
+{
+  PickleObject *entry = data;
+
+  g_clear_object (&entry->object);
+  g_clear_pointer (&entry->values, g_variant_unref);
+}
+
+gboolean
+job_pickler_run (GObject *root,
+                 gsize frame_threshold,
+                 gboolean check_only,
+                 GBytes **header,
+                 GPtrArray **frames,
+                 GError **error)
+{
+  JobPickler self = { 0 };
+  JobPickler *previous = g_private_get (&current_pickler);
+  gboolean ok;
+
+  self.index_of = g_hash_table_new (NULL, NULL);
+  self.objects = g_array_new (FALSE, FALSE, sizeof (PickleObject));
+  g_array_set_clear_func (self.objects, pickle_object_clear);
+  self.type_index = g_hash_table_new (NULL, NULL);
+  self.types = g_ptr_array_new ();
+  self.frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  self.threshold = frame_threshold == 0 ? JOB_PICKLE_DEFAULT_FRAME_THRESHOLD : frame_threshold;
+  self.problems = g_ptr_array_new_with_free_func (problem_free);
+  self.problem_of = g_hash_table_new (NULL, NULL);
+  self.construct_edges = g_array_new (FALSE, FALSE, sizeof (guint));
+  self.current = NO_INDEX;
+
+  g_private_set (&current_pickler, &self);
+
+  /* The root is walked like any reference; if it cannot be pickled at all
+   * the report says so. */
+  if (add_object (&self, root, G_TYPE_INVALID) != NO_INDEX)
+    for (guint i = 0; i < self.objects->len; i++)
+      walk_object (&self, i);
+  self.current = NO_INDEX;
+  self.current_prop = NULL;
+  check_construct_cycles (&self);
+
+  g_private_set (&current_pickler, previous);
+
+  ok = self.problems->len == 0;
+  if (!ok)
+    {
+      if (self.objects->len == 0)
+        {
+          Problem *problem = self.problems->pdata[0];
+          g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE,
+                       "Cannot pickle %s", problem->what);
+        }
+      else
+        {
+          g_autofree char *message = format_problems (&self);
+          g_set_error_literal (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE, message);
+        }
+    }
+  else if (!check_only)
+    {
+      g_autoptr (GVariant) variant = build_header (&self);
+      *header = g_variant_get_data_as_bytes (variant);
+      *frames = g_steal_pointer (&self.frames);
+    }
+
+  g_hash_table_unref (self.index_of);
+  g_array_unref (self.objects);
+  g_hash_table_unref (self.type_index);
+  g_ptr_array_unref (self.types);
+  g_clear_pointer (&self.frames, g_ptr_array_unref);
+  g_ptr_array_unref (self.problems);
+  g_hash_table_unref (self.problem_of);
+  g_array_unref (self.construct_edges);
+  return ok;
+}

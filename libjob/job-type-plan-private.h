@@ -1,0 +1,130 @@
+/* job-type-plan-private.h: what the pickler knows about a type, computed once
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "job-codec.h"
+#include "job-serializable.h"
+
+G_BEGIN_DECLS
+
+/* How one property value is encoded, by the property's value type. */
+typedef enum {
+  JOB_VALUE_BOOLEAN,
+  JOB_VALUE_CHAR,
+  JOB_VALUE_UCHAR,
+  JOB_VALUE_INT,
+  JOB_VALUE_UINT,
+  JOB_VALUE_LONG,
+  JOB_VALUE_ULONG,
+  JOB_VALUE_INT64,
+  JOB_VALUE_UINT64,
+  JOB_VALUE_FLOAT,
+  JOB_VALUE_DOUBLE,
+  JOB_VALUE_ENUM,
+  JOB_VALUE_FLAGS,
+  JOB_VALUE_STRING,
+  JOB_VALUE_STRV,
+  JOB_VALUE_BYTES,
+  JOB_VALUE_VARIANT,
+  JOB_VALUE_GTYPE,
+  JOB_VALUE_OBJECT,
+  JOB_VALUE_BOXED,
+  JOB_VALUE_UNSUPPORTED,
+} JobValueKind;
+
+/* How an object of a type is pickled as a whole. */
+typedef enum {
+  JOB_PLAN_SERIALIZABLE,   /* implements JobSerializable: its properties */
+  JOB_PLAN_CODEC,          /* a registered codec encodes it as one value */
+  JOB_PLAN_LIST,           /* a GListModel: its items, rebuilt as GListStore */
+  JOB_PLAN_UNSERIALIZABLE, /* implements JobUnserializable */
+  JOB_PLAN_FOREIGN,        /* anything else: cannot be pickled */
+} JobPlanKind;
+
+typedef struct _JobCodec JobCodec;
+
+struct _JobCodec
+{
+  GType type;
+  JobCodecEncodeFunc encode;
+  JobCodecDecodeFunc decode;
+  gpointer user_data;
+  GDestroyNotify destroy;
+};
+
+typedef struct
+{
+  JobSerializeFunc serialize;
+  JobDeserializeFunc deserialize;
+  gpointer user_data;
+  GDestroyNotify destroy;
+} JobCustomCodec;
+
+typedef struct
+{
+  GParamSpec *pspec;
+  const char *name;
+  JobValueKind kind;
+  guint construct_only : 1;
+  const JobCodec *boxed_codec;  /* for JOB_VALUE_BOXED */
+  const JobCustomCodec *custom; /* declared with job_serializable_declare_custom() */
+} JobPropPlan;
+
+typedef struct
+{
+  GType type;
+  JobPlanKind kind;
+  const char *type_name; /* the name written to pickles */
+  const char *origin;
+  const JobCodec *codec; /* for JOB_PLAN_CODEC */
+
+  /* JOB_PLAN_SERIALIZABLE only: pickled properties, sorted by name. */
+  guint n_props;
+  JobPropPlan *props;
+  GVariant *schema; /* "as" of the names, in order */
+  guint overrides_serialize : 1;
+  guint overrides_deserialize : 1;
+  guint overrides_restored : 1;
+  guint has_unsupported : 1;
+  guint instantiatable : 1;
+} JobTypePlan;
+
+const JobTypePlan *job_type_plan_get (GType type);
+const JobPropPlan *job_type_plan_find_prop (const JobTypePlan *plan,
+                                            const char *name);
+const JobPropPlan *job_type_plan_find_pspec (const JobTypePlan *plan,
+                                             GParamSpec *pspec);
+void job_type_plan_invalidate (void);
+
+const JobCodec *job_codec_lookup (GType type);
+void job_codec_ensure_builtins (void);
+
+const char *job_value_kind_variant_type (JobValueKind kind);
+
+const JobCustomCodec *job_serializable_get_custom (GParamSpec *pspec);
+
+/* The default property codec needs the pickle being written or read (for
+ * object references and out-of-band frames); these are thread-local and set
+ * only while job_pickle_* functions run. */
+typedef struct _JobPickler JobPickler;
+typedef struct _JobUnpickler JobUnpickler;
+
+JobPickler *job_pickler_get_current (void);
+JobUnpickler *job_unpickler_get_current (void);
+
+GVariant *job_pickler_encode_value (JobPickler *pickler,
+                                    const JobPropPlan *prop,
+                                    const GValue *value,
+                                    GError **error);
+gboolean job_unpickler_decode_value (JobUnpickler *unpickler,
+                                     const JobPropPlan *prop,
+                                     GVariant *variant,
+                                     GValue *value,
+                                     GError **error);
+
+G_END_DECLS

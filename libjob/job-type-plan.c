@@ -1,0 +1,266 @@
+/* job-type-plan.c: per-type pickling plans, computed once and cached
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "job-type-plan-private.h"
+
+/* Plans are never freed: a pickle in progress on another thread may hold
+ * one. Invalidation (a declaration made after a type was first pickled)
+ * only forgets them, and declarations happen once per property. */
+G_LOCK_DEFINE_STATIC (plans);
+static GHashTable *plans;     /* GType -> JobTypePlan* */
+static GPtrArray *old_plans;  /* forgotten, kept alive */
+
+static JobValueKind
+value_kind_for (GType value_type,
+                const JobCodec **boxed_codec)
+{
+  *boxed_codec = NULL;
+
+  if (value_type == G_TYPE_GTYPE)
+    return JOB_VALUE_GTYPE;
+  if (value_type == G_TYPE_STRV)
+    return JOB_VALUE_STRV;
+  if (value_type == G_TYPE_BYTES)
+    return JOB_VALUE_BYTES;
+
+  switch (G_TYPE_FUNDAMENTAL (value_type))
+    {
+    case G_TYPE_BOOLEAN: return JOB_VALUE_BOOLEAN;
+    case G_TYPE_CHAR: return JOB_VALUE_CHAR;
+    case G_TYPE_UCHAR: return JOB_VALUE_UCHAR;
+    case G_TYPE_INT: return JOB_VALUE_INT;
+    case G_TYPE_UINT: return JOB_VALUE_UINT;
+    case G_TYPE_LONG: return JOB_VALUE_LONG;
+    case G_TYPE_ULONG: return JOB_VALUE_ULONG;
+    case G_TYPE_INT64: return JOB_VALUE_INT64;
+    case G_TYPE_UINT64: return JOB_VALUE_UINT64;
+    case G_TYPE_FLOAT: return JOB_VALUE_FLOAT;
+    case G_TYPE_DOUBLE: return JOB_VALUE_DOUBLE;
+    case G_TYPE_ENUM: return JOB_VALUE_ENUM;
+    case G_TYPE_FLAGS: return JOB_VALUE_FLAGS;
+    case G_TYPE_STRING: return JOB_VALUE_STRING;
+    case G_TYPE_VARIANT: return JOB_VALUE_VARIANT;
+    case G_TYPE_OBJECT:
+    case G_TYPE_INTERFACE:
+      return JOB_VALUE_OBJECT;
+    case G_TYPE_BOXED:
+      *boxed_codec = job_codec_lookup (value_type);
+      return *boxed_codec != NULL ? JOB_VALUE_BOXED : JOB_VALUE_UNSUPPORTED;
+    default:
+      return JOB_VALUE_UNSUPPORTED;
+    }
+}
+
+const char *
+job_value_kind_variant_type (JobValueKind kind)
+{
+  switch (kind)
+    {
+    case JOB_VALUE_BOOLEAN: return "b";
+    case JOB_VALUE_CHAR: return "y";
+    case JOB_VALUE_UCHAR: return "y";
+    case JOB_VALUE_INT: return "i";
+    case JOB_VALUE_UINT: return "u";
+    case JOB_VALUE_LONG: return "x";
+    case JOB_VALUE_ULONG: return "t";
+    case JOB_VALUE_INT64: return "x";
+    case JOB_VALUE_UINT64: return "t";
+    case JOB_VALUE_FLOAT: return "d";
+    case JOB_VALUE_DOUBLE: return "d";
+    case JOB_VALUE_ENUM: return "s";
+    case JOB_VALUE_FLAGS: return "as";
+    case JOB_VALUE_STRING: return "s";
+    case JOB_VALUE_STRV: return "as";
+    case JOB_VALUE_BYTES: return "ay";
+    case JOB_VALUE_VARIANT: return "v";
+    case JOB_VALUE_GTYPE: return "s";
+    case JOB_VALUE_OBJECT: return "u";
+    case JOB_VALUE_BOXED: return "v";
+    case JOB_VALUE_UNSUPPORTED: return "()";
+    default: g_assert_not_reached ();
+    }
+}
+
+static int
+compare_props (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (((const JobPropPlan *) a)->name, ((const JobPropPlan *) b)->name);
+}
+
+static gboolean
+vfunc_is (gpointer vfunc,
+          gpointer default_impl)
+{
+  return vfunc == default_impl;
+}
+
+static JobTypePlan *
+build_plan (GType type)
+{
+  JobTypePlan *plan = g_new0 (JobTypePlan, 1);
+
+  plan->type = type;
+  plan->type_name = g_type_name (type);
+  plan->origin = g_strdup (job_type_get_origin (type));
+
+  if (g_type_is_a (type, JOB_TYPE_SERIALIZABLE))
+    {
+      GObjectClass *klass = g_type_class_ref (type);
+      JobSerializableInterface *iface = g_type_interface_peek (klass, JOB_TYPE_SERIALIZABLE);
+      g_autofree GParamSpec **pspecs = NULL;
+      g_autoptr (GPtrArray) names = g_ptr_array_new ();
+      guint n_pspecs = 0;
+
+      plan->kind = JOB_PLAN_SERIALIZABLE;
+      plan->instantiatable = G_TYPE_IS_INSTANTIATABLE (type) && !G_TYPE_IS_ABSTRACT (type);
+      plan->overrides_serialize = !vfunc_is (iface->serialize_property,
+                                             job_serializable_default_serialize_property);
+      plan->overrides_deserialize = !vfunc_is (iface->deserialize_property,
+                                               job_serializable_default_deserialize_property);
+      plan->overrides_restored = !vfunc_is (iface->restored,
+                                            job_serializable_default_restored);
+
+      pspecs = g_object_class_list_properties (klass, &n_pspecs);
+      plan->props = g_new0 (JobPropPlan, MAX (n_pspecs, 1));
+      for (guint i = 0; i < n_pspecs; i++)
+        {
+          GParamSpec *pspec = pspecs[i];
+          GParamSpec *redirect = g_param_spec_get_redirect_target (pspec);
+          JobPropPlan *prop;
+
+          if (redirect != NULL)
+            pspec = redirect;
+          if ((pspec->flags & G_PARAM_READWRITE) != G_PARAM_READWRITE)
+            continue;
+          if (job_serializable_is_clear (pspec))
+            continue;
+
+          prop = &plan->props[plan->n_props++];
+          prop->pspec = pspec;
+          prop->name = pspec->name;
+          prop->construct_only = (pspec->flags & G_PARAM_CONSTRUCT_ONLY) != 0;
+          prop->custom = job_serializable_get_custom (pspec);
+          prop->kind = value_kind_for (pspec->value_type, &prop->boxed_codec);
+          if (prop->kind == JOB_VALUE_UNSUPPORTED && prop->custom == NULL)
+            plan->has_unsupported = TRUE;
+        }
+      qsort (plan->props, plan->n_props, sizeof (JobPropPlan), compare_props);
+      for (guint i = 0; i < plan->n_props; i++)
+        g_ptr_array_add (names, (gpointer) plan->props[i].name);
+      plan->schema = g_variant_ref_sink (g_variant_new_strv ((const char * const *) names->pdata,
+                                                             names->len));
+      /* Static and dynamic types keep their class forever once pickled. */
+    }
+  else if (g_type_is_a (type, JOB_TYPE_UNSERIALIZABLE))
+    plan->kind = JOB_PLAN_UNSERIALIZABLE;
+  else if ((plan->codec = job_codec_lookup (type)) != NULL)
+    {
+      plan->kind = JOB_PLAN_CODEC;
+      plan->type_name = g_type_name (plan->codec->type);
+      plan->instantiatable = TRUE;
+    }
+  else if (g_type_is_a (type, G_TYPE_LIST_MODEL))
+    {
+      plan->kind = JOB_PLAN_LIST;
+      plan->type_name = g_type_name (G_TYPE_LIST_STORE);
+      plan->instantiatable = TRUE;
+    }
+  else
+    plan->kind = JOB_PLAN_FOREIGN;
+
+  if (plan->schema == NULL)
+    plan->schema = g_variant_ref_sink (g_variant_new_strv (NULL, 0));
+  return plan;
+}
+
+const JobTypePlan *
+job_type_plan_get (GType type)
+{
+  JobTypePlan *plan;
+
+  job_codec_ensure_builtins ();
+
+  G_LOCK (plans);
+  if (plans == NULL)
+    plans = g_hash_table_new (NULL, NULL);
+  plan = g_hash_table_lookup (plans, GSIZE_TO_POINTER (type));
+  G_UNLOCK (plans);
+  if (plan != NULL)
+    return plan;
+
+  /* Built outside the lock: class initialization may run arbitrary code,
+   * including declarations that invalidate plans. */
+  plan = build_plan (type);
+
+  G_LOCK (plans);
+  {
+    JobTypePlan *other = g_hash_table_lookup (plans, GSIZE_TO_POINTER (type));
+    if (other != NULL)
+      {
+        if (old_plans == NULL)
+          old_plans = g_ptr_array_new ();
+        g_ptr_array_add (old_plans, plan);
+        plan = other;
+      }
+    else
+      g_hash_table_insert (plans, GSIZE_TO_POINTER (type), plan);
+  }
+  G_UNLOCK (plans);
+  return plan;
+}
+
+void
+job_type_plan_invalidate (void)
+{
+  G_LOCK (plans);
+  if (plans != NULL)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      if (old_plans == NULL)
+        old_plans = g_ptr_array_new ();
+      g_hash_table_iter_init (&iter, plans);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        g_ptr_array_add (old_plans, value);
+      g_hash_table_remove_all (plans);
+    }
+  G_UNLOCK (plans);
+}
+
+const JobPropPlan *
+job_type_plan_find_prop (const JobTypePlan *plan,
+                         const char *name)
+{
+  guint lo = 0, hi = plan->n_props;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      int cmp = strcmp (name, plan->props[mid].name);
+
+      if (cmp == 0)
+        return &plan->props[mid];
+      if (cmp < 0)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  return NULL;
+}
+
+const JobPropPlan *
+job_type_plan_find_pspec (const JobTypePlan *plan,
+                          GParamSpec *pspec)
+{
+  const JobPropPlan *prop = job_type_plan_find_prop (plan, pspec->name);
+
+  return prop != NULL && prop->pspec == pspec ? prop : NULL;
+}

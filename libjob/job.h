@@ -1,0 +1,14 @@
+/* job.h: the one header users of libjob include
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#define JOB_INSIDE
+#include "job-version.h"
+#include "job-version-macros.h"
+#include "job-codec.h"
+#include "job-pickle.h"
+#include "job-serializable.h"
+#undef JOB_INSIDE
