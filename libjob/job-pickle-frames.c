@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "job-pickle-buffer-private.h"
 #include "job-pickle-private.h"
 
 struct _JobPickleFrames
@@ -81,10 +82,10 @@ job_pickle_frames_new_from_bytes (GBytes *data,
                                   GError **error)
 {
   g_autoptr (GBytes) header = NULL;
-  g_autoptr (GVariant) parsed = NULL, sizes = NULL;
   g_autoptr (GPtrArray) frames = NULL;
+  g_autofree guint64 *frame_sizes = NULL;
+  JobPickleHeaderInfo info;
   const guint8 *bytes;
-  const guint64 *frame_sizes;
   gsize size, n_sizes, offset;
   guint32 header_len;
 
@@ -109,11 +110,13 @@ job_pickle_frames_new_from_bytes (GBytes *data,
     }
 
   header = g_bytes_new_from_bytes (data, JOB_PICKLE_FLAT_PREFIX, header_len);
-  parsed = job_pickle_parse_header (header, &sizes, error);
-  if (parsed == NULL)
-    return NULL;
-
-  frame_sizes = g_variant_get_fixed_array (sizes, &n_sizes, sizeof (guint64));
+  if (!job_pickle_parse_header (header, &info, error))
+    {
+      job_pickle_prefix_invalid (error);
+      return NULL;
+    }
+  frame_sizes = info.frame_sizes;
+  n_sizes = info.n_frames;
   frames = g_ptr_array_new_full (n_sizes, (GDestroyNotify) g_bytes_unref);
   offset = align8 (JOB_PICKLE_FLAT_PREFIX + (gsize) header_len);
   for (gsize i = 0; i < n_sizes; i++)
@@ -179,8 +182,8 @@ job_pickle_frames_unref (JobPickleFrames *self)
  * job_pickle_frames_get_header:
  * @self: a #JobPickleFrames
  *
- * Gets the header: a #GVariant of type `(suatv)` in normal form holding the
- * format name, its version, the size of each frame and the object graph.
+ * Gets the header: the format's magic and version, the size of each frame,
+ * the table of types and the object graph, in libjob's compact encoding.
  *
  * Returns: (transfer none): the header
  */
@@ -289,37 +292,63 @@ char **
 job_pickle_frames_get_origins (JobPickleFrames *self,
                                GError **error)
 {
-  g_autoptr (GVariant) header = NULL, boxed = NULL, body = NULL, types = NULL;
   g_autoptr (GStrvBuilder) builder = NULL;
   g_autoptr (GHashTable) seen = NULL;
-  gsize n;
+  JobPickleHeaderInfo info;
+  JobReader r;
+  gsize size;
+  gconstpointer data;
+  guint n_types;
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  header = job_pickle_parse_header (self->header, NULL, error);
-  if (header == NULL)
-    return NULL;
-  boxed = g_variant_get_child_value (header, 3);
-  body = g_variant_get_variant (boxed);
-  if (!g_variant_is_of_type (body, G_VARIANT_TYPE (JOB_PICKLE_BODY_TYPE)))
+  if (!job_pickle_parse_header (self->header, &info, error))
     {
-      g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
-                   "Invalid pickle: the body has type “%s”", g_variant_get_type_string (body));
+      job_pickle_prefix_invalid (error);
       return NULL;
     }
-  types = g_variant_get_child_value (body, 0);
-  builder = g_strv_builder_new ();
-  seen = g_hash_table_new (g_str_hash, g_str_equal);
-  n = g_variant_n_children (types);
-  for (gsize i = 0; i < n; i++)
-    {
-      const char *origin;
+  g_free (info.frame_sizes);
 
-      g_variant_get_child (types, i, "(&s&s@as)", NULL, &origin, NULL);
+  data = g_bytes_get_data (self->header, &size);
+  job_reader_init (&r, data, size);
+  r.p += info.body_offset;
+  builder = g_strv_builder_new ();
+  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (!job_reader_count (&r, job_reader_remaining (&r), &n_types))
+    goto malformed;
+  for (guint i = 0; i < n_types; i++)
+    {
+      const guint8 *p;
+      gsize len;
+      guint n_props;
+      char *origin;
+
+      if (!job_reader_string (&r, &p, &len) || !job_reader_string (&r, &p, &len))
+        goto malformed;
+      origin = g_strndup ((const char *) p, len);
+      if (!job_reader_count (&r, job_reader_remaining (&r), &n_props))
+        {
+          g_free (origin);
+          goto malformed;
+        }
+      for (guint j = 0; j < n_props; j++)
+        if (!job_reader_string (&r, &p, &len))
+          {
+            g_free (origin);
+            goto malformed;
+          }
       if (strcmp (origin, "core") == 0 || g_hash_table_contains (seen, origin))
-        continue;
-      g_hash_table_add (seen, (gpointer) origin);
+        {
+          g_free (origin);
+          continue;
+        }
       g_strv_builder_add (builder, origin);
+      g_hash_table_add (seen, origin);
     }
   return g_strv_builder_end (builder);
+
+malformed:
+  g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
+               "Invalid pickle: the type table is truncated or malformed");
+  return NULL;
 }

@@ -9,23 +9,24 @@
 
 G_BEGIN_DECLS
 
-/* A header is the GVariant (s name, u version, at frame sizes, v body). The
- * first three fields never change, so any version can be identified and its
- * frames found; the body's type belongs to the version:
+/* A header is bytes in the encoding of job-pickle-buffer-private.h:
  *
- *   version 1: (a(ssas) a(uav))
- *     types:   (type name, origin, names of the pickled properties, sorted)
- *     objects: (index into types, one value per property name)
+ *   "JOBP"                          magic
+ *   varint version                  JOB_PICKLE_FORMAT_VERSION
+ *   varint n_frames, n × varint     the size of each frame
+ *   varint n_types, per type:       string name, string origin,
+ *                                   varint n, n × string property name (sorted)
+ *   varint n_objects, per object:   varint type index, one value per property
  *
- * Object 0 is the root. A value's encoding is chosen by the property's value
- * type (see job_value_kind_variant_type()); "()" stands for NULL, an object
- * reference is "u" (an index into objects), and a GBytes is "ay" inline or
- * "u", the index of the frame that carries it. Objects of a codec type have
- * one value, the codec's; a list (rebuilt as GListStore) has two, the item
- * type's name and "au", its items. */
-#define JOB_PICKLE_FORMAT_NAME "libjob-pickle"
-#define JOB_PICKLE_HEADER_TYPE "(suatv)"
-#define JOB_PICKLE_BODY_TYPE "(a(ssas)a(uav))"
+ * The magic and the version never move, so any version can be identified.
+ * Object 0 is the root, references are indexes into the object table. A
+ * value's encoding is chosen by the property's value type, so it carries no
+ * tag (see write_value() in job-pickler.c); properties that go through the
+ * JobSerializable virtual methods or a custom codec are a GVariant: its type
+ * string and its serialized bytes. Objects of a codec type hold one such
+ * GVariant; a list (rebuilt as GListStore) holds its item type's name and
+ * its items' indexes. */
+#define JOB_PICKLE_HEADER_MAGIC "JOBP"
 
 /* The flat form: magic, u32 LE header length, header, then each frame at
  * the next multiple of 8. */
@@ -35,9 +36,18 @@ G_BEGIN_DECLS
 /* Deep GVariant values in a pickle are refused beyond this nesting. */
 #define JOB_PICKLE_MAX_DEPTH 64
 
-GVariant *job_pickle_parse_header (GBytes *header,
-                                   GVariant **frame_sizes,
-                                   GError **error);
+typedef struct
+{
+  guint n_frames;
+  guint64 *frame_sizes;
+  gsize body_offset; /* where the type table starts */
+} JobPickleHeaderInfo;
+
+gboolean job_pickle_parse_header (GBytes *header,
+                                  JobPickleHeaderInfo *info,
+                                  GError **error);
+
+void job_pickle_prefix_invalid (GError **error);
 
 JobPickleFrames *job_pickle_frames_new_take (GBytes *header,
                                              GPtrArray *frames);

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "job-pickle-buffer-private.h"
 #include "job-pickle-private.h"
 #include "job-type-plan-private.h"
 
@@ -25,7 +26,6 @@ typedef struct
   const JobTypePlan *plan;
   guint type_index;
   Hop reached; /* how the walk first got here */
-  GVariant *values;
 } PickleObject;
 
 typedef struct
@@ -48,6 +48,9 @@ struct _JobPickler
   GPtrArray *problems;    /* Problem* */
   GHashTable *problem_of; /* GObject* -> Problem* */
   GArray *construct_edges; /* guint pairs: holder, target */
+  JobWriter objects_out;   /* the object records, in table order */
+  GType last_type;         /* a one-entry cache in front of the plans */
+  const JobTypePlan *last_plan;
 
   /* Where the walk is, for references and problems. */
   guint current;
@@ -172,7 +175,12 @@ add_object (JobPickler *self,
       return NO_INDEX;
     }
 
-  plan = job_type_plan_get (G_OBJECT_TYPE (object));
+  if (G_OBJECT_TYPE (object) != self->last_type)
+    {
+      self->last_type = G_OBJECT_TYPE (object);
+      self->last_plan = job_type_plan_get (self->last_type);
+    }
+  plan = self->last_plan;
   switch (plan->kind)
     {
     case JOB_PLAN_SERIALIZABLE:
@@ -401,27 +409,34 @@ job_pickler_encode_value (JobPickler *self,
     }
 }
 
-static GVariant *
-serialize_property (JobPickler *self,
-                    GObject *object,
-                    const JobTypePlan *plan,
-                    const JobPropPlan *prop)
+static void
+write_variant (JobWriter *out,
+               GVariant *variant)
+{
+  const char *type = g_variant_get_type_string (variant);
+  gsize size = g_variant_get_size (variant);
+  gsize type_len = strlen (type);
+
+  job_writer_byte (out, 1);
+  job_writer_varint (out, type_len);
+  job_writer_bytes (out, type, type_len);
+  job_writer_varint (out, size);
+  /* g_variant_store() wants an aligned destination; the variant's own
+   * serialized data is aligned, and copying it is as cheap. */
+  job_writer_bytes (out, g_variant_get_data (variant), size);
+}
+
+/* Called with the current property set; records a problem if it fails. */
+static void
+write_variant_coded (JobPickler *self,
+                     JobWriter *out,
+                     GObject *object,
+                     const JobPropPlan *prop)
 {
   g_autoptr (GError) error = NULL;
-  GVariant *encoded;
+  g_autoptr (GVariant) encoded = NULL;
 
-  if (plan->overrides_serialize || prop->custom != NULL)
-    encoded = job_serializable_serialize_property (JOB_SERIALIZABLE (object), prop->pspec, &error);
-  else
-    {
-      GValue value = G_VALUE_INIT;
-
-      g_value_init (&value, prop->pspec->value_type);
-      g_object_get_property (object, prop->name, &value);
-      encoded = job_pickler_encode_value (self, prop, &value, &error);
-      g_value_unset (&value);
-    }
-
+  encoded = job_serializable_serialize_property (JOB_SERIALIZABLE (object), prop->pspec, &error);
   if (encoded == NULL)
     {
       g_autofree char *where = NULL;
@@ -434,35 +449,249 @@ serialize_property (JobPickler *self,
                    g_strdup_printf ("make the serializer of %s succeed, or declare "
                                     "the property clear if the job does not need it",
                                     where));
-      encoded = unit ();
+      job_writer_byte (out, 0);
+      return;
     }
-  return encoded;
+  g_variant_ref_sink (encoded);
+  write_variant (out, encoded);
+}
+
+static void
+write_strv (JobWriter *out,
+            const char * const *strv)
+{
+  guint n;
+
+  if (strv == NULL)
+    {
+      job_writer_byte (out, 0);
+      return;
+    }
+  n = g_strv_length ((char **) strv);
+  job_writer_varint (out, (guint64) n + 1);
+  for (guint i = 0; i < n; i++)
+    job_writer_string (out, strv[i]);
+}
+
+static void
+write_double (JobWriter *out,
+              double d)
+{
+  guint64 bits;
+
+  memcpy (&bits, &d, 8);
+  job_writer_fixed64 (out, bits);
+}
+
+/* The fast path: a value written by its type, without a GVariant. */
+static void
+write_value (JobPickler *self,
+             JobWriter *out,
+             const JobPropPlan *prop,
+             const GValue *value)
+{
+  GType value_type = prop->pspec->value_type;
+
+  switch (prop->kind)
+    {
+    case JOB_VALUE_BOOLEAN: job_writer_byte (out, g_value_get_boolean (value) ? 1 : 0); break;
+    case JOB_VALUE_CHAR: job_writer_byte (out, (guint8) g_value_get_schar (value)); break;
+    case JOB_VALUE_UCHAR: job_writer_byte (out, g_value_get_uchar (value)); break;
+    case JOB_VALUE_INT: job_writer_zigzag (out, g_value_get_int (value)); break;
+    case JOB_VALUE_LONG: job_writer_zigzag (out, g_value_get_long (value)); break;
+    case JOB_VALUE_INT64: job_writer_zigzag (out, g_value_get_int64 (value)); break;
+    case JOB_VALUE_UINT: job_writer_varint (out, g_value_get_uint (value)); break;
+    case JOB_VALUE_ULONG: job_writer_varint (out, g_value_get_ulong (value)); break;
+    case JOB_VALUE_UINT64: job_writer_varint (out, g_value_get_uint64 (value)); break;
+    case JOB_VALUE_FLOAT: write_double (out, g_value_get_float (value)); break;
+    case JOB_VALUE_DOUBLE: write_double (out, g_value_get_double (value)); break;
+    case JOB_VALUE_STRING: job_writer_nullable_string (out, g_value_get_string (value)); break;
+    case JOB_VALUE_STRV: write_strv (out, g_value_get_boxed (value)); break;
+
+    case JOB_VALUE_ENUM:
+      {
+        GEnumValue *ev = g_enum_get_value (g_type_class_peek (value_type), g_value_get_enum (value));
+
+        if (ev == NULL)
+          {
+            value_problem (self,
+                           g_strdup_printf ("%d: not a value of the enumeration %s",
+                                            g_value_get_enum (value), g_type_name (value_type)),
+                           "set it to a member of the enumeration");
+            job_writer_string (out, "");
+          }
+        else
+          job_writer_string (out, ev->value_nick);
+      }
+      break;
+
+    case JOB_VALUE_FLAGS:
+      {
+        GFlagsClass *klass = g_type_class_peek (value_type);
+        guint flags = g_value_get_flags (value);
+        const char *nicks[33];
+        guint n = 0;
+
+        while (flags != 0 && n < G_N_ELEMENTS (nicks))
+          {
+            GFlagsValue *fv = g_flags_get_first_value (klass, flags);
+
+            if (fv == NULL || fv->value == 0)
+              {
+                value_problem (self,
+                               g_strdup_printf ("0x%x: bits that are no flag of %s", flags,
+                                                g_type_name (value_type)),
+                               "set only the flags the type defines");
+                break;
+              }
+            nicks[n++] = fv->value_nick;
+            flags &= ~fv->value;
+          }
+        job_writer_varint (out, n);
+        for (guint i = 0; i < n; i++)
+          job_writer_string (out, nicks[i]);
+      }
+      break;
+
+    case JOB_VALUE_GTYPE:
+      {
+        GType type = g_value_get_gtype (value);
+        job_writer_nullable_string (out, type == G_TYPE_INVALID ? NULL : g_type_name (type));
+      }
+      break;
+
+    case JOB_VALUE_VARIANT:
+      {
+        GVariant *variant = g_value_get_variant (value);
+
+        if (variant == NULL)
+          job_writer_byte (out, 0);
+        else
+          {
+            g_autoptr (GVariant) normal = g_variant_get_normal_form (variant);
+            write_variant (out, normal);
+          }
+      }
+      break;
+
+    case JOB_VALUE_BYTES:
+      {
+        GBytes *bytes = g_value_get_boxed (value);
+        gsize size;
+        gconstpointer data;
+
+        if (bytes == NULL)
+          {
+            job_writer_byte (out, 0);
+            break;
+          }
+        data = g_bytes_get_data (bytes, &size);
+        if (size > self->threshold)
+          {
+            g_ptr_array_add (self->frames, g_bytes_ref (bytes));
+            job_writer_byte (out, 2);
+            job_writer_varint (out, self->frames->len - 1);
+          }
+        else
+          {
+            job_writer_byte (out, 1);
+            job_writer_varint (out, size);
+            job_writer_bytes (out, data, size);
+          }
+      }
+      break;
+
+    case JOB_VALUE_OBJECT:
+      {
+        GObject *object = g_value_get_object (value);
+        guint index;
+
+        if (object == NULL || (index = add_object (self, object, value_type)) == NO_INDEX)
+          {
+            job_writer_byte (out, 0);
+            break;
+          }
+        if (prop->construct_only)
+          {
+            guint edge[2] = { self->current, index };
+            g_array_append_vals (self->construct_edges, edge, 2);
+          }
+        job_writer_varint (out, (guint64) index + 1);
+      }
+      break;
+
+    case JOB_VALUE_BOXED:
+      {
+        g_autoptr (GError) error = NULL;
+        g_autoptr (GVariant) encoded = NULL;
+
+        if (g_value_get_boxed (value) == NULL)
+          {
+            job_writer_byte (out, 0);
+            break;
+          }
+        encoded = prop->boxed_codec->encode (value, prop->boxed_codec->user_data, &error);
+        if (encoded == NULL)
+          {
+            value_problem (self,
+                           g_strdup_printf ("%s: its codec failed: %s", g_type_name (value_type),
+                                            error ? error->message : "no reason given"),
+                           "make the codec succeed");
+            job_writer_byte (out, 0);
+            break;
+          }
+        g_variant_ref_sink (encoded);
+        write_variant (out, encoded);
+      }
+      break;
+
+    case JOB_VALUE_UNSUPPORTED:
+    default:
+      {
+        g_autofree char *last = g_strdup_printf ("register a codec for %s with job_codec_register()",
+                                                 g_type_name (value_type));
+        value_problem (self,
+                       g_strdup_printf ("%s: a %s value has no codec", g_type_name (value_type),
+                                        g_type_name (G_TYPE_FUNDAMENTAL (value_type))),
+                       last);
+        job_writer_byte (out, 0);
+      }
+      break;
+    }
 }
 
 static void
 walk_object (JobPickler *self,
              guint index)
 {
-  PickleObject *entry = &g_array_index (self->objects, PickleObject, index);
+  const PickleObject *entry = &g_array_index (self->objects, PickleObject, index);
   GObject *object = entry->object;
   const JobTypePlan *plan = entry->plan;
-  GVariant *stack_values[16];
-  GVariant **values = stack_values;
-  guint n_values = 0;
+  JobWriter *out = &self->objects_out;
 
   self->current = index;
   self->current_prop = NULL;
+  job_writer_varint (out, entry->type_index);
+  /* entry may move as the table grows: nothing below uses it. */
 
   switch (plan->kind)
     {
     case JOB_PLAN_SERIALIZABLE:
-      if (plan->n_props > G_N_ELEMENTS (stack_values))
-        values = g_new (GVariant *, plan->n_props);
       for (guint i = 0; i < plan->n_props; i++)
         {
-          self->current_prop = &plan->props[i];
-          values[n_values++] = g_variant_new_variant (serialize_property (self, object, plan,
-                                                                          &plan->props[i]));
+          const JobPropPlan *prop = &plan->props[i];
+
+          self->current_prop = prop;
+          if (prop->variant_coded)
+            write_variant_coded (self, out, object, prop);
+          else
+            {
+              GValue value = G_VALUE_INIT;
+
+              job_prop_plan_get (prop, object, &value);
+              write_value (self, out, prop, &value);
+              g_value_unset (&value);
+            }
         }
       self->current_prop = NULL;
       break;
@@ -470,8 +699,8 @@ walk_object (JobPickler *self,
     case JOB_PLAN_CODEC:
       {
         g_autoptr (GError) error = NULL;
+        g_autoptr (GVariant) encoded = NULL;
         GValue value = G_VALUE_INIT;
-        GVariant *encoded;
 
         g_value_init (&value, plan->codec->type);
         g_value_set_object (&value, object);
@@ -483,9 +712,13 @@ walk_object (JobPickler *self,
                          g_strdup_printf ("%s: its codec failed: %s", G_OBJECT_TYPE_NAME (object),
                                           error != NULL ? error->message : "no reason given"),
                          g_strdup ("make the codec succeed"));
-            encoded = unit ();
+            job_writer_byte (out, 0);
           }
-        values[n_values++] = g_variant_new_variant (encoded);
+        else
+          {
+            g_variant_ref_sink (encoded);
+            write_variant (out, encoded);
+          }
       }
       break;
 
@@ -493,8 +726,9 @@ walk_object (JobPickler *self,
       {
         GListModel *model = G_LIST_MODEL (object);
         guint n_items = g_list_model_get_n_items (model);
-        g_autofree guint32 *items = g_new (guint32, MAX (n_items, 1));
 
+        job_writer_string (out, g_type_name (g_list_model_get_item_type (model)));
+        job_writer_varint (out, n_items);
         for (guint i = 0; i < n_items; i++)
           {
             g_autoptr (GObject) item = g_list_model_get_item (model, i);
@@ -502,13 +736,8 @@ walk_object (JobPickler *self,
 
             self->current_item = i;
             item_index = item != NULL ? add_object (self, item, G_TYPE_INVALID) : NO_INDEX;
-            /* add_object() may have grown the table: refresh the entry. */
-            items[i] = item_index == NO_INDEX ? 0 : item_index;
+            job_writer_varint (out, item_index == NO_INDEX ? 0 : item_index);
           }
-        values[n_values++] = g_variant_new_variant (
-          g_variant_new_string (g_type_name (g_list_model_get_item_type (model))));
-        values[n_values++] = g_variant_new_variant (
-          g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, items, n_items, sizeof (guint32)));
       }
       break;
 
@@ -517,12 +746,6 @@ walk_object (JobPickler *self,
     default:
       g_assert_not_reached ();
     }
-
-  /* The table may have grown while walking: look the entry up again. */
-  entry = &g_array_index (self->objects, PickleObject, index);
-  entry->values = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT, values, n_values));
-  if (values != stack_values)
-    g_free (values);
 }
 
 static char *
@@ -724,37 +947,33 @@ check_construct_cycles (JobPickler *self)
   }
 }
 
-static GVariant *
+static GBytes *
 build_header (JobPickler *self)
 {
-  GVariantBuilder types, objects;
-  g_autofree guint64 *frame_sizes = NULL;
-  GVariant *body;
+  JobWriter out;
 
-  g_variant_builder_init (&types, G_VARIANT_TYPE ("a(ssas)"));
+  job_writer_init (&out, self->objects_out.len + 256 + 64 * self->types->len);
+  job_writer_bytes (&out, JOB_PICKLE_HEADER_MAGIC, 4);
+  job_writer_varint (&out, JOB_PICKLE_FORMAT_VERSION);
+  job_writer_varint (&out, self->frames->len);
+  for (guint i = 0; i < self->frames->len; i++)
+    job_writer_varint (&out, g_bytes_get_size (self->frames->pdata[i]));
+
+  job_writer_varint (&out, self->types->len);
   for (guint i = 0; i < self->types->len; i++)
     {
       const JobTypePlan *plan = self->types->pdata[i];
-      g_variant_builder_add (&types, "(ss@as)", plan->type_name, plan->origin, plan->schema);
+
+      job_writer_string (&out, plan->type_name);
+      job_writer_string (&out, plan->origin);
+      job_writer_varint (&out, plan->n_props);
+      for (guint j = 0; j < plan->n_props; j++)
+        job_writer_string (&out, plan->props[j].name);
     }
 
-  g_variant_builder_init (&objects, G_VARIANT_TYPE ("a(uav)"));
-  for (guint i = 0; i < self->objects->len; i++)
-    {
-      PickleObject *entry = &g_array_index (self->objects, PickleObject, i);
-      g_variant_builder_add (&objects, "(u@av)", entry->type_index, entry->values);
-    }
-
-  body = g_variant_new ("(a(ssas)a(uav))", &types, &objects);
-  frame_sizes = g_new (guint64, MAX (self->frames->len, 1));
-  for (guint i = 0; i < self->frames->len; i++)
-    frame_sizes[i] = g_bytes_get_size (self->frames->pdata[i]);
-
-  return g_variant_ref_sink (
-    g_variant_new ("(su@atv)", JOB_PICKLE_FORMAT_NAME, (guint32) JOB_PICKLE_FORMAT_VERSION,
-                   g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, frame_sizes,
-                                              self->frames->len, sizeof (guint64)),
-                   body));
+  job_writer_varint (&out, self->objects->len);
+  job_writer_bytes (&out, self->objects_out.data, self->objects_out.len);
+  return g_bytes_new_take (g_realloc (out.data, MAX (out.len, 1)), out.len);
 }
 
 static void
@@ -763,7 +982,6 @@ pickle_object_clear (gpointer data)
   PickleObject *entry = data;
 
   g_clear_object (&entry->object);
-  g_clear_pointer (&entry->values, g_variant_unref);
 }
 
 gboolean
@@ -789,6 +1007,7 @@ job_pickler_run (GObject *root,
   self.problem_of = g_hash_table_new (NULL, NULL);
   self.construct_edges = g_array_new (FALSE, FALSE, sizeof (guint));
   self.current = NO_INDEX;
+  job_writer_init (&self.objects_out, 4096);
 
   g_private_set (&current_pickler, &self);
 
@@ -820,8 +1039,7 @@ job_pickler_run (GObject *root,
     }
   else if (!check_only)
     {
-      g_autoptr (GVariant) variant = build_header (&self);
-      *header = g_variant_get_data_as_bytes (variant);
+      *header = build_header (&self);
       *frames = g_steal_pointer (&self.frames);
     }
 
@@ -833,5 +1051,6 @@ job_pickler_run (GObject *root,
   g_ptr_array_unref (self.problems);
   g_hash_table_unref (self.problem_of);
   g_array_unref (self.construct_edges);
+  job_writer_clear (&self.objects_out);
   return ok;
 }

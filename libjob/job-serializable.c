@@ -17,9 +17,9 @@
  * A type's state is its readable and writable properties, construct-only ones
  * included. Each property is pickled by default. A property is declared
  * **clear** (never pickled; the rebuilt object keeps the default) with the
- * [const@Job.PARAM_CLEAR] flag or [func@Job.serializable_declare_clear], or
+ * [const@Job.PARAM_CLEAR] flag or [func@Job.Serializable.declare_clear], or
  * **custom** (encoded by its own functions) with
- * [func@Job.serializable_declare_custom]. Either declaration is made once,
+ * [func@Job.Serializable.declare_custom]. Either declaration is made once,
  * where the property is defined: there is no other list of what to pickle.
  *
  * Types that need more control override the virtual methods; each has a
@@ -259,7 +259,7 @@ fail:
  * @pspec: a property of a #JobSerializable type
  *
  * Whether @pspec is declared clear, by [const@Job.PARAM_CLEAR] or by
- * [func@Job.serializable_declare_clear].
+ * [func@Job.Serializable.declare_clear].
  *
  * Returns: %TRUE if the property is never pickled
  */

@@ -23,7 +23,7 @@ G_BEGIN_DECLS
  * rebuilt object keeps the property's default value.
  *
  * Bindings that cannot pass unknown flag bits (gjs) make the same declaration
- * with [func@Job.serializable_declare_clear].
+ * with [func@Job.Serializable.declare_clear].
  */
 #define JOB_PARAM_CLEAR (1 << G_PARAM_USER_SHIFT)
 
@@ -36,7 +36,7 @@ G_DECLARE_INTERFACE (JobSerializable, job_serializable, JOB, SERIALIZABLE, GObje
  * JobSerializeFunc:
  * @object: the object being pickled
  * @pspec: the property to encode
- * @user_data: the data given to [func@Job.serializable_declare_custom]
+ * @user_data: the data given to [func@Job.Serializable.declare_custom]
  * @error: return location for a #GError
  *
  * Encodes the value of @pspec on @object.
@@ -54,7 +54,7 @@ typedef GVariant *(*JobSerializeFunc) (GObject     *object,
  * @object: the object being rebuilt
  * @pspec: the property to restore
  * @value: the value that the matching #JobSerializeFunc returned
- * @user_data: the data given to [func@Job.serializable_declare_custom]
+ * @user_data: the data given to [func@Job.Serializable.declare_custom]
  * @error: return location for a #GError
  *
  * Restores the property @pspec of @object from @value. The function sets the

@@ -67,10 +67,13 @@ typedef struct
 
 typedef struct
 {
-  GParamSpec *pspec;
+  GParamSpec *pspec;        /* the property (an override's redirect target) */
+  GObjectClass *owner;      /* class whose get_property serves it */
+  guint param_id;           /* its id in that class */
   const char *name;
   JobValueKind kind;
   guint construct_only : 1;
+  guint variant_coded : 1;  /* goes through the vfuncs as a GVariant */
   const JobCodec *boxed_codec;  /* for JOB_VALUE_BOXED */
   const JobCustomCodec *custom; /* declared with job_serializable_declare_custom() */
 } JobPropPlan;
@@ -105,6 +108,17 @@ const JobCodec *job_codec_lookup (GType type);
 void job_codec_ensure_builtins (void);
 
 const char *job_value_kind_variant_type (JobValueKind kind);
+
+/* Reads a property the way g_object_get_property() does, without looking
+ * its name up: value is initialized by this function. */
+static inline void
+job_prop_plan_get (const JobPropPlan *prop,
+                   GObject *object,
+                   GValue *value)
+{
+  g_value_init (value, prop->pspec->value_type);
+  prop->owner->get_property (object, prop->param_id, value, prop->pspec);
+}
 
 const JobCustomCodec *job_serializable_get_custom (GParamSpec *pspec);
 

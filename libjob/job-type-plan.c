@@ -131,8 +131,9 @@ build_plan (GType type)
       plan->props = g_new0 (JobPropPlan, MAX (n_pspecs, 1));
       for (guint i = 0; i < n_pspecs; i++)
         {
-          GParamSpec *pspec = pspecs[i];
-          GParamSpec *redirect = g_param_spec_get_redirect_target (pspec);
+          GParamSpec *listed = pspecs[i];
+          GParamSpec *pspec = listed;
+          GParamSpec *redirect = g_param_spec_get_redirect_target (listed);
           JobPropPlan *prop;
 
           if (redirect != NULL)
@@ -144,10 +145,19 @@ build_plan (GType type)
 
           prop = &plan->props[plan->n_props++];
           prop->pspec = pspec;
+          /* As GObject's own getter does: the class that installed the
+           * listed pspec, by its id. Classes live as long as the type. */
+          prop->owner = g_type_class_ref (listed->owner_type);
+          prop->param_id = listed->param_id;
           prop->name = pspec->name;
           prop->construct_only = (pspec->flags & G_PARAM_CONSTRUCT_ONLY) != 0;
           prop->custom = job_serializable_get_custom (pspec);
           prop->kind = value_kind_for (pspec->value_type, &prop->boxed_codec);
+          /* Construct-only values are needed before the object exists, so
+           * they never go through the per-property virtual methods. */
+          prop->variant_coded = !prop->construct_only
+                                && (prop->custom != NULL || plan->overrides_serialize
+                                    || plan->overrides_deserialize);
           if (prop->kind == JOB_VALUE_UNSUPPORTED && prop->custom == NULL)
             plan->has_unsupported = TRUE;
         }

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "job-pickle-buffer-private.h"
 #include "job-pickle-private.h"
 #include "job-type-plan-private.h"
 
@@ -24,7 +25,7 @@ typedef struct
 typedef struct
 {
   guint type;
-  GVariant *values;
+  gsize offset; /* where its values start in the header */
   GObject *object;
 } ObjectEntry;
 
@@ -35,6 +36,8 @@ struct _JobUnpickler
   TypeEntry *types;
   guint n_objects;
   ObjectEntry *objects;
+  const guint8 *body;
+  gsize body_size;
 };
 
 static GPrivate current_unpickler = G_PRIVATE_INIT (NULL);
@@ -56,46 +59,58 @@ invalid (GError **error,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
-               "Invalid pickle: %s", message);
+  /* "Invalid pickle: " is prefixed once, by the entry points, after the
+   * location prefixes. */
+  g_set_error_literal (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID, message);
   return FALSE;
 }
 
-GVariant *
+void
+job_pickle_prefix_invalid (GError **error)
+{
+  if (error != NULL && *error != NULL && g_error_matches (*error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID)
+      && !g_str_has_prefix ((*error)->message, "Invalid pickle: "))
+    g_prefix_error (error, "Invalid pickle: ");
+}
+
+gboolean
 job_pickle_parse_header (GBytes *header,
-                         GVariant **frame_sizes,
+                         JobPickleHeaderInfo *info,
                          GError **error)
 {
-  g_autoptr (GVariant) variant = NULL;
-  g_autoptr (GVariant) name = NULL;
-  guint32 version;
+  JobReader r;
+  const guint8 *magic;
+  gsize size;
+  gconstpointer data = g_bytes_get_data (header, &size);
+  guint64 version;
 
-  if (g_bytes_get_size (header) == 0)
-    {
-      invalid (error, "the header is empty");
-      return NULL;
-    }
-  variant = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (JOB_PICKLE_HEADER_TYPE),
-                                                          header, FALSE));
-  name = g_variant_get_child_value (variant, 0);
-  if (strcmp (g_variant_get_string (name, NULL), JOB_PICKLE_FORMAT_NAME) != 0)
-    {
-      invalid (error, "not a libjob pickle (the header names “%s”)",
-               g_variant_get_string (name, NULL));
-      return NULL;
-    }
-  g_variant_get_child (variant, 1, "u", &version);
+  memset (info, 0, sizeof *info);
+  job_reader_init (&r, data, size);
+  if (!job_reader_bytes (&r, 4, &magic) || memcmp (magic, JOB_PICKLE_HEADER_MAGIC, 4) != 0)
+    return invalid (error, "the header does not start with a libjob pickle's magic");
+  if (!job_reader_varint (&r, &version))
+    return invalid (error, "the header is truncated before its version");
   if (version != JOB_PICKLE_FORMAT_VERSION)
     {
       g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_VERSION,
-                   "The pickle is in format version %u; this libjob (%s) reads version %u. "
-                   "Pickle and unpickle with the same libjob version",
+                   "The pickle is in format version %" G_GUINT64_FORMAT "; this libjob (%s) "
+                   "reads version %u. Pickle and unpickle with the same libjob version",
                    version, JOB_VERSION_S, JOB_PICKLE_FORMAT_VERSION);
-      return NULL;
+      return FALSE;
     }
-  if (frame_sizes != NULL)
-    *frame_sizes = g_variant_get_child_value (variant, 2);
-  return g_steal_pointer (&variant);
+  /* Each frame size takes at least one byte: the count is bounded by the
+   * data, never trusted for an allocation beyond it. */
+  if (!job_reader_count (&r, job_reader_remaining (&r), &info->n_frames))
+    return invalid (error, "the frame table is malformed");
+  info->frame_sizes = g_new (guint64, MAX (info->n_frames, 1));
+  for (guint i = 0; i < info->n_frames; i++)
+    if (!job_reader_varint (&r, &info->frame_sizes[i]))
+      {
+        g_clear_pointer (&info->frame_sizes, g_free);
+        return invalid (error, "the frame table is truncated");
+      }
+  info->body_offset = job_reader_offset (&r);
+  return TRUE;
 }
 
 static gboolean
@@ -388,23 +403,30 @@ job_unpickler_decode_value (JobUnpickler *self,
 
 static gboolean
 read_types (JobUnpickler *self,
-            GVariant *types,
+            JobReader *r,
             GError **error)
 {
-  self->n_types = g_variant_n_children (types);
+  if (!job_reader_count (r, job_reader_remaining (r), &self->n_types))
+    return invalid (error, "the type table is malformed");
   self->types = g_new0 (TypeEntry, MAX (self->n_types, 1));
 
   for (guint i = 0; i < self->n_types; i++)
     {
-      g_autoptr (GVariant) entry = g_variant_get_child_value (types, i);
-      g_autoptr (GVariant) schema = NULL;
       TypeEntry *type = &self->types[i];
-      const char *name, *origin;
+      const guint8 *name_data, *origin_data;
+      gsize name_len, origin_len;
+      g_autofree char *name = NULL, *origin = NULL;
       const JobTypePlan *plan;
       GType gtype;
       guint n_names;
 
-      g_variant_get (entry, "(&s&s@as)", &name, &origin, &schema);
+      if (!job_reader_string (r, &name_data, &name_len)
+          || !job_reader_string (r, &origin_data, &origin_len)
+          || !job_reader_count (r, job_reader_remaining (r), &n_names))
+        return invalid (error, "type %u is truncated", i);
+      name = g_strndup ((const char *) name_data, name_len);
+      origin = g_strndup ((const char *) origin_data, origin_len);
+
       gtype = g_type_from_name (name);
       if (gtype == G_TYPE_INVALID)
         {
@@ -429,12 +451,10 @@ read_types (JobUnpickler *self,
         }
       type->plan = plan;
 
-      n_names = g_variant_n_children (schema);
       if (plan->kind != JOB_PLAN_SERIALIZABLE)
         {
           if (n_names != 0)
             return invalid (error, "type %s lists properties, but is pickled as a value", name);
-          type->n_props = plan->kind == JOB_PLAN_LIST ? 2 : 1;
           continue;
         }
       if (n_names > plan->n_props)
@@ -445,10 +465,14 @@ read_types (JobUnpickler *self,
       type->props = g_new (const JobPropPlan *, MAX (n_names, 1));
       for (guint j = 0; j < n_names; j++)
         {
-          const char *prop_name;
+          const guint8 *prop_data;
+          gsize prop_len;
+          g_autofree char *prop_name = NULL;
           const JobPropPlan *prop;
 
-          g_variant_get_child (schema, j, "&s", &prop_name);
+          if (!job_reader_string (r, &prop_data, &prop_len))
+            return invalid (error, "type %s is truncated", name);
+          prop_name = g_strndup ((const char *) prop_data, prop_len);
           prop = job_type_plan_find_prop (plan, prop_name);
           if (prop == NULL)
             return invalid (error, "type %s has no pickled property “%s”", name, prop_name);
@@ -460,77 +484,427 @@ read_types (JobUnpickler *self,
   return TRUE;
 }
 
-/* Only construct-only references must exist before an object is made. */
+/* Reads a GVariant written by write_variant(): NULL for the "no value" tag. */
 static gboolean
-construct_dependency (const TypeEntry *type,
-                      guint prop_index)
+read_variant (JobReader *r,
+              GVariant **out,
+              GError **error)
 {
-  const JobPropPlan *prop = type->props[prop_index];
+  const guint8 *type_data, *data;
+  gsize type_len, size;
+  guint8 tag;
+  char type[256];
 
-  return prop->construct_only && prop->kind == JOB_VALUE_OBJECT;
+  *out = NULL;
+  if (!job_reader_byte (r, &tag))
+    return invalid (error, "a value is truncated");
+  if (tag == 0)
+    return TRUE;
+  if (tag != 1 || !job_reader_string (r, &type_data, &type_len) || type_len >= sizeof type)
+    return invalid (error, "a GVariant value is malformed");
+  memcpy (type, type_data, type_len);
+  type[type_len] = '\0';
+  if (!g_variant_type_string_is_valid (type) || !g_variant_type_is_definite (G_VARIANT_TYPE (type)))
+    return invalid (error, "a GVariant value has the invalid type “%s”", type);
+  if (!job_reader_string (r, &data, &size))
+    return invalid (error, "a GVariant value is truncated");
+  /* Untrusted: GVariant checks every access of non-normal data itself. */
+  *out = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE (type), data, size, FALSE,
+                                                      NULL, NULL));
+  return TRUE;
 }
 
 static gboolean
-at_construction (const TypeEntry *type,
-                 guint prop_index)
+skip_variant (JobReader *r,
+              GError **error)
 {
-  const JobPropPlan *prop = type->props[prop_index];
+  const guint8 *data;
+  gsize len;
+  guint8 tag;
 
-  if (prop->construct_only)
+  if (!job_reader_byte (r, &tag))
+    return invalid (error, "a value is truncated");
+  if (tag == 0)
     return TRUE;
-  return !type->plan->overrides_deserialize && prop->custom == NULL
-         && prop->kind != JOB_VALUE_OBJECT;
+  if (tag != 1 || !job_reader_string (r, &data, &len) || !job_reader_string (r, &data, &len))
+    return invalid (error, "a GVariant value is malformed");
+  return TRUE;
+}
+
+/* Reads an object reference: *index is G_MAXUINT for NULL. */
+static gboolean
+read_reference (JobUnpickler *self,
+                JobReader *r,
+                guint *index,
+                GError **error)
+{
+  guint64 v;
+
+  if (!job_reader_varint (r, &v))
+    return invalid (error, "a reference is truncated");
+  if (v > self->n_objects)
+    return invalid (error, "a reference to object %" G_GUINT64_FORMAT ", but there are %u",
+                    v - 1, self->n_objects);
+  *index = v == 0 ? G_MAXUINT : (guint) (v - 1);
+  return TRUE;
+}
+
+static char *
+read_owned_string (const guint8 *data,
+                   gsize len)
+{
+  return g_strndup ((const char *) data, len);
+}
+
+/* Reads (or, with value == NULL, skips) one value written by write_value().
+ * A reference is returned in *ref instead of being resolved. */
+static gboolean
+read_value (JobUnpickler *self,
+            JobReader *r,
+            const JobPropPlan *prop,
+            GValue *value,
+            guint *ref,
+            GError **error)
+{
+  GType value_type = prop->pspec->value_type;
+  const guint8 *data;
+  gsize len;
+  guint8 byte;
+  guint64 u;
+  gint64 i;
+
+  *ref = G_MAXUINT;
+  if (value != NULL)
+    g_value_init (value, value_type);
+
+  switch (prop->kind)
+    {
+    case JOB_VALUE_BOOLEAN:
+      if (!job_reader_byte (r, &byte) || byte > 1)
+        return invalid (error, "property “%s”: a malformed boolean", prop->name);
+      if (value)
+        g_value_set_boolean (value, byte);
+      break;
+    case JOB_VALUE_CHAR:
+    case JOB_VALUE_UCHAR:
+      if (!job_reader_byte (r, &byte))
+        goto truncated;
+      if (value && prop->kind == JOB_VALUE_CHAR)
+        g_value_set_schar (value, (gint8) byte);
+      else if (value)
+        g_value_set_uchar (value, byte);
+      break;
+    case JOB_VALUE_INT:
+      if (!job_reader_zigzag (r, &i))
+        goto truncated;
+      if (i < G_MININT || i > G_MAXINT)
+        return invalid (error, "property “%s”: %" G_GINT64_FORMAT " does not fit an int",
+                        prop->name, i);
+      if (value)
+        g_value_set_int (value, (int) i);
+      break;
+    case JOB_VALUE_LONG:
+      if (!job_reader_zigzag (r, &i))
+        goto truncated;
+      if (i < G_MINLONG || i > G_MAXLONG)
+        return invalid (error, "property “%s”: %" G_GINT64_FORMAT " does not fit a long",
+                        prop->name, i);
+      if (value)
+        g_value_set_long (value, (glong) i);
+      break;
+    case JOB_VALUE_INT64:
+      if (!job_reader_zigzag (r, &i))
+        goto truncated;
+      if (value)
+        g_value_set_int64 (value, i);
+      break;
+    case JOB_VALUE_UINT:
+      if (!job_reader_varint (r, &u))
+        goto truncated;
+      if (u > G_MAXUINT)
+        return invalid (error, "property “%s”: %" G_GUINT64_FORMAT " does not fit a uint",
+                        prop->name, u);
+      if (value)
+        g_value_set_uint (value, (guint) u);
+      break;
+    case JOB_VALUE_ULONG:
+      if (!job_reader_varint (r, &u))
+        goto truncated;
+      if (u > G_MAXULONG)
+        return invalid (error, "property “%s”: %" G_GUINT64_FORMAT " does not fit a ulong",
+                        prop->name, u);
+      if (value)
+        g_value_set_ulong (value, (gulong) u);
+      break;
+    case JOB_VALUE_UINT64:
+      if (!job_reader_varint (r, &u))
+        goto truncated;
+      if (value)
+        g_value_set_uint64 (value, u);
+      break;
+    case JOB_VALUE_FLOAT:
+    case JOB_VALUE_DOUBLE:
+      {
+        double d;
+
+        if (!job_reader_fixed64 (r, &u))
+          goto truncated;
+        memcpy (&d, &u, 8);
+        if (prop->kind == JOB_VALUE_FLOAT && d == d && (d > G_MAXFLOAT || d < -G_MAXFLOAT)
+            && d != d * 2)
+          return invalid (error, "property “%s”: %g does not fit a float", prop->name, d);
+        if (value && prop->kind == JOB_VALUE_FLOAT)
+          g_value_set_float (value, (float) d);
+        else if (value)
+          g_value_set_double (value, d);
+      }
+      break;
+    case JOB_VALUE_STRING:
+      if (!job_reader_nullable_string (r, &data, &len))
+        goto truncated;
+      if (value && data != NULL)
+        g_value_take_string (value, read_owned_string (data, len));
+      break;
+    case JOB_VALUE_GTYPE:
+      if (!job_reader_nullable_string (r, &data, &len))
+        goto truncated;
+      if (value && data != NULL)
+        {
+          g_autofree char *name = read_owned_string (data, len);
+          GType type = g_type_from_name (name);
+
+          if (type == G_TYPE_INVALID)
+            {
+              g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
+                           "Property “%s” names type “%s”, which is not registered in this "
+                           "process",
+                           prop->name, name);
+              return FALSE;
+            }
+          g_value_set_gtype (value, type);
+        }
+      break;
+    case JOB_VALUE_STRV:
+      {
+        guint n;
+        char **strv = NULL;
+
+        /* Each string takes at least a byte: n is bounded by the data. */
+        if (!job_reader_count (r, (guint64) job_reader_remaining (r) + 1, &n))
+          goto truncated;
+        if (n > 0 && value)
+          strv = g_new0 (char *, n);
+        for (guint k = 0; k + 1 < n; k++)
+          {
+            if (!job_reader_string (r, &data, &len))
+              {
+                g_strfreev (strv);
+                goto truncated;
+              }
+            if (strv)
+              strv[k] = read_owned_string (data, len);
+          }
+        if (value)
+          g_value_take_boxed (value, strv);
+      }
+      break;
+    case JOB_VALUE_ENUM:
+      if (!job_reader_string (r, &data, &len))
+        goto truncated;
+      if (value)
+        {
+          g_autofree char *nick = read_owned_string (data, len);
+          GEnumValue *ev = g_enum_get_value_by_nick (g_type_class_peek (value_type), nick);
+
+          if (ev == NULL)
+            return invalid (error, "property “%s”: “%s” is not a value of %s", prop->name, nick,
+                            g_type_name (value_type));
+          g_value_set_enum (value, ev->value);
+        }
+      break;
+    case JOB_VALUE_FLAGS:
+      {
+        guint n, flags = 0;
+
+        if (!job_reader_count (r, job_reader_remaining (r), &n))
+          goto truncated;
+        for (guint k = 0; k < n; k++)
+          {
+            if (!job_reader_string (r, &data, &len))
+              goto truncated;
+            if (value)
+              {
+                g_autofree char *nick = read_owned_string (data, len);
+                GFlagsValue *fv = g_flags_get_value_by_nick (g_type_class_peek (value_type), nick);
+
+                if (fv == NULL)
+                  return invalid (error, "property “%s”: “%s” is not a flag of %s", prop->name,
+                                  nick, g_type_name (value_type));
+                flags |= fv->value;
+              }
+          }
+        if (value)
+          g_value_set_flags (value, flags);
+      }
+      break;
+    case JOB_VALUE_BYTES:
+      if (!job_reader_byte (r, &byte))
+        goto truncated;
+      if (byte == 1)
+        {
+          if (!job_reader_string (r, &data, &len))
+            goto truncated;
+          if (value)
+            g_value_take_boxed (value, g_bytes_new (data, len));
+        }
+      else if (byte == 2)
+        {
+          guint frame;
+
+          if (!job_reader_count (r, G_MAXUINT, &frame))
+            goto truncated;
+          if (frame >= job_pickle_frames_get_n_frames (self->frames))
+            return invalid (error, "property “%s”: frame %u, but there are %u", prop->name,
+                            frame, job_pickle_frames_get_n_frames (self->frames));
+          if (value)
+            g_value_set_boxed (value, job_pickle_frames_get_frame (self->frames, frame));
+        }
+      else if (byte != 0)
+        return invalid (error, "property “%s”: a malformed byte array", prop->name);
+      break;
+    case JOB_VALUE_VARIANT:
+    case JOB_VALUE_BOXED:
+      {
+        g_autoptr (GVariant) variant = NULL;
+
+        if (value == NULL)
+          return skip_variant (r, error);
+        if (!read_variant (r, &variant, error))
+          return FALSE;
+        if (variant == NULL)
+          break;
+        if (prop->kind == JOB_VALUE_VARIANT)
+          g_value_set_variant (value, variant);
+        else if (!prop->boxed_codec->decode (variant, value, prop->boxed_codec->user_data, error))
+          {
+            g_prefix_error (error, "Property “%s”: ", prop->name);
+            return FALSE;
+          }
+      }
+      break;
+    case JOB_VALUE_OBJECT:
+      return read_reference (self, r, ref, error);
+    case JOB_VALUE_UNSUPPORTED:
+    default:
+      return invalid (error, "property “%s” has type %s, which has no codec", prop->name,
+                      g_type_name (value_type));
+    }
+
+  /* GObject would warn about a value out of the property's range; for
+   * untrusted data that is an error, not a warning. */
+  if (value != NULL && g_param_value_validate (prop->pspec, value))
+    return invalid (error, "property “%s” (%s): the value is out of the property's range",
+                    prop->name, g_type_name (value_type));
+  return TRUE;
+
+truncated:
+  return invalid (error, "property “%s”: the value is truncated or malformed", prop->name);
+}
+
+/* Checks one object record and finds where it ends; collects its
+ * construct-only references (which must be built before it). */
+static gboolean
+scan_object (JobUnpickler *self,
+             JobReader *r,
+             guint index,
+             GArray *edges,
+             GError **error)
+{
+  ObjectEntry *entry = &self->objects[index];
+  const TypeEntry *type;
+
+  if (!job_reader_count (r, self->n_types == 0 ? 0 : self->n_types - 1, &entry->type))
+    return invalid (error, "object %u has no valid type", index);
+  entry->offset = job_reader_offset (r);
+  type = &self->types[entry->type];
+
+  switch (type->plan->kind)
+    {
+    case JOB_PLAN_SERIALIZABLE:
+      for (guint j = 0; j < type->n_props; j++)
+        {
+          const JobPropPlan *prop = type->props[j];
+          guint ref;
+
+          if (prop->variant_coded)
+            {
+              if (!skip_variant (r, error))
+                goto fail;
+              continue;
+            }
+          if (!read_value (self, r, prop, NULL, &ref, error))
+            goto fail;
+          if (prop->construct_only && ref != G_MAXUINT)
+            {
+              guint edge[2] = { ref, index };
+              g_array_append_vals (edges, edge, 2);
+            }
+        }
+      return TRUE;
+
+    case JOB_PLAN_CODEC:
+      if (!skip_variant (r, error))
+        goto fail;
+      return TRUE;
+
+    case JOB_PLAN_LIST:
+      {
+        const guint8 *data;
+        gsize len;
+        guint n;
+
+        if (!job_reader_string (r, &data, &len)
+            || !job_reader_count (r, job_reader_remaining (r), &n))
+          return invalid (error, "list %u is truncated", index);
+        for (guint k = 0; k < n; k++)
+          {
+            guint item;
+            if (!job_reader_count (r, self->n_objects - 1, &item))
+              return invalid (error, "list %u: item %u is not a valid reference", index, k);
+          }
+      }
+      return TRUE;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+fail:
+  g_prefix_error (error, "object %u (%s): ", index, type->plan->type_name);
+  return FALSE;
 }
 
 static gboolean
 construction_order (JobUnpickler *self,
+                    GArray *edges,
                     guint *order,
                     GError **error)
 {
   guint n = self->n_objects;
-  g_autofree guint *waiting = g_new0 (guint, MAX (n, 1));
-  g_autoptr (GArray) edges = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autofree guint *first = NULL, *next = NULL;
+  guint n_edges = edges->len / 2;
+  const guint *e = (const guint *) (gpointer) edges->data;
+  g_autofree guint *waiting = g_new0 (guint, n);
+  g_autofree guint *first = g_new (guint, n);
+  g_autofree guint *next = g_new (guint, MAX (n_edges, 1));
   guint n_order = 0, n_ready = 0;
 
-  for (guint i = 0; i < n; i++)
+  memset (first, 0xff, sizeof (guint) * n);
+  for (guint k = 0; k < n_edges; k++)
     {
-      const TypeEntry *type = &self->types[self->objects[i].type];
-
-      if (type->props == NULL)
-        continue;
-      for (guint j = 0; j < type->n_props; j++)
-        {
-          g_autoptr (GVariant) boxed = NULL, value = NULL;
-          guint32 target;
-
-          if (!construct_dependency (type, j))
-            continue;
-          boxed = g_variant_get_child_value (self->objects[i].values, j);
-          value = g_variant_get_variant (boxed);
-          if (is_unit (value))
-            continue;
-          if (!g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
-            return invalid (error, "object %u: property “%s” is not a reference", i,
-                            type->props[j]->name);
-          target = g_variant_get_uint32 (value);
-          if (target >= n)
-            return invalid (error, "object %u: a reference to object %u, but there are %u", i,
-                            target, n);
-          g_array_append_val (edges, target);
-          g_array_append_val (edges, i);
-          waiting[i]++;
-        }
-    }
-
-  first = g_new (guint, MAX (n, 1));
-  memset (first, 0xff, sizeof (guint) * MAX (n, 1));
-  next = g_new (guint, MAX (edges->len / 2, 1));
-  for (guint e = 0; e < edges->len / 2; e++)
-    {
-      guint target = g_array_index (edges, guint, 2 * e);
-      next[e] = first[target];
-      first[target] = e;
+      guint target = e[2 * k], holder = e[2 * k + 1];
+      waiting[holder]++;
+      next[k] = first[target];
+      first[target] = k;
     }
 
   /* Kahn's algorithm; order doubles as the queue. */
@@ -540,26 +914,61 @@ construction_order (JobUnpickler *self,
   while (n_order < n_ready)
     {
       guint made = order[n_order++];
-      for (guint e = first[made]; e != G_MAXUINT; e = next[e])
-        {
-          guint holder = g_array_index (edges, guint, 2 * e + 1);
-          if (--waiting[holder] == 0)
-            order[n_ready++] = holder;
-        }
+      for (guint k = first[made]; k != G_MAXUINT; k = next[k])
+        if (--waiting[e[2 * k + 1]] == 0)
+          order[n_ready++] = e[2 * k + 1];
     }
   if (n_order != n)
     return invalid (error, "construct-only references form a cycle");
   return TRUE;
 }
 
+typedef struct
+{
+  guint object;
+  const JobPropPlan *prop;
+  guint target;        /* for a reference */
+  GVariant *variant;   /* for a property that goes through the vfuncs */
+} Deferred;
+
+static void
+deferred_clear (gpointer data)
+{
+  Deferred *d = data;
+
+  g_clear_pointer (&d->variant, g_variant_unref);
+}
+
 static gboolean
-construct_object (JobUnpickler *self,
-                  guint index,
-                  GError **error)
+resolve (JobUnpickler *self,
+         guint index,
+         GType expected,
+         GObject **object,
+         GError **error)
+{
+  if (self->objects[index].object == NULL)
+    return invalid (error, "a construct-only reference to object %u, which is not built yet",
+                    index);
+  if (!g_type_is_a (G_OBJECT_TYPE (self->objects[index].object), expected))
+    return invalid (error, "object %u is a %s, where a %s is expected", index,
+                    G_OBJECT_TYPE_NAME (self->objects[index].object), g_type_name (expected));
+  *object = self->objects[index].object;
+  return TRUE;
+}
+
+static gboolean
+build_object (JobUnpickler *self,
+              guint index,
+              GArray *deferred,
+              GError **error)
 {
   ObjectEntry *entry = &self->objects[index];
   const TypeEntry *type = &self->types[entry->type];
   const JobTypePlan *plan = type->plan;
+  JobReader r;
+
+  job_reader_init (&r, self->body, self->body_size);
+  r.p += entry->offset;
 
   if (plan->kind == JOB_PLAN_SERIALIZABLE)
     {
@@ -577,16 +986,46 @@ construct_object (JobUnpickler *self,
         }
       for (guint j = 0; ok && j < type->n_props; j++)
         {
-          g_autoptr (GVariant) boxed = NULL, value = NULL;
+          const JobPropPlan *prop = type->props[j];
+          Deferred d = { index, prop, G_MAXUINT, NULL };
+          guint ref;
 
-          if (!at_construction (type, j))
-            continue;
-          boxed = g_variant_get_child_value (entry->values, j);
-          value = g_variant_get_variant (boxed);
+          if (prop->variant_coded)
+            {
+              ok = read_variant (&r, &d.variant, error);
+              if (ok)
+                g_array_append_val (deferred, d);
+              continue;
+            }
           memset (&values[n], 0, sizeof (GValue));
-          names[n] = type->props[j]->name;
-          ok = decode_value (self, type->props[j], value, &values[n], error);
-          n++;
+          ok = read_value (self, &r, prop, &values[n], &ref, error);
+          if (!ok)
+            {
+              n++;
+              break;
+            }
+          if (ref == G_MAXUINT)
+            names[n++] = prop->name;
+          else if (prop->construct_only)
+            {
+              GObject *target = NULL;
+
+              ok = resolve (self, ref, prop->pspec->value_type, &target, error);
+              if (ok)
+                {
+                  g_value_set_object (&values[n], target);
+                  names[n++] = prop->name;
+                }
+              else
+                n++;
+            }
+          else
+            {
+              /* Set once every object exists. */
+              g_value_unset (&values[n]);
+              d.target = ref;
+              g_array_append_val (deferred, d);
+            }
         }
       if (ok)
         entry->object = g_object_new_with_properties (plan->type, n, names, values);
@@ -599,20 +1038,23 @@ construct_object (JobUnpickler *self,
           g_free (values);
         }
       if (!ok)
-        g_prefix_error (error, "Object %u (%s): ", index, plan->type_name);
+        g_prefix_error (error, "object %u (%s): ", index, plan->type_name);
       return ok;
     }
 
   if (plan->kind == JOB_PLAN_CODEC)
     {
-      g_autoptr (GVariant) boxed = g_variant_get_child_value (entry->values, 0);
-      g_autoptr (GVariant) value = g_variant_get_variant (boxed);
+      g_autoptr (GVariant) variant = NULL;
       g_auto (GValue) decoded = G_VALUE_INIT;
 
+      if (!read_variant (&r, &variant, error))
+        return FALSE;
+      if (variant == NULL)
+        return invalid (error, "object %u (%s) has no value", index, plan->type_name);
       g_value_init (&decoded, plan->codec->type);
-      if (!plan->codec->decode (value, &decoded, plan->codec->user_data, error))
+      if (!plan->codec->decode (variant, &decoded, plan->codec->user_data, error))
         {
-          g_prefix_error (error, "Object %u (%s): ", index, plan->type_name);
+          g_prefix_error (error, "object %u (%s): ", index, plan->type_name);
           return FALSE;
         }
       entry->object = g_value_dup_object (&decoded);
@@ -621,96 +1063,100 @@ construct_object (JobUnpickler *self,
       return TRUE;
     }
 
-  /* JOB_PLAN_LIST: items are added once every object exists. */
+  /* JOB_PLAN_LIST: the items are added once every object exists. */
   {
-    g_autoptr (GVariant) boxed = g_variant_get_child_value (entry->values, 0);
-    g_autoptr (GVariant) value = g_variant_get_variant (boxed);
+    const guint8 *data;
+    gsize len;
+    g_autofree char *item_type_name = NULL;
     GType item_type;
 
-    if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
-      return invalid (error, "object %u: a list without an item type", index);
-    item_type = g_type_from_name (g_variant_get_string (value, NULL));
+    if (!job_reader_string (&r, &data, &len))
+      return invalid (error, "list %u is truncated", index);
+    item_type_name = g_strndup ((const char *) data, len);
+    item_type = g_type_from_name (item_type_name);
     if (item_type == G_TYPE_INVALID || !g_type_is_a (item_type, G_TYPE_OBJECT))
       {
         g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
                      "A list in the pickle holds items of type “%s”, which is not an "
                      "object type registered in this process",
-                     g_variant_get_string (value, NULL));
+                     item_type_name);
         return FALSE;
       }
     entry->object = G_OBJECT (g_list_store_new (item_type));
+    entry->offset = job_reader_offset (&r);
     return TRUE;
   }
 }
 
 static gboolean
-finish_object (JobUnpickler *self,
-               guint index,
-               GError **error)
+fill_list (JobUnpickler *self,
+           guint index,
+           GError **error)
 {
   ObjectEntry *entry = &self->objects[index];
-  const TypeEntry *type = &self->types[entry->type];
-  const JobTypePlan *plan = type->plan;
+  GListStore *store = G_LIST_STORE (entry->object);
+  GType item_type = g_list_model_get_item_type (G_LIST_MODEL (store));
+  g_autofree gpointer *items = NULL;
+  JobReader r;
+  guint n;
 
-  if (plan->kind == JOB_PLAN_SERIALIZABLE)
+  job_reader_init (&r, self->body, self->body_size);
+  r.p += entry->offset;
+  if (!job_reader_count (&r, self->n_objects, &n))
+    return invalid (error, "list %u is truncated", index);
+  items = g_new (gpointer, MAX (n, 1));
+  for (guint k = 0; k < n; k++)
     {
-      for (guint j = 0; j < type->n_props; j++)
+      guint item;
+      GObject *object = NULL;
+
+      if (!job_reader_count (&r, self->n_objects - 1, &item)
+          || !resolve (self, item, item_type, &object, error))
         {
-          const JobPropPlan *prop = type->props[j];
-          g_autoptr (GVariant) boxed = NULL, value = NULL;
-          gboolean ok;
-
-          if (at_construction (type, j))
-            continue;
-          boxed = g_variant_get_child_value (entry->values, j);
-          value = g_variant_get_variant (boxed);
-          if (plan->overrides_deserialize || prop->custom != NULL)
-            ok = job_serializable_deserialize_property (JOB_SERIALIZABLE (entry->object),
-                                                        prop->pspec, value, error);
-          else
-            {
-              GValue decoded = G_VALUE_INIT;
-
-              ok = decode_value (self, prop, value, &decoded, error);
-              if (ok)
-                g_object_set_property (entry->object, prop->name, &decoded);
-              if (G_IS_VALUE (&decoded))
-                g_value_unset (&decoded);
-            }
-          if (!ok)
-            {
-              g_prefix_error (error, "Object %u (%s): ", index, plan->type_name);
-              return FALSE;
-            }
+          if (error != NULL && *error == NULL)
+            invalid (error, "list %u: item %u is malformed", index, k);
+          g_prefix_error (error, "list %u, item %u: ", index, k);
+          return FALSE;
         }
+      items[k] = object;
     }
-  else if (plan->kind == JOB_PLAN_LIST)
-    {
-      g_autoptr (GVariant) boxed = g_variant_get_child_value (entry->values, 1);
-      g_autoptr (GVariant) value = g_variant_get_variant (boxed);
-      GListStore *store = G_LIST_STORE (entry->object);
-      GType item_type = g_list_model_get_item_type (G_LIST_MODEL (store));
-      g_autofree gpointer *items = NULL;
-      const guint32 *indexes;
-      gsize n_items;
-
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE ("au")))
-        return invalid (error, "object %u: a list whose items are not references", index);
-      indexes = g_variant_get_fixed_array (value, &n_items, sizeof (guint32));
-      items = g_new (gpointer, MAX (n_items, 1));
-      for (gsize k = 0; k < n_items; k++)
-        {
-          GObject *item = NULL;
-          if (!reference (self, indexes[k], item_type, &item, error))
-            {
-              g_prefix_error (error, "List %u, item %" G_GSIZE_FORMAT ": ", index, k);
-              return FALSE;
-            }
-          items[k] = item;
-        }
-      g_list_store_splice (store, 0, 0, items, n_items);
-    }
+  g_list_store_splice (store, 0, 0, items, n);
   return TRUE;
+}
+
+static gboolean
+apply_deferred (JobUnpickler *self,
+                const Deferred *d,
+                GError **error)
+{
+  GObject *object = self->objects[d->object].object;
+  gboolean ok = TRUE;
+
+  if (d->variant != NULL || d->prop->variant_coded)
+    {
+      if (d->variant == NULL)
+        return TRUE; /* the serializer failed with no value: keep the default */
+      ok = job_serializable_deserialize_property (JOB_SERIALIZABLE (object), d->prop->pspec,
+                                                  d->variant, error);
+    }
+  else
+    {
+      GObject *target = NULL;
+      GValue value = G_VALUE_INIT;
+
+      ok = resolve (self, d->target, d->prop->pspec->value_type, &target, error);
+      if (ok)
+        {
+          g_value_init (&value, d->prop->pspec->value_type);
+          g_value_set_object (&value, target);
+          g_object_set_property (object, d->prop->name, &value);
+          g_value_unset (&value);
+        }
+    }
+  if (!ok)
+    g_prefix_error (error, "object %u (%s), property “%s”: ", d->object,
+                    G_OBJECT_TYPE_NAME (object), d->prop->name);
+  return ok;
 }
 
 GObject *
@@ -719,87 +1165,79 @@ job_unpickler_run (JobPickleFrames *frames,
 {
   JobUnpickler self = { 0 };
   JobUnpickler *previous = g_private_get (&current_unpickler);
-  g_autoptr (GVariant) header = NULL, sizes = NULL, body_boxed = NULL, body = NULL;
-  g_autoptr (GVariant) types = NULL, objects = NULL;
+  JobPickleHeaderInfo info;
+  g_autoptr (GArray) edges = NULL;
+  g_autoptr (GArray) deferred = NULL;
   g_autofree guint *order = NULL;
+  GBytes *header = job_pickle_frames_get_header (frames);
   GObject *root = NULL;
-  gboolean ok = FALSE;
+  JobReader r;
 
-  header = job_pickle_parse_header (job_pickle_frames_get_header (frames), &sizes, error);
-  if (header == NULL)
-    return NULL;
-  if (g_variant_n_children (sizes) != job_pickle_frames_get_n_frames (frames))
+  if (!job_pickle_parse_header (header, &info, error))
     {
-      invalid (error, "the header announces %" G_GSIZE_FORMAT " frames, but %u came",
-               g_variant_n_children (sizes), job_pickle_frames_get_n_frames (frames));
+      job_pickle_prefix_invalid (error);
       return NULL;
     }
-  {
-    gsize n_sizes;
-    const guint64 *frame_sizes = g_variant_get_fixed_array (sizes, &n_sizes, sizeof (guint64));
-    for (gsize i = 0; i < n_sizes; i++)
-      if (frame_sizes[i] != g_bytes_get_size (job_pickle_frames_get_frame (frames, i)))
-        {
-          invalid (error, "frame %" G_GSIZE_FORMAT " has %" G_GSIZE_FORMAT " bytes, the header "
-                   "says %" G_GUINT64_FORMAT, i,
-                   g_bytes_get_size (job_pickle_frames_get_frame (frames, i)), frame_sizes[i]);
-          return NULL;
-        }
-  }
-
-  body_boxed = g_variant_get_child_value (header, 3);
-  body = g_variant_get_variant (body_boxed);
-  if (!g_variant_is_of_type (body, G_VARIANT_TYPE (JOB_PICKLE_BODY_TYPE)))
+  if (info.n_frames != job_pickle_frames_get_n_frames (frames))
     {
-      invalid (error, "the body has type “%s”, not “%s”", g_variant_get_type_string (body),
-               JOB_PICKLE_BODY_TYPE);
+      invalid (error, "the header announces %u frames, but %u came", info.n_frames,
+               job_pickle_frames_get_n_frames (frames));
+      job_pickle_prefix_invalid (error);
+      g_free (info.frame_sizes);
       return NULL;
     }
-  types = g_variant_get_child_value (body, 0);
-  objects = g_variant_get_child_value (body, 1);
+  for (guint i = 0; i < info.n_frames; i++)
+    if (info.frame_sizes[i] != g_bytes_get_size (job_pickle_frames_get_frame (frames, i)))
+      {
+        invalid (error, "frame %u has %" G_GSIZE_FORMAT " bytes, the header says %" G_GUINT64_FORMAT,
+                 i, g_bytes_get_size (job_pickle_frames_get_frame (frames, i)),
+                 info.frame_sizes[i]);
+        job_pickle_prefix_invalid (error);
+        g_free (info.frame_sizes);
+        return NULL;
+      }
+  g_free (info.frame_sizes);
 
   self.frames = frames;
+  self.body = g_bytes_get_data (header, &self.body_size);
+  job_reader_init (&r, self.body, self.body_size);
+  r.p += info.body_offset;
+
   g_private_set (&current_unpickler, &self);
+  edges = g_array_new (FALSE, FALSE, sizeof (guint));
+  deferred = g_array_new (FALSE, FALSE, sizeof (Deferred));
+  g_array_set_clear_func (deferred, deferred_clear);
 
-  if (!read_types (&self, types, error))
+  if (!read_types (&self, &r, error))
     goto out;
-
-  self.n_objects = g_variant_n_children (objects);
-  if (self.n_objects == 0)
+  /* Each object takes at least one byte: the count is bounded by the data. */
+  if (!job_reader_count (&r, job_reader_remaining (&r), &self.n_objects) || self.n_objects == 0)
     {
-      invalid (error, "there is no object");
+      invalid (error, "the object count is missing, zero, or larger than the data");
       goto out;
     }
   self.objects = g_new0 (ObjectEntry, self.n_objects);
   for (guint i = 0; i < self.n_objects; i++)
+    if (!scan_object (&self, &r, i, edges, error))
+      goto out;
+  if (job_reader_remaining (&r) != 0)
     {
-      g_autoptr (GVariant) entry = g_variant_get_child_value (objects, i);
-      ObjectEntry *object = &self.objects[i];
-
-      g_variant_get (entry, "(u@av)", &object->type, &object->values);
-      if (object->type >= self.n_types)
-        {
-          invalid (error, "object %u has type %u, but there are %u types", i, object->type,
-                   self.n_types);
-          goto out;
-        }
-      if (g_variant_n_children (object->values) != self.types[object->type].n_props)
-        {
-          invalid (error, "object %u (%s) has %" G_GSIZE_FORMAT " values for %u properties", i,
-                   self.types[object->type].plan->type_name,
-                   g_variant_n_children (object->values), self.types[object->type].n_props);
-          goto out;
-        }
+      invalid (error, "%" G_GSIZE_FORMAT " stray bytes after the last object",
+               job_reader_remaining (&r));
+      goto out;
     }
 
   order = g_new (guint, self.n_objects);
-  if (!construction_order (&self, order, error))
+  if (!construction_order (&self, edges, order, error))
     goto out;
   for (guint i = 0; i < self.n_objects; i++)
-    if (!construct_object (&self, order[i], error))
+    if (!build_object (&self, order[i], deferred, error))
       goto out;
   for (guint i = 0; i < self.n_objects; i++)
-    if (!finish_object (&self, i, error))
+    if (self.types[self.objects[i].type].plan->kind == JOB_PLAN_LIST && !fill_list (&self, i, error))
+      goto out;
+  for (guint i = 0; i < deferred->len; i++)
+    if (!apply_deferred (&self, &g_array_index (deferred, Deferred, i), error))
       goto out;
 
   /* Later discoveries (children, mostly) first, the root last. */
@@ -808,19 +1246,16 @@ job_unpickler_run (JobPickleFrames *frames,
       job_serializable_restored (JOB_SERIALIZABLE (self.objects[i].object));
 
   root = g_object_ref (self.objects[0].object);
-  ok = TRUE;
 
 out:
+  if (root == NULL)
+    job_pickle_prefix_invalid (error);
   g_private_set (&current_unpickler, previous);
   for (guint i = 0; i < self.n_objects; i++)
-    {
-      g_clear_pointer (&self.objects[i].values, g_variant_unref);
-      g_clear_object (&self.objects[i].object);
-    }
+    g_clear_object (&self.objects[i].object);
   g_free (self.objects);
   for (guint i = 0; i < self.n_types; i++)
     g_free (self.types[i].props);
   g_free (self.types);
-  (void) ok;
   return root;
 }
