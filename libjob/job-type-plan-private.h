@@ -73,6 +73,7 @@ typedef struct
   const char *name;
   JobValueKind kind;
   guint construct_only : 1;
+  guint at_construction : 1; /* construct or construct-only */
   guint variant_coded : 1;  /* goes through the vfuncs as a GVariant */
   const JobCodec *boxed_codec;  /* for JOB_VALUE_BOXED */
   const JobCustomCodec *custom; /* declared with job_serializable_declare_custom() */
@@ -140,5 +141,17 @@ gboolean job_unpickler_decode_value (JobUnpickler *unpickler,
                                      GVariant *variant,
                                      GValue *value,
                                      GError **error);
+
+/* Sets a property the way g_object_set_property() does once it has found
+ * and validated it (the caller validated the value). */
+static inline void
+job_prop_plan_set (const JobPropPlan *prop,
+                   GObject *object,
+                   const GValue *value)
+{
+  prop->owner->set_property (object, prop->param_id, value, prop->pspec);
+  if ((prop->pspec->flags & G_PARAM_EXPLICIT_NOTIFY) == 0)
+    g_object_notify_by_pspec (object, prop->pspec);
+}
 
 G_END_DECLS

@@ -151,6 +151,7 @@ build_plan (GType type)
           prop->param_id = listed->param_id;
           prop->name = pspec->name;
           prop->construct_only = (pspec->flags & G_PARAM_CONSTRUCT_ONLY) != 0;
+          prop->at_construction = (pspec->flags & (G_PARAM_CONSTRUCT | G_PARAM_CONSTRUCT_ONLY)) != 0;
           prop->custom = job_serializable_get_custom (pspec);
           prop->kind = value_kind_for (pspec->value_type, &prop->boxed_codec);
           /* Construct-only values are needed before the object exists, so

@@ -923,12 +923,12 @@ construction_order (JobUnpickler *self,
   return TRUE;
 }
 
+/* A property that goes through the vfuncs, restored once all objects exist. */
 typedef struct
 {
   guint object;
   const JobPropPlan *prop;
-  guint target;        /* for a reference */
-  GVariant *variant;   /* for a property that goes through the vfuncs */
+  GVariant *variant;
 } Deferred;
 
 static void
@@ -974,20 +974,26 @@ build_object (JobUnpickler *self,
     {
       const char *stack_names[16];
       GValue stack_values[16];
+      const JobPropPlan *stack_later[16];
       const char **names = stack_names;
       GValue *values = stack_values;
-      guint n = 0;
+      const JobPropPlan **later = stack_later;
+      guint n = 0, n_construct = 0;
       gboolean ok = TRUE;
 
       if (type->n_props > G_N_ELEMENTS (stack_values))
         {
           names = g_new (const char *, type->n_props);
           values = g_new (GValue, type->n_props);
+          later = g_new (const JobPropPlan *, type->n_props);
         }
+      /* Construct-time values fill the front of values[], the ones set once
+       * the object exists its back: values[type->n_props - 1 - k]. */
       for (guint j = 0; ok && j < type->n_props; j++)
         {
           const JobPropPlan *prop = type->props[j];
-          Deferred d = { index, prop, G_MAXUINT, NULL };
+          Deferred d = { index, prop, NULL };
+          GValue value = G_VALUE_INIT;
           guint ref;
 
           if (prop->variant_coded)
@@ -997,45 +1003,56 @@ build_object (JobUnpickler *self,
                 g_array_append_val (deferred, d);
               continue;
             }
-          memset (&values[n], 0, sizeof (GValue));
-          ok = read_value (self, &r, prop, &values[n], &ref, error);
-          if (!ok)
+          ok = read_value (self, &r, prop, &value, &ref, error);
+          if (ok && ref != G_MAXUINT)
             {
-              n++;
-              break;
-            }
-          if (ref == G_MAXUINT)
-            names[n++] = prop->name;
-          else if (prop->construct_only)
-            {
-              GObject *target = NULL;
-
-              ok = resolve (self, ref, prop->pspec->value_type, &target, error);
-              if (ok)
+              if (prop->construct_only)
                 {
-                  g_value_set_object (&values[n], target);
-                  names[n++] = prop->name;
+                  GObject *target = NULL;
+
+                  ok = resolve (self, ref, prop->pspec->value_type, &target, error);
+                  if (ok)
+                    g_value_set_object (&value, target);
                 }
               else
-                n++;
+                {
+                  /* Set by set_references() once every object exists. */
+                  g_value_unset (&value);
+                  continue;
+                }
+            }
+          if (!ok)
+            {
+              if (G_IS_VALUE (&value))
+                g_value_unset (&value);
+              break;
+            }
+          if (prop->at_construction)
+            {
+              names[n_construct] = prop->name;
+              values[n_construct++] = value;
             }
           else
             {
-              /* Set once every object exists. */
-              g_value_unset (&values[n]);
-              d.target = ref;
-              g_array_append_val (deferred, d);
+              later[n] = prop;
+              values[type->n_props - 1 - n++] = value;
             }
         }
       if (ok)
-        entry->object = g_object_new_with_properties (plan->type, n, names, values);
-      for (guint j = 0; j < n; j++)
-        if (G_IS_VALUE (&values[j]))
-          g_value_unset (&values[j]);
+        {
+          entry->object = g_object_new_with_properties (plan->type, n_construct, names, values);
+          for (guint k = 0; k < n; k++)
+            job_prop_plan_set (later[k], entry->object, &values[type->n_props - 1 - k]);
+        }
+      for (guint k = 0; k < n_construct; k++)
+        g_value_unset (&values[k]);
+      for (guint k = 0; k < n; k++)
+        g_value_unset (&values[type->n_props - 1 - k]);
       if (names != stack_names)
         {
           g_free (names);
           g_free (values);
+          g_free (later);
         }
       if (!ok)
         g_prefix_error (error, "object %u (%s): ", index, plan->type_name);
@@ -1124,39 +1141,78 @@ fill_list (JobUnpickler *self,
   return TRUE;
 }
 
+/* Re-reads an object's record for its references only: cheaper than
+ * keeping one deferred entry per reference. */
+static gboolean
+set_references (JobUnpickler *self,
+                guint index,
+                GError **error)
+{
+  ObjectEntry *entry = &self->objects[index];
+  const TypeEntry *type = &self->types[entry->type];
+  JobReader r;
+
+  if (type->plan->kind != JOB_PLAN_SERIALIZABLE)
+    return TRUE;
+  job_reader_init (&r, self->body, self->body_size);
+  r.p += entry->offset;
+  for (guint j = 0; j < type->n_props; j++)
+    {
+      const JobPropPlan *prop = type->props[j];
+      GObject *target = NULL;
+      guint ref;
+
+      if (prop->variant_coded)
+        {
+          if (!skip_variant (&r, error))
+            return FALSE;
+          continue;
+        }
+      if (prop->kind != JOB_VALUE_OBJECT)
+        {
+          if (!read_value (self, &r, prop, NULL, &ref, error))
+            return FALSE;
+          continue;
+        }
+      if (!read_reference (self, &r, &ref, error))
+        return FALSE;
+      if (ref == G_MAXUINT || prop->construct_only)
+        continue;
+      if (!resolve (self, ref, prop->pspec->value_type, &target, error))
+        {
+          g_prefix_error (error, "object %u (%s), property “%s”: ", index,
+                          type->plan->type_name, prop->name);
+          return FALSE;
+        }
+      {
+        GValue value = G_VALUE_INIT;
+
+        g_value_init (&value, prop->pspec->value_type);
+        g_value_set_object (&value, target);
+        job_prop_plan_set (prop, entry->object, &value);
+        g_value_unset (&value);
+      }
+    }
+  return TRUE;
+}
+
 static gboolean
 apply_deferred (JobUnpickler *self,
                 const Deferred *d,
                 GError **error)
 {
   GObject *object = self->objects[d->object].object;
-  gboolean ok = TRUE;
 
-  if (d->variant != NULL || d->prop->variant_coded)
+  if (d->variant == NULL)
+    return TRUE; /* the serializer failed with no value: keep the default */
+  if (!job_serializable_deserialize_property (JOB_SERIALIZABLE (object), d->prop->pspec,
+                                              d->variant, error))
     {
-      if (d->variant == NULL)
-        return TRUE; /* the serializer failed with no value: keep the default */
-      ok = job_serializable_deserialize_property (JOB_SERIALIZABLE (object), d->prop->pspec,
-                                                  d->variant, error);
+      g_prefix_error (error, "object %u (%s), property “%s”: ", d->object,
+                      G_OBJECT_TYPE_NAME (object), d->prop->name);
+      return FALSE;
     }
-  else
-    {
-      GObject *target = NULL;
-      GValue value = G_VALUE_INIT;
-
-      ok = resolve (self, d->target, d->prop->pspec->value_type, &target, error);
-      if (ok)
-        {
-          g_value_init (&value, d->prop->pspec->value_type);
-          g_value_set_object (&value, target);
-          g_object_set_property (object, d->prop->name, &value);
-          g_value_unset (&value);
-        }
-    }
-  if (!ok)
-    g_prefix_error (error, "object %u (%s), property “%s”: ", d->object,
-                    G_OBJECT_TYPE_NAME (object), d->prop->name);
-  return ok;
+  return TRUE;
 }
 
 GObject *
@@ -1235,6 +1291,9 @@ job_unpickler_run (JobPickleFrames *frames,
       goto out;
   for (guint i = 0; i < self.n_objects; i++)
     if (self.types[self.objects[i].type].plan->kind == JOB_PLAN_LIST && !fill_list (&self, i, error))
+      goto out;
+  for (guint i = 0; i < self.n_objects; i++)
+    if (!set_references (&self, i, error))
       goto out;
   for (guint i = 0; i < deferred->len; i++)
     if (!apply_deferred (&self, &g_array_index (deferred, Deferred, i), error))
