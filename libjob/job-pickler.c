@@ -113,7 +113,8 @@ add_problem (JobPickler *self,
   problem->fix = fix;
   problem->reached = hop;
   problem->referrers = g_array_new (FALSE, FALSE, sizeof (Hop));
-  g_array_append_val (problem->referrers, hop);
+  if (hop.holder != NO_INDEX)
+    g_array_append_val (problem->referrers, hop);
   g_ptr_array_add (self->problems, problem);
   if (object != NULL)
     g_hash_table_insert (self->problem_of, object, problem);
@@ -834,7 +835,9 @@ format_problems (JobPickler *self)
       if (colon != NULL)
         *colon = '\0';
       g_string_append_printf (out, "\n%u. %s\n", i + 1, problem->what);
-      append_chain (self, out, &problem->reached, target);
+      /* A problem of the graph as a whole (a cycle) has no single chain. */
+      if (problem->reached.holder != NO_INDEX)
+        append_chain (self, out, &problem->reached, target);
       if (problem->reached.holder != NO_INDEX)
         {
           g_string_append (out, "   referred to by:\n");
@@ -938,6 +941,7 @@ check_construct_cycles (JobPickler *self)
     self->current = NO_INDEX;
     self->current_prop = NULL;
     (void) hop;
+    /* Not reached from anywhere in particular: no referrer, no chain. */
     add_problem (self, NULL,
                  g_strdup_printf ("construct-only references form a cycle: %s", cycle->str),
                  g_strdup ("make one of these properties settable after construction "

@@ -346,6 +346,23 @@ test_construct_only_cycle (void)
 }
 
 static void
+test_construct_only_cycle_refused (void)
+{
+  g_autoptr (GObject) a = g_object_new (TEST_TYPE_FROZEN, "id", "a", NULL);
+  g_autoptr (GObject) b = g_object_new (TEST_TYPE_FROZEN, "id", "b", "partner", a, NULL);
+  g_autoptr (GError) error = NULL;
+
+  test_frozen_force_partner (a, b);
+  g_assert_false (job_pickle_check (a, &error));
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "construct-only references form a cycle"));
+  g_assert_nonnull (strstr (error->message, "TestFrozen → TestFrozen → TestFrozen"));
+  g_assert_null (strstr (error->message, "reached through"));
+  test_frozen_force_partner (a, NULL);
+}
+
+static void
 test_restored_hook (void)
 {
   g_autoptr (TestNode) a = test_node_new ("a");
@@ -859,6 +876,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/pickle/vfuncs/override", test_override_vfuncs);
   g_test_add_func ("/job/pickle/vfuncs/override-refuses", test_override_refuses);
   g_test_add_func ("/job/pickle/vfuncs/restored", test_restored_hook);
+  g_test_add_func ("/job/pickle/construct-only/cycle-refused", test_construct_only_cycle_refused);
   g_test_add_func ("/job/pickle/construct-only/values", test_construct_only);
   g_test_add_func ("/job/pickle/construct-only/order", test_construct_only_chain_reverse);
   g_test_add_func ("/job/pickle/construct-only/back-edge", test_construct_only_cycle);

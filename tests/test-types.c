@@ -435,6 +435,14 @@ test_frozen_init (TestFrozen *self)
 {
 }
 
+void
+test_frozen_force_partner (GObject *frozen, GObject *partner)
+{
+  TestFrozen *self = TEST_FROZEN (frozen);
+
+  g_set_object (&self->partner, partner);
+}
+
 /* TestSecret: must never be pickled. */
 
 struct _TestSecret

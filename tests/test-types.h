@@ -38,6 +38,10 @@ guint test_node_get_restored_count (TestNode *self);
 #define TEST_TYPE_FROZEN (test_frozen_get_type ())
 G_DECLARE_FINAL_TYPE (TestFrozen, test_frozen, TEST, FROZEN, GObject)
 
+/* Sets the construct-only partner behind GObject's back, to make the
+ * construct-only cycle that the public API cannot. */
+void test_frozen_force_partner (GObject *frozen, GObject *partner);
+
 /* A type that must never be pickled. */
 #define TEST_TYPE_SECRET (test_secret_get_type ())
 G_DECLARE_FINAL_TYPE (TestSecret, test_secret, TEST, SECRET, GObject)
