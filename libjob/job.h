@@ -9,6 +9,8 @@
 #include "job-version.h"
 #include "job-version-macros.h"
 #include "job-codec.h"
+#include "job-load-error.h"
+#include "job-node.h"
 #include "job-pickle.h"
 #include "job-serializable.h"
 #undef JOB_INSIDE
