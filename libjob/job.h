@@ -8,7 +8,11 @@
 #define JOB_INSIDE
 #include "job-version.h"
 #include "job-version-macros.h"
+#include "job-artifact-cache.h"
+#include "job-artifact-commit.h"
 #include "job-codec.h"
+#include "job-load-error.h"
+#include "job-node.h"
 #include "job-pickle.h"
 #include "job-serializable.h"
 #undef JOB_INSIDE

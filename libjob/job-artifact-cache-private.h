@@ -1,0 +1,44 @@
+/* job-artifact-cache-private.h: internals shared by the artifact cache files
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "job-artifact-cache.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  /* Copy every file (reflinking where the file system can). */
+  JOB_FILE_TREE_COPY = 0,
+  /* Hardlink regular files, copying those that cannot be linked. */
+  JOB_FILE_TREE_HARDLINK = 1 << 0,
+} JobFileTreeFlags;
+
+/* Copies the contents of @source_dir into @dest_dir (which must exist),
+ * merging with what is there: symlinks stay symlinks, modes, mtimes and
+ * (as root) owners are kept. */
+gboolean job_file_tree_copy (const char *source_dir,
+                             const char *dest_dir,
+                             JobFileTreeFlags flags,
+                             GCancellable *cancellable,
+                             GError **error);
+
+/* Removes @path and everything below it; a missing @path is not an error. */
+gboolean job_file_tree_remove (const char *path,
+                               GError **error);
+
+/* Sets @error from @saved_errno: %JOB_CACHE_ERROR_NO_SPACE for ENOSPC and
+ * EDQUOT, %JOB_CACHE_ERROR_FAILED otherwise. Always returns %FALSE. */
+gboolean job_cache_set_errno_error (GError **error,
+                                    int saved_errno,
+                                    const char *what,
+                                    const char *path);
+
+JobArtifactCommit *job_artifact_commit_new (JobArtifactCache *cache,
+                                            const char *key,
+                                            const char *staging_path,
+                                            int lock_fd);
+
+G_END_DECLS

@@ -1,0 +1,818 @@
+/* job-artifact-cache.c: a content-addressed store of build artifacts
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define _GNU_SOURCE
+
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job-artifact-cache-private.h"
+
+/**
+ * JobArtifactCache:
+ *
+ * A store of build artifacts on disk, addressed by cache key.
+ *
+ * An artifact is a directory tree (the install root of a build) and a little
+ * metadata, stored under the SHA-256 cache key of everything that produced
+ * it. The cache lives in one directory, by default `$XDG_CACHE_HOME/libjob`:
+ *
+ * - `artifacts/<first two digits of the key>/<key>/files/`: the tree;
+ * - `artifacts/<…>/<key>/meta/artifact.ini`: a [struct@GLib.KeyFile] with
+ *   a group `Artifact` holding `key`, `element`, `created` (ISO 8601) and
+ *   `log`; `meta/public.gvariant`: the element's public data, if any;
+ * - `logs/<element>/<key>.log`: build logs;
+ * - `tmp/`: staging directories of commits in progress.
+ *
+ * Artifacts are written through a [class@Job.ArtifactCommit] and appear with
+ * one atomic rename, so a reader never sees half an artifact and a process
+ * killed in the middle of a commit leaves nothing but a staging directory.
+ * Every staging directory is locked with `flock(2)` by the process that
+ * writes it; opening a cache removes those whose lock is free (their writer
+ * is dead). Several processes may share one cache: two that commit the same
+ * key at once both succeed and one copy is kept.
+ *
+ * Commits are atomic, not durable: after a power failure the file system may
+ * hold an artifact whose files were not written back yet.
+ */
+struct _JobArtifactCache
+{
+  GObject parent_instance;
+
+  char *root;
+  char *artifacts_dir;
+  char *logs_dir;
+  char *tmp_dir;
+  char *lock_path;
+};
+
+enum
+{
+  PROP_0,
+  PROP_ROOT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void job_artifact_cache_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_QUARK (job - cache - error - quark, job_cache_error)
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (
+    JobArtifactCache,
+    job_artifact_cache,
+    G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                           job_artifact_cache_initable_iface_init))
+
+static void
+job_artifact_cache_finalize (GObject *object)
+{
+  JobArtifactCache *self = JOB_ARTIFACT_CACHE (object);
+
+  g_free (self->root);
+  g_free (self->artifacts_dir);
+  g_free (self->logs_dir);
+  g_free (self->tmp_dir);
+  g_free (self->lock_path);
+
+  G_OBJECT_CLASS (job_artifact_cache_parent_class)->finalize (object);
+}
+
+static void
+job_artifact_cache_get_property (GObject *object,
+                                 guint prop_id,
+                                 GValue *value,
+                                 GParamSpec *pspec)
+{
+  JobArtifactCache *self = JOB_ARTIFACT_CACHE (object);
+
+  switch (prop_id)
+    {
+    case PROP_ROOT:
+      g_value_set_string (value, self->root);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+job_artifact_cache_set_property (GObject *object,
+                                 guint prop_id,
+                                 const GValue *value,
+                                 GParamSpec *pspec)
+{
+  JobArtifactCache *self = JOB_ARTIFACT_CACHE (object);
+
+  switch (prop_id)
+    {
+    case PROP_ROOT:
+      g_free (self->root);
+      self->root = g_value_dup_string (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+job_artifact_cache_constructed (GObject *object)
+{
+  JobArtifactCache *self = JOB_ARTIFACT_CACHE (object);
+
+  G_OBJECT_CLASS (job_artifact_cache_parent_class)->constructed (object);
+
+  if (self->root == NULL)
+    self->root = g_build_filename (g_get_user_cache_dir (), "libjob", NULL);
+  else if (!g_path_is_absolute (self->root))
+    {
+      g_autofree char *cwd = g_get_current_dir ();
+      char *absolute = g_build_filename (cwd, self->root, NULL);
+
+      g_free (self->root);
+      self->root = absolute;
+    }
+  self->artifacts_dir = g_build_filename (self->root, "artifacts", NULL);
+  self->logs_dir = g_build_filename (self->root, "logs", NULL);
+  self->tmp_dir = g_build_filename (self->root, "tmp", NULL);
+  self->lock_path = g_build_filename (self->tmp_dir, ".lock", NULL);
+}
+
+static void
+job_artifact_cache_class_init (JobArtifactCacheClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = job_artifact_cache_finalize;
+  object_class->get_property = job_artifact_cache_get_property;
+  object_class->set_property = job_artifact_cache_set_property;
+  object_class->constructed = job_artifact_cache_constructed;
+
+  /**
+   * JobArtifactCache:root: (type filename)
+   *
+   * The directory the cache lives in. %NULL at construction selects
+   * `$XDG_CACHE_HOME/libjob` (see [func@GLib.get_user_cache_dir]); a relative
+   * path is made absolute against the current directory.
+   */
+  properties[PROP_ROOT] = g_param_spec_string (
+      "root", NULL, NULL, NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+job_artifact_cache_init (JobArtifactCache *self)
+{
+}
+
+static int
+open_lock_file (JobArtifactCache *self, int operation, GError **error)
+{
+  int fd = open (self->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+  if (fd < 0)
+    {
+      job_cache_set_errno_error (error, errno, "open the lock file",
+                                 self->lock_path);
+      return -1;
+    }
+  while (flock (fd, operation) < 0)
+    {
+      if (errno == EINTR)
+        continue;
+      job_cache_set_errno_error (error, errno, "lock", self->lock_path);
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* Removes the staging directories whose writer is gone. Holding the cache
+ * lock exclusively keeps new staging directories from being created (and
+ * not yet locked) while we look. */
+static gboolean
+remove_stale_staging (JobArtifactCache *self, GError **error)
+{
+  int lock_fd;
+  DIR *dir;
+  struct dirent *entry;
+  gboolean ok = TRUE;
+
+  lock_fd = open_lock_file (self, LOCK_EX, error);
+  if (lock_fd < 0)
+    return FALSE;
+
+  dir = opendir (self->tmp_dir);
+  if (dir == NULL)
+    {
+      close (lock_fd);
+      return job_cache_set_errno_error (error, errno, "read the directory",
+                                        self->tmp_dir);
+    }
+  while (ok && (entry = readdir (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      int fd;
+
+      if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0
+          || strcmp (entry->d_name, ".lock") == 0)
+        continue;
+      path = g_build_filename (self->tmp_dir, entry->d_name, NULL);
+      fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        {
+          ok = job_file_tree_remove (path, error);
+          continue;
+        }
+      if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+        {
+          g_debug ("Removing the stale staging directory %s", path);
+          ok = job_file_tree_remove (path, error);
+        }
+      close (fd);
+    }
+  closedir (dir);
+  close (lock_fd);
+  return ok;
+}
+
+static gboolean
+job_artifact_cache_initable_init (GInitable *initable,
+                                  GCancellable *cancellable,
+                                  GError **error)
+{
+  JobArtifactCache *self = JOB_ARTIFACT_CACHE (initable);
+  const char *dirs[] = { self->root, self->artifacts_dir, self->logs_dir,
+                         self->tmp_dir };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    if (g_mkdir_with_parents (dirs[i], 0755) < 0)
+      return job_cache_set_errno_error (error, errno,
+                                        "create the cache directory", dirs[i]);
+
+  return remove_stale_staging (self, error);
+}
+
+static void
+job_artifact_cache_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = job_artifact_cache_initable_init;
+}
+
+/**
+ * job_artifact_cache_new:
+ * @root: (nullable) (type filename): the directory of the cache, or %NULL
+ *   for `$XDG_CACHE_HOME/libjob`
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Opens the cache in @root, creating its directories when needed, and
+ * removes what interrupted commits left behind.
+ *
+ * Returns: (transfer full) (nullable): the cache, or %NULL with @error set
+ */
+JobArtifactCache *
+job_artifact_cache_new (const char *root,
+                        GCancellable *cancellable,
+                        GError **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (JOB_TYPE_ARTIFACT_CACHE, cancellable, error, "root",
+                         root, NULL);
+}
+
+/**
+ * job_artifact_cache_get_root:
+ * @self: a cache
+ *
+ * Gets the directory the cache lives in.
+ *
+ * Returns: (transfer none) (type filename): an absolute path
+ */
+const char *
+job_artifact_cache_get_root (JobArtifactCache *self)
+{
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), NULL);
+
+  return self->root;
+}
+
+/**
+ * job_artifact_cache_is_valid_key:
+ * @key: (nullable): a string
+ *
+ * Checks that @key has the form of a cache key: a SHA-256 checksum written
+ * as 64 lowercase hexadecimal digits, as [func@GLib.compute_checksum_for_data]
+ * writes it.
+ *
+ * Returns: whether @key is a valid cache key
+ */
+gboolean
+job_artifact_cache_is_valid_key (const char *key)
+{
+  gsize i;
+
+  if (key == NULL)
+    return FALSE;
+  for (i = 0; key[i] != '\0'; i++)
+    if (!g_ascii_isdigit (key[i]) && !(key[i] >= 'a' && key[i] <= 'f'))
+      return FALSE;
+  return i == 64;
+}
+
+static gboolean
+check_key (const char *key, GError **error)
+{
+  if (job_artifact_cache_is_valid_key (key))
+    return TRUE;
+  g_set_error (
+      error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_INVALID_KEY,
+      "“%s” is not a cache key: a key is a SHA-256 checksum written as "
+      "64 lowercase hexadecimal digits",
+      key != NULL ? key : "(null)");
+  return FALSE;
+}
+
+static char *
+artifact_path (JobArtifactCache *self, const char *key)
+{
+  char prefix[3] = { key[0], key[1], '\0' };
+
+  return g_build_filename (self->artifacts_dir, prefix, key, NULL);
+}
+
+/**
+ * job_artifact_cache_contains:
+ * @self: a cache
+ * @key: a cache key
+ *
+ * Checks whether the cache holds a committed artifact under @key. This is
+ * one `stat(2)`, cheap enough to ask for every element of a project.
+ *
+ * Returns: %TRUE if the artifact is in the cache; %FALSE if not or if @key
+ *   is not a valid key
+ */
+gboolean
+job_artifact_cache_contains (JobArtifactCache *self, const char *key)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *info = NULL;
+  struct stat st;
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), FALSE);
+
+  if (!job_artifact_cache_is_valid_key (key))
+    return FALSE;
+  dir = artifact_path (self, key);
+  info = g_build_filename (dir, "meta", "artifact.ini", NULL);
+  return stat (info, &st) == 0 && S_ISREG (st.st_mode);
+}
+
+static char *
+find_artifact (JobArtifactCache *self, const char *key, GError **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *files = NULL;
+  g_autofree char *info = NULL;
+  struct stat st;
+
+  if (!check_key (key, error))
+    return NULL;
+  dir = artifact_path (self, key);
+  if (stat (dir, &st) < 0)
+    {
+      if (errno == ENOENT)
+        g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_NOT_FOUND,
+                     "The cache in “%s” has no artifact %s; build it first",
+                     self->root, key);
+      else
+        job_cache_set_errno_error (error, errno, "inspect", dir);
+      return NULL;
+    }
+  files = g_build_filename (dir, "files", NULL);
+  info = g_build_filename (dir, "meta", "artifact.ini", NULL);
+  if (stat (files, &st) < 0 || !S_ISDIR (st.st_mode) || stat (info, &st) < 0
+      || !S_ISREG (st.st_mode))
+    {
+      g_set_error (
+          error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CORRUPT,
+          "The artifact “%s” is damaged: it lacks files/ or "
+          "meta/artifact.ini; remove it (job_artifact_cache_remove) and "
+          "build it again",
+          dir);
+      return NULL;
+    }
+  return g_steal_pointer (&dir);
+}
+
+/**
+ * job_artifact_cache_lookup:
+ * @self: a cache
+ * @key: a cache key
+ * @error: return location for a #GError
+ *
+ * Finds the files of the artifact @key. Never write into them: the cache,
+ * and every sysroot [method@Job.ArtifactCache.stage] linked them into, share
+ * them.
+ *
+ * Returns: (transfer full) (nullable): the artifact's `files/` directory, or
+ *   %NULL with @error set (%JOB_CACHE_ERROR_NOT_FOUND,
+ *   %JOB_CACHE_ERROR_CORRUPT, %JOB_CACHE_ERROR_INVALID_KEY)
+ */
+GFile *
+job_artifact_cache_lookup (JobArtifactCache *self,
+                           const char *key,
+                           GError **error)
+{
+  g_autofree char *dir = NULL;
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  dir = find_artifact (self, key, error);
+  if (dir == NULL)
+    return NULL;
+  return g_file_new_build_filename (dir, "files", NULL);
+}
+
+/**
+ * job_artifact_cache_get_metadata:
+ * @self: a cache
+ * @key: a cache key
+ * @error: return location for a #GError
+ *
+ * Reads the metadata of the artifact @key: the group `Artifact` with the
+ * keys `key`, `element`, `created` and `log` (the last two only if the
+ * commit set them).
+ *
+ * Returns: (transfer full) (nullable): the metadata, or %NULL with @error set
+ */
+GKeyFile *
+job_artifact_cache_get_metadata (JobArtifactCache *self,
+                                 const char *key,
+                                 GError **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *info = NULL;
+  g_autoptr (GKeyFile) keyfile = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  dir = find_artifact (self, key, error);
+  if (dir == NULL)
+    return NULL;
+  info = g_build_filename (dir, "meta", "artifact.ini", NULL);
+  keyfile = g_key_file_new ();
+  if (!g_key_file_load_from_file (keyfile, info, G_KEY_FILE_NONE, &local_error))
+    {
+      g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CORRUPT,
+                   "The metadata of artifact “%s” is damaged: %s; remove the "
+                   "artifact and build it again",
+                   dir, local_error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&keyfile);
+}
+
+/**
+ * job_artifact_cache_get_public_data:
+ * @self: a cache
+ * @key: a cache key
+ * @error: return location for a #GError
+ *
+ * Reads the public data committed with the artifact @key (see
+ * [method@Job.ArtifactCommit.set_public_data]).
+ *
+ * Returns: (transfer full) (nullable): the public data; %NULL without an
+ *   error if the artifact has none, %NULL with @error set on failure
+ */
+GVariant *
+job_artifact_cache_get_public_data (JobArtifactCache *self,
+                                    const char *key,
+                                    GError **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GError) local_error = NULL;
+  GVariant *data;
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  dir = find_artifact (self, key, error);
+  if (dir == NULL)
+    return NULL;
+  path = g_build_filename (dir, "meta", "public.gvariant", NULL);
+  if (!g_file_get_contents (path, &text, NULL, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return NULL;
+      g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CORRUPT,
+                   "Cannot read the public data of artifact “%s”: %s", dir,
+                   local_error->message);
+      return NULL;
+    }
+  data = g_variant_parse (NULL, text, NULL, NULL, &local_error);
+  if (data == NULL)
+    {
+      g_set_error (
+          error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CORRUPT,
+          "The public data of artifact “%s” is damaged: %s; remove the "
+          "artifact and build it again",
+          dir, local_error->message);
+      return NULL;
+    }
+  return g_variant_ref_sink (data);
+}
+
+static char *
+sanitize_element_name (const char *element_name)
+{
+  g_auto (GStrv) parts = g_strsplit (element_name, "/", -1);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *part = parts[i];
+
+      if (*part == '\0' || strcmp (part, ".") == 0)
+        continue;
+      if (parts[i + 1] == NULL && g_str_has_suffix (part, ".bst")
+          && strlen (part) > 4)
+        part[strlen (part) - 4] = '\0';
+      if (strcmp (part, "..") == 0)
+        part = (char *) "__";
+      if (out->len > 0)
+        g_string_append_c (out, '/');
+      for (const char *c = part; *c != '\0'; c++)
+        g_string_append_c (
+            out,
+            g_ascii_isalnum (*c) || strchr ("._-+@", *c) != NULL ? *c : '_');
+    }
+  if (out->len == 0)
+    g_string_append_c (out, '_');
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * job_artifact_cache_get_log_path:
+ * @self: a cache
+ * @element_name: the name of an element, such as `base/alpine.bst`
+ * @key: the cache key of the element's build
+ * @error: return location for a #GError
+ *
+ * Gets the path of the build log of @element_name under @key,
+ * `logs/<element name without .bst>/<key>.log`, and creates its directory.
+ * Characters of @element_name that do not belong in a file name are
+ * replaced, so the log is always inside the cache's `logs/`.
+ *
+ * Returns: (transfer full) (nullable) (type filename): the path of the log
+ *   file, or %NULL with @error set
+ */
+char *
+job_artifact_cache_get_log_path (JobArtifactCache *self,
+                                 const char *element_name,
+                                 const char *key,
+                                 GError **error)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *file = NULL;
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), NULL);
+  g_return_val_if_fail (element_name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_key (key, error))
+    return NULL;
+  name = sanitize_element_name (element_name);
+  dir = g_build_filename (self->logs_dir, name, NULL);
+  if (g_mkdir_with_parents (dir, 0755) < 0)
+    {
+      job_cache_set_errno_error (error, errno, "create the log directory", dir);
+      return NULL;
+    }
+  file = g_strconcat (key, ".log", NULL);
+  return g_build_filename (dir, file, NULL);
+}
+
+/**
+ * job_artifact_cache_begin_commit:
+ * @self: a cache
+ * @key: the cache key of the artifact to write
+ * @error: return location for a #GError
+ *
+ * Starts writing the artifact @key: creates and locks a staging directory
+ * in the cache's `tmp/`. See [class@Job.ArtifactCommit].
+ *
+ * Returns: (transfer full) (nullable): the commit, or %NULL with @error set
+ */
+JobArtifactCommit *
+job_artifact_cache_begin_commit (JobArtifactCache *self,
+                                 const char *key,
+                                 GError **error)
+{
+  g_autofree char *staging = NULL;
+  g_autofree char *files = NULL;
+  g_autofree char *meta = NULL;
+  int lock_fd;
+  int dir_fd;
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_key (key, error))
+    return NULL;
+
+  /* Shared: commits do not wait for each other, only for a cleaner. */
+  lock_fd = open_lock_file (self, LOCK_SH, error);
+  if (lock_fd < 0)
+    return NULL;
+
+  staging = g_strdup_printf ("%s/commit-%.8s-XXXXXX", self->tmp_dir, key);
+  if (g_mkdtemp_full (staging, 0755) == NULL)
+    {
+      job_cache_set_errno_error (error, errno, "create a staging directory in",
+                                 self->tmp_dir);
+      close (lock_fd);
+      return NULL;
+    }
+  dir_fd = open (staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0 || flock (dir_fd, LOCK_EX | LOCK_NB) < 0)
+    {
+      job_cache_set_errno_error (error, errno, "lock the staging directory",
+                                 staging);
+      if (dir_fd >= 0)
+        close (dir_fd);
+      rmdir (staging);
+      close (lock_fd);
+      return NULL;
+    }
+  close (lock_fd);
+
+  files = g_build_filename (staging, "files", NULL);
+  meta = g_build_filename (staging, "meta", NULL);
+  if (mkdir (files, 0755) < 0 || mkdir (meta, 0755) < 0)
+    {
+      job_cache_set_errno_error (error, errno, "create the directory", staging);
+      job_file_tree_remove (staging, NULL);
+      close (dir_fd);
+      return NULL;
+    }
+  return job_artifact_commit_new (self, key, staging, dir_fd);
+}
+
+static gboolean
+copy_out (JobArtifactCache *self,
+          const char *key,
+          const char *dest_dir,
+          JobFileTreeFlags flags,
+          GCancellable *cancellable,
+          GError **error)
+{
+  g_autofree char *dir = find_artifact (self, key, error);
+  g_autofree char *files = NULL;
+
+  if (dir == NULL)
+    return FALSE;
+  if (g_mkdir_with_parents (dest_dir, 0755) < 0)
+    return job_cache_set_errno_error (error, errno, "create the directory",
+                                      dest_dir);
+  files = g_build_filename (dir, "files", NULL);
+  return job_file_tree_copy (files, dest_dir, flags, cancellable, error);
+}
+
+/**
+ * job_artifact_cache_checkout:
+ * @self: a cache
+ * @key: a cache key
+ * @dest_dir: (type filename): the directory to check out into; created if
+ *   missing
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Copies the files of the artifact @key into @dest_dir, merging with what
+ * is there. Symbolic links stay links, modes and modification times are
+ * kept (and owners, as root). Files are real copies (reflinks where the file
+ * system supports them), so changing the checkout never changes the cache.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+job_artifact_cache_checkout (JobArtifactCache *self,
+                             const char *key,
+                             const char *dest_dir,
+                             GCancellable *cancellable,
+                             GError **error)
+{
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), FALSE);
+  g_return_val_if_fail (dest_dir != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return copy_out (self, key, dest_dir, JOB_FILE_TREE_COPY, cancellable, error);
+}
+
+/**
+ * job_artifact_cache_stage:
+ * @self: a cache
+ * @key: a cache key
+ * @dest_dir: (type filename): the directory to stage into, usually a build
+ *   sysroot; created if missing
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Stages the files of the artifact @key into @dest_dir like
+ * [method@Job.ArtifactCache.checkout], but hardlinks regular files when
+ * @dest_dir is on the cache's file system (copying those it cannot link).
+ * This makes staging the dependencies of a build cheap; the price is that
+ * the staged files are the cache's own: a build may replace or delete them,
+ * but must not write into them in place.
+ *
+ * A file of a later artifact replaces the same file of an earlier one; a
+ * directory where the destination has a file (or the other way round) fails
+ * with %JOB_CACHE_ERROR_CONFLICT.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+job_artifact_cache_stage (JobArtifactCache *self,
+                          const char *key,
+                          const char *dest_dir,
+                          GCancellable *cancellable,
+                          GError **error)
+{
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), FALSE);
+  g_return_val_if_fail (dest_dir != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return copy_out (self, key, dest_dir, JOB_FILE_TREE_HARDLINK, cancellable,
+                   error);
+}
+
+/**
+ * job_artifact_cache_remove:
+ * @self: a cache
+ * @key: a cache key
+ * @error: return location for a #GError
+ *
+ * Removes the artifact @key from the cache. It disappears at once (it is
+ * renamed into `tmp/` first), then its files are deleted. Removing a damaged
+ * artifact works too.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ *   (%JOB_CACHE_ERROR_NOT_FOUND if there is no such artifact)
+ */
+gboolean
+job_artifact_cache_remove (JobArtifactCache *self,
+                           const char *key,
+                           GError **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *trash = NULL;
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_key (key, error))
+    return FALSE;
+  dir = artifact_path (self, key);
+  trash = g_strdup_printf ("%s/remove-%.8s-XXXXXX", self->tmp_dir, key);
+  if (g_mkdtemp_full (trash, 0700) == NULL)
+    return job_cache_set_errno_error (error, errno, "create a directory in",
+                                      self->tmp_dir);
+  /* Renaming onto the empty directory replaces it atomically. */
+  if (rename (dir, trash) < 0)
+    {
+      int saved = errno;
+
+      rmdir (trash);
+      if (saved == ENOENT)
+        {
+          g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_NOT_FOUND,
+                       "The cache in “%s” has no artifact %s", self->root, key);
+          return FALSE;
+        }
+      return job_cache_set_errno_error (error, saved, "remove", dir);
+    }
+  return job_file_tree_remove (trash, error);
+}

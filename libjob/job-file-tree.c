@@ -1,0 +1,475 @@
+/* job-file-tree.c: copying, hardlinking and removing directory trees
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define _GNU_SOURCE
+
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/fs.h>
+
+#include "job-artifact-cache-private.h"
+
+gboolean
+job_cache_set_errno_error (GError **error,
+                           int saved_errno,
+                           const char *what,
+                           const char *path)
+{
+  if (saved_errno == ENOSPC || saved_errno == EDQUOT)
+    g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_NO_SPACE,
+                 "No space left on device: cannot %s “%s”: %s; free some space "
+                 "(or raise the quota) on that file system and try again",
+                 what, path, g_strerror (saved_errno));
+  else
+    g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_FAILED,
+                 "Cannot %s “%s”: %s", what, path, g_strerror (saved_errno));
+  return FALSE;
+}
+
+static gboolean
+copy_file_data (
+    int src_fd, int dst_fd, off_t size, const char *path, GError **error)
+{
+  off_t done = 0;
+  gboolean use_copy_range = TRUE;
+
+  if (size > 0 && ioctl (dst_fd, FICLONE, src_fd) == 0)
+    return TRUE;
+
+  while (done < size || !use_copy_range)
+    {
+      ssize_t n;
+
+      if (use_copy_range)
+        {
+          n = copy_file_range (src_fd, NULL, dst_fd, NULL,
+                               (size_t) (size - done), 0);
+          if (n < 0
+              && (errno == EXDEV || errno == EINVAL || errno == ENOSYS
+                  || errno == EOPNOTSUPP || errno == EPERM))
+            {
+              use_copy_range = FALSE;
+              continue;
+            }
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            return job_cache_set_errno_error (error, errno, "copy", path);
+          if (n == 0)
+            break;
+          done += n;
+        }
+      else
+        {
+          char buffer[64 * 1024];
+          ssize_t r = read (src_fd, buffer, sizeof buffer);
+          ssize_t w = 0;
+
+          if (r < 0 && errno == EINTR)
+            continue;
+          if (r < 0)
+            return job_cache_set_errno_error (error, errno, "read", path);
+          if (r == 0)
+            break;
+          while (w < r)
+            {
+              ssize_t k = write (dst_fd, buffer + w, (size_t) (r - w));
+
+              if (k < 0 && errno == EINTR)
+                continue;
+              if (k < 0)
+                return job_cache_set_errno_error (error, errno, "write", path);
+              w += k;
+            }
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+copy_regular (int src_dfd,
+              int dst_dfd,
+              const char *name,
+              const struct stat *st,
+              const char *path,
+              GError **error)
+{
+  int src_fd = -1;
+  int dst_fd = -1;
+  gboolean ok = FALSE;
+  struct timespec times[2] = { st->st_atim, st->st_mtim };
+
+  src_fd = openat (src_dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (src_fd < 0)
+    {
+      job_cache_set_errno_error (error, errno, "open", path);
+      goto out;
+    }
+  dst_fd = openat (dst_dfd, name,
+                   O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (dst_fd < 0)
+    {
+      job_cache_set_errno_error (error, errno, "create", path);
+      goto out;
+    }
+  if (!copy_file_data (src_fd, dst_fd, st->st_size, path, error))
+    goto out;
+  if (geteuid () == 0 && fchown (dst_fd, st->st_uid, st->st_gid) < 0)
+    {
+      job_cache_set_errno_error (error, errno, "set the owner of", path);
+      goto out;
+    }
+  if (fchmod (dst_fd, st->st_mode & 07777) < 0 || futimens (dst_fd, times) < 0)
+    {
+      job_cache_set_errno_error (error, errno, "set the mode and times of",
+                                 path);
+      goto out;
+    }
+  ok = TRUE;
+
+out:
+  if (src_fd >= 0)
+    close (src_fd);
+  if (dst_fd >= 0 && close (dst_fd) < 0 && ok)
+    ok = job_cache_set_errno_error (error, errno, "write", path);
+  if (!ok && dst_fd >= 0)
+    unlinkat (dst_dfd, name, 0);
+  return ok;
+}
+
+/* Makes room for a non-directory @name in @dst_dfd. */
+static gboolean
+clear_destination (int dst_dfd,
+                   const char *name,
+                   const char *path,
+                   GError **error)
+{
+  struct stat st;
+
+  if (fstatat (dst_dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      if (errno == ENOENT)
+        return TRUE;
+      return job_cache_set_errno_error (error, errno, "inspect", path);
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CONFLICT,
+                   "Cannot replace the directory “%s” with a file: two staged "
+                   "artifacts disagree about what this path is",
+                   path);
+      return FALSE;
+    }
+  if (unlinkat (dst_dfd, name, 0) < 0)
+    return job_cache_set_errno_error (error, errno, "replace", path);
+  return TRUE;
+}
+
+static gboolean copy_dir_contents (int src_dfd,
+                                   int dst_dfd,
+                                   const char *path,
+                                   JobFileTreeFlags flags,
+                                   GCancellable *cancellable,
+                                   GError **error);
+
+static gboolean
+copy_entry (int src_dfd,
+            int dst_dfd,
+            const char *name,
+            const char *path,
+            JobFileTreeFlags flags,
+            GCancellable *cancellable,
+            GError **error)
+{
+  struct stat st;
+  struct timespec times[2];
+
+  if (fstatat (src_dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return job_cache_set_errno_error (error, errno, "inspect", path);
+  times[0] = st.st_atim;
+  times[1] = st.st_mtim;
+
+  if (S_ISDIR (st.st_mode))
+    {
+      int sub_src;
+      int sub_dst;
+      gboolean ok;
+
+      if (mkdirat (dst_dfd, name, 0700) < 0)
+        {
+          struct stat dst_st;
+
+          if (errno != EEXIST)
+            return job_cache_set_errno_error (error, errno,
+                                              "create the directory", path);
+          if (fstatat (dst_dfd, name, &dst_st, AT_SYMLINK_NOFOLLOW) < 0)
+            return job_cache_set_errno_error (error, errno, "inspect", path);
+          if (!S_ISDIR (dst_st.st_mode))
+            {
+              g_set_error (
+                  error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CONFLICT,
+                  "Cannot put the directory “%s” where the destination "
+                  "already has a %s: two staged artifacts disagree about "
+                  "what this path is",
+                  path, S_ISLNK (dst_st.st_mode) ? "symbolic link" : "file");
+              return FALSE;
+            }
+        }
+      sub_src = openat (src_dfd, name,
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub_src < 0)
+        return job_cache_set_errno_error (error, errno, "open the directory",
+                                          path);
+      sub_dst = openat (dst_dfd, name,
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub_dst < 0)
+        {
+          int saved = errno;
+          close (sub_src);
+          return job_cache_set_errno_error (error, saved, "open the directory",
+                                            path);
+        }
+      /* Keep the copy writable while it fills; the real mode comes last. */
+      fchmod (sub_dst, 0700);
+      ok =
+          copy_dir_contents (sub_src, sub_dst, path, flags, cancellable, error);
+      if (ok && geteuid () == 0 && fchown (sub_dst, st.st_uid, st.st_gid) < 0)
+        ok = job_cache_set_errno_error (error, errno, "set the owner of", path);
+      if (ok
+          && (fchmod (sub_dst, st.st_mode & 07777) < 0
+              || futimens (sub_dst, times) < 0))
+        ok = job_cache_set_errno_error (error, errno,
+                                        "set the mode and times of", path);
+      close (sub_src);
+      close (sub_dst);
+      return ok;
+    }
+
+  if (!clear_destination (dst_dfd, name, path, error))
+    return FALSE;
+
+  if (S_ISREG (st.st_mode))
+    {
+      if (flags & JOB_FILE_TREE_HARDLINK)
+        {
+          if (linkat (src_dfd, name, dst_dfd, name, 0) == 0)
+            return TRUE;
+          if (errno != EXDEV && errno != EMLINK && errno != EPERM
+              && errno != EACCES)
+            return job_cache_set_errno_error (error, errno, "link", path);
+        }
+      return copy_regular (src_dfd, dst_dfd, name, &st, path, error);
+    }
+
+  if (S_ISLNK (st.st_mode))
+    {
+      g_autofree char *target = g_malloc ((gsize) st.st_size + 1);
+      ssize_t len = readlinkat (src_dfd, name, target, (size_t) st.st_size + 1);
+
+      if (len < 0)
+        return job_cache_set_errno_error (error, errno,
+                                          "read the symbolic link", path);
+      if (len > st.st_size)
+        {
+          g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_FAILED,
+                       "The symbolic link “%s” changed while it was copied",
+                       path);
+          return FALSE;
+        }
+      target[len] = '\0';
+      if (symlinkat (target, dst_dfd, name) < 0)
+        return job_cache_set_errno_error (error, errno,
+                                          "create the symbolic link", path);
+    }
+  else if (mknodat (dst_dfd, name, st.st_mode, st.st_rdev) < 0)
+    return job_cache_set_errno_error (error, errno, "create the special file",
+                                      path);
+
+  if (geteuid () == 0
+      && fchownat (dst_dfd, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW)
+             < 0)
+    return job_cache_set_errno_error (error, errno, "set the owner of", path);
+  if (!S_ISLNK (st.st_mode)
+      && fchmodat (dst_dfd, name, st.st_mode & 07777, 0) < 0)
+    return job_cache_set_errno_error (error, errno, "set the mode of", path);
+  if (utimensat (dst_dfd, name, times, AT_SYMLINK_NOFOLLOW) < 0)
+    return job_cache_set_errno_error (error, errno, "set the times of", path);
+  return TRUE;
+}
+
+static gboolean
+copy_dir_contents (int src_dfd,
+                   int dst_dfd,
+                   const char *path,
+                   JobFileTreeFlags flags,
+                   GCancellable *cancellable,
+                   GError **error)
+{
+  int iter_fd = dup (src_dfd);
+  DIR *dir;
+  struct dirent *entry;
+  gboolean ok = TRUE;
+
+  if (iter_fd < 0)
+    return job_cache_set_errno_error (error, errno, "read the directory", path);
+  dir = fdopendir (iter_fd);
+  if (dir == NULL)
+    {
+      int saved = errno;
+      close (iter_fd);
+      return job_cache_set_errno_error (error, saved, "read the directory",
+                                        path);
+    }
+  rewinddir (dir);
+
+  while (ok)
+    {
+      g_autofree char *child_path = NULL;
+
+      errno = 0;
+      entry = readdir (dir);
+      if (entry == NULL)
+        {
+          if (errno != 0)
+            ok = job_cache_set_errno_error (error, errno, "read the directory",
+                                            path);
+          break;
+        }
+      if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+        continue;
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      child_path = g_build_filename (path, entry->d_name, NULL);
+      ok = copy_entry (src_dfd, dst_dfd, entry->d_name, child_path, flags,
+                       cancellable, error);
+    }
+  closedir (dir);
+  return ok;
+}
+
+gboolean
+job_file_tree_copy (const char *source_dir,
+                    const char *dest_dir,
+                    JobFileTreeFlags flags,
+                    GCancellable *cancellable,
+                    GError **error)
+{
+  int src_dfd;
+  int dst_dfd;
+  gboolean ok;
+
+  src_dfd = open (source_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (src_dfd < 0)
+    return job_cache_set_errno_error (error, errno, "open the directory",
+                                      source_dir);
+  dst_dfd = open (dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dst_dfd < 0)
+    {
+      int saved = errno;
+      close (src_dfd);
+      return job_cache_set_errno_error (error, saved, "open the directory",
+                                        dest_dir);
+    }
+  ok =
+      copy_dir_contents (src_dfd, dst_dfd, dest_dir, flags, cancellable, error);
+  close (src_dfd);
+  close (dst_dfd);
+  return ok;
+}
+
+static gboolean
+remove_dir_contents (int dfd, const char *path, GError **error)
+{
+  int iter_fd = dup (dfd);
+  DIR *dir;
+  struct dirent *entry;
+  gboolean ok = TRUE;
+
+  if (iter_fd < 0)
+    return job_cache_set_errno_error (error, errno, "read the directory", path);
+  dir = fdopendir (iter_fd);
+  if (dir == NULL)
+    {
+      int saved = errno;
+      close (iter_fd);
+      return job_cache_set_errno_error (error, saved, "read the directory",
+                                        path);
+    }
+
+  while (ok)
+    {
+      g_autofree char *child_path = NULL;
+
+      errno = 0;
+      entry = readdir (dir);
+      if (entry == NULL)
+        {
+          if (errno != 0)
+            ok = job_cache_set_errno_error (error, errno, "read the directory",
+                                            path);
+          break;
+        }
+      if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+        continue;
+      if (unlinkat (dfd, entry->d_name, 0) == 0 || errno == ENOENT)
+        continue;
+      child_path = g_build_filename (path, entry->d_name, NULL);
+      if (errno == EISDIR || errno == EPERM)
+        {
+          int sub = openat (dfd, entry->d_name,
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+          if (sub < 0)
+            {
+              ok = job_cache_set_errno_error (error, errno, "remove",
+                                              child_path);
+              break;
+            }
+          fchmod (sub, 0700);
+          ok = remove_dir_contents (sub, child_path, error);
+          close (sub);
+          if (ok && unlinkat (dfd, entry->d_name, AT_REMOVEDIR) < 0
+              && errno != ENOENT)
+            ok = job_cache_set_errno_error (error, errno, "remove", child_path);
+        }
+      else
+        ok = job_cache_set_errno_error (error, errno, "remove", child_path);
+    }
+  closedir (dir);
+  return ok;
+}
+
+gboolean
+job_file_tree_remove (const char *path, GError **error)
+{
+  int dfd;
+  gboolean ok;
+
+  if (unlink (path) == 0 || errno == ENOENT)
+    return TRUE;
+  if (errno != EISDIR && errno != EPERM)
+    return job_cache_set_errno_error (error, errno, "remove", path);
+
+  dfd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
+    return job_cache_set_errno_error (error, errno, "remove", path);
+  fchmod (dfd, 0700);
+  ok = remove_dir_contents (dfd, path, error);
+  close (dfd);
+  if (ok && rmdir (path) < 0 && errno != ENOENT)
+    ok = job_cache_set_errno_error (error, errno, "remove", path);
+  return ok;
+}

@@ -1,0 +1,10 @@
+/* job-load-error.c: the error domain of loading projects
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "job-load-error.h"
+
+G_DEFINE_QUARK (job - load - error - quark, job_load_error)

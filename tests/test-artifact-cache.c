@@ -1,0 +1,747 @@
+/* test-artifact-cache.c: JobArtifactCache and JobArtifactCommit */
+
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libjob/job.h>
+
+static char *
+make_key (const char *seed)
+{
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, seed, -1);
+}
+
+static char *
+make_temp_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("test-artifact-cache-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autofree char *quoted = g_shell_quote (path);
+  g_autofree char *command =
+      g_strdup_printf ("chmod -R u+rwx %s && rm -rf %s", quoted, quoted);
+  const char *argv[] = { "/bin/sh", "-c", command, NULL };
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                NULL, &status, &error);
+  g_assert_no_error (error);
+  g_spawn_check_wait_status (status, &error);
+  g_assert_no_error (error);
+}
+
+static void
+write_file (const char *dir, const char *name, const char *contents)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+read_file (const char *dir, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *contents = NULL;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  return contents;
+}
+
+/* The names in the cache's tmp/, besides its lock file. */
+static guint
+count_staging (const char *root)
+{
+  g_autofree char *tmp = g_build_filename (root, "tmp", NULL);
+  g_autoptr (GDir) dir = g_dir_open (tmp, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (!g_str_equal (name, ".lock"))
+      n++;
+  return n;
+}
+
+static JobArtifactCache *
+open_cache (const char *root)
+{
+  g_autoptr (GError) error = NULL;
+  JobArtifactCache *cache = job_artifact_cache_new (root, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (JOB_IS_ARTIFACT_CACHE (cache));
+  return cache;
+}
+
+static void
+commit_simple (JobArtifactCache *cache, const char *key, const char *contents)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobArtifactCommit) commit =
+      job_artifact_cache_begin_commit (cache, key, &error);
+
+  g_assert_no_error (error);
+  write_file (job_artifact_commit_get_files_path (commit), "data.txt",
+              contents);
+  job_artifact_commit_commit (commit, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_commit_lookup (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autofree char *key = make_key ("commit-lookup");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobArtifactCommit) commit = NULL;
+  g_autoptr (GFile) files = NULL;
+  g_autoptr (GKeyFile) meta = NULL;
+  g_autoptr (GVariant) public_data = NULL;
+  g_autofree char *files_path = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *element = NULL;
+  g_autofree char *sub = NULL;
+  g_autofree char *expected_path = NULL;
+  g_autofree char *link_target = NULL;
+  g_autofree char *link_path = NULL;
+
+  g_assert_cmpstr (job_artifact_cache_get_root (cache), ==, root);
+  g_assert_false (job_artifact_cache_contains (cache, key));
+  files = job_artifact_cache_lookup (cache, key, &error);
+  g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_NOT_FOUND);
+  g_assert_null (files);
+  g_clear_error (&error);
+
+  commit = job_artifact_cache_begin_commit (cache, key, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (job_artifact_commit_get_key (commit), ==, key);
+  write_file (job_artifact_commit_get_files_path (commit), "hello.txt",
+              "hello");
+  sub = g_build_filename (job_artifact_commit_get_files_path (commit), "usr",
+                          "bin", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (sub, 0755), ==, 0);
+  link_path = g_build_filename (sub, "link", NULL);
+  g_assert_cmpint (symlink ("../../hello.txt", link_path), ==, 0);
+  job_artifact_commit_set_element_name (commit, "base/hello.bst");
+  job_artifact_commit_set_log_path (commit, "/logs/hello.log");
+  job_artifact_commit_set_public_data (
+      commit,
+      g_variant_new_parsed ("{'integration-commands': <['ldconfig']>}"));
+
+  /* Staged but not committed: invisible. */
+  g_assert_false (job_artifact_cache_contains (cache, key));
+
+  job_artifact_commit_commit (commit, &error);
+  g_assert_no_error (error);
+  g_assert_true (job_artifact_cache_contains (cache, key));
+  g_assert_cmpuint (count_staging (root), ==, 0);
+
+  /* A finished commit refuses to go on. */
+  job_artifact_commit_commit (commit, &error);
+  g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_FAILED);
+  g_clear_error (&error);
+
+  files = job_artifact_cache_lookup (cache, key, &error);
+  g_assert_no_error (error);
+  files_path = g_file_get_path (files);
+  expected_path = g_build_filename (
+      root, "artifacts", (char[]){ key[0], key[1], 0 }, key, "files", NULL);
+  g_assert_cmpstr (files_path, ==, expected_path);
+  contents = read_file (files_path, "hello.txt");
+  g_assert_cmpstr (contents, ==, "hello");
+  g_free (link_path);
+  link_path = g_build_filename (files_path, "usr", "bin", "link", NULL);
+  link_target = g_file_read_link (link_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (link_target, ==, "../../hello.txt");
+
+  meta = job_artifact_cache_get_metadata (cache, key, &error);
+  g_assert_no_error (error);
+  element = g_key_file_get_string (meta, "Artifact", "element", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (element, ==, "base/hello.bst");
+  g_assert_true (g_key_file_has_key (meta, "Artifact", "created", NULL));
+
+  public_data = job_artifact_cache_get_public_data (cache, key, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (public_data);
+  g_assert_true (g_variant_equal (
+      public_data,
+      g_variant_new_parsed ("{'integration-commands': <['ldconfig']>}")));
+
+  remove_tree (root);
+}
+
+static void
+test_invalid_key (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autofree char *lower = make_key ("x");
+  g_autofree char *upper = g_ascii_strup (lower, -1);
+  const char *bad[] = { "", "abc", "../../etc/passwd", upper };
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (JobArtifactCommit) commit = NULL;
+      g_autoptr (GFile) files = NULL;
+
+      g_assert_false (job_artifact_cache_is_valid_key (bad[i]));
+      g_assert_false (job_artifact_cache_contains (cache, bad[i]));
+      files = job_artifact_cache_lookup (cache, bad[i], &error);
+      g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_INVALID_KEY);
+      g_clear_error (&error);
+      commit = job_artifact_cache_begin_commit (cache, bad[i], &error);
+      g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_INVALID_KEY);
+      g_assert_null (commit);
+      g_clear_error (&error);
+    }
+  remove_tree (root);
+}
+
+static void
+test_uncommitted_invisible (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autoptr (JobArtifactCache) second = NULL;
+  g_autofree char *key = make_key ("uncommitted");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobArtifactCommit) commit =
+      job_artifact_cache_begin_commit (cache, key, &error);
+
+  g_assert_no_error (error);
+  write_file (job_artifact_commit_get_files_path (commit), "partial", "half");
+  g_assert_false (job_artifact_cache_contains (cache, key));
+  g_assert_cmpuint (count_staging (root), ==, 1);
+
+  /* Another opener must leave a staging directory that is in use alone. */
+  second = open_cache (root);
+  g_assert_cmpuint (count_staging (root), ==, 1);
+  g_assert_false (job_artifact_cache_contains (second, key));
+
+  /* Dropping the commit aborts it. */
+  g_clear_object (&commit);
+  g_assert_cmpuint (count_staging (root), ==, 0);
+  g_assert_false (job_artifact_cache_contains (cache, key));
+
+  remove_tree (root);
+}
+
+static void
+test_killed_commit_cleaned (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autofree char *key = make_key ("killed");
+  g_autofree char *helper =
+      g_test_build_filename (G_TEST_BUILT, "artifact-cache-helper", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (JobArtifactCache) cache = NULL;
+  g_autofree char *line = NULL;
+  char buffer[16] = { 0 };
+  gsize n_read = 0;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, helper,
+                              "hang", root, key, NULL);
+  g_assert_no_error (error);
+  g_input_stream_read_all (g_subprocess_get_stdout_pipe (process), buffer, 6,
+                           &n_read, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (buffer, ==, "ready\n");
+
+  g_subprocess_force_exit (process);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_signaled (process));
+  g_assert_cmpint (g_subprocess_get_term_sig (process), ==, SIGKILL);
+
+  /* What the killed process staged is there but not part of the cache. */
+  g_assert_cmpuint (count_staging (root), ==, 1);
+  cache = open_cache (root);
+  g_assert_cmpuint (count_staging (root), ==, 0);
+  g_assert_false (job_artifact_cache_contains (cache, key));
+
+  remove_tree (root);
+}
+
+static void
+test_concurrent_commit (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autofree char *helper =
+      g_test_build_filename (G_TEST_BUILT, "artifact-cache-helper", NULL);
+
+  for (guint round = 0; round < 5; round++)
+    {
+      g_autofree char *seed = g_strdup_printf ("concurrent-%u", round);
+      g_autofree char *key = make_key (seed);
+      g_autofree char *barrier = g_strdup_printf ("%s/barrier-%u", root, round);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GSubprocess) a = NULL;
+      g_autoptr (GSubprocess) b = NULL;
+      g_autoptr (JobArtifactCache) cache = NULL;
+      g_autoptr (GFile) files = NULL;
+      g_autofree char *files_path = NULL;
+      g_autofree char *contents = NULL;
+      g_autofree char *file_50 = NULL;
+
+      a = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, helper, "commit",
+                            root, key, "from-a", barrier, NULL);
+      g_assert_no_error (error);
+      b = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, helper, "commit",
+                            root, key, "from-b", barrier, NULL);
+      g_assert_no_error (error);
+      /* Give both time to stage, then release them together. */
+      g_usleep (50 * 1000);
+      g_file_set_contents (barrier, "go", -1, &error);
+      g_assert_no_error (error);
+
+      g_subprocess_wait_check (a, NULL, &error);
+      g_assert_no_error (error);
+      g_subprocess_wait_check (b, NULL, &error);
+      g_assert_no_error (error);
+
+      cache = open_cache (root);
+      g_assert_true (job_artifact_cache_contains (cache, key));
+      files = job_artifact_cache_lookup (cache, key, &error);
+      g_assert_no_error (error);
+      files_path = g_file_get_path (files);
+      contents = read_file (files_path, "data.txt");
+      g_assert_true (g_str_equal (contents, "from-a")
+                     || g_str_equal (contents, "from-b"));
+      file_50 = read_file (files_path, "file-50");
+      g_assert_cmpstr (file_50, ==, "file-50");
+      /* The loser cleaned up after itself. */
+      g_assert_cmpuint (count_staging (root), ==, 0);
+    }
+
+  remove_tree (root);
+}
+
+static void
+set_mtime (const char *path, time_t seconds)
+{
+  struct timespec times[2] = { { seconds, 0 }, { seconds, 0 } };
+
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW), ==,
+                   0);
+}
+
+static void
+assert_mode_mtime (const char *path, mode_t mode, time_t mtime)
+{
+  struct stat st;
+
+  g_assert_cmpint (lstat (path, &st), ==, 0);
+  if (mode != 0)
+    g_assert_cmpuint (st.st_mode & 07777, ==, mode);
+  g_assert_cmpint (st.st_mtim.tv_sec, ==, mtime);
+}
+
+static void
+make_tree (const char *src)
+{
+  g_autofree char *bin = g_build_filename (src, "bin", NULL);
+  g_autofree char *tool = g_build_filename (bin, "tool", NULL);
+  g_autofree char *secret = g_build_filename (src, "secret", NULL);
+  g_autofree char *empty = g_build_filename (src, "empty", NULL);
+  g_autofree char *link = g_build_filename (src, "link", NULL);
+  g_autofree char *dangling = g_build_filename (src, "dangling", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (bin, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0755), ==, 0);
+  write_file (bin, "tool", "#!/bin/sh\necho tool\n");
+  write_file (src, "secret", "s3cret");
+  g_assert_cmpint (chmod (tool, 04751), ==, 0);
+  g_assert_cmpint (chmod (secret, 0600), ==, 0);
+  g_assert_cmpint (chmod (empty, 0710), ==, 0);
+  g_assert_cmpint (symlink ("bin/tool", link), ==, 0);
+  g_assert_cmpint (symlink ("/nonexistent/target", dangling), ==, 0);
+  set_mtime (tool, 1000000000);
+  set_mtime (secret, 1100000000);
+  set_mtime (empty, 1200000000);
+  set_mtime (link, 1300000000);
+  set_mtime (dangling, 1300000001);
+  set_mtime (bin, 1400000000);
+}
+
+static void
+assert_tree (const char *dest)
+{
+  g_autofree char *bin = g_build_filename (dest, "bin", NULL);
+  g_autofree char *tool = g_build_filename (bin, "tool", NULL);
+  g_autofree char *secret = g_build_filename (dest, "secret", NULL);
+  g_autofree char *empty = g_build_filename (dest, "empty", NULL);
+  g_autofree char *link = g_build_filename (dest, "link", NULL);
+  g_autofree char *dangling = g_build_filename (dest, "dangling", NULL);
+  g_autofree char *target = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) error = NULL;
+
+  assert_mode_mtime (tool, 04751, 1000000000);
+  assert_mode_mtime (secret, 0600, 1100000000);
+  assert_mode_mtime (empty, 0710, 1200000000);
+  assert_mode_mtime (link, 0, 1300000000);
+  assert_mode_mtime (dangling, 0, 1300000001);
+  assert_mode_mtime (bin, 0755, 1400000000);
+  target = g_file_read_link (link, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (target, ==, "bin/tool");
+  g_free (target);
+  target = g_file_read_link (dangling, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (target, ==, "/nonexistent/target");
+  contents = read_file (dest, "secret");
+  g_assert_cmpstr (contents, ==, "s3cret");
+}
+
+static void
+test_checkout (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autofree char *src = make_temp_dir ();
+  g_autofree char *dest_parent = make_temp_dir ();
+  g_autofree char *dest =
+      g_build_filename (dest_parent, "new", "checkout", NULL);
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autofree char *key = make_key ("checkout");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobArtifactCommit) commit = NULL;
+  g_autoptr (GFile) files = NULL;
+  g_autofree char *files_path = NULL;
+  g_autofree char *cached_secret = NULL;
+  g_autofree char *out_secret = NULL;
+  struct stat a, b;
+
+  make_tree (src);
+  commit = job_artifact_cache_begin_commit (cache, key, &error);
+  g_assert_no_error (error);
+  job_artifact_commit_import_directory (commit, src, NULL, &error);
+  g_assert_no_error (error);
+  job_artifact_commit_commit (commit, &error);
+  g_assert_no_error (error);
+
+  files = job_artifact_cache_lookup (cache, key, &error);
+  g_assert_no_error (error);
+  files_path = g_file_get_path (files);
+  assert_tree (files_path);
+
+  job_artifact_cache_checkout (cache, key, dest, NULL, &error);
+  g_assert_no_error (error);
+  assert_tree (dest);
+
+  /* A checkout is a copy: it shares no inode with the cache. */
+  cached_secret = g_build_filename (files_path, "secret", NULL);
+  out_secret = g_build_filename (dest, "secret", NULL);
+  g_assert_cmpint (stat (cached_secret, &a), ==, 0);
+  g_assert_cmpint (stat (out_secret, &b), ==, 0);
+  g_assert_false (a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+
+  remove_tree (root);
+  remove_tree (src);
+  remove_tree (dest_parent);
+}
+
+static void
+test_stage_hardlinks (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autofree char *sysroot = g_build_filename (root, "sysroot", NULL);
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autofree char *key_a = make_key ("stage-a");
+  g_autofree char *key_b = make_key ("stage-b");
+  g_autofree char *key_c = make_key ("stage-c");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) files = NULL;
+  g_autofree char *cached = NULL;
+  g_autofree char *staged = NULL;
+  g_autofree char *contents = NULL;
+  struct stat a, b;
+
+  {
+    g_autoptr (JobArtifactCommit) commit =
+        job_artifact_cache_begin_commit (cache, key_a, &error);
+    g_assert_no_error (error);
+    make_tree (job_artifact_commit_get_files_path (commit));
+    job_artifact_commit_commit (commit, &error);
+    g_assert_no_error (error);
+  }
+  commit_simple (cache, key_b, "from b");
+  {
+    /* c has a directory where a has a file. */
+    g_autoptr (JobArtifactCommit) commit =
+        job_artifact_cache_begin_commit (cache, key_c, &error);
+    g_autofree char *dir = NULL;
+
+    g_assert_no_error (error);
+    dir = g_build_filename (job_artifact_commit_get_files_path (commit),
+                            "secret", NULL);
+    g_assert_cmpint (mkdir (dir, 0755), ==, 0);
+    job_artifact_commit_commit (commit, &error);
+    g_assert_no_error (error);
+  }
+
+  job_artifact_cache_stage (cache, key_a, sysroot, NULL, &error);
+  g_assert_no_error (error);
+  job_artifact_cache_stage (cache, key_b, sysroot, NULL, &error);
+  g_assert_no_error (error);
+  assert_tree (sysroot);
+  contents = read_file (sysroot, "data.txt");
+  g_assert_cmpstr (contents, ==, "from b");
+
+  /* Same file system: the staged file is the cached inode. */
+  files = job_artifact_cache_lookup (cache, key_a, &error);
+  g_assert_no_error (error);
+  cached = g_build_filename (g_file_peek_path (files), "bin", "tool", NULL);
+  staged = g_build_filename (sysroot, "bin", "tool", NULL);
+  g_assert_cmpint (stat (cached, &a), ==, 0);
+  g_assert_cmpint (stat (staged, &b), ==, 0);
+  g_assert_cmpuint (a.st_ino, ==, b.st_ino);
+
+  job_artifact_cache_stage (cache, key_c, sysroot, NULL, &error);
+  g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "secret"));
+
+  remove_tree (root);
+}
+
+static void
+test_remove_and_corrupt (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autofree char *key = make_key ("corrupt");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) files = NULL;
+  g_autofree char *files_path = NULL;
+
+  commit_simple (cache, key, "x");
+  files = job_artifact_cache_lookup (cache, key, &error);
+  g_assert_no_error (error);
+  files_path = g_file_get_path (files);
+  g_clear_object (&files);
+  remove_tree (files_path);
+
+  files = job_artifact_cache_lookup (cache, key, &error);
+  g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CORRUPT);
+  g_assert_null (files);
+  g_clear_error (&error);
+
+  job_artifact_cache_remove (cache, key, &error);
+  g_assert_no_error (error);
+  g_assert_false (job_artifact_cache_contains (cache, key));
+  g_assert_cmpuint (count_staging (root), ==, 0);
+  job_artifact_cache_remove (cache, key, &error);
+  g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* The key can be committed again. */
+  commit_simple (cache, key, "y");
+  g_assert_true (job_artifact_cache_contains (cache, key));
+
+  remove_tree (root);
+}
+
+static void
+test_log_path (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autofree char *key = make_key ("log");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *logs = g_build_filename (root, "logs", NULL);
+
+  path =
+      job_artifact_cache_get_log_path (cache, "base/alpine.bst", key, &error);
+  g_assert_no_error (error);
+  expected = g_strdup_printf ("%s/logs/base/alpine/%s.log", root, key);
+  g_assert_cmpstr (path, ==, expected);
+  g_assert_true (g_file_test (logs, G_FILE_TEST_IS_DIR));
+  g_file_set_contents (path, "log", -1, &error);
+  g_assert_no_error (error);
+
+  g_free (path);
+  path = job_artifact_cache_get_log_path (cache, "../../evil name.bst", key,
+                                          &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (path, logs));
+  g_assert_null (strstr (path, "/../"));
+  g_assert_null (strstr (path, " "));
+
+  g_free (path);
+  path = job_artifact_cache_get_log_path (cache, "hello.bst", "nokey", &error);
+  g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_INVALID_KEY);
+  g_assert_null (path);
+
+  remove_tree (root);
+}
+
+static void
+test_default_root (void)
+{
+  g_autoptr (JobArtifactCache) cache = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected =
+      g_build_filename (g_get_user_cache_dir (), "libjob", NULL);
+  g_autofree char *root = NULL;
+
+  cache = job_artifact_cache_new (NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_object_get (cache, "root", &root, NULL);
+  g_assert_cmpstr (root, ==, expected);
+  g_assert_true (g_file_test (expected, G_FILE_TEST_IS_DIR));
+}
+
+/* Fills the file system of @dir until writes fail with ENOSPC. */
+static void
+fill_up (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "filler", NULL);
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  char block[4096];
+
+  memset (block, 'x', sizeof block);
+  g_assert_cmpint (fd, >=, 0);
+  for (;;)
+    {
+      ssize_t n = write (fd, block, sizeof block);
+
+      if (n < 0)
+        {
+          g_assert_cmpint (errno, ==, ENOSPC);
+          break;
+        }
+    }
+  close (fd);
+}
+
+static void
+test_no_space (void)
+{
+  g_autofree char *mountpoint = NULL;
+  g_autofree char *src = NULL;
+  g_autofree char *key = make_key ("no-space");
+  g_autofree char *small_key = make_key ("small");
+  g_autoptr (JobArtifactCache) cache = NULL;
+  g_autoptr (JobArtifactCommit) commit = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *big = NULL;
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("mounting a small tmpfs needs root");
+      return;
+    }
+  mountpoint = make_temp_dir ();
+  if (mount ("none", mountpoint, "tmpfs", 0, "size=1m") < 0)
+    {
+      g_autofree char *message =
+          g_strdup_printf ("cannot mount a tmpfs: %s", g_strerror (errno));
+      g_test_skip (message);
+      rmdir (mountpoint);
+      return;
+    }
+
+  cache = open_cache (mountpoint);
+
+  /* Importing more than fits. */
+  src = make_temp_dir ();
+  big = g_malloc (2 * 1024 * 1024);
+  memset (big, 'b', 2 * 1024 * 1024);
+  {
+    g_autofree char *path = g_build_filename (src, "big", NULL);
+    g_file_set_contents (path, big, 2 * 1024 * 1024, &error);
+    g_assert_no_error (error);
+  }
+  commit = job_artifact_cache_begin_commit (cache, key, &error);
+  g_assert_no_error (error);
+  job_artifact_commit_import_directory (commit, src, NULL, &error);
+  g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_NO_SPACE);
+  g_assert_nonnull (strstr (error->message, "No space left"));
+  g_clear_error (&error);
+  job_artifact_commit_abort (commit);
+  g_clear_object (&commit);
+  g_assert_false (job_artifact_cache_contains (cache, key));
+  g_assert_cmpuint (count_staging (mountpoint), ==, 0);
+
+  /* The install root itself fills the disk: the metadata cannot be written. */
+  commit = job_artifact_cache_begin_commit (cache, key, &error);
+  g_assert_no_error (error);
+  fill_up (job_artifact_commit_get_files_path (commit));
+  job_artifact_commit_commit (commit, &error);
+  g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_NO_SPACE);
+  g_clear_error (&error);
+  g_clear_object (&commit);
+  g_assert_false (job_artifact_cache_contains (cache, key));
+  g_assert_cmpuint (count_staging (mountpoint), ==, 0);
+
+  /* Space freed: the cache works again. */
+  commit_simple (cache, small_key, "small");
+  g_assert_true (job_artifact_cache_contains (cache, small_key));
+
+  g_clear_object (&cache);
+  g_assert_cmpint (umount (mountpoint), ==, 0);
+  rmdir (mountpoint);
+  remove_tree (src);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *cache_home = NULL;
+  int ret;
+
+  /* Before anything reads it, so the default root is a private directory
+   * (G_TEST_OPTION_ISOLATE_DIRS leaks in GLib 2.74). */
+  cache_home = make_temp_dir ();
+  g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/job/artifact-cache/commit-lookup", test_commit_lookup);
+  g_test_add_func ("/job/artifact-cache/invalid-key", test_invalid_key);
+  g_test_add_func ("/job/artifact-cache/uncommitted-invisible",
+                   test_uncommitted_invisible);
+  g_test_add_func ("/job/artifact-cache/killed-commit-cleaned",
+                   test_killed_commit_cleaned);
+  g_test_add_func ("/job/artifact-cache/concurrent-commit",
+                   test_concurrent_commit);
+  g_test_add_func ("/job/artifact-cache/checkout", test_checkout);
+  g_test_add_func ("/job/artifact-cache/stage-hardlinks", test_stage_hardlinks);
+  g_test_add_func ("/job/artifact-cache/remove-corrupt",
+                   test_remove_and_corrupt);
+  g_test_add_func ("/job/artifact-cache/log-path", test_log_path);
+  g_test_add_func ("/job/artifact-cache/default-root", test_default_root);
+  g_test_add_func ("/job/artifact-cache/no-space", test_no_space);
+
+  ret = g_test_run ();
+  remove_tree (cache_home);
+  return ret;
+}
