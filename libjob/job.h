@@ -14,5 +14,7 @@
 #include "job-load-error.h"
 #include "job-node.h"
 #include "job-pickle.h"
+#include "job-plugin.h"
+#include "job-source.h"
 #include "job-serializable.h"
 #undef JOB_INSIDE

@@ -1,0 +1,431 @@
+/* job-build-context.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "job-artifact-cache-private.h"
+#include "job-build-context.h"
+#include "job-serializable.h"
+#include "job-source.h"
+
+/**
+ * JobBuildContext:
+ *
+ * One element's build in progress, in the worker that runs it: a fresh
+ * root directory to stage into, a build directory and an install directory
+ * mounted in the [class@Job.Sandbox] at the element's `%{build-root}` and
+ * `%{install-root}`, the artifact cache holding the dependencies, and the
+ * build log.
+ *
+ * The staged root holds hard links into the artifact cache, so it is
+ * mounted read-only: only the build and install directories (and `/tmp`)
+ * are writable to the element's commands.
+ */
+
+struct _JobBuildContext
+{
+  GObject parent_instance;
+
+  JobElement *element;
+  JobArtifactCache *cache;
+  GStrv dependency_keys;
+  char *root;
+  char *build_directory;
+  char *install_directory;
+  JobSandbox *sandbox;
+  GOutputStream *log;
+};
+
+static char *
+job_build_context_get_reason (JobUnserializable *self)
+{
+  return g_strdup ("a build context lives in the worker that runs the build");
+}
+
+static void
+job_build_context_unserializable_init (JobUnserializableInterface *iface)
+{
+  iface->get_reason = job_build_context_get_reason;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (JobBuildContext, job_build_context, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (JOB_TYPE_UNSERIALIZABLE,
+                                                      job_build_context_unserializable_init))
+
+static void
+job_build_context_dispose (GObject *object)
+{
+  JobBuildContext *self = JOB_BUILD_CONTEXT (object);
+
+  g_clear_object (&self->element);
+  g_clear_object (&self->cache);
+  g_clear_object (&self->sandbox);
+  g_clear_object (&self->log);
+  G_OBJECT_CLASS (job_build_context_parent_class)->dispose (object);
+}
+
+static void
+job_build_context_finalize (GObject *object)
+{
+  JobBuildContext *self = JOB_BUILD_CONTEXT (object);
+
+  g_strfreev (self->dependency_keys);
+  g_free (self->root);
+  g_free (self->build_directory);
+  g_free (self->install_directory);
+  G_OBJECT_CLASS (job_build_context_parent_class)->finalize (object);
+}
+
+static void
+job_build_context_class_init (JobBuildContextClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = job_build_context_dispose;
+  object_class->finalize = job_build_context_finalize;
+}
+
+static void
+job_build_context_init (JobBuildContext *self)
+{
+}
+
+static gboolean
+make_directory (const char *path,
+                GError **error)
+{
+  if (g_mkdir_with_parents (path, 0755) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot create directory %s: %s", path, g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A path inside the sandbox, as a path under the root on the host. */
+static char *
+host_path (JobBuildContext *self,
+           const char *sandbox_path)
+{
+  while (*sandbox_path == '/')
+    sandbox_path++;
+  return g_build_filename (self->root, sandbox_path, NULL);
+}
+
+/**
+ * job_build_context_new:
+ * @element: the element being built
+ * @cache: the artifact cache holding the dependencies
+ * @dependency_keys: (array zero-terminated=1): the cache keys of the
+ *   artifacts to stage for the build, in staging order
+ * @directory: (type filename): an empty directory for the build; it
+ *   receives `root/`, `build/` and `install/`
+ * @log: (nullable): where the build's output goes
+ * @error: return location for a #GError
+ *
+ * Prepares a build of @element: the directories, and a sandbox with the
+ * root read-only, the build directory at `%{build-root}` and the install
+ * directory at `%{install-root}`, configured by the element.
+ *
+ * Returns: (transfer full) (nullable): the context, or %NULL with @error set
+ */
+JobBuildContext *
+job_build_context_new (JobElement *element,
+                       JobArtifactCache *cache,
+                       const char * const *dependency_keys,
+                       const char *directory,
+                       GOutputStream *log,
+                       GError **error)
+{
+  g_autoptr (JobBuildContext) self = NULL;
+  const char *build_root, *install_root;
+  g_autofree char *build_mount = NULL, *install_mount = NULL;
+
+  g_return_val_if_fail (JOB_IS_ELEMENT (element), NULL);
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (cache), NULL);
+  g_return_val_if_fail (directory != NULL, NULL);
+
+  build_root = job_plugin_get_variable (JOB_PLUGIN (element), "build-root");
+  install_root = job_plugin_get_variable (JOB_PLUGIN (element), "install-root");
+  if (build_root == NULL || install_root == NULL || build_root[0] != '/' || install_root[0] != '/')
+    {
+      g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
+                   "%s: the variables build-root and install-root must be absolute paths",
+                   job_plugin_get_name (JOB_PLUGIN (element)));
+      return NULL;
+    }
+
+  self = g_object_new (JOB_TYPE_BUILD_CONTEXT, NULL);
+  self->element = g_object_ref (element);
+  self->cache = g_object_ref (cache);
+  self->dependency_keys = g_strdupv ((char **) dependency_keys);
+  self->root = g_build_filename (directory, "root", NULL);
+  self->build_directory = g_build_filename (directory, "build", NULL);
+  self->install_directory = g_build_filename (directory, "install", NULL);
+  self->log = log != NULL ? g_object_ref (log) : NULL;
+
+  /* Mount points must exist in the read-only root. */
+  build_mount = host_path (self, build_root);
+  install_mount = host_path (self, install_root);
+  if (!make_directory (self->root, error) || !make_directory (self->build_directory, error)
+      || !make_directory (self->install_directory, error) || !make_directory (build_mount, error)
+      || !make_directory (install_mount, error))
+    return NULL;
+
+  self->sandbox = job_sandbox_new (self->root);
+  job_sandbox_set_root_read_only (self->sandbox, TRUE);
+  job_sandbox_add_mount (self->sandbox, build_root, self->build_directory);
+  job_sandbox_add_mount (self->sandbox, install_root, self->install_directory);
+  if (!job_element_configure_sandbox (element, self->sandbox, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/**
+ * job_build_context_get_element:
+ * @self: a #JobBuildContext
+ *
+ * Gets the element being built.
+ *
+ * Returns: (transfer none): the element
+ */
+JobElement *
+job_build_context_get_element (JobBuildContext *self)
+{
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
+
+  return self->element;
+}
+
+/**
+ * job_build_context_get_sandbox:
+ * @self: a #JobBuildContext
+ *
+ * Gets the sandbox the element's commands run in.
+ *
+ * Returns: (transfer none): the sandbox
+ */
+JobSandbox *
+job_build_context_get_sandbox (JobBuildContext *self)
+{
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
+
+  return self->sandbox;
+}
+
+/**
+ * job_build_context_get_root:
+ * @self: a #JobBuildContext
+ *
+ * Gets the host path of the staging root, the sandbox's `/`.
+ *
+ * Returns: (type filename): the path
+ */
+const char *
+job_build_context_get_root (JobBuildContext *self)
+{
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
+
+  return self->root;
+}
+
+/**
+ * job_build_context_get_build_directory:
+ * @self: a #JobBuildContext
+ *
+ * Gets the host path of the build directory, the sandbox's
+ * `%{build-root}`, where the sources are staged.
+ *
+ * Returns: (type filename): the path
+ */
+const char *
+job_build_context_get_build_directory (JobBuildContext *self)
+{
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
+
+  return self->build_directory;
+}
+
+/**
+ * job_build_context_get_install_directory:
+ * @self: a #JobBuildContext
+ *
+ * Gets the host path of the install directory, the sandbox's
+ * `%{install-root}`, collected as the artifact by default.
+ *
+ * Returns: (type filename): the path
+ */
+const char *
+job_build_context_get_install_directory (JobBuildContext *self)
+{
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
+
+  return self->install_directory;
+}
+
+/**
+ * job_build_context_stage_dependencies:
+ * @self: a #JobBuildContext
+ * @path: where in the sandbox to stage, usually `/`
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Stages the artifacts of the build's dependencies, in order, at @path in
+ * the root. Files are hard links into the cache where possible.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+job_build_context_stage_dependencies (JobBuildContext *self,
+                                      const char *path,
+                                      GCancellable *cancellable,
+                                      GError **error)
+{
+  g_autofree char *dest = NULL;
+
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  dest = host_path (self, path);
+  if (!make_directory (dest, error))
+    return FALSE;
+  for (guint i = 0; self->dependency_keys != NULL && self->dependency_keys[i] != NULL; i++)
+    if (!job_artifact_cache_stage (self->cache, self->dependency_keys[i], dest, cancellable,
+                                   error))
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * job_build_context_stage_sources:
+ * @self: a #JobBuildContext
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Stages every source of the element into the build directory, each at its
+ * [property@Job.Source:directory].
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+job_build_context_stage_sources (JobBuildContext *self,
+                                 GCancellable *cancellable,
+                                 GError **error)
+{
+  GListModel *sources;
+
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), FALSE);
+
+  sources = job_element_get_sources (self->element);
+  for (guint i = 0; i < g_list_model_get_n_items (sources); i++)
+    {
+      g_autoptr (JobSource) source = g_list_model_get_item (sources, i);
+      const char *subdir = job_source_get_directory (source);
+      g_autofree char *dest = g_build_filename (self->build_directory,
+                                                subdir != NULL ? subdir : "", NULL);
+
+      if (!make_directory (dest, error) || !job_source_stage (source, dest, cancellable, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * job_build_context_log:
+ * @self: a #JobBuildContext
+ * @message: a line for the build log
+ *
+ * Writes a line to the build log.
+ */
+void
+job_build_context_log (JobBuildContext *self,
+                       const char *message)
+{
+  g_autofree char *line = NULL;
+
+  g_return_if_fail (JOB_IS_BUILD_CONTEXT (self));
+
+  if (self->log == NULL)
+    return;
+  line = g_strdup_printf ("%s\n", message);
+  g_output_stream_write_all (self->log, line, strlen (line), NULL, NULL, NULL);
+}
+
+/**
+ * job_build_context_run_commands:
+ * @self: a #JobBuildContext
+ * @group: what the commands are, for the log (`build-commands`, …)
+ * @commands: (array zero-terminated=1): shell commands, run one after the
+ *   other with `sh -e -c` in the sandbox
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Runs commands in the sandbox, their output going to the build log. The
+ * first one that fails stops the build.
+ *
+ * Returns: %TRUE if every command exited with status 0
+ */
+gboolean
+job_build_context_run_commands (JobBuildContext *self,
+                                const char *group,
+                                const char * const *commands,
+                                GCancellable *cancellable,
+                                GError **error)
+{
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), FALSE);
+  g_return_val_if_fail (group != NULL, FALSE);
+
+  for (guint i = 0; commands != NULL && commands[i] != NULL; i++)
+    {
+      const char *argv[] = { "sh", "-e", "-c", commands[i], NULL };
+      g_autofree char *note = g_strdup_printf ("Running %s: %s", group, commands[i]);
+      int exit_status = 0;
+
+      job_build_context_log (self, note);
+      if (!job_sandbox_run (self->sandbox, argv, self->log, cancellable, &exit_status, error))
+        return FALSE;
+      if (exit_status != 0)
+        {
+          g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
+                       "%s: %s failed with exit status %d: %s",
+                       job_plugin_get_name (JOB_PLUGIN (self->element)), group, exit_status,
+                       commands[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * job_build_context_copy_files:
+ * @self: a #JobBuildContext
+ * @source_dir: (type filename): a host directory
+ * @dest_dir: (type filename): a host directory, made if missing
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Copies the contents of @source_dir into @dest_dir, merging with what is
+ * there: symbolic links stay links, modes and times are kept.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+job_build_context_copy_files (JobBuildContext *self,
+                              const char *source_dir,
+                              const char *dest_dir,
+                              GCancellable *cancellable,
+                              GError **error)
+{
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), FALSE);
+  g_return_val_if_fail (source_dir != NULL && dest_dir != NULL, FALSE);
+
+  return make_directory (dest_dir, error)
+         && job_file_tree_copy (source_dir, dest_dir, 0, cancellable, error);
+}

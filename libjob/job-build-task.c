@@ -1,0 +1,330 @@
+/* job-build-task.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "job-artifact-cache-private.h"
+#include "job-artifact-cache.h"
+#include "job-artifact-commit.h"
+#include "job-build-context.h"
+#include "job-build-task.h"
+
+/**
+ * JobBuildTask:
+ *
+ * The job that builds one element, in a worker: what is pickled is exactly
+ * the element (with its sources), its cache key, the keys of the artifacts
+ * to stage, and where the artifact cache and the log are.
+ *
+ * The task makes a fresh build directory, stages, assembles, and commits
+ * the result to the artifact cache under the element's key with one atomic
+ * rename, so an interrupted build never leaves a partial artifact. The
+ * build directory is removed afterwards, whatever happened.
+ */
+
+struct _JobBuildTask
+{
+  JobTask parent_instance;
+
+  JobElement *element;
+  char *cache_key;
+  GStrv dependency_keys;
+  char *cache_directory;
+  char *log_path;
+};
+
+G_DEFINE_FINAL_TYPE (JobBuildTask, job_build_task, JOB_TYPE_TASK)
+
+enum {
+  PROP_0,
+  PROP_ELEMENT,
+  PROP_CACHE_KEY,
+  PROP_DEPENDENCY_KEYS,
+  PROP_CACHE_DIRECTORY,
+  PROP_LOG_PATH,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+job_build_task_dispose (GObject *object)
+{
+  g_clear_object (&JOB_BUILD_TASK (object)->element);
+  G_OBJECT_CLASS (job_build_task_parent_class)->dispose (object);
+}
+
+static void
+job_build_task_finalize (GObject *object)
+{
+  JobBuildTask *self = JOB_BUILD_TASK (object);
+
+  g_free (self->cache_key);
+  g_strfreev (self->dependency_keys);
+  g_free (self->cache_directory);
+  g_free (self->log_path);
+  G_OBJECT_CLASS (job_build_task_parent_class)->finalize (object);
+}
+
+static void
+job_build_task_get_property (GObject *object,
+                             guint prop_id,
+                             GValue *value,
+                             GParamSpec *pspec)
+{
+  JobBuildTask *self = JOB_BUILD_TASK (object);
+
+  switch (prop_id)
+    {
+    case PROP_ELEMENT:
+      g_value_set_object (value, self->element);
+      break;
+    case PROP_CACHE_KEY:
+      g_value_set_string (value, self->cache_key);
+      break;
+    case PROP_DEPENDENCY_KEYS:
+      g_value_set_boxed (value, self->dependency_keys);
+      break;
+    case PROP_CACHE_DIRECTORY:
+      g_value_set_string (value, self->cache_directory);
+      break;
+    case PROP_LOG_PATH:
+      g_value_set_string (value, self->log_path);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+job_build_task_set_property (GObject *object,
+                             guint prop_id,
+                             const GValue *value,
+                             GParamSpec *pspec)
+{
+  JobBuildTask *self = JOB_BUILD_TASK (object);
+
+  switch (prop_id)
+    {
+    case PROP_ELEMENT:
+      g_set_object (&self->element, g_value_get_object (value));
+      break;
+    case PROP_CACHE_KEY:
+      g_free (self->cache_key);
+      self->cache_key = g_value_dup_string (value);
+      break;
+    case PROP_DEPENDENCY_KEYS:
+      g_strfreev (self->dependency_keys);
+      self->dependency_keys = g_value_dup_boxed (value);
+      break;
+    case PROP_CACHE_DIRECTORY:
+      g_free (self->cache_directory);
+      self->cache_directory = g_value_dup_string (value);
+      break;
+    case PROP_LOG_PATH:
+      g_free (self->log_path);
+      self->log_path = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static GObject *
+job_build_task_run (JobTask *task,
+                    GCancellable *cancellable,
+                    GError **error)
+{
+  JobBuildTask *self = JOB_BUILD_TASK (task);
+  const char *name;
+  g_autoptr (JobArtifactCache) cache = NULL;
+  g_autoptr (JobBuildContext) context = NULL;
+  g_autoptr (JobArtifactCommit) commit = NULL;
+  g_autoptr (GFileOutputStream) log = NULL;
+  g_autofree char *builds = NULL, *directory = NULL, *collect = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gboolean ok = FALSE;
+
+  if (self->element == NULL || self->cache_key == NULL || self->cache_directory == NULL)
+    {
+      g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
+                   "A build task needs an element, a cache key and a cache directory");
+      return NULL;
+    }
+  name = job_plugin_get_name (JOB_PLUGIN (self->element));
+
+  cache = job_artifact_cache_new (self->cache_directory, cancellable, error);
+  if (cache == NULL)
+    return NULL;
+
+  if (self->log_path != NULL)
+    {
+      g_autoptr (GFile) log_file = g_file_new_for_path (self->log_path);
+      g_autoptr (GFile) log_dir = g_file_get_parent (log_file);
+
+      g_file_make_directory_with_parents (log_dir, NULL, NULL);
+      log = g_file_replace (log_file, NULL, FALSE, G_FILE_CREATE_NONE, cancellable, error);
+      if (log == NULL)
+        return NULL;
+    }
+
+  /* Each build in a directory of its own, beside the cache so that the
+   * committed artifact is renamed, not copied, across file systems. */
+  builds = g_build_filename (self->cache_directory, "build", NULL);
+  if (g_mkdir_with_parents (builds, 0700) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot create %s: %s", builds, g_strerror (errsv));
+      return NULL;
+    }
+  directory = g_strdup_printf ("%s/%.12s-%d-XXXXXX", builds, self->cache_key, (int) getpid ());
+  if (g_mkdtemp (directory) == NULL)
+    {
+      int errsv = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot create a build directory in %s: %s", builds, g_strerror (errsv));
+      return NULL;
+    }
+
+  context = job_build_context_new (self->element, cache,
+                                   (const char * const *) self->dependency_keys, directory,
+                                   log != NULL ? G_OUTPUT_STREAM (log) : NULL, &local_error);
+  if (context != NULL
+      && job_element_stage (self->element, context, cancellable, &local_error)
+      && (collect = job_element_assemble (self->element, context, cancellable, &local_error)) != NULL
+      && (commit = job_artifact_cache_begin_commit (cache, self->cache_key, &local_error)) != NULL)
+    {
+      JobNode *public_data = job_element_get_public (self->element);
+
+      job_artifact_commit_set_element_name (commit, name);
+      if (self->log_path != NULL)
+        job_artifact_commit_set_log_path (commit, self->log_path);
+      if (public_data != NULL)
+        {
+          g_autofree char *yaml = job_node_to_yaml (public_data);
+          job_artifact_commit_set_public_data (commit, g_variant_new_string (yaml));
+        }
+      ok = job_artifact_commit_import_directory (commit, collect, cancellable, &local_error)
+           && job_artifact_commit_commit (commit, &local_error);
+      if (!ok)
+        job_artifact_commit_abort (commit);
+    }
+
+  if (context != NULL)
+    g_clear_object (&context);
+  if (!job_file_tree_remove (directory, ok ? &local_error : NULL) && ok)
+    ok = FALSE;
+  if (log != NULL)
+    {
+      if (!ok && local_error != NULL)
+        {
+          g_autofree char *line = g_strdup_printf ("\nFAILED: %s\n", local_error->message);
+          g_output_stream_write_all (G_OUTPUT_STREAM (log), line, strlen (line), NULL, NULL, NULL);
+        }
+      g_output_stream_close (G_OUTPUT_STREAM (log), NULL, NULL);
+    }
+  if (!ok)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return NULL;
+}
+
+static void
+job_build_task_class_init (JobBuildTaskClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = job_build_task_dispose;
+  object_class->finalize = job_build_task_finalize;
+  object_class->get_property = job_build_task_get_property;
+  object_class->set_property = job_build_task_set_property;
+  JOB_TASK_CLASS (klass)->run = job_build_task_run;
+
+  /**
+   * JobBuildTask:element:
+   *
+   * The element to build, configured, with its sources.
+   */
+  properties[PROP_ELEMENT] =
+    g_param_spec_object ("element", NULL, NULL, JOB_TYPE_ELEMENT,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * JobBuildTask:cache-key:
+   *
+   * The element's cache key: the artifact is committed under it.
+   */
+  properties[PROP_CACHE_KEY] =
+    g_param_spec_string ("cache-key", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * JobBuildTask:dependency-keys:
+   *
+   * The keys of the artifacts staged for the build, in staging order.
+   */
+  properties[PROP_DEPENDENCY_KEYS] =
+    g_param_spec_boxed ("dependency-keys", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * JobBuildTask:cache-directory:
+   *
+   * The root of the artifact cache.
+   */
+  properties[PROP_CACHE_DIRECTORY] =
+    g_param_spec_string ("cache-directory", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * JobBuildTask:log-path:
+   *
+   * Where the build log is written.
+   */
+  properties[PROP_LOG_PATH] =
+    g_param_spec_string ("log-path", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+job_build_task_init (JobBuildTask *self)
+{
+}
+
+/**
+ * job_build_task_new:
+ * @element: a configured element
+ * @cache_key: the element's cache key
+ * @dependency_keys: (array zero-terminated=1) (nullable): the keys of the
+ *   artifacts to stage, in order
+ * @cache_directory: (type filename): the root of the artifact cache
+ * @log_path: (type filename) (nullable): where to write the build log
+ *
+ * Makes the job that builds @element.
+ *
+ * Returns: (transfer full): a new #JobBuildTask
+ */
+JobBuildTask *
+job_build_task_new (JobElement *element,
+                    const char *cache_key,
+                    const char * const *dependency_keys,
+                    const char *cache_directory,
+                    const char *log_path)
+{
+  g_return_val_if_fail (JOB_IS_ELEMENT (element), NULL);
+  g_return_val_if_fail (cache_key != NULL, NULL);
+  g_return_val_if_fail (cache_directory != NULL, NULL);
+
+  return g_object_new (JOB_TYPE_BUILD_TASK, "element", element, "cache-key", cache_key,
+                       "dependency-keys", dependency_keys, "cache-directory", cache_directory,
+                       "log-path", log_path, NULL);
+}

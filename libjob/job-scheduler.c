@@ -1,0 +1,1007 @@
+/* job-scheduler.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "job-build-task.h"
+#include "job-element-spec.h"
+#include "job-enums.h"
+#include "job-scheduler.h"
+#include "job-serializable.h"
+#include "job-source-spec.h"
+#include "job-source.h"
+
+/**
+ * JobScheduler:
+ *
+ * Builds the elements of a loaded project in dependency order.
+ *
+ * [method@Job.Scheduler.prepare] makes and configures a plugin instance for
+ * every element the targets need (in this process: configuration errors
+ * name their provenance), then computes each element's cache key in build
+ * order. [method@Job.Scheduler.build_async] then submits one
+ * [class@Job.BuildTask] per element that is not cached to a
+ * [iface@Job.Backend], at most [property@Job.Scheduler:builders] at a time,
+ * each once the artifacts it stages are cached.
+ *
+ * An element's cache key is the SHA-256 of the normal form of a #GVariant
+ * holding its kind, its unique key, its environment (without the variables
+ * of `environment-nocache`), the unique keys of its sources and the names
+ * and cache keys of every artifact its build stages: a change anywhere in
+ * what goes into a build changes the key, and only that element and what
+ * depends on it is built again.
+ */
+
+typedef enum {
+  RECORD_CACHED,
+  RECORD_WAITING,
+  RECORD_READY,
+  RECORD_RUNNING,
+  RECORD_DONE,
+  RECORD_FAILED,
+  RECORD_SKIPPED,
+} RecordState;
+
+typedef struct _Record Record;
+
+struct _Record
+{
+  guint index;            /* in plan order */
+  JobElementSpec *spec;
+  JobElement *element;
+  char *key;
+  GArray *runtime;        /* guint plan indexes: itself and its runtime closure */
+  GArray *build_scope;    /* guint plan indexes staged for its build, in order */
+  GPtrArray *dependents;  /* Record*: waiting for this one */
+  guint n_waiting;
+  RecordState state;
+};
+
+struct _JobScheduler
+{
+  GObject parent_instance;
+
+  JobLoader *loader;
+  JobArtifactCache *cache;
+  JobBackend *backend;
+  JobPluginRegistry *registry;
+  guint builders;
+  JobOnError on_error;
+
+  GPtrArray *records;     /* Record*, plan order */
+  GHashTable *by_name;    /* name -> Record* */
+
+  /* A build in progress. */
+  GTask *build;
+  GCancellable *terminate;
+  GQueue ready;
+  guint running;
+  gboolean stopping;
+  GError *first_error;
+};
+
+static char *
+job_scheduler_get_reason (JobUnserializable *self)
+{
+  return g_strdup ("the scheduler drives builds from the parent process");
+}
+
+static void
+job_scheduler_unserializable_init (JobUnserializableInterface *iface)
+{
+  iface->get_reason = job_scheduler_get_reason;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (JobScheduler, job_scheduler, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (JOB_TYPE_UNSERIALIZABLE,
+                                                      job_scheduler_unserializable_init))
+
+enum {
+  PROP_0,
+  PROP_LOADER,
+  PROP_CACHE,
+  PROP_BACKEND,
+  PROP_REGISTRY,
+  PROP_BUILDERS,
+  PROP_ON_ERROR,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_JOB_STARTED,
+  SIGNAL_JOB_FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+record_free (gpointer data)
+{
+  Record *record = data;
+
+  g_clear_object (&record->spec);
+  g_clear_object (&record->element);
+  g_free (record->key);
+  g_clear_pointer (&record->runtime, g_array_unref);
+  g_clear_pointer (&record->build_scope, g_array_unref);
+  g_clear_pointer (&record->dependents, g_ptr_array_unref);
+  g_free (record);
+}
+
+static void
+job_scheduler_dispose (GObject *object)
+{
+  JobScheduler *self = JOB_SCHEDULER (object);
+
+  g_clear_object (&self->loader);
+  g_clear_object (&self->cache);
+  g_clear_object (&self->backend);
+  g_clear_object (&self->registry);
+  g_clear_pointer (&self->records, g_ptr_array_unref);
+  g_clear_pointer (&self->by_name, g_hash_table_unref);
+  G_OBJECT_CLASS (job_scheduler_parent_class)->dispose (object);
+}
+
+static void
+job_scheduler_get_property (GObject *object,
+                            guint prop_id,
+                            GValue *value,
+                            GParamSpec *pspec)
+{
+  JobScheduler *self = JOB_SCHEDULER (object);
+
+  switch (prop_id)
+    {
+    case PROP_LOADER:
+      g_value_set_object (value, self->loader);
+      break;
+    case PROP_CACHE:
+      g_value_set_object (value, self->cache);
+      break;
+    case PROP_BACKEND:
+      g_value_set_object (value, self->backend);
+      break;
+    case PROP_REGISTRY:
+      g_value_set_object (value, self->registry);
+      break;
+    case PROP_BUILDERS:
+      g_value_set_uint (value, self->builders);
+      break;
+    case PROP_ON_ERROR:
+      g_value_set_enum (value, self->on_error);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+job_scheduler_set_property (GObject *object,
+                            guint prop_id,
+                            const GValue *value,
+                            GParamSpec *pspec)
+{
+  JobScheduler *self = JOB_SCHEDULER (object);
+
+  switch (prop_id)
+    {
+    case PROP_LOADER:
+      self->loader = g_value_dup_object (value);
+      break;
+    case PROP_CACHE:
+      self->cache = g_value_dup_object (value);
+      break;
+    case PROP_BACKEND:
+      self->backend = g_value_dup_object (value);
+      break;
+    case PROP_REGISTRY:
+      g_set_object (&self->registry, g_value_get_object (value));
+      break;
+    case PROP_BUILDERS:
+      self->builders = g_value_get_uint (value);
+      break;
+    case PROP_ON_ERROR:
+      self->on_error = g_value_get_enum (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+job_scheduler_constructed (GObject *object)
+{
+  JobScheduler *self = JOB_SCHEDULER (object);
+
+  G_OBJECT_CLASS (job_scheduler_parent_class)->constructed (object);
+  if (self->registry == NULL)
+    self->registry = job_plugin_registry_new ();
+}
+
+static void
+job_scheduler_class_init (JobSchedulerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = job_scheduler_dispose;
+  object_class->get_property = job_scheduler_get_property;
+  object_class->set_property = job_scheduler_set_property;
+  object_class->constructed = job_scheduler_constructed;
+
+  /**
+   * JobScheduler:loader:
+   *
+   * The loader that loaded the project.
+   */
+  properties[PROP_LOADER] =
+    g_param_spec_object ("loader", NULL, NULL, JOB_TYPE_LOADER,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * JobScheduler:cache:
+   *
+   * The artifact cache built artifacts are committed to.
+   */
+  properties[PROP_CACHE] =
+    g_param_spec_object ("cache", NULL, NULL, JOB_TYPE_ARTIFACT_CACHE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * JobScheduler:backend:
+   *
+   * Where build jobs run.
+   */
+  properties[PROP_BACKEND] =
+    g_param_spec_object ("backend", NULL, NULL, JOB_TYPE_BACKEND,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * JobScheduler:registry:
+   *
+   * Where plugin kinds are found; a registry of the core plugins if none is
+   * given.
+   */
+  properties[PROP_REGISTRY] =
+    g_param_spec_object ("registry", NULL, NULL, JOB_TYPE_PLUGIN_REGISTRY,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * JobScheduler:builders:
+   *
+   * How many build jobs run at once.
+   */
+  properties[PROP_BUILDERS] =
+    g_param_spec_uint ("builders", NULL, NULL, 1, 1024, 1,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * JobScheduler:on-error:
+   *
+   * What to do when a build fails.
+   */
+  properties[PROP_ON_ERROR] =
+    g_param_spec_enum ("on-error", NULL, NULL, JOB_TYPE_ON_ERROR, JOB_ON_ERROR_QUIT,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * JobScheduler::job-started:
+   * @self: the scheduler
+   * @element: the name of the element whose build started
+   *
+   * A build job was submitted to the backend.
+   */
+  signals[SIGNAL_JOB_STARTED] =
+    g_signal_new ("job-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * JobScheduler::job-finished:
+   * @self: the scheduler
+   * @element: the name of the element
+   * @error: (nullable): why it failed, or %NULL if it was built
+   *
+   * A build job finished.
+   */
+  signals[SIGNAL_JOB_FINISHED] =
+    g_signal_new ("job-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
+}
+
+static void
+job_scheduler_init (JobScheduler *self)
+{
+  self->builders = MAX (1, g_get_num_processors ());
+  self->records = g_ptr_array_new_with_free_func (record_free);
+  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  g_queue_init (&self->ready);
+}
+
+/**
+ * job_scheduler_new:
+ * @loader: a loader that loaded the project
+ * @cache: the artifact cache
+ * @backend: where build jobs run
+ *
+ * Makes a scheduler for the elements @loader loaded.
+ *
+ * Returns: (transfer full): a new #JobScheduler
+ */
+JobScheduler *
+job_scheduler_new (JobLoader *loader,
+                   JobArtifactCache *cache,
+                   JobBackend *backend)
+{
+  g_return_val_if_fail (JOB_IS_LOADER (loader), NULL);
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (cache), NULL);
+  g_return_val_if_fail (JOB_IS_BACKEND (backend), NULL);
+
+  return g_object_new (JOB_TYPE_SCHEDULER, "loader", loader, "cache", cache, "backend", backend,
+                       NULL);
+}
+
+/* A mapping of scalars as parallel NULL-terminated arrays. */
+static void
+mapping_to_arrays (JobNode *node,
+                   GPtrArray *names,
+                   GPtrArray *values)
+{
+  guint n = node != NULL ? job_node_get_n_members (node) : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      JobNode *value = job_node_get_member_value (node, i);
+
+      if (job_node_get_node_type (value) != JOB_NODE_SCALAR)
+        continue;
+      g_ptr_array_add (names, (gpointer) job_node_get_member_key (node, i));
+      g_ptr_array_add (values, (gpointer) (job_node_get_scalar (value) ? job_node_get_scalar (value) : ""));
+    }
+  g_ptr_array_add (names, NULL);
+  g_ptr_array_add (values, NULL);
+}
+
+static GObject *
+make_plugin (JobScheduler *self,
+             JobPluginType plugin_type,
+             const char *kind,
+             const char *name,
+             JobNode *config,
+             JobNode *variables,
+             const char *provenance,
+             GError **error)
+{
+  JobProject *project = job_loader_get_project (self->loader);
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  g_autoptr (GPtrArray) values = g_ptr_array_new ();
+  GObject *plugin;
+  GType type;
+
+  type = job_plugin_registry_lookup (self->registry, plugin_type, kind, error);
+  if (type == G_TYPE_INVALID)
+    {
+      if (provenance != NULL)
+        g_prefix_error (error, "%s: ", provenance);
+      return NULL;
+    }
+  plugin = g_object_new (type, "name", name, "kind", kind, "config", config,
+                         "project-directory", job_project_get_directory (project), NULL);
+  mapping_to_arrays (variables, names, values);
+  job_plugin_set_variables (JOB_PLUGIN (plugin), (const char * const *) names->pdata,
+                            (const char * const *) values->pdata);
+  return plugin;
+}
+
+static GStrv
+environment_strv (JobNode *environment,
+                  const char * const *nocache,
+                  gboolean for_key)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  g_autoptr (GPtrArray) values = g_ptr_array_new ();
+  g_autoptr (GPtrArray) out = g_ptr_array_new ();
+
+  mapping_to_arrays (environment, names, values);
+  for (guint i = 0; names->pdata[i] != NULL; i++)
+    {
+      if (for_key && nocache != NULL && g_strv_contains (nocache, names->pdata[i]))
+        continue;
+      g_ptr_array_add (out, g_strdup_printf ("%s=%s", (char *) names->pdata[i], (char *) values->pdata[i]));
+    }
+  g_ptr_array_sort (out, (GCompareFunc) (void (*) (void)) g_strcmp0);
+  g_ptr_array_add (out, NULL);
+  return (GStrv) g_ptr_array_steal (out, NULL);
+}
+
+static gboolean
+make_element (JobScheduler *self,
+              Record *record,
+              GError **error)
+{
+  JobElementSpec *spec = record->spec;
+  const char *name = job_element_spec_get_name (spec);
+  GListModel *source_specs = job_element_spec_get_sources (spec);
+  g_autoptr (GListStore) sources = g_list_store_new (JOB_TYPE_SOURCE);
+  g_autoptr (GPtrArray) env = NULL;
+  g_auto (GStrv) environment = NULL;
+  g_autoptr (GObject) element = NULL;
+
+  element = make_plugin (self, JOB_PLUGIN_TYPE_ELEMENT, job_element_spec_get_kind (spec), name,
+                         job_element_spec_get_config (spec), job_element_spec_get_variables (spec),
+                         job_element_spec_get_provenance (spec), error);
+  if (element == NULL)
+    return FALSE;
+
+  for (guint i = 0; source_specs != NULL && i < g_list_model_get_n_items (source_specs); i++)
+    {
+      g_autoptr (JobSourceSpec) source_spec = g_list_model_get_item (source_specs, i);
+      g_autofree char *source_name = g_strdup_printf ("%s (source %u)", name, i + 1);
+      g_autoptr (GObject) source = NULL;
+      g_autofree char *source_cache = g_build_filename (job_artifact_cache_get_root (self->cache),
+                                                        "sources", job_source_spec_get_kind (source_spec),
+                                                        NULL);
+
+      source = make_plugin (self, JOB_PLUGIN_TYPE_SOURCE, job_source_spec_get_kind (source_spec),
+                            source_name, job_source_spec_get_config (source_spec),
+                            job_element_spec_get_variables (spec),
+                            job_source_spec_get_provenance (source_spec), error);
+      if (source == NULL)
+        return FALSE;
+      g_object_set (source, "directory", job_source_spec_get_directory (source_spec),
+                    "cache-directory", source_cache, NULL);
+      if (!job_plugin_configure (JOB_PLUGIN (source), error)
+          || !job_plugin_preflight (JOB_PLUGIN (source), error))
+        return FALSE;
+      g_list_store_append (sources, source);
+    }
+
+  environment = environment_strv (job_element_spec_get_environment (spec), NULL, FALSE);
+  g_object_set (element, "sources", sources, "environment", environment,
+                "public", job_element_spec_get_public (spec), NULL);
+  if (!job_plugin_configure (JOB_PLUGIN (element), error)
+      || !job_plugin_preflight (JOB_PLUGIN (element), error))
+    return FALSE;
+  record->element = JOB_ELEMENT (g_steal_pointer (&element));
+  return TRUE;
+}
+
+/* Sorted union of plan indexes. */
+static void
+merge_into (GArray *into,
+            GArray *from)
+{
+  g_autoptr (GArray) merged = g_array_sized_new (FALSE, FALSE, sizeof (guint), into->len + from->len);
+  guint i = 0, j = 0;
+
+  while (i < into->len || j < from->len)
+    {
+      guint a = i < into->len ? g_array_index (into, guint, i) : G_MAXUINT;
+      guint b = j < from->len ? g_array_index (from, guint, j) : G_MAXUINT;
+      guint v = MIN (a, b);
+
+      g_array_append_val (merged, v);
+      if (a == v)
+        i++;
+      if (b == v)
+        j++;
+    }
+  g_array_set_size (into, 0);
+  g_array_append_vals (into, merged->data, merged->len);
+}
+
+static Record *
+lookup_dependency (JobScheduler *self,
+                   Record *record,
+                   const char *name,
+                   GError **error)
+{
+  Record *dep = g_hash_table_lookup (self->by_name, name);
+
+  if (dep == NULL || dep->index >= record->index)
+    g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
+                 "%s: dependency %s is not in the build plan before it",
+                 job_element_spec_get_name (record->spec), name);
+  return dep;
+}
+
+static char *
+compute_key (JobScheduler *self,
+             Record *record)
+{
+  JobElementSpec *spec = record->spec;
+  GListModel *sources = job_element_get_sources (record->element);
+  g_auto (GStrv) environment = environment_strv (job_element_spec_get_environment (spec),
+                                                 job_element_spec_get_environment_nocache (spec), TRUE);
+  g_autoptr (GVariant) unique = job_plugin_get_unique_key (JOB_PLUGIN (record->element));
+  g_autoptr (GVariant) key = NULL;
+  GVariantBuilder source_keys, dep_keys;
+
+  g_variant_builder_init (&source_keys, G_VARIANT_TYPE ("a(sv)"));
+  for (guint i = 0; i < g_list_model_get_n_items (sources); i++)
+    {
+      g_autoptr (JobPlugin) source = g_list_model_get_item (sources, i);
+      g_autoptr (GVariant) source_key = job_plugin_get_unique_key (source);
+
+      g_variant_builder_add (&source_keys, "(sv)", job_plugin_get_kind (source), source_key);
+    }
+  g_variant_builder_init (&dep_keys, G_VARIANT_TYPE ("a(ss)"));
+  for (guint i = 0; i < record->build_scope->len; i++)
+    {
+      Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, i)];
+      g_variant_builder_add (&dep_keys, "(ss)", job_element_spec_get_name (dep->spec), dep->key);
+    }
+  key = g_variant_ref_sink (g_variant_new ("(uss@v^asa(sv)a(ss))", 1U,
+                                           job_element_spec_get_kind (spec), "",
+                                           g_variant_new_variant (unique),
+                                           environment, &source_keys, &dep_keys));
+  {
+    g_autoptr (GVariant) normal = g_variant_get_normal_form (key);
+    g_autoptr (GBytes) bytes = g_variant_get_data_as_bytes (normal);
+
+    return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+  }
+}
+
+/**
+ * job_scheduler_prepare:
+ * @self: a #JobScheduler
+ * @targets: (array zero-terminated=1): the elements to build
+ * @error: return location for a #GError
+ *
+ * Makes, configures and preflights a plugin instance for every element the
+ * targets need and computes their cache keys. Errors name the provenance of
+ * the configuration at fault.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+job_scheduler_prepare (JobScheduler *self,
+                       const char * const *targets,
+                       GError **error)
+{
+  g_autoptr (GListModel) plan = NULL;
+  guint n;
+
+  g_return_val_if_fail (JOB_IS_SCHEDULER (self), FALSE);
+  g_return_val_if_fail (targets != NULL, FALSE);
+
+  plan = job_loader_list_dependencies (self->loader, targets, JOB_DEPS_PLAN, error);
+  if (plan == NULL)
+    return FALSE;
+
+  g_ptr_array_set_size (self->records, 0);
+  g_hash_table_remove_all (self->by_name);
+  n = g_list_model_get_n_items (plan);
+  for (guint i = 0; i < n; i++)
+    {
+      Record *record = g_new0 (Record, 1);
+
+      record->index = i;
+      record->spec = g_list_model_get_item (plan, i);
+      record->runtime = g_array_new (FALSE, FALSE, sizeof (guint));
+      record->build_scope = g_array_new (FALSE, FALSE, sizeof (guint));
+      record->dependents = g_ptr_array_new ();
+      g_ptr_array_add (self->records, record);
+      g_hash_table_insert (self->by_name, (gpointer) job_element_spec_get_name (record->spec), record);
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      Record *record = self->records->pdata[i];
+      const char * const *runtime = job_element_spec_get_runtime_dependencies (record->spec);
+      const char * const *build = job_element_spec_get_build_dependencies (record->spec);
+
+      if (!make_element (self, record, error))
+        return FALSE;
+
+      /* What running this element needs: itself and, recursively, its
+       * runtime dependencies. What building it stages: the runtime closure
+       * of each of its build dependencies. */
+      g_array_append_val (record->runtime, i);
+      for (guint j = 0; runtime != NULL && runtime[j] != NULL; j++)
+        {
+          Record *dep = lookup_dependency (self, record, runtime[j], error);
+          if (dep == NULL)
+            return FALSE;
+          merge_into (record->runtime, dep->runtime);
+        }
+      for (guint j = 0; build != NULL && build[j] != NULL; j++)
+        {
+          Record *dep = lookup_dependency (self, record, build[j], error);
+          if (dep == NULL)
+            return FALSE;
+          merge_into (record->build_scope, dep->runtime);
+        }
+      record->key = compute_key (self, record);
+      record->state = job_artifact_cache_contains (self->cache, record->key) ? RECORD_CACHED
+                                                                              : RECORD_WAITING;
+    }
+  return TRUE;
+}
+
+static Record *
+get_record (JobScheduler *self,
+            const char *name)
+{
+  g_return_val_if_fail (JOB_IS_SCHEDULER (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  return g_hash_table_lookup (self->by_name, name);
+}
+
+/**
+ * job_scheduler_get_element:
+ * @self: a #JobScheduler
+ * @name: an element's name
+ *
+ * Gets the configured plugin instance of an element.
+ *
+ * Returns: (transfer none) (nullable): the element, or %NULL if it is not
+ *   part of the prepared build
+ */
+JobElement *
+job_scheduler_get_element (JobScheduler *self,
+                           const char *name)
+{
+  Record *record = get_record (self, name);
+
+  return record != NULL ? record->element : NULL;
+}
+
+/**
+ * job_scheduler_get_cache_key:
+ * @self: a #JobScheduler
+ * @name: an element's name
+ *
+ * Gets an element's cache key.
+ *
+ * Returns: (nullable): the key (64 hexadecimal digits)
+ */
+const char *
+job_scheduler_get_cache_key (JobScheduler *self,
+                             const char *name)
+{
+  Record *record = get_record (self, name);
+
+  return record != NULL ? record->key : NULL;
+}
+
+/**
+ * job_scheduler_get_state:
+ * @self: a #JobScheduler
+ * @name: an element's name
+ *
+ * Gets where an element stands: cached, buildable now, or waiting for
+ * dependencies.
+ *
+ * Returns: the state
+ */
+JobElementState
+job_scheduler_get_state (JobScheduler *self,
+                         const char *name)
+{
+  Record *record = get_record (self, name);
+
+  if (record == NULL)
+    return JOB_ELEMENT_STATE_WAITING;
+  if (job_artifact_cache_contains (self->cache, record->key))
+    return JOB_ELEMENT_STATE_CACHED;
+  for (guint i = 0; i < record->build_scope->len; i++)
+    {
+      Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, i)];
+      if (!job_artifact_cache_contains (self->cache, dep->key))
+        return JOB_ELEMENT_STATE_WAITING;
+    }
+  return JOB_ELEMENT_STATE_BUILDABLE;
+}
+
+/**
+ * job_scheduler_get_log_path:
+ * @self: a #JobScheduler
+ * @name: an element's name
+ *
+ * Gets where the build log of an element's current cache key is written.
+ *
+ * Returns: (transfer full) (nullable) (type filename): the path
+ */
+char *
+job_scheduler_get_log_path (JobScheduler *self,
+                            const char *name)
+{
+  Record *record = get_record (self, name);
+
+  if (record == NULL)
+    return NULL;
+  return job_artifact_cache_get_log_path (self->cache, name, record->key, NULL);
+}
+
+/**
+ * job_scheduler_dup_failed:
+ * @self: a #JobScheduler
+ *
+ * Lists the elements whose build failed in the last build.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): element names
+ */
+char **
+job_scheduler_dup_failed (JobScheduler *self)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_return_val_if_fail (JOB_IS_SCHEDULER (self), NULL);
+
+  for (guint i = 0; i < self->records->len; i++)
+    {
+      Record *record = self->records->pdata[i];
+      if (record->state == RECORD_FAILED)
+        g_strv_builder_add (builder, job_element_spec_get_name (record->spec));
+    }
+  return g_strv_builder_end (builder);
+}
+
+static void pump (JobScheduler *self);
+
+static void
+mark_skipped (JobScheduler *self,
+              Record *record)
+{
+  /* Everything that waits on a failed element can never be built. */
+  g_autoptr (GPtrArray) stack = g_ptr_array_new ();
+
+  g_ptr_array_add (stack, record);
+  while (stack->len > 0)
+    {
+      Record *r = g_ptr_array_steal_index (stack, stack->len - 1);
+      for (guint i = 0; i < r->dependents->len; i++)
+        {
+          Record *d = r->dependents->pdata[i];
+          if (d->state == RECORD_WAITING)
+            {
+              d->state = RECORD_SKIPPED;
+              g_ptr_array_add (stack, d);
+            }
+        }
+    }
+}
+
+/* One submitted build job. */
+typedef struct
+{
+  JobScheduler *self;
+  Record *record;
+} Submitted;
+
+static void
+build_done (GObject *source,
+            GAsyncResult *result,
+            gpointer user_data)
+{
+  Submitted *submitted = user_data;
+  g_autoptr (JobScheduler) self = submitted->self;
+  Record *record = submitted->record;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobResult) job_result = job_backend_submit_finish (JOB_BACKEND (source), result, &error);
+  const char *name = job_element_spec_get_name (record->spec);
+
+  g_free (submitted);
+  self->running--;
+  if (job_result != NULL)
+    {
+      record->state = RECORD_DONE;
+      for (guint i = 0; i < record->dependents->len; i++)
+        {
+          Record *d = record->dependents->pdata[i];
+          if (d->state == RECORD_WAITING && --d->n_waiting == 0)
+            {
+              d->state = RECORD_READY;
+              g_queue_push_tail (&self->ready, d);
+            }
+        }
+      g_signal_emit (self, signals[SIGNAL_JOB_FINISHED], 0, name, NULL);
+    }
+  else
+    {
+      record->state = RECORD_FAILED;
+      mark_skipped (self, record);
+      g_signal_emit (self, signals[SIGNAL_JOB_FINISHED], 0, name, error);
+      if (self->first_error == NULL)
+        {
+          self->first_error = g_error_copy (error);
+          g_prefix_error (&self->first_error, "%s: ", name);
+        }
+      if (self->on_error != JOB_ON_ERROR_CONTINUE)
+        self->stopping = TRUE;
+      if (self->on_error == JOB_ON_ERROR_TERMINATE)
+        g_cancellable_cancel (self->terminate);
+    }
+  pump (self);
+}
+
+static void
+pump (JobScheduler *self)
+{
+  while (!self->stopping && self->running < self->builders && !g_queue_is_empty (&self->ready))
+    {
+      Record *record = g_queue_pop_head (&self->ready);
+      g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+      g_autofree char *log_path = NULL;
+      g_autoptr (JobBuildTask) task = NULL;
+
+      for (guint i = 0; i < record->build_scope->len; i++)
+        {
+          Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, i)];
+          g_ptr_array_add (keys, dep->key);
+        }
+      g_ptr_array_add (keys, NULL);
+      log_path = job_artifact_cache_get_log_path (self->cache, job_element_spec_get_name (record->spec),
+                                                  record->key, NULL);
+      task = job_build_task_new (record->element, record->key, (const char * const *) keys->pdata,
+                                 job_artifact_cache_get_root (self->cache), log_path);
+      record->state = RECORD_RUNNING;
+      self->running++;
+      g_signal_emit (self, signals[SIGNAL_JOB_STARTED], 0, job_element_spec_get_name (record->spec));
+      {
+        Submitted *submitted = g_new (Submitted, 1);
+
+        submitted->self = g_object_ref (self);
+        submitted->record = record;
+        job_backend_submit_async (self->backend, JOB_TASK (task), self->terminate, build_done,
+                                  submitted);
+      }
+    }
+
+  if (self->running == 0 && (self->stopping || g_queue_is_empty (&self->ready)))
+    {
+      g_autoptr (GTask) finished = g_steal_pointer (&self->build);
+
+      g_clear_object (&self->terminate);
+      if (self->first_error != NULL)
+        g_task_return_error (finished, g_steal_pointer (&self->first_error));
+      else if (g_cancellable_is_cancelled (g_task_get_cancellable (finished)))
+        g_task_return_new_error (finished, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The build was cancelled");
+      else
+        g_task_return_boolean (finished, TRUE);
+    }
+}
+
+static void
+on_cancelled (GCancellable *cancellable,
+              gpointer user_data)
+{
+  JobScheduler *self = user_data;
+
+  self->stopping = TRUE;
+  if (self->terminate != NULL)
+    g_cancellable_cancel (self->terminate);
+}
+
+/**
+ * job_scheduler_build_async:
+ * @self: a prepared #JobScheduler
+ * @cancellable: (nullable): cancels the build: running jobs are cancelled
+ *   (their workers killed) and nothing new starts
+ * @callback: called when the build is over
+ * @user_data: data for @callback
+ *
+ * Builds every prepared element that is not cached, in dependency order.
+ */
+void
+job_scheduler_build_async (JobScheduler *self,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (JOB_IS_SCHEDULER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, job_scheduler_build_async);
+  if (self->build != NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, "A build is already running");
+      return;
+    }
+
+  self->build = g_object_ref (task);
+  self->terminate = g_cancellable_new ();
+  self->stopping = FALSE;
+  self->running = 0;
+  g_clear_error (&self->first_error);
+  g_queue_clear (&self->ready);
+  if (cancellable != NULL)
+    g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), self, NULL);
+
+  for (guint i = 0; i < self->records->len; i++)
+    {
+      Record *record = self->records->pdata[i];
+
+      g_ptr_array_set_size (record->dependents, 0);
+      if (job_artifact_cache_contains (self->cache, record->key))
+        record->state = RECORD_CACHED;
+      else
+        record->state = RECORD_WAITING;
+    }
+  for (guint i = 0; i < self->records->len; i++)
+    {
+      Record *record = self->records->pdata[i];
+
+      if (record->state != RECORD_WAITING)
+        continue;
+      record->n_waiting = 0;
+      for (guint j = 0; j < record->build_scope->len; j++)
+        {
+          Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, j)];
+          if (dep->state != RECORD_CACHED)
+            {
+              record->n_waiting++;
+              g_ptr_array_add (dep->dependents, record);
+            }
+        }
+      if (record->n_waiting == 0)
+        {
+          record->state = RECORD_READY;
+          g_queue_push_tail (&self->ready, record);
+        }
+    }
+  pump (self);
+}
+
+/**
+ * job_scheduler_build_finish:
+ * @self: a #JobScheduler
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes a build: the first failure, if any.
+ *
+ * Returns: %TRUE if everything was built
+ */
+gboolean
+job_scheduler_build_finish (JobScheduler *self,
+                            GAsyncResult *result,
+                            GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+build_sync_done (GObject *source,
+                 GAsyncResult *result,
+                 gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/**
+ * job_scheduler_build:
+ * @self: a prepared #JobScheduler
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Builds like [method@Job.Scheduler.build_async], iterating the
+ * thread-default main context until the build is over.
+ *
+ * Returns: %TRUE if everything was built
+ */
+gboolean
+job_scheduler_build (JobScheduler *self,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  GMainContext *context = g_main_context_ref_thread_default ();
+  gboolean ok;
+
+  job_scheduler_build_async (self, cancellable, build_sync_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  ok = job_scheduler_build_finish (self, result, error);
+  g_main_context_unref (context);
+  return ok;
+}
