@@ -393,7 +393,14 @@ job_pickler_encode_value (JobPickler *self,
                                 g_strdup_printf ("%s: its codec failed: %s", g_type_name (value_type),
                                                  local_error ? local_error->message : "no reason given"),
                                 "make the codec succeed");
-        return g_variant_new_variant (encoded);
+        /* Codecs return "(transfer full)", floating (the C idiom) or not
+         * (bindings): own it either way, then wrap it. */
+        encoded = g_variant_take_ref (encoded);
+        {
+          GVariant *wrapped = g_variant_new_variant (encoded);
+          g_variant_unref (encoded);
+          return wrapped;
+        }
       }
 
     case JOB_VALUE_UNSUPPORTED:
@@ -453,7 +460,7 @@ write_variant_coded (JobPickler *self,
       job_writer_byte (out, 0);
       return;
     }
-  g_variant_ref_sink (encoded);
+  encoded = g_variant_take_ref (encoded);
   write_variant (out, encoded);
 }
 
@@ -641,7 +648,7 @@ write_value (JobPickler *self,
             job_writer_byte (out, 0);
             break;
           }
-        g_variant_ref_sink (encoded);
+        encoded = g_variant_take_ref (encoded);
         write_variant (out, encoded);
       }
       break;
@@ -717,7 +724,7 @@ walk_object (JobPickler *self,
           }
         else
           {
-            g_variant_ref_sink (encoded);
+            encoded = g_variant_take_ref (encoded);
             write_variant (out, encoded);
           }
       }

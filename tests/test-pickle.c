@@ -772,6 +772,30 @@ test_version_and_types (void)
   g_assert_cmpstr (name, ==, "hand-made");
 }
 
+/* A mutated pickle that still loads may hold cycles: break every reference
+ * of a make_graph()-shaped graph so that it can be freed. */
+static void
+break_graph (GObject *root)
+{
+  g_autoptr (GListModel) children = NULL;
+
+  if (!TEST_IS_NODE (root))
+    return;
+  g_object_get (root, "children", &children, NULL);
+  if (children != NULL)
+    {
+      g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+      for (guint i = 0; i < g_list_model_get_n_items (children); i++)
+        g_ptr_array_add (items, g_list_model_get_item (children, i));
+      if (G_IS_LIST_STORE (children))
+        g_list_store_remove_all (G_LIST_STORE (children));
+      for (guint i = 0; i < items->len; i++)
+        g_object_run_dispose (items->pdata[i]);
+    }
+  g_object_run_dispose (root);
+}
+
 static void
 test_mutations (void)
 {
@@ -823,7 +847,10 @@ test_mutations (void)
           n_errors++;
         }
       else
-        n_loaded++;
+        {
+          break_graph (object);
+          n_loaded++;
+        }
     }
   g_test_message ("%u mutations refused with an error, %u still loaded", n_errors, n_loaded);
   g_assert_cmpuint (n_errors + n_loaded, ==, 500);
