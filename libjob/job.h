@@ -11,6 +11,8 @@
 #include "job-artifact-cache.h"
 #include "job-artifact-commit.h"
 #include "job-codec.h"
+#include "job-enums.h"
 #include "job-pickle.h"
+#include "job-sandbox.h"
 #include "job-serializable.h"
 #undef JOB_INSIDE
