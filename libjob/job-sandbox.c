@@ -1315,7 +1315,7 @@ run_child (GPid pid,
            int *exit_status,
            GError **error)
 {
-  g_autoptr (GError) log_error = NULL;
+  g_autoptr (GError) run_error = NULL;
   int pidfd = open_pidfd (pid);
   int cancel_fd;
   gboolean cancelled = FALSE;
@@ -1346,7 +1346,13 @@ run_child (GPid pid,
         fds[n++] = (struct pollfd){ .fd = cancel_fd, .events = POLLIN };
 
       if (poll (fds, n, pidfd >= 0 ? -1 : 20) < 0 && errno != EINTR)
-        break;
+        {
+          if (run_error == NULL)
+            g_set_error (&run_error, JOB_SANDBOX_ERROR,
+                         JOB_SANDBOX_ERROR_FAILED,
+                         "Cannot wait for the command: %s", g_strerror (errno));
+          break;
+        }
 
       if (g_cancellable_is_cancelled (cancellable))
         cancelled = TRUE;
@@ -1354,12 +1360,12 @@ run_child (GPid pid,
         {
           if (out_index >= 0 && fds[out_index].revents != 0
               && !pump_output (out_fd, log_stream,
-                               log_error == NULL ? &log_error : NULL))
+                               run_error == NULL ? &run_error : NULL))
             {
               close (out_fd);
               out_fd = -1;
             }
-          if (log_error != NULL)
+          if (run_error != NULL)
             cancelled = TRUE; /* no log, no point going on */
           if (pid_index >= 0 ? fds[pid_index].revents != 0
                              : child_has_exited (pid))
@@ -1378,7 +1384,7 @@ run_child (GPid pid,
    * cancelled); the unreaped leader keeps the group id from being reused. */
   kill (-pid, SIGKILL);
   if (exited && out_fd >= 0)
-    pump_output (out_fd, log_stream, log_error == NULL ? &log_error : NULL);
+    pump_output (out_fd, log_stream, run_error == NULL ? &run_error : NULL);
   status = reap (pid);
   if (!exited)
     wait_for_group_gone (pid, 200);
@@ -1390,9 +1396,9 @@ run_child (GPid pid,
   if (cancel_fd >= 0)
     g_cancellable_release_fd (cancellable);
 
-  if (log_error != NULL)
+  if (run_error != NULL)
     {
-      g_propagate_error (error, g_steal_pointer (&log_error));
+      g_propagate_error (error, g_steal_pointer (&run_error));
       return FALSE;
     }
   if (cancelled)
