@@ -212,7 +212,6 @@ remove_stale_staging (JobArtifactCache *self, GError **error)
   int lock_fd;
   DIR *dir;
   struct dirent *entry;
-  gboolean ok = TRUE;
 
   lock_fd = open_lock_file (self, LOCK_EX, error);
   if (lock_fd < 0)
@@ -225,9 +224,11 @@ remove_stale_staging (JobArtifactCache *self, GError **error)
       return job_cache_set_errno_error (error, errno, "read the directory",
                                         self->tmp_dir);
     }
-  while (ok && (entry = readdir (dir)) != NULL)
+  while ((entry = readdir (dir)) != NULL)
     {
       g_autofree char *path = NULL;
+      g_autoptr (GError) local_error = NULL;
+      gboolean stale = TRUE;
       int fd;
 
       if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0
@@ -235,21 +236,19 @@ remove_stale_staging (JobArtifactCache *self, GError **error)
         continue;
       path = g_build_filename (self->tmp_dir, entry->d_name, NULL);
       fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0)
-        {
-          ok = job_file_tree_remove (path, error);
-          continue;
-        }
-      if (flock (fd, LOCK_EX | LOCK_NB) == 0)
-        {
-          g_debug ("Removing the stale staging directory %s", path);
-          ok = job_file_tree_remove (path, error);
-        }
-      close (fd);
+      if (fd >= 0)
+        stale = flock (fd, LOCK_EX | LOCK_NB) == 0;
+      /* A leftover that cannot be removed costs space, not correctness:
+       * it is never looked at again, so the cache still opens. */
+      if (stale && !job_file_tree_remove (path, &local_error))
+        g_debug ("Cannot remove the stale staging directory %s: %s", path,
+                 local_error->message);
+      if (fd >= 0)
+        close (fd);
     }
   closedir (dir);
   close (lock_fd);
-  return ok;
+  return TRUE;
 }
 
 static gboolean

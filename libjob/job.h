@@ -16,5 +16,7 @@
 #include "job-pickle.h"
 #include "job-plugin.h"
 #include "job-source.h"
+#include "job-enums.h"
+#include "job-sandbox.h"
 #include "job-serializable.h"
 #undef JOB_INSIDE
