@@ -9,8 +9,12 @@
 #include "job-version.h"
 #include "job-version-macros.h"
 #include "job-codec.h"
+#include "job-element-spec.h"
 #include "job-load-error.h"
+#include "job-loader.h"
 #include "job-node.h"
+#include "job-project.h"
+#include "job-source-spec.h"
 #include "job-pickle.h"
 #include "job-serializable.h"
 #undef JOB_INSIDE
