@@ -55,6 +55,34 @@ typedef struct
   guint order; /* position in the global build order, + 1 */
 } Element;
 
+/* What every element of a kind starts from, composed once. */
+typedef struct
+{
+  JobNode *variables; /* project ⊕ kind defaults, with element-name */
+  int element_name_index;
+  JobVariables *template; /* those resolved, when they resolve alone */
+  JobNode *environment;
+  JobNode *config;
+  JobNode *public_data;
+  JobNode *sandbox;
+  GPtrArray *nocache;
+} KindCache;
+
+static void
+kind_cache_free (gpointer data)
+{
+  KindCache *cache = data;
+
+  g_clear_pointer (&cache->template, job_variables_free);
+  g_clear_pointer (&cache->variables, job_node_unref);
+  g_clear_pointer (&cache->environment, job_node_unref);
+  g_clear_pointer (&cache->config, job_node_unref);
+  g_clear_pointer (&cache->public_data, job_node_unref);
+  g_clear_pointer (&cache->sandbox, job_node_unref);
+  g_clear_pointer (&cache->nocache, g_ptr_array_unref);
+  g_free (cache);
+}
+
 struct _JobLoader
 {
   GObject parent_instance;
@@ -63,8 +91,9 @@ struct _JobLoader
   GPtrArray *elements; /* Element* */
   GHashTable *by_name; /* name -> index + 1 */
   guint n_ordered;
-  GHashTable *memo; /* shared expansions, see job_variables_memo_new() */
-  JobNode *empty;   /* an empty mapping */
+  GHashTable *memo;  /* shared expansions, see job_variables_memo_new() */
+  GHashTable *kinds; /* kind -> KindCache* */
+  JobNode *empty;    /* an empty mapping */
 };
 
 enum
@@ -124,6 +153,7 @@ job_loader_finalize (GObject *object)
   g_clear_object (&self->project);
   g_ptr_array_unref (self->elements);
   g_hash_table_unref (self->by_name);
+  g_hash_table_unref (self->kinds);
   g_hash_table_unref (self->memo);
   job_node_unref (self->empty);
   G_OBJECT_CLASS (job_loader_parent_class)->finalize (object);
@@ -191,6 +221,8 @@ job_loader_init (JobLoader *self)
   self->elements = g_ptr_array_new_with_free_func (element_free);
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   self->memo = job_variables_memo_new ();
+  self->kinds =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, kind_cache_free);
   self->empty = job_node_new_mapping (NULL, 0, 0);
 }
 
@@ -437,7 +469,7 @@ load_file (JobLoader *self, guint index_, GArray *queue, GError **error)
   JobNode *kind;
 
   raw = job_node_load_file (path, element->name, &local_error);
-  if (raw == NULL || g_file_test (path, G_FILE_TEST_IS_DIR))
+  if (raw == NULL)
     {
       JobNode *where;
       g_autofree char *prefix = NULL;
@@ -690,20 +722,124 @@ compose_sources (JobLoader *self, JobNode *node, GError **error)
 }
 
 static gboolean
+check_protected_variables (JobNode *variables, GError **error)
+{
+  static const char *const protected[] = { "project-name", "element-name",
+                                           "max-jobs" };
+
+  for (guint i = 0; variables != NULL && i < G_N_ELEMENTS (protected); i++)
+    {
+      int at = job_node_find_member (variables, protected[i]);
+
+      if (at >= 0)
+        {
+          g_autofree char *where =
+              job_node_dup_member_provenance (variables, (guint) at);
+
+          g_set_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_PROTECTED_VARIABLE,
+                       "%s: “%s” is set by libjob and cannot be redefined",
+                       where, protected[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static KindCache *
+get_kind_cache (JobLoader *self,
+                const char *kind,
+                JobNode *where,
+                GError **error)
+{
+  KindCache *cache = g_hash_table_lookup (self->kinds, kind);
+  JobNode *defaults, *d_vars, *d_env, *d_config, *d_public, *d_sandbox,
+      *project_sandbox;
+  g_autoptr (JobNode) bst_base = NULL;
+  g_autoptr (JobNode) public_base = NULL;
+  JobNode *variables;
+
+  if (cache != NULL)
+    return cache;
+  defaults =
+      job_project_get_element_defaults (self->project, kind, where, error);
+  if (defaults == NULL)
+    return NULL;
+  if (!get_optional_mapping (defaults, "variables", &d_vars, error)
+      || !get_optional_mapping (defaults, "environment", &d_env, error)
+      || !get_optional_mapping (defaults, "config", &d_config, error)
+      || !get_optional_mapping (defaults, "public", &d_public, error)
+      || !get_optional_mapping (defaults, "sandbox", &d_sandbox, error))
+    return NULL;
+
+  cache = g_new0 (KindCache, 1);
+  g_hash_table_insert (self->kinds, g_strdup (kind), cache);
+  variables =
+      compose3 (job_project_get_variables (self->project), d_vars, NULL, error);
+  if (variables == NULL)
+    return NULL;
+  cache->variables = job_node_shallow_copy (variables);
+  job_node_unref (variables);
+  job_node_set_member_full (cache->variables, "element-name", 0, 0,
+                            job_node_new_scalar ("", NULL, 0, 0));
+  cache->element_name_index =
+      job_node_find_member (cache->variables, "element-name");
+  /* Variables that only elements define make this fail; then every
+   * element resolves its variables alone. */
+  cache->template = job_variables_new (cache->variables, NULL);
+
+  cache->environment = compose3 (job_project_get_environment (self->project),
+                                 d_env, NULL, error);
+  cache->config = compose3 (self->empty, d_config, NULL, error);
+  bst_base = job_node_new_mapping (NULL, 0, 0);
+  job_node_set_member (bst_base, "split-rules",
+                       job_project_get_split_rules (self->project));
+  public_base = job_node_new_mapping (NULL, 0, 0);
+  job_node_set_member (public_base, "bst", bst_base);
+  cache->public_data = compose3 (public_base, d_public, NULL, error);
+  project_sandbox =
+      job_node_lookup (job_project_get_config (self->project), "sandbox");
+  if (project_sandbox == NULL
+      || job_node_get_node_type (project_sandbox) != JOB_NODE_MAPPING)
+    project_sandbox = self->empty;
+  cache->sandbox = compose3 (project_sandbox, d_sandbox, NULL, error);
+  cache->nocache = g_ptr_array_new_with_free_func (g_free);
+  if (cache->environment == NULL || cache->config == NULL
+      || cache->public_data == NULL || cache->sandbox == NULL
+      || !add_nocache (cache->nocache,
+                       job_project_get_environment_nocache (self->project),
+                       error)
+      || !add_nocache (cache->nocache,
+                       job_node_lookup (defaults, "environment-nocache"),
+                       error))
+    {
+      g_hash_table_remove (self->kinds, kind);
+      return NULL;
+    }
+  return cache;
+}
+
+/* @base composed with @overlay when there is one, else @base. */
+static JobNode *
+compose_over (JobNode *base, JobNode *overlay, GError **error)
+{
+  if (overlay == NULL)
+    return job_node_ref (base);
+  return job_node_composite (base, overlay, error);
+}
+
+static gboolean
 compose_element (JobLoader *self, Element *element, GError **error)
 {
   JobNode *node = element->node;
-  const char *kind = job_node_get_scalar (job_node_lookup (node, "kind"));
-  JobNode *defaults;
-  JobNode *d_vars, *e_vars, *d_env, *e_env, *d_config, *e_config;
-  JobNode *d_public, *e_public, *d_sandbox, *e_sandbox, *bst;
+  JobNode *kind_node = job_node_lookup (node, "kind");
+  const char *kind = job_node_get_scalar (kind_node);
+  KindCache *cache;
+  JobNode *e_vars, *e_env, *e_config, *e_public, *e_sandbox, *bst;
   g_autoptr (JobNode) variables = NULL;
   g_autoptr (JobNode) resolved = NULL;
   g_autoptr (JobNode) environment = NULL;
   g_autoptr (JobNode) expanded_env = NULL;
   g_autoptr (JobNode) config = NULL;
-  g_autoptr (JobNode) public_base = NULL;
-  g_autoptr (JobNode) bst_base = NULL;
   g_autoptr (JobNode) public_data = NULL;
   g_autoptr (JobNode) sandbox = NULL;
   g_autoptr (JobVariables) vars = NULL;
@@ -714,64 +850,38 @@ compose_element (JobLoader *self, Element *element, GError **error)
   g_autofree char *provenance = NULL;
   const char *description;
   JobNode *splits;
+  int at;
   static const char *const sandbox_keys[] = { "build-uid", "build-gid",
                                               "build-os", "build-arch", NULL };
 
-  defaults = job_project_get_element_defaults (
-      self->project, kind, job_node_lookup (node, "kind"), error);
-  if (defaults == NULL)
+  cache = get_kind_cache (self, kind, kind_node, error);
+  if (cache == NULL)
     return FALSE;
 
   /* Variables: project → kind defaults (with overrides) → element. */
-  if (!get_optional_mapping (defaults, "variables", &d_vars, error)
-      || !get_optional_mapping (node, "variables", &e_vars, error))
+  if (!get_optional_mapping (node, "variables", &e_vars, error)
+      || !check_protected_variables (e_vars, error))
     return FALSE;
   if (e_vars != NULL)
-    {
-      static const char *const protected[] = { "project-name", "element-name",
-                                               "max-jobs" };
-
-      for (guint i = 0; i < G_N_ELEMENTS (protected); i++)
-        {
-          int at = job_node_find_member (e_vars, protected[i]);
-
-          if (at >= 0)
-            {
-              g_autofree char *where =
-                  job_node_dup_member_provenance (e_vars, (guint) at);
-
-              g_set_error (error, JOB_LOAD_ERROR,
-                           JOB_LOAD_ERROR_PROTECTED_VARIABLE,
-                           "%s: “%s” is set by libjob and cannot be redefined",
-                           where, protected[i]);
-              return FALSE;
-            }
-        }
-    }
-  variables = compose3 (job_project_get_variables (self->project), d_vars,
-                        e_vars, error);
+    variables = job_node_composite (cache->variables, e_vars, error);
+  else
+    variables = job_node_shallow_copy (cache->variables);
   if (variables == NULL || !job_node_check_final (variables, error))
     return FALSE;
-  {
-    JobNode *copy = job_node_shallow_copy (variables);
-
-    job_node_unref (variables);
-    variables = copy;
-    job_node_set_member_full (
-        variables, "element-name", 0, 0,
-        job_node_new_scalar (element->name, element->name, 1, 1));
-  }
-  vars = job_variables_new (variables, error);
+  at = job_node_find_member (variables, "element-name");
+  g_assert (at >= 0);
+  job_node_set_member_at (
+      variables, (guint) at,
+      job_node_new_scalar (element->name, element->name, 1, 1));
+  vars = job_variables_new_with_template (variables, cache->template, error);
   if (vars == NULL)
     return FALSE;
   resolved = job_variables_to_node (vars, self->memo);
 
   /* Environment. */
-  if (!get_optional_mapping (defaults, "environment", &d_env, error)
-      || !get_optional_mapping (node, "environment", &e_env, error))
+  if (!get_optional_mapping (node, "environment", &e_env, error))
     return FALSE;
-  environment = compose3 (job_project_get_environment (self->project), d_env,
-                          e_env, error);
+  environment = compose_over (cache->environment, e_env, error);
   if (environment == NULL || !job_node_check_final (environment, error))
     return FALSE;
   for (guint i = 0; i < job_node_get_n_members (environment); i++)
@@ -784,35 +894,26 @@ compose_element (JobLoader *self, Element *element, GError **error)
   if (expanded_env == NULL)
     return FALSE;
 
-  if (!add_nocache (nocache,
-                    job_project_get_environment_nocache (self->project), error)
-      || !add_nocache (nocache,
-                       job_node_lookup (defaults, "environment-nocache"), error)
-      || !add_nocache (nocache, job_node_lookup (node, "environment-nocache"),
-                       error))
+  for (guint i = 0; i < cache->nocache->len; i++)
+    g_ptr_array_add (nocache, g_strdup (cache->nocache->pdata[i]));
+  if (!add_nocache (nocache, job_node_lookup (node, "environment-nocache"),
+                    error))
     return FALSE;
   g_ptr_array_add (nocache, NULL);
 
-  /* Config: kind defaults (with overrides) → element; expanded by the
-   * plugin, but a reference to an undefined variable fails now. */
-  if (!get_optional_mapping (defaults, "config", &d_config, error)
-      || !get_optional_mapping (node, "config", &e_config, error))
+  /* Config: expanded by the plugin, but a reference to an undefined
+   * variable fails now. */
+  if (!get_optional_mapping (node, "config", &e_config, error))
     return FALSE;
-  config = compose3 (self->empty, d_config, e_config, error);
+  config = compose_over (cache->config, e_config, error);
   if (config == NULL || !job_node_check_final (config, error)
       || !job_variables_check_node (vars, config, error))
     return FALSE;
 
   /* Public data, whose bst split rules start from the project's. */
-  if (!get_optional_mapping (defaults, "public", &d_public, error)
-      || !get_optional_mapping (node, "public", &e_public, error))
+  if (!get_optional_mapping (node, "public", &e_public, error))
     return FALSE;
-  bst_base = job_node_new_mapping (NULL, 0, 0);
-  job_node_set_member (bst_base, "split-rules",
-                       job_project_get_split_rules (self->project));
-  public_base = job_node_new_mapping (NULL, 0, 0);
-  job_node_set_member (public_base, "bst", bst_base);
-  public_data = compose3 (public_base, d_public, e_public, error);
+  public_data = compose_over (cache->public_data, e_public, error);
   if (public_data == NULL || !job_node_check_final (public_data, error))
     return FALSE;
   bst = job_node_lookup (public_data, "bst");
@@ -821,47 +922,34 @@ compose_element (JobLoader *self, Element *element, GError **error)
   splits = job_node_lookup (bst, "split-rules");
   if (splits != NULL)
     {
-      JobNode *expanded_splits;
-      JobNode *new_bst;
-      JobNode *new_public;
+      g_autoptr (JobNode) expanded_splits = NULL;
 
       if (!job_node_check_type (splits, JOB_NODE_MAPPING, error))
         return FALSE;
       for (guint i = 0; i < job_node_get_n_members (splits); i++)
-        {
-          g_auto (GStrv) rules = job_node_as_string_list (
-              job_node_get_member_value (splits, i), error);
-
-          if (rules == NULL)
-            return FALSE;
-        }
+        if (!job_node_check_type (job_node_get_member_value (splits, i),
+                                  JOB_NODE_SEQUENCE, error))
+          return FALSE;
       expanded_splits =
           job_variables_expand_node (vars, splits, self->memo, error);
       if (expanded_splits == NULL)
         return FALSE;
-      new_bst = job_node_shallow_copy (bst);
-      job_node_set_member (new_bst, "split-rules", expanded_splits);
-      job_node_unref (expanded_splits);
-      new_public = job_node_shallow_copy (public_data);
-      job_node_set_member (new_public, "bst", new_bst);
-      job_node_unref (new_bst);
-      job_node_unref (public_data);
-      public_data = new_public;
+      if (expanded_splits != splits)
+        {
+          g_autoptr (JobNode) new_bst = job_node_shallow_copy (bst);
+          JobNode *new_public = job_node_shallow_copy (public_data);
+
+          job_node_set_member (new_bst, "split-rules", expanded_splits);
+          job_node_set_member (new_public, "bst", new_bst);
+          job_node_unref (public_data);
+          public_data = new_public;
+        }
     }
 
   /* Sandbox. */
-  if (!get_optional_mapping (defaults, "sandbox", &d_sandbox, error)
-      || !get_optional_mapping (node, "sandbox", &e_sandbox, error))
+  if (!get_optional_mapping (node, "sandbox", &e_sandbox, error))
     return FALSE;
-  {
-    JobNode *project_sandbox =
-        job_node_lookup (job_project_get_config (self->project), "sandbox");
-
-    if (project_sandbox == NULL
-        || job_node_get_node_type (project_sandbox) != JOB_NODE_MAPPING)
-      project_sandbox = self->empty;
-    sandbox = compose3 (project_sandbox, d_sandbox, e_sandbox, error);
-  }
+  sandbox = compose_over (cache->sandbox, e_sandbox, error);
   if (sandbox == NULL || !job_node_validate_keys (sandbox, sandbox_keys, error))
     return FALSE;
 

@@ -16,6 +16,9 @@ typedef struct _JobVariables JobVariables;
  * provenance of the reference (and every hop of a cycle). */
 JobVariables *job_variables_new      (JobNode       *mapping,
                                       GError       **error);
+JobVariables *job_variables_new_with_template (JobNode      *mapping,
+                                              JobVariables *template,
+                                              GError      **error);
 void          job_variables_free     (JobVariables  *self);
 const char   *job_variables_get      (JobVariables  *self,
                                       const char    *name);

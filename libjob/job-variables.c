@@ -14,15 +14,21 @@ typedef struct
 {
   const char *name; /* interned key of the mapping */
   JobNode *node;    /* borrowed from the mapping */
-  char *value;      /* once resolved */
+  char *value;      /* once resolved; owned unless "clean" */
+  GArray *refs;     /* int: the variables its text refers to, -1 undefined */
   guint8 state;     /* 0: not visited, 1: being resolved, 2: resolved */
+  guint8 clean;     /* the value is the template's */
+  guint8 refs_borrowed;
 } Variable;
 
 struct _JobVariables
 {
   JobNode *mapping;
   GArray *variables;   /* Variable */
-  GHashTable *by_name; /* name -> index + 1 */
+  GHashTable *by_name; /* name -> index + 1; shared with the template */
+  JobVariables *template;
+  GHashTable *clean_memo; /* of a template: node -> its expansion */
+  JobNode *resolved;      /* of a template: job_variables_to_node () */
 };
 
 /* Finds the next %{name} in @p: returns its start, sets the name span. */
@@ -72,6 +78,75 @@ format_hop (Variable *variable)
   return g_strdup_printf ("“%s” (%s)", variable->name, where);
 }
 
+static GArray *
+scan_refs (JobVariables *self, const char *text)
+{
+  GArray *refs = g_array_new (FALSE, FALSE, sizeof (int));
+  const char *name;
+  gsize len;
+
+  for (const char *p = next_reference (text, &name, &len); p != NULL;
+       p = next_reference (name + len + 1, &name, &len))
+    {
+      int i = find_variable (self, name, len);
+
+      g_array_append_val (refs, i);
+    }
+  return refs;
+}
+
+/* The text of @variable with its references replaced. */
+static char *
+build_value (JobVariables *self, Variable *variable)
+{
+  GString *value = g_string_new (NULL);
+  const char *p = job_node_get_scalar (variable->node), *name;
+  gsize len;
+  guint k = 0;
+
+  for (const char *ref = next_reference (p, &name, &len); ref != NULL;
+       ref = next_reference (p, &name, &len))
+    {
+      int i = g_array_index (variable->refs, int, k++);
+
+      g_string_append_len (value, p, ref - p);
+      g_string_append (value,
+                       g_array_index (self->variables, Variable, i).value);
+      p = name + len + 1;
+    }
+  g_string_append (value, p);
+  return g_string_free (value, FALSE);
+}
+
+static void
+finish (JobVariables *self, guint index_)
+{
+  Variable *variable = &g_array_index (self->variables, Variable, index_);
+
+  if (self->template != NULL)
+    {
+      Variable *model =
+          &g_array_index (self->template->variables, Variable, index_);
+      gboolean clean = model->node == variable->node;
+
+      for (guint k = 0; clean && k < variable->refs->len; k++)
+        {
+          int r = g_array_index (variable->refs, int, k);
+
+          clean = g_array_index (self->variables, Variable, r).clean;
+        }
+      if (clean)
+        {
+          variable->value = model->value;
+          variable->clean = TRUE;
+          variable->state = 2;
+          return;
+        }
+    }
+  variable->value = build_value (self, variable);
+  variable->state = 2;
+}
+
 /* Resolves variable @start and everything it needs without recursion. */
 static gboolean
 resolve (JobVariables *self, guint start, GError **error)
@@ -84,20 +159,23 @@ resolve (JobVariables *self, guint start, GError **error)
     {
       guint top = g_array_index (stack, guint, stack->len - 1);
       Variable *variable = &g_array_index (self->variables, Variable, top);
-      const char *text = job_node_get_scalar (variable->node);
-      const char *p, *name;
-      gsize len;
       gboolean pending = FALSE;
-      GString *value;
 
-      for (p = next_reference (text, &name, &len); p != NULL;
-           p = next_reference (name + len + 1, &name, &len))
+      for (guint k = 0; k < variable->refs->len; k++)
         {
-          int i = find_variable (self, name, len);
+          int i = g_array_index (variable->refs, int, k);
           Variable *target;
 
           if (i < 0)
             {
+              const char *name = NULL;
+              gsize len = 0;
+              const char *p = next_reference (
+                  job_node_get_scalar (variable->node), &name, &len);
+
+              for (guint n = 0; n < k; n++)
+                p = next_reference (name + len + 1, &name, &len);
+              g_assert (p != NULL);
               job_node_set_error (error, variable->node,
                                   JOB_LOAD_ERROR_UNRESOLVED_VARIABLE,
                                   "reference to undefined variable “%.*s” "
@@ -113,14 +191,14 @@ resolve (JobVariables *self, guint start, GError **error)
               g_autoptr (GString) cycle = g_string_new (NULL);
               guint from = 0;
 
-              for (guint k = 0; k < stack->len; k++)
-                if (g_array_index (stack, guint, k) == (guint) i)
-                  from = k;
-              for (guint k = from; k < stack->len; k++)
+              for (guint n = 0; n < stack->len; n++)
+                if (g_array_index (stack, guint, n) == (guint) i)
+                  from = n;
+              for (guint n = from; n < stack->len; n++)
                 {
                   g_autofree char *hop = format_hop (
                       &g_array_index (self->variables, Variable,
-                                      g_array_index (stack, guint, k)));
+                                      g_array_index (stack, guint, n)));
 
                   g_string_append_printf (cycle, "%s → ", hop);
                 }
@@ -139,22 +217,7 @@ resolve (JobVariables *self, guint start, GError **error)
         }
       if (pending)
         continue;
-
-      value = g_string_new (NULL);
-      p = text;
-      for (const char *ref = next_reference (p, &name, &len); ref != NULL;
-           ref = next_reference (p, &name, &len))
-        {
-          int i = find_variable (self, name, len);
-
-          g_string_append_len (value, p, ref - p);
-          g_string_append (value,
-                           g_array_index (self->variables, Variable, i).value);
-          p = name + len + 1;
-        }
-      g_string_append (value, p);
-      variable->value = g_string_free (value, FALSE);
-      variable->state = 2;
+      finish (self, top);
       g_array_set_size (stack, stack->len - 1);
     }
   return TRUE;
@@ -165,11 +228,41 @@ variable_clear (gpointer data)
 {
   Variable *variable = data;
 
-  g_free (variable->value);
+  if (!variable->clean)
+    g_free (variable->value);
+  if (!variable->refs_borrowed && variable->refs != NULL)
+    g_array_unref (variable->refs);
 }
 
+static gboolean
+same_layout (JobNode *mapping, JobVariables *template)
+{
+  guint n = job_node_get_n_members (mapping);
+
+  if (n != template->variables->len)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (job_node_get_member_key (mapping, i)
+        != g_array_index (template->variables, Variable, i).name)
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * job_variables_new_with_template:
+ * @mapping: the variables
+ * @template: (nullable): variables resolved before, most of whose
+ *   definitions @mapping shares
+ * @error: return location for a #GError
+ *
+ * Resolves @mapping; a variable whose definition and references are the
+ * same as in @template takes its value from there instead of expanding it
+ * again. @template must outlive the result.
+ */
 JobVariables *
-job_variables_new (JobNode *mapping, GError **error)
+job_variables_new_with_template (JobNode *mapping,
+                                 JobVariables *template,
+                                 GError **error)
 {
   g_autoptr (JobVariables) self = g_new0 (JobVariables, 1);
   guint n;
@@ -177,10 +270,22 @@ job_variables_new (JobNode *mapping, GError **error)
   if (!job_node_check_type (mapping, JOB_NODE_MAPPING, error))
     return NULL;
   n = job_node_get_n_members (mapping);
+  if (template != NULL && !same_layout (mapping, template))
+    template = NULL;
+  self->template = template;
   self->mapping = job_node_ref (mapping);
   self->variables = g_array_sized_new (FALSE, TRUE, sizeof (Variable), n);
   g_array_set_clear_func (self->variables, variable_clear);
-  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  if (template != NULL)
+    self->by_name = g_hash_table_ref (template->by_name);
+  else
+    {
+      self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+      for (guint i = 0; i < n; i++)
+        g_hash_table_insert (self->by_name,
+                             (gpointer) job_node_get_member_key (mapping, i),
+                             GUINT_TO_POINTER (i + 1));
+    }
   for (guint i = 0; i < n; i++)
     {
       Variable variable = { 0 };
@@ -195,9 +300,16 @@ job_variables_new (JobNode *mapping, GError **error)
                               job_node_describe_type (variable.node));
           return NULL;
         }
+      if (template != NULL
+          && g_array_index (template->variables, Variable, i).node
+                 == variable.node)
+        {
+          variable.refs = g_array_index (template->variables, Variable, i).refs;
+          variable.refs_borrowed = TRUE;
+        }
+      else
+        variable.refs = scan_refs (self, job_node_get_scalar (variable.node));
       g_array_append_val (self->variables, variable);
-      g_hash_table_insert (self->by_name, (gpointer) variable.name,
-                           GUINT_TO_POINTER (i + 1));
     }
   for (guint i = 0; i < n; i++)
     if (g_array_index (self->variables, Variable, i).state != 2
@@ -206,12 +318,20 @@ job_variables_new (JobNode *mapping, GError **error)
   return g_steal_pointer (&self);
 }
 
+JobVariables *
+job_variables_new (JobNode *mapping, GError **error)
+{
+  return job_variables_new_with_template (mapping, NULL, error);
+}
+
 void
 job_variables_free (JobVariables *self)
 {
   g_clear_pointer (&self->variables, g_array_unref);
   g_clear_pointer (&self->by_name, g_hash_table_unref);
   g_clear_pointer (&self->mapping, job_node_unref);
+  g_clear_pointer (&self->clean_memo, g_hash_table_unref);
+  g_clear_pointer (&self->resolved, job_node_unref);
   g_free (self);
 }
 
@@ -280,6 +400,25 @@ memo_scalar (GHashTable *memo, JobNode *node, const char *value)
   return result;
 }
 
+/* Whether every reference of @text is to a variable whose value is the
+ * template's; FALSE when one is undefined. */
+static gboolean
+refs_are_clean (JobVariables *self, const char *text)
+{
+  const char *name;
+  gsize len;
+
+  for (const char *p = next_reference (text, &name, &len); p != NULL;
+       p = next_reference (name + len + 1, &name, &len))
+    {
+      int i = find_variable (self, name, len);
+
+      if (i < 0 || !g_array_index (self->variables, Variable, i).clean)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 JobNode *
 job_variables_expand_node (JobVariables *self,
                            JobNode *node,
@@ -298,6 +437,24 @@ job_variables_expand_node (JobVariables *self,
         if (job_node_is_null (node)
             || next_reference (text, &name, &len) == NULL)
           return job_node_ref (node);
+        if (self->template != NULL && refs_are_clean (self, text))
+          {
+            JobNode *cached;
+
+            if (self->template->clean_memo == NULL)
+              self->template->clean_memo = job_variables_memo_new ();
+            cached = g_hash_table_lookup (self->template->clean_memo, node);
+            if (cached == NULL)
+              {
+                cached = job_variables_expand_node (self->template, node, NULL,
+                                                    error);
+                if (cached == NULL)
+                  return NULL;
+                g_hash_table_insert (self->template->clean_memo,
+                                     job_node_ref (node), cached);
+              }
+            return job_node_ref (cached);
+          }
         expanded = job_variables_expand (self, text, node, error);
         if (expanded == NULL)
           return NULL;
@@ -305,35 +462,58 @@ job_variables_expand_node (JobVariables *self,
       }
     case JOB_NODE_MAPPING:
       {
-        g_autoptr (JobNode) copy = job_node_shallow_copy (node);
+        JobNode *copy = NULL;
 
-        for (guint i = 0; i < job_node_get_n_members (copy); i++)
+        for (guint i = 0; i < job_node_get_n_members (node); i++)
           {
-            JobNode *value = job_variables_expand_node (
-                self, job_node_get_member_value (copy, i), memo, error);
+            JobNode *child = job_node_get_member_value (node, i);
+            JobNode *value =
+                job_variables_expand_node (self, child, memo, error);
 
             if (value == NULL)
-              return NULL;
+              {
+                g_clear_pointer (&copy, job_node_unref);
+                return NULL;
+              }
+            if (value == child && copy == NULL)
+              {
+                job_node_unref (value);
+                continue;
+              }
+            if (copy == NULL)
+              copy = job_node_shallow_copy (node);
             job_node_set_member_at (copy, i, value);
           }
-        return g_steal_pointer (&copy);
+        return copy != NULL ? copy : job_node_ref (node);
       }
     case JOB_NODE_SEQUENCE:
       {
-        g_autoptr (JobNode) copy = job_node_new_sequence (
-            job_node_get_filename (node), job_node_get_line (node),
-            job_node_get_column (node));
+        JobNode *copy = NULL;
 
         for (guint i = 0; i < job_node_get_n_items (node); i++)
           {
-            g_autoptr (JobNode) value = job_variables_expand_node (
-                self, job_node_get_item (node, i), memo, error);
+            JobNode *child = job_node_get_item (node, i);
+            JobNode *value =
+                job_variables_expand_node (self, child, memo, error);
 
             if (value == NULL)
-              return NULL;
-            job_node_append (copy, value);
+              {
+                g_clear_pointer (&copy, job_node_unref);
+                return NULL;
+              }
+            if (value != child && copy == NULL)
+              {
+                copy = job_node_new_sequence (job_node_get_filename (node),
+                                              job_node_get_line (node),
+                                              job_node_get_column (node));
+                for (guint k = 0; k < i; k++)
+                  job_node_append (copy, job_node_get_item (node, k));
+              }
+            if (copy != NULL)
+              job_node_append (copy, value);
+            job_node_unref (value);
           }
-        return g_steal_pointer (&copy);
+        return copy != NULL ? copy : job_node_ref (node);
       }
     default:
       g_assert_not_reached ();
@@ -381,21 +561,29 @@ job_variables_check_node (JobVariables *self, JobNode *node, GError **error)
 JobNode *
 job_variables_to_node (JobVariables *self, GHashTable *memo)
 {
-  JobNode *result = job_node_new_mapping (job_node_get_filename (self->mapping),
-                                          job_node_get_line (self->mapping),
-                                          job_node_get_column (self->mapping));
+  JobNode *result;
 
+  if (self->template != NULL && self->template->resolved == NULL)
+    self->template->resolved = job_variables_to_node (self->template, NULL);
+  result = job_node_new_mapping (job_node_get_filename (self->mapping),
+                                 job_node_get_line (self->mapping),
+                                 job_node_get_column (self->mapping));
   for (guint i = 0; i < self->variables->len; i++)
     {
       Variable *variable = &g_array_index (self->variables, Variable, i);
       guint line, column;
 
       job_node_get_member_position (self->mapping, i, &line, &column);
-      if (g_str_equal (variable->value, job_node_get_scalar (variable->node)))
-        job_node_set_member_full (result, variable->name, line, column,
-                                  job_node_ref (variable->node));
+      if (variable->clean)
+        job_node_append_member (result, variable->name, line, column,
+                                job_node_ref (job_node_get_member_value (
+                                    self->template->resolved, i)));
+      else if (g_str_equal (variable->value,
+                            job_node_get_scalar (variable->node)))
+        job_node_append_member (result, variable->name, line, column,
+                                job_node_ref (variable->node));
       else
-        job_node_set_member_full (
+        job_node_append_member (
             result, variable->name, line, column,
             memo_scalar (memo, variable->node, variable->value));
     }
