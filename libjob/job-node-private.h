@@ -40,6 +40,12 @@ void        job_node_set_member_full (JobNode     *self,
                                       guint        key_line,
                                       guint        key_column,
                                       JobNode     *value);
+/* Appends a key known to be new and interned (taken from another node). */
+void        job_node_append_member   (JobNode     *self,
+                                      const char  *interned_key,
+                                      guint        key_line,
+                                      guint        key_column,
+                                      JobNode     *value);
 void        job_node_get_member_position (JobNode *self,
                                           guint    index_,
                                           guint   *line,

@@ -1,0 +1,1238 @@
+/* job-loader.c: loading elements and their dependency graph
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "job-element-spec.h"
+#include "job-loader.h"
+#include "job-node-private.h"
+#include "job-project-private.h"
+#include "job-serializable.h"
+#include "job-source-spec.h"
+#include "job-variables-private.h"
+
+/**
+ * JobLoader:
+ *
+ * Loads elements of a [class@Job.Project]: resolves element names through
+ * the project's `element-path`, reads every `.bst` file the targets need
+ * (directly or not), builds the dependency graph with build and runtime
+ * edges apart, rejects cycles, and composes each element into a
+ * [class@Job.ElementSpec]: built-in defaults, then `project.conf`, then the
+ * kind's defaults, then the project's `elements: <kind>:` override, then the
+ * element itself, with `%{name}` variables expanded.
+ *
+ * Nothing here recurses per element: a chain of 100,000 elements loads.
+ * Every error names the file, line and column it comes from.
+ *
+ * A loader is never pickled: it implements [iface@Job.Unserializable].
+ */
+
+enum
+{
+  DEP_BUILD = 1 << 0,
+  DEP_RUNTIME = 1 << 1,
+  DEP_ALL = DEP_BUILD | DEP_RUNTIME,
+};
+
+typedef struct
+{
+  guint target;   /* index of the element depended on */
+  guint8 type;    /* DEP_* */
+  JobNode *where; /* the dependency's node, for provenance */
+} Dep;
+
+typedef struct
+{
+  char *name;
+  JobNode *node; /* the processed file, until composed */
+  GArray *deps;  /* Dep */
+  JobElementSpec *spec;
+  guint order; /* position in the global build order, + 1 */
+} Element;
+
+/* What every element of a kind starts from, composed once. */
+typedef struct
+{
+  JobNode *variables; /* project ⊕ kind defaults, with element-name */
+  int element_name_index;
+  JobVariables *template; /* those resolved, when they resolve alone */
+  JobNode *environment;
+  JobNode *config;
+  JobNode *public_data;
+  JobNode *sandbox;
+  GPtrArray *nocache;
+} KindCache;
+
+static void
+kind_cache_free (gpointer data)
+{
+  KindCache *cache = data;
+
+  g_clear_pointer (&cache->template, job_variables_free);
+  g_clear_pointer (&cache->variables, job_node_unref);
+  g_clear_pointer (&cache->environment, job_node_unref);
+  g_clear_pointer (&cache->config, job_node_unref);
+  g_clear_pointer (&cache->public_data, job_node_unref);
+  g_clear_pointer (&cache->sandbox, job_node_unref);
+  g_clear_pointer (&cache->nocache, g_ptr_array_unref);
+  g_free (cache);
+}
+
+struct _JobLoader
+{
+  GObject parent_instance;
+
+  JobProject *project;
+  GPtrArray *elements; /* Element* */
+  GHashTable *by_name; /* name -> index + 1 */
+  guint n_ordered;
+  GHashTable *memo;  /* shared expansions, see job_variables_memo_new() */
+  GHashTable *kinds; /* kind -> KindCache* */
+  JobNode *empty;    /* an empty mapping */
+};
+
+enum
+{
+  PROP_0,
+  PROP_PROJECT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static char *
+job_loader_get_reason (JobUnserializable *unserializable)
+{
+  return g_strdup ("a loader holds a whole project's graph; send the "
+                   "element's JobElementSpec instead");
+}
+
+static void
+job_loader_unserializable_init (JobUnserializableInterface *iface)
+{
+  iface->get_reason = job_loader_get_reason;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (
+    JobLoader,
+    job_loader,
+    G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (JOB_TYPE_UNSERIALIZABLE,
+                           job_loader_unserializable_init))
+
+static void
+dep_clear (gpointer data)
+{
+  Dep *dep = data;
+
+  g_clear_pointer (&dep->where, job_node_unref);
+}
+
+static void
+element_free (gpointer data)
+{
+  Element *element = data;
+
+  g_free (element->name);
+  g_clear_pointer (&element->node, job_node_unref);
+  g_clear_pointer (&element->deps, g_array_unref);
+  g_clear_object (&element->spec);
+  g_free (element);
+}
+
+static void
+job_loader_finalize (GObject *object)
+{
+  JobLoader *self = JOB_LOADER (object);
+
+  g_clear_object (&self->project);
+  g_ptr_array_unref (self->elements);
+  g_hash_table_unref (self->by_name);
+  g_hash_table_unref (self->kinds);
+  g_hash_table_unref (self->memo);
+  job_node_unref (self->empty);
+  G_OBJECT_CLASS (job_loader_parent_class)->finalize (object);
+}
+
+static void
+job_loader_get_property (GObject *object,
+                         guint prop_id,
+                         GValue *value,
+                         GParamSpec *pspec)
+{
+  JobLoader *self = JOB_LOADER (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROJECT:
+      g_value_set_object (value, self->project);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+job_loader_set_property (GObject *object,
+                         guint prop_id,
+                         const GValue *value,
+                         GParamSpec *pspec)
+{
+  JobLoader *self = JOB_LOADER (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROJECT:
+      g_set_object (&self->project, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+job_loader_class_init (JobLoaderClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = job_loader_finalize;
+  object_class->get_property = job_loader_get_property;
+  object_class->set_property = job_loader_set_property;
+
+  /**
+   * JobLoader:project:
+   *
+   * The loaded project whose elements this loader loads.
+   */
+  properties[PROP_PROJECT] = g_param_spec_object (
+      "project", NULL, NULL, JOB_TYPE_PROJECT,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+job_loader_init (JobLoader *self)
+{
+  self->elements = g_ptr_array_new_with_free_func (element_free);
+  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  self->memo = job_variables_memo_new ();
+  self->kinds =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, kind_cache_free);
+  self->empty = job_node_new_mapping (NULL, 0, 0);
+}
+
+/**
+ * job_loader_new:
+ * @project: a loaded project
+ *
+ * Returns: (transfer full): a new loader for @project
+ */
+JobLoader *
+job_loader_new (JobProject *project)
+{
+  g_return_val_if_fail (JOB_IS_PROJECT (project), NULL);
+  g_return_val_if_fail (job_project_is_loaded (project), NULL);
+  return g_object_new (JOB_TYPE_LOADER, "project", project, NULL);
+}
+
+/**
+ * job_loader_get_project:
+ * @self: a loader
+ *
+ * Returns: (transfer none): the project
+ */
+JobProject *
+job_loader_get_project (JobLoader *self)
+{
+  g_return_val_if_fail (JOB_IS_LOADER (self), NULL);
+  return self->project;
+}
+
+static int
+find_element (JobLoader *self, const char *name)
+{
+  return (int) GPOINTER_TO_UINT (g_hash_table_lookup (self->by_name, name)) - 1;
+}
+
+static gboolean
+check_element_name (const char *name, JobNode *where, GError **error)
+{
+  g_auto (GStrv) parts = NULL;
+  const char *problem = NULL;
+
+  if (*name == '\0')
+    problem = "it is empty";
+  else if (g_path_is_absolute (name))
+    problem = "it is an absolute path; names are relative to the element path";
+  else if (strchr (name, ':') != NULL)
+    problem =
+        "it names an element through a junction, which libjob does not support";
+  else
+    {
+      parts = g_strsplit (name, "/", -1);
+      for (guint i = 0; parts[i] != NULL && problem == NULL; i++)
+        if (g_str_equal (parts[i], "..") || g_str_equal (parts[i], ".")
+            || (*parts[i] == '\0'))
+          problem = "it has an empty, “.” or “..” path component";
+    }
+  if (problem == NULL)
+    return TRUE;
+  if (where != NULL)
+    job_node_set_error (error, where, JOB_LOAD_ERROR_INVALID_DATA,
+                        "invalid element name “%s”: %s", name, problem);
+  else
+    g_set_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA,
+                 "invalid element name “%s”: %s", name, problem);
+  return FALSE;
+}
+
+static guint
+add_element (JobLoader *self, const char *name)
+{
+  Element *element = g_new0 (Element, 1);
+
+  element->name = g_strdup (name);
+  element->deps = g_array_new (FALSE, TRUE, sizeof (Dep));
+  g_array_set_clear_func (element->deps, dep_clear);
+  g_ptr_array_add (self->elements, element);
+  g_hash_table_insert (self->by_name, element->name,
+                       GUINT_TO_POINTER (self->elements->len));
+  return self->elements->len - 1;
+}
+
+/* Parses one list of dependencies of @element into its deps. */
+static gboolean
+parse_dependencies (JobLoader *self,
+                    Element *element,
+                    JobNode *node,
+                    const char *key,
+                    guint8 default_type,
+                    GArray *queue,
+                    GError **error)
+{
+  static const char *const typed_keys[] = { "filename", "type", "junction",
+                                            "strict", NULL };
+  static const char *const untyped_keys[] = { "filename", "junction", "strict",
+                                              NULL };
+  JobNode *list = job_node_get_sequence (node, key, error);
+
+  if (list == NULL)
+    return *error == NULL;
+  for (guint i = 0; i < job_node_get_n_items (list); i++)
+    {
+      JobNode *item = job_node_get_item (list, i);
+      const char *name;
+      guint8 type = default_type;
+      int target;
+      Dep dep = { 0 };
+
+      if (job_node_get_node_type (item) == JOB_NODE_SCALAR
+          && !job_node_is_null (item))
+        name = job_node_get_scalar (item);
+      else if (job_node_get_node_type (item) == JOB_NODE_MAPPING)
+        {
+          gboolean strict = FALSE;
+
+          if (!job_node_validate_keys (
+                  item, default_type == DEP_ALL ? typed_keys : untyped_keys,
+                  error))
+            return FALSE;
+          name = job_node_get_string (item, "filename", NULL, error);
+          if (name == NULL)
+            return FALSE;
+          if (job_node_lookup (item, "junction") != NULL)
+            {
+              job_node_set_error (error, job_node_lookup (item, "junction"),
+                                  JOB_LOAD_ERROR_INVALID_DATA,
+                                  "dependency “%s” goes through a junction; "
+                                  "libjob does not support junctions",
+                                  name);
+              return FALSE;
+            }
+          if (default_type == DEP_ALL && job_node_lookup (item, "type") != NULL)
+            {
+              const char *text =
+                  job_node_get_string (item, "type", NULL, error);
+
+              if (text == NULL)
+                return FALSE;
+              if (g_str_equal (text, "build"))
+                type = DEP_BUILD;
+              else if (g_str_equal (text, "runtime"))
+                type = DEP_RUNTIME;
+              else if (!g_str_equal (text, "all"))
+                {
+                  job_node_set_error (error, job_node_lookup (item, "type"),
+                                      JOB_LOAD_ERROR_INVALID_DATA,
+                                      "dependency type “%s” is not “build”, "
+                                      "“runtime” or “all”",
+                                      text);
+                  return FALSE;
+                }
+            }
+          if (!job_node_get_boolean (item, "strict", FALSE, &strict, error))
+            return FALSE;
+          if (job_node_lookup (item, "strict") != NULL && !strict)
+            {
+              job_node_set_error (error, job_node_lookup (item, "strict"),
+                                  JOB_LOAD_ERROR_INVALID_DATA,
+                                  "“strict: false” is not supported; leave "
+                                  "“strict” out instead");
+              return FALSE;
+            }
+          if (strict && type == DEP_RUNTIME)
+            {
+              job_node_set_error (error, item, JOB_LOAD_ERROR_INVALID_DATA,
+                                  "runtime dependency “%s” is “strict”; only "
+                                  "build dependencies can be",
+                                  name);
+              return FALSE;
+            }
+        }
+      else
+        {
+          job_node_set_error (error, item, JOB_LOAD_ERROR_INVALID_DATA,
+                              "a dependency is an element name or a mapping "
+                              "with “filename”, not %s",
+                              job_node_describe_type (item));
+          return FALSE;
+        }
+      if (!check_element_name (name, item, error))
+        return FALSE;
+      target = find_element (self, name);
+      if (target < 0)
+        {
+          guint index_ = add_element (self, name);
+
+          g_array_append_val (queue, index_);
+          target = (int) index_;
+        }
+      /* The same dependency listed twice counts once, with both types. */
+      for (guint k = 0; k < element->deps->len; k++)
+        if (g_array_index (element->deps, Dep, k).target == (guint) target)
+          {
+            g_array_index (element->deps, Dep, k).type |= type;
+            target = -1;
+            break;
+          }
+      if (target < 0)
+        continue;
+      dep.target = (guint) target;
+      dep.type = type;
+      dep.where = job_node_ref (item);
+      g_array_append_val (element->deps, dep);
+    }
+  return TRUE;
+}
+
+/* The first element whose file asked for @index_, for "missing" errors. */
+static JobNode *
+find_requester (JobLoader *self, guint index_)
+{
+  for (guint i = 0; i < self->elements->len; i++)
+    {
+      Element *element = self->elements->pdata[i];
+
+      for (guint k = 0; element->deps != NULL && k < element->deps->len; k++)
+        if (g_array_index (element->deps, Dep, k).target == index_)
+          return g_array_index (element->deps, Dep, k).where;
+    }
+  return NULL;
+}
+
+static gboolean
+load_file (JobLoader *self, guint index_, GArray *queue, GError **error)
+{
+  static const char *const valid_keys[] = { "kind",
+                                            "depends",
+                                            "sources",
+                                            "sandbox",
+                                            "variables",
+                                            "environment",
+                                            "environment-nocache",
+                                            "config",
+                                            "public",
+                                            "description",
+                                            "build-depends",
+                                            "runtime-depends",
+                                            NULL };
+  Element *element = self->elements->pdata[index_];
+  g_autofree char *path = g_build_filename (
+      job_project_get_element_path (self->project), element->name, NULL);
+  g_autoptr (JobNode) raw = NULL;
+  g_autoptr (GError) local_error = NULL;
+  JobNode *kind;
+
+  raw = job_node_load_file (path, element->name, &local_error);
+  if (raw == NULL)
+    {
+      JobNode *where;
+      g_autofree char *prefix = NULL;
+      g_autofree char *element_path = NULL;
+
+      if (raw != NULL
+          || !g_error_matches (local_error, JOB_LOAD_ERROR,
+                               JOB_LOAD_ERROR_MISSING_FILE))
+        {
+          if (raw == NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+        }
+      where = find_requester (self, index_);
+      prefix = where != NULL ? job_node_dup_provenance (where) : NULL;
+      element_path = g_strdup (job_project_get_element_path (self->project));
+      g_set_error (
+          error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_MISSING_FILE,
+          "%s%scould not find element “%s” in the element path %s%s",
+          prefix ? prefix : "", prefix ? ": " : "", element->name, element_path,
+          g_file_test (path, G_FILE_TEST_IS_DIR) ? " (it is a directory)" : "");
+      return FALSE;
+    }
+  if (job_node_is_null (raw))
+    {
+      job_node_set_error (error, raw, JOB_LOAD_ERROR_INVALID_DATA,
+                          "the element file is empty; an element needs at "
+                          "least a “kind”");
+      return FALSE;
+    }
+  if (!job_node_check_type (raw, JOB_NODE_MAPPING, error))
+    return FALSE;
+  element->node = job_project_process_node (self->project, raw, error);
+  if (element->node == NULL)
+    return FALSE;
+  if (!job_node_validate_keys (element->node, valid_keys, error))
+    return FALSE;
+  kind = job_node_require (element->node, "kind", error);
+  if (kind == NULL || job_node_as_string (kind, error) == NULL)
+    return FALSE;
+  if (!parse_dependencies (self, element, element->node, "build-depends",
+                           DEP_BUILD, queue, error)
+      || !parse_dependencies (self, element, element->node, "runtime-depends",
+                              DEP_RUNTIME, queue, error)
+      || !parse_dependencies (self, element, element->node, "depends", DEP_ALL,
+                              queue, error))
+    return FALSE;
+  return TRUE;
+}
+
+typedef struct
+{
+  guint element;
+  guint next_dep;
+} Visit;
+
+/* Orders the elements reachable from @roots, dependencies first, and
+ * rejects cycles; iterative, so deep graphs do not exhaust the stack. */
+static gboolean
+order_graph (JobLoader *self, GArray *roots, GError **error)
+{
+  g_autoptr (GArray) stack = g_array_new (FALSE, FALSE, sizeof (Visit));
+  g_autofree guint8 *state = g_new0 (guint8, self->elements->len);
+
+  for (guint i = 0; i < self->elements->len; i++)
+    if (((Element *) self->elements->pdata[i])->order != 0)
+      state[i] = 2;
+
+  for (guint r = 0; r < roots->len; r++)
+    {
+      Visit visit = { g_array_index (roots, guint, r), 0 };
+
+      if (state[visit.element] != 0)
+        continue;
+      state[visit.element] = 1;
+      g_array_append_val (stack, visit);
+      while (stack->len > 0)
+        {
+          Visit *top = &g_array_index (stack, Visit, stack->len - 1);
+          Element *element = self->elements->pdata[top->element];
+
+          if (top->next_dep < element->deps->len)
+            {
+              Dep *dep = &g_array_index (element->deps, Dep, top->next_dep++);
+              Visit next = { dep->target, 0 };
+
+              if (state[dep->target] == 2)
+                continue;
+              if (state[dep->target] == 1)
+                {
+                  g_autoptr (GString) cycle = g_string_new (NULL);
+                  g_autofree char *first = NULL;
+                  guint from = 0;
+
+                  for (guint k = 0; k < stack->len; k++)
+                    if (g_array_index (stack, Visit, k).element == dep->target)
+                      from = k;
+                  for (guint k = from; k < stack->len; k++)
+                    {
+                      Visit *hop = &g_array_index (stack, Visit, k);
+                      Element *hop_element =
+                          self->elements->pdata[hop->element];
+                      Dep *hop_dep = &g_array_index (hop_element->deps, Dep,
+                                                     hop->next_dep - 1);
+                      Element *hop_target =
+                          self->elements->pdata[hop_dep->target];
+                      g_autofree char *where =
+                          job_node_dup_provenance (hop_dep->where);
+
+                      if (first == NULL)
+                        first = g_strdup (where);
+                      g_string_append_printf (cycle, "\n  %s: %s depends on %s",
+                                              where, hop_element->name,
+                                              hop_target->name);
+                    }
+                  g_set_error (
+                      error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_CIRCULAR_DEPENDENCY,
+                      "%s: circular dependency: “%s” depends on "
+                      "itself:%s",
+                      first,
+                      ((Element *) self->elements->pdata[dep->target])->name,
+                      cycle->str);
+                  return FALSE;
+                }
+              state[next.element] = 1;
+              g_array_append_val (stack, next);
+              continue;
+            }
+          state[top->element] = 2;
+          element->order = ++self->n_ordered;
+          g_array_set_size (stack, stack->len - 1);
+        }
+    }
+  return TRUE;
+}
+
+static JobNode *
+compose3 (JobNode *base, JobNode *middle, JobNode *top, GError **error)
+{
+  g_autoptr (JobNode) result = job_node_ref (base);
+
+  if (middle != NULL)
+    {
+      JobNode *composed = job_node_composite (result, middle, error);
+
+      if (composed == NULL)
+        return NULL;
+      job_node_unref (result);
+      result = composed;
+    }
+  if (top != NULL)
+    {
+      JobNode *composed = job_node_composite (result, top, error);
+
+      if (composed == NULL)
+        return NULL;
+      job_node_unref (result);
+      result = composed;
+    }
+  return g_steal_pointer (&result);
+}
+
+static gboolean
+get_optional_mapping (JobNode *node,
+                      const char *key,
+                      JobNode **out,
+                      GError **error)
+{
+  JobNode *value = node != NULL ? job_node_lookup (node, key) : NULL;
+
+  *out = NULL;
+  if (value == NULL || job_node_is_null (value))
+    return TRUE;
+  if (!job_node_check_type (value, JOB_NODE_MAPPING, error))
+    return FALSE;
+  *out = value;
+  return TRUE;
+}
+
+static gboolean
+add_nocache (GPtrArray *names, JobNode *list, GError **error)
+{
+  g_auto (GStrv) strings = NULL;
+
+  if (list == NULL || job_node_is_null (list))
+    return TRUE;
+  strings = job_node_as_string_list (list, error);
+  if (strings == NULL)
+    return FALSE;
+  for (guint i = 0; strings[i] != NULL; i++)
+    {
+      gboolean seen = FALSE;
+
+      for (guint k = 0; k < names->len && !seen; k++)
+        seen = g_str_equal (names->pdata[k], strings[i]);
+      if (!seen)
+        g_ptr_array_add (names, g_strdup (strings[i]));
+    }
+  return TRUE;
+}
+
+static GListModel *
+compose_sources (JobLoader *self, JobNode *node, GError **error)
+{
+  g_autoptr (GListStore) store = g_list_store_new (JOB_TYPE_SOURCE_SPEC);
+  JobNode *list = job_node_get_sequence (node, "sources", error);
+
+  if (list == NULL && *error != NULL)
+    return NULL;
+  for (guint i = 0; list != NULL && i < job_node_get_n_items (list); i++)
+    {
+      JobNode *source = job_node_get_item (list, i);
+      JobNode *kind_node, *defaults, *default_config = NULL;
+      const char *kind, *directory;
+      g_autoptr (JobNode) own = NULL;
+      g_autoptr (JobNode) config = NULL;
+      g_autoptr (JobSourceSpec) spec = NULL;
+      g_autofree char *provenance = NULL;
+
+      if (!job_node_check_type (source, JOB_NODE_MAPPING, error))
+        return NULL;
+      kind_node = job_node_require (source, "kind", error);
+      if (kind_node == NULL
+          || (kind = job_node_as_string (kind_node, error)) == NULL)
+        return NULL;
+      directory = job_node_get_string (source, "directory", "", error);
+      if (directory == NULL)
+        return NULL;
+      defaults = job_project_get_source_defaults (self->project, kind,
+                                                  kind_node, error);
+      if (defaults == NULL
+          || !get_optional_mapping (defaults, "config", &default_config, error))
+        return NULL;
+      own = job_node_shallow_copy (source);
+      job_node_remove_member (own, "kind");
+      job_node_remove_member (own, "directory");
+      config = job_node_composite (
+          default_config != NULL ? default_config : self->empty, own, error);
+      if (config == NULL || !job_node_check_final (config, error))
+        return NULL;
+      provenance = job_node_dup_provenance (source);
+      spec = g_object_new (JOB_TYPE_SOURCE_SPEC, "kind", kind, "directory",
+                           *directory ? directory : NULL, "provenance",
+                           provenance, "config", config, NULL);
+      g_list_store_append (store, spec);
+    }
+  return G_LIST_MODEL (g_steal_pointer (&store));
+}
+
+static gboolean
+check_protected_variables (JobNode *variables, GError **error)
+{
+  static const char *const protected[] = { "project-name", "element-name",
+                                           "max-jobs" };
+
+  for (guint i = 0; variables != NULL && i < G_N_ELEMENTS (protected); i++)
+    {
+      int at = job_node_find_member (variables, protected[i]);
+
+      if (at >= 0)
+        {
+          g_autofree char *where =
+              job_node_dup_member_provenance (variables, (guint) at);
+
+          g_set_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_PROTECTED_VARIABLE,
+                       "%s: “%s” is set by libjob and cannot be redefined",
+                       where, protected[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static KindCache *
+get_kind_cache (JobLoader *self,
+                const char *kind,
+                JobNode *where,
+                GError **error)
+{
+  KindCache *cache = g_hash_table_lookup (self->kinds, kind);
+  JobNode *defaults, *d_vars, *d_env, *d_config, *d_public, *d_sandbox,
+      *project_sandbox;
+  g_autoptr (JobNode) bst_base = NULL;
+  g_autoptr (JobNode) public_base = NULL;
+  JobNode *variables;
+
+  if (cache != NULL)
+    return cache;
+  defaults =
+      job_project_get_element_defaults (self->project, kind, where, error);
+  if (defaults == NULL)
+    return NULL;
+  if (!get_optional_mapping (defaults, "variables", &d_vars, error)
+      || !get_optional_mapping (defaults, "environment", &d_env, error)
+      || !get_optional_mapping (defaults, "config", &d_config, error)
+      || !get_optional_mapping (defaults, "public", &d_public, error)
+      || !get_optional_mapping (defaults, "sandbox", &d_sandbox, error))
+    return NULL;
+
+  cache = g_new0 (KindCache, 1);
+  g_hash_table_insert (self->kinds, g_strdup (kind), cache);
+  variables =
+      compose3 (job_project_get_variables (self->project), d_vars, NULL, error);
+  if (variables == NULL)
+    return NULL;
+  cache->variables = job_node_shallow_copy (variables);
+  job_node_unref (variables);
+  job_node_set_member_full (cache->variables, "element-name", 0, 0,
+                            job_node_new_scalar ("", NULL, 0, 0));
+  cache->element_name_index =
+      job_node_find_member (cache->variables, "element-name");
+  /* Variables that only elements define make this fail; then every
+   * element resolves its variables alone. */
+  cache->template = job_variables_new (cache->variables, NULL);
+
+  cache->environment = compose3 (job_project_get_environment (self->project),
+                                 d_env, NULL, error);
+  cache->config = compose3 (self->empty, d_config, NULL, error);
+  bst_base = job_node_new_mapping (NULL, 0, 0);
+  job_node_set_member (bst_base, "split-rules",
+                       job_project_get_split_rules (self->project));
+  public_base = job_node_new_mapping (NULL, 0, 0);
+  job_node_set_member (public_base, "bst", bst_base);
+  cache->public_data = compose3 (public_base, d_public, NULL, error);
+  project_sandbox =
+      job_node_lookup (job_project_get_config (self->project), "sandbox");
+  if (project_sandbox == NULL
+      || job_node_get_node_type (project_sandbox) != JOB_NODE_MAPPING)
+    project_sandbox = self->empty;
+  cache->sandbox = compose3 (project_sandbox, d_sandbox, NULL, error);
+  cache->nocache = g_ptr_array_new_with_free_func (g_free);
+  if (cache->environment == NULL || cache->config == NULL
+      || cache->public_data == NULL || cache->sandbox == NULL
+      || !add_nocache (cache->nocache,
+                       job_project_get_environment_nocache (self->project),
+                       error)
+      || !add_nocache (cache->nocache,
+                       job_node_lookup (defaults, "environment-nocache"),
+                       error))
+    {
+      g_hash_table_remove (self->kinds, kind);
+      return NULL;
+    }
+  return cache;
+}
+
+/* @base composed with @overlay when there is one, else @base. */
+static JobNode *
+compose_over (JobNode *base, JobNode *overlay, GError **error)
+{
+  if (overlay == NULL)
+    return job_node_ref (base);
+  return job_node_composite (base, overlay, error);
+}
+
+static gboolean
+compose_element (JobLoader *self, Element *element, GError **error)
+{
+  JobNode *node = element->node;
+  JobNode *kind_node = job_node_lookup (node, "kind");
+  const char *kind = job_node_get_scalar (kind_node);
+  KindCache *cache;
+  JobNode *e_vars, *e_env, *e_config, *e_public, *e_sandbox, *bst;
+  g_autoptr (JobNode) variables = NULL;
+  g_autoptr (JobNode) resolved = NULL;
+  g_autoptr (JobNode) environment = NULL;
+  g_autoptr (JobNode) expanded_env = NULL;
+  g_autoptr (JobNode) config = NULL;
+  g_autoptr (JobNode) public_data = NULL;
+  g_autoptr (JobNode) sandbox = NULL;
+  g_autoptr (JobVariables) vars = NULL;
+  g_autoptr (GPtrArray) nocache = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) build_deps = g_ptr_array_new ();
+  g_autoptr (GPtrArray) runtime_deps = g_ptr_array_new ();
+  g_autoptr (GListModel) sources = NULL;
+  g_autofree char *provenance = NULL;
+  const char *description;
+  JobNode *splits;
+  int at;
+  static const char *const sandbox_keys[] = { "build-uid", "build-gid",
+                                              "build-os", "build-arch", NULL };
+
+  cache = get_kind_cache (self, kind, kind_node, error);
+  if (cache == NULL)
+    return FALSE;
+
+  /* Variables: project → kind defaults (with overrides) → element. */
+  if (!get_optional_mapping (node, "variables", &e_vars, error)
+      || !check_protected_variables (e_vars, error))
+    return FALSE;
+  if (e_vars != NULL)
+    variables = job_node_composite (cache->variables, e_vars, error);
+  else
+    variables = job_node_shallow_copy (cache->variables);
+  if (variables == NULL || !job_node_check_final (variables, error))
+    return FALSE;
+  at = job_node_find_member (variables, "element-name");
+  g_assert (at >= 0);
+  job_node_set_member_at (
+      variables, (guint) at,
+      job_node_new_scalar (element->name, element->name, 1, 1));
+  vars = job_variables_new_with_template (variables, cache->template, error);
+  if (vars == NULL)
+    return FALSE;
+  resolved = job_variables_to_node (vars, self->memo);
+
+  /* Environment. */
+  if (!get_optional_mapping (node, "environment", &e_env, error))
+    return FALSE;
+  environment = compose_over (cache->environment, e_env, error);
+  if (environment == NULL || !job_node_check_final (environment, error))
+    return FALSE;
+  for (guint i = 0; i < job_node_get_n_members (environment); i++)
+    if (job_node_get_node_type (job_node_get_member_value (environment, i))
+        != JOB_NODE_SCALAR)
+      return job_node_check_type (job_node_get_member_value (environment, i),
+                                  JOB_NODE_SCALAR, error);
+  expanded_env =
+      job_variables_expand_node (vars, environment, self->memo, error);
+  if (expanded_env == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < cache->nocache->len; i++)
+    g_ptr_array_add (nocache, g_strdup (cache->nocache->pdata[i]));
+  if (!add_nocache (nocache, job_node_lookup (node, "environment-nocache"),
+                    error))
+    return FALSE;
+  g_ptr_array_add (nocache, NULL);
+
+  /* Config: expanded by the plugin, but a reference to an undefined
+   * variable fails now. */
+  if (!get_optional_mapping (node, "config", &e_config, error))
+    return FALSE;
+  config = compose_over (cache->config, e_config, error);
+  if (config == NULL || !job_node_check_final (config, error)
+      || !job_variables_check_node (vars, config, error))
+    return FALSE;
+
+  /* Public data, whose bst split rules start from the project's. */
+  if (!get_optional_mapping (node, "public", &e_public, error))
+    return FALSE;
+  public_data = compose_over (cache->public_data, e_public, error);
+  if (public_data == NULL || !job_node_check_final (public_data, error))
+    return FALSE;
+  bst = job_node_lookup (public_data, "bst");
+  if (!job_node_check_type (bst, JOB_NODE_MAPPING, error))
+    return FALSE;
+  splits = job_node_lookup (bst, "split-rules");
+  if (splits != NULL)
+    {
+      g_autoptr (JobNode) expanded_splits = NULL;
+
+      if (!job_node_check_type (splits, JOB_NODE_MAPPING, error))
+        return FALSE;
+      for (guint i = 0; i < job_node_get_n_members (splits); i++)
+        if (!job_node_check_type (job_node_get_member_value (splits, i),
+                                  JOB_NODE_SEQUENCE, error))
+          return FALSE;
+      expanded_splits =
+          job_variables_expand_node (vars, splits, self->memo, error);
+      if (expanded_splits == NULL)
+        return FALSE;
+      if (expanded_splits != splits)
+        {
+          g_autoptr (JobNode) new_bst = job_node_shallow_copy (bst);
+          JobNode *new_public = job_node_shallow_copy (public_data);
+
+          job_node_set_member (new_bst, "split-rules", expanded_splits);
+          job_node_set_member (new_public, "bst", new_bst);
+          job_node_unref (public_data);
+          public_data = new_public;
+        }
+    }
+
+  /* Sandbox. */
+  if (!get_optional_mapping (node, "sandbox", &e_sandbox, error))
+    return FALSE;
+  sandbox = compose_over (cache->sandbox, e_sandbox, error);
+  if (sandbox == NULL || !job_node_validate_keys (sandbox, sandbox_keys, error))
+    return FALSE;
+
+  sources = compose_sources (self, node, error);
+  if (sources == NULL)
+    return FALSE;
+
+  description = job_node_get_string (node, "description", "", error);
+  if (description == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < element->deps->len; i++)
+    {
+      Dep *dep = &g_array_index (element->deps, Dep, i);
+      Element *target = self->elements->pdata[dep->target];
+
+      if (dep->type & DEP_BUILD)
+        g_ptr_array_add (build_deps, target->name);
+      if (dep->type & DEP_RUNTIME)
+        g_ptr_array_add (runtime_deps, target->name);
+    }
+  g_ptr_array_add (build_deps, NULL);
+  g_ptr_array_add (runtime_deps, NULL);
+
+  provenance = job_node_dup_provenance (node);
+  element->spec = g_object_new (
+      JOB_TYPE_ELEMENT_SPEC, "name", element->name, "kind", kind, "description",
+      *description ? description : NULL, "provenance", provenance, "config",
+      config, "variables", resolved, "environment", expanded_env,
+      "environment-nocache", (char **) nocache->pdata, "public", public_data,
+      "sandbox", sandbox, "sources", sources, "build-dependencies",
+      (char **) build_deps->pdata, "runtime-dependencies",
+      (char **) runtime_deps->pdata, NULL);
+  g_clear_pointer (&element->node, job_node_unref);
+  return TRUE;
+}
+
+static gboolean
+load_internal (JobLoader *self,
+               const char *const *targets,
+               GCancellable *cancellable,
+               GError **error)
+{
+  g_autoptr (GArray) queue = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) roots = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) order = NULL;
+  guint first_new = self->elements->len;
+
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      int index_;
+
+      if (!check_element_name (targets[i], NULL, error))
+        return FALSE;
+      index_ = find_element (self, targets[i]);
+      if (index_ < 0)
+        {
+          index_ = (int) add_element (self, targets[i]);
+          g_array_append_val (queue, index_);
+        }
+      g_array_append_val (roots, index_);
+    }
+
+  for (guint q = 0; q < queue->len; q++)
+    {
+      if (q % 1024 == 0
+          && g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      if (!load_file (self, g_array_index (queue, guint, q), queue, error))
+        return FALSE;
+    }
+
+  if (!order_graph (self, roots, error))
+    return FALSE;
+
+  /* Compose in build order so that errors come in a predictable order. */
+  order = g_array_sized_new (FALSE, FALSE, sizeof (guint),
+                             self->elements->len - first_new);
+  for (guint i = first_new; i < self->elements->len; i++)
+    g_array_append_val (order, i);
+  for (guint i = 0; i < order->len; i++)
+    {
+      Element *element = self->elements->pdata[g_array_index (order, guint, i)];
+
+      if (i % 1024 == 0
+          && g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      if (!compose_element (self, element, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * job_loader_load:
+ * @self: a loader
+ * @targets: (array zero-terminated=1): the names of the elements to load,
+ *   relative to the element path (`app.bst`, `base/gcc.bst`)
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Loads @targets and everything they depend on, directly or not. A loader
+ * can load more targets later; elements already loaded are not read again.
+ * After a failure the loader must not be used again.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set (in %JOB_LOAD_ERROR,
+ *   the message naming the file, line and column)
+ */
+gboolean
+job_loader_load (JobLoader *self,
+                 const char *const *targets,
+                 GCancellable *cancellable,
+                 GError **error)
+{
+  GError *local_error = NULL;
+
+  g_return_val_if_fail (JOB_IS_LOADER (self), FALSE);
+  g_return_val_if_fail (targets != NULL, FALSE);
+  /* Internally the error is never NULL, so "*error != NULL" tells an
+   * absent value from a wrong one. */
+  if (!load_internal (self, targets, cancellable, &local_error))
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * job_loader_get_element:
+ * @self: a loader
+ * @name: an element name
+ *
+ * Returns: (transfer none) (nullable): the loaded element @name, or %NULL
+ */
+JobElementSpec *
+job_loader_get_element (JobLoader *self, const char *name)
+{
+  int index_;
+
+  g_return_val_if_fail (JOB_IS_LOADER (self), NULL);
+  index_ = find_element (self, name);
+  if (index_ < 0)
+    return NULL;
+  return ((Element *) self->elements->pdata[index_])->spec;
+}
+
+/**
+ * job_loader_get_n_elements:
+ * @self: a loader
+ *
+ * Returns: how many elements are loaded
+ */
+guint
+job_loader_get_n_elements (JobLoader *self)
+{
+  g_return_val_if_fail (JOB_IS_LOADER (self), 0);
+  return self->elements->len;
+}
+
+static int
+compare_order (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  GPtrArray *elements = user_data;
+  guint oa = ((Element *) elements->pdata[*(const guint *) a])->order;
+  guint ob = ((Element *) elements->pdata[*(const guint *) b])->order;
+
+  return oa < ob ? -1 : oa > ob;
+}
+
+/* Adds to @selected everything reachable from @queue's elements through
+ * edges of @type (breadth first, without recursion). */
+static void
+close_over (JobLoader *self, GArray *queue, guint8 *selected, guint8 type)
+{
+  for (guint q = 0; q < queue->len; q++)
+    {
+      Element *element = self->elements->pdata[g_array_index (queue, guint, q)];
+
+      for (guint k = 0; k < element->deps->len; k++)
+        {
+          Dep *dep = &g_array_index (element->deps, Dep, k);
+
+          if ((dep->type & type) && !selected[dep->target])
+            {
+              selected[dep->target] = 1;
+              g_array_append_val (queue, dep->target);
+            }
+        }
+    }
+}
+
+/**
+ * job_loader_list_dependencies:
+ * @self: a loader
+ * @targets: (array zero-terminated=1): names of loaded elements
+ * @deps: which elements to list
+ * @error: return location for a #GError
+ *
+ * Lists elements related to @targets. Every list but %JOB_DEPS_NONE comes
+ * in build order: an element after all of its dependencies.
+ *
+ * Returns: (transfer full) (nullable): a list of #JobElementSpec, or %NULL
+ *   with @error set if a target is not loaded
+ */
+GListModel *
+job_loader_list_dependencies (JobLoader *self,
+                              const char *const *targets,
+                              JobDeps deps,
+                              GError **error)
+{
+  g_autofree guint8 *selected = NULL;
+  g_autoptr (GArray) queue = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) result = g_array_new (FALSE, FALSE, sizeof (guint));
+  GListStore *store;
+
+  g_return_val_if_fail (JOB_IS_LOADER (self), NULL);
+  g_return_val_if_fail (targets != NULL, NULL);
+
+  selected = g_new0 (guint8, self->elements->len);
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      int index_ = find_element (self, targets[i]);
+
+      if (index_ < 0
+          || ((Element *) self->elements->pdata[index_])->spec == NULL)
+        {
+          g_set_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA,
+                       "element “%s” is not loaded", targets[i]);
+          return NULL;
+        }
+      if (deps == JOB_DEPS_BUILD)
+        {
+          Element *element = self->elements->pdata[index_];
+
+          for (guint k = 0; k < element->deps->len; k++)
+            {
+              Dep *dep = &g_array_index (element->deps, Dep, k);
+
+              if ((dep->type & DEP_BUILD) && !selected[dep->target])
+                {
+                  selected[dep->target] = 1;
+                  g_array_append_val (queue, dep->target);
+                }
+            }
+          continue;
+        }
+      if (!selected[index_])
+        {
+          selected[index_] = 1;
+          g_array_append_val (queue, index_);
+          if (deps == JOB_DEPS_NONE)
+            g_array_append_val (result, index_);
+        }
+    }
+
+  switch (deps)
+    {
+    case JOB_DEPS_NONE:
+      break;
+    case JOB_DEPS_RUN:
+    case JOB_DEPS_BUILD:
+      close_over (self, queue, selected, DEP_RUNTIME);
+      break;
+    case JOB_DEPS_PLAN:
+    case JOB_DEPS_ALL:
+    default:
+      close_over (self, queue, selected, DEP_ALL);
+      break;
+    }
+  if (deps != JOB_DEPS_NONE)
+    {
+      for (guint i = 0; i < self->elements->len; i++)
+        if (selected[i])
+          g_array_append_val (result, i);
+      g_array_sort_with_data (result, compare_order, self->elements);
+    }
+
+  store = g_list_store_new (JOB_TYPE_ELEMENT_SPEC);
+  for (guint i = 0; i < result->len; i++)
+    g_list_store_append (
+        store,
+        ((Element *) self->elements->pdata[g_array_index (result, guint, i)])
+            ->spec);
+  return G_LIST_MODEL (store);
+}

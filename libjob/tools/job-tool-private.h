@@ -1,0 +1,32 @@
+/* job-tool-private.h: what the subcommands of the job tool share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <libjob/job.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *directory;    /* -C DIR, or NULL for the current directory */
+  GPtrArray *options; /* KEY, VALUE, KEY, VALUE... from --option */
+} JobToolGlobals;
+
+/* Removes "-C DIR", "--directory DIR", "--directory=DIR" and
+ * "--option KEY VALUE" from argv (GOption cannot take two values). */
+gboolean    job_tool_extract_globals (JobToolGlobals  *globals,
+                                      int             *argc,
+                                      char           **argv,
+                                      GError         **error);
+JobProject *job_tool_load_project    (JobToolGlobals  *globals,
+                                      GError         **error);
+void        job_tool_print_error     (const GError    *error);
+
+int         job_tool_show            (JobToolGlobals  *globals,
+                                      int              argc,
+                                      char           **argv);
+
+G_END_DECLS

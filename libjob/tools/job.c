@@ -1,0 +1,171 @@
+/* job.c: the job command-line tool: dispatches to its subcommands
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "job-tool-private.h"
+
+typedef struct
+{
+  const char *name;
+  const char *summary;
+  int (*run) (JobToolGlobals *globals, int argc, char **argv);
+} Command;
+
+/* Each subcommand lives in its own job-<name>.c. */
+static const Command commands[] = {
+  { "show", "Show elements, their dependencies and configuration",
+    job_tool_show },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out,
+           "Usage: job [-C DIR] [--option KEY VALUE]... COMMAND [ARGS]...\n"
+           "\n"
+           "Loads a BuildStream-style project and works on its elements.\n"
+           "\n"
+           "Global options (also accepted after the command):\n"
+           "  -C, --directory DIR      The project directory (default: the\n"
+           "                           current one, or the nearest parent\n"
+           "                           holding project.conf)\n"
+           "  --option KEY VALUE       Set a project option\n"
+           "  -h, --help               Show this help\n"
+           "\n"
+           "Commands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-24s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun “job COMMAND --help” for a command's options.\n");
+}
+
+gboolean
+job_tool_extract_globals (JobToolGlobals *globals,
+                          int *argc,
+                          char **argv,
+                          GError **error)
+{
+  int out = 1;
+
+  for (int i = 1; i < *argc; i++)
+    {
+      const char *arg = argv[i];
+
+      if (g_str_equal (arg, "--"))
+        {
+          while (i < *argc)
+            argv[out++] = argv[i++];
+          break;
+        }
+      if (g_str_equal (arg, "-C") || g_str_equal (arg, "--directory"))
+        {
+          if (i + 1 >= *argc)
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "%s needs a directory", arg);
+              return FALSE;
+            }
+          g_free (globals->directory);
+          globals->directory = g_strdup (argv[++i]);
+          continue;
+        }
+      if (g_str_has_prefix (arg, "--directory="))
+        {
+          g_free (globals->directory);
+          globals->directory = g_strdup (arg + strlen ("--directory="));
+          continue;
+        }
+      if (g_str_has_prefix (arg, "-C") && arg[2] != '\0')
+        {
+          g_free (globals->directory);
+          globals->directory = g_strdup (arg + 2);
+          continue;
+        }
+      if (g_str_equal (arg, "--option") || g_str_equal (arg, "-o"))
+        {
+          if (i + 2 >= *argc)
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "%s needs a KEY and a VALUE", arg);
+              return FALSE;
+            }
+          g_ptr_array_add (globals->options, g_strdup (argv[i + 1]));
+          g_ptr_array_add (globals->options, g_strdup (argv[i + 2]));
+          i += 2;
+          continue;
+        }
+      argv[out++] = argv[i];
+    }
+  *argc = out;
+  argv[out] = NULL;
+  return TRUE;
+}
+
+JobProject *
+job_tool_load_project (JobToolGlobals *globals, GError **error)
+{
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autoptr (JobProject) project =
+      job_project_new (globals->directory ? globals->directory : cwd);
+
+  for (guint i = 0; i + 1 < globals->options->len; i += 2)
+    job_project_set_option (project, globals->options->pdata[i],
+                            globals->options->pdata[i + 1]);
+  if (!job_project_load (project, NULL, error))
+    return NULL;
+  return g_steal_pointer (&project);
+}
+
+void
+job_tool_print_error (const GError *error)
+{
+  fprintf (stderr, "job: error: %s\n", error->message);
+}
+
+int
+main (int argc, char *argv[])
+{
+  JobToolGlobals globals = { NULL, g_ptr_array_new_with_free_func (g_free) };
+  g_autoptr (GError) error = NULL;
+  int status = 2;
+  const char *name;
+
+  setlocale (LC_ALL, "");
+  if (!job_tool_extract_globals (&globals, &argc, argv, &error))
+    {
+      fprintf (stderr, "job: %s\n", error->message);
+      goto out;
+    }
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      goto out;
+    }
+  name = argv[1];
+  if (g_str_equal (name, "-h") || g_str_equal (name, "--help")
+      || g_str_equal (name, "help"))
+    {
+      print_usage (stdout);
+      status = 0;
+      goto out;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (commands[i].name, name))
+      {
+        status = commands[i].run (&globals, argc - 1, argv + 1);
+        goto out;
+      }
+  fprintf (stderr, "job: unknown command “%s”\n\n", name);
+  print_usage (stderr);
+
+out:
+  g_free (globals.directory);
+  g_ptr_array_unref (globals.options);
+  return status;
+}
