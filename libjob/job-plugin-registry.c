@@ -25,8 +25,7 @@
  * registers has the module's path as its origin, so a worker that rebuilds
  * a pickled plugin loads the same module, from the same directories.
  *
- * Each kind may come with defaults, `KIND.yaml` beside its module or in
- * libjob's data directory.
+ * A kind's defaults (`KIND.yaml`) are composed by the loader, not here.
  */
 
 struct _JobPluginRegistry
@@ -252,48 +251,4 @@ job_plugin_registry_lookup (JobPluginRegistry *self,
                  searched);
   }
   return G_TYPE_INVALID;
-}
-
-/**
- * job_plugin_registry_find_defaults:
- * @self: a #JobPluginRegistry
- * @plugin_type: an element or a source kind
- * @kind: the kind's name
- *
- * Finds the defaults of a kind: `KIND.yaml` beside its module, else in
- * libjob's data directory (`plugins/KIND.yaml`).
- *
- * Returns: (transfer full) (nullable) (type filename): the file's path, or
- *   %NULL if the kind has no defaults
- */
-char *
-job_plugin_registry_find_defaults (JobPluginRegistry *self,
-                                   JobPluginType plugin_type,
-                                   const char *kind)
-{
-  g_autofree char *module_name = NULL;
-  g_autofree char *yaml = NULL;
-  const char *data_dirs[] = { JOB_SOURCEDIR "/data/plugins", JOB_PKGDATADIR "/plugins" };
-
-  g_return_val_if_fail (JOB_IS_PLUGIN_REGISTRY (self), NULL);
-  g_return_val_if_fail (kind != NULL, NULL);
-
-  module_name = g_strdup_printf ("%s-%s.%s", prefix_for (plugin_type), kind, G_MODULE_SUFFIX);
-  yaml = g_strdup_printf ("%s.yaml", kind);
-  for (guint i = 0; i + 1 < self->directories->len; i++)
-    {
-      g_autofree char *module = g_build_filename (self->directories->pdata[i], module_name, NULL);
-      g_autofree char *beside = g_build_filename (self->directories->pdata[i], yaml, NULL);
-
-      if (g_file_test (module, G_FILE_TEST_IS_REGULAR) && g_file_test (beside, G_FILE_TEST_IS_REGULAR))
-        return g_steal_pointer (&beside);
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (data_dirs); i++)
-    {
-      char *path = g_build_filename (data_dirs[i], yaml, NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        return path;
-      g_free (path);
-    }
-  return NULL;
 }

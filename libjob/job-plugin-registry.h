@@ -45,9 +45,5 @@ GType               job_plugin_registry_lookup              (JobPluginRegistry  
                                                              JobPluginType       plugin_type,
                                                              const char         *kind,
                                                              GError            **error);
-JOB_AVAILABLE_IN_ALL
-char               *job_plugin_registry_find_defaults       (JobPluginRegistry  *self,
-                                                             JobPluginType       plugin_type,
-                                                             const char         *kind);
 
 G_END_DECLS

@@ -25,6 +25,12 @@ JobProject *job_tool_load_project    (JobToolGlobals  *globals,
                                       GError         **error);
 void        job_tool_print_error     (const GError    *error);
 
+int         job_tool_build           (JobToolGlobals  *globals,
+                                      int              argc,
+                                      char           **argv);
+int         job_tool_checkout        (JobToolGlobals  *globals,
+                                      int              argc,
+                                      char           **argv);
 int         job_tool_show            (JobToolGlobals  *globals,
                                       int              argc,
                                       char           **argv);

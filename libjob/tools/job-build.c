@@ -1,0 +1,288 @@
+/* job-build.c: job build and job checkout
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "job-tool-private.h"
+
+typedef struct
+{
+  JobScheduler *scheduler;
+  gboolean quiet;
+  gboolean verbose;
+  gint64 start;
+  guint started;
+  guint finished;
+  guint failed;
+} Progress;
+
+static void
+print_event (Progress *progress,
+             const char *what,
+             const char *element)
+{
+  gint64 elapsed = (g_get_monotonic_time () - progress->start) / G_USEC_PER_SEC;
+
+  if (progress->quiet)
+    return;
+  g_print ("[%02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT "] %-7s %s\n", elapsed / 60, elapsed % 60,
+           what, element);
+}
+
+static void
+on_job_started (JobScheduler *scheduler,
+                const char *element,
+                Progress *progress)
+{
+  progress->started++;
+  print_event (progress, "START", element);
+}
+
+static void
+on_job_finished (JobScheduler *scheduler,
+                 const char *element,
+                 const GError *error,
+                 Progress *progress)
+{
+  progress->finished++;
+  if (error != NULL)
+    progress->failed++;
+  print_event (progress, error == NULL ? "SUCCESS" : "FAILURE", element);
+}
+
+static gboolean
+on_interrupt (gpointer user_data)
+{
+  GCancellable *cancellable = user_data;
+
+  g_printerr ("Interrupted: cancelling running jobs\n");
+  g_cancellable_cancel (cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The last @n lines of a file, for the failure summary. */
+static char *
+tail_of (const char *path,
+         guint n)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  const char *start;
+  guint lines = 0;
+
+  if (path == NULL || !g_file_get_contents (path, &contents, &len, NULL))
+    return NULL;
+  start = contents + len;
+  while (start > contents)
+    {
+      if (start[-1] == '\n' && start != contents + len && ++lines > n)
+        break;
+      start--;
+    }
+  return g_strdup (start);
+}
+
+static JobArtifactCache *
+open_cache (const char *cache_dir,
+            GError **error)
+{
+  g_autofree char *root = NULL;
+
+  if (cache_dir != NULL)
+    root = g_canonicalize_filename (cache_dir, NULL);
+  else if (g_getenv ("JOB_CACHE_DIR") != NULL)
+    root = g_canonicalize_filename (g_getenv ("JOB_CACHE_DIR"), NULL);
+  else
+    root = g_build_filename (g_get_user_cache_dir (), "libjob", NULL);
+  return job_artifact_cache_new (root, NULL, error);
+}
+
+static JobBackend *
+make_backend (const char *name,
+              JobScheduler *for_plugins,
+              GError **error)
+{
+  if (name == NULL || g_str_equal (name, "pool"))
+    return JOB_BACKEND (job_worker_pool_new ());
+  if (g_str_equal (name, "inline"))
+    return JOB_BACKEND (job_inline_backend_new ());
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "Unknown backend “%s”: use pool or inline", name);
+  return NULL;
+}
+
+int
+job_tool_build (JobToolGlobals *globals,
+                int argc,
+                char **argv)
+{
+  g_autofree char *backend_name = NULL, *on_error = NULL, *cache_dir = NULL;
+  int builders = 0;
+  gboolean quiet = FALSE, verbose = FALSE;
+  const GOptionEntry entries[] = {
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name, "Where build jobs run: pool (worker processes, the default) or inline (threads of this process, for debugging)", "NAME" },
+    { "builders", 0, 0, G_OPTION_ARG_INT, &builders, "How many build jobs run at once (default: the number of CPUs)", "N" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &builders, "Same as --builders", "N" },
+    { "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error, "What to do when a build fails: quit (default), continue or terminate", "POLICY" },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir, "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)", "DIR" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print more", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("TARGET… - build elements and what they need");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (JobArtifactCache) cache = NULL;
+  g_autoptr (JobBackend) backend = NULL;
+  g_autoptr (JobScheduler) scheduler = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Progress progress = { 0 };
+  guint sigint, sigterm;
+  gboolean ok;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      job_tool_print_error (error);
+      return 2;
+    }
+  if (argc < 2)
+    {
+      g_printerr ("job build: name at least one element to build\n");
+      return 2;
+    }
+
+  if ((project = job_tool_load_project (globals, &error)) == NULL)
+    goto fail;
+  loader = job_loader_new (project);
+  if (!job_loader_load (loader, (const char * const *) argv + 1, NULL, &error))
+    goto fail;
+  if ((cache = open_cache (cache_dir, &error)) == NULL)
+    goto fail;
+  if ((backend = make_backend (backend_name, NULL, &error)) == NULL)
+    goto fail;
+  scheduler = job_scheduler_new (loader, cache, backend);
+  if (builders > 0)
+    g_object_set (scheduler, "builders", (guint) builders, NULL);
+  if (on_error != NULL)
+    {
+      GEnumClass *klass = g_type_class_ref (JOB_TYPE_ON_ERROR);
+      GEnumValue *value = g_enum_get_value_by_nick (klass, on_error);
+
+      g_type_class_unref (klass);
+      if (value == NULL)
+        {
+          g_printerr ("job build: --on-error takes quit, continue or terminate, not “%s”\n", on_error);
+          return 2;
+        }
+      g_object_set (scheduler, "on-error", value->value, NULL);
+    }
+  if (!job_scheduler_prepare (scheduler, (const char * const *) argv + 1, &error))
+    goto fail;
+
+  progress.scheduler = scheduler;
+  progress.quiet = quiet;
+  progress.verbose = verbose;
+  progress.start = g_get_monotonic_time ();
+  g_signal_connect (scheduler, "job-started", G_CALLBACK (on_job_started), &progress);
+  g_signal_connect (scheduler, "job-finished", G_CALLBACK (on_job_finished), &progress);
+  sigint = g_unix_signal_add (SIGINT, on_interrupt, cancellable);
+  sigterm = g_unix_signal_add (SIGTERM, on_interrupt, cancellable);
+
+  ok = job_scheduler_build (scheduler, cancellable, &error);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  job_backend_shutdown (backend, TRUE);
+
+  if (!quiet)
+    g_print ("%u built, %u failed\n", progress.finished - progress.failed, progress.failed);
+  if (!ok)
+    {
+      g_auto (GStrv) failed = job_scheduler_dup_failed (scheduler);
+
+      job_tool_print_error (error);
+      for (guint i = 0; failed[i] != NULL; i++)
+        {
+          g_autofree char *log = job_scheduler_get_log_path (scheduler, failed[i]);
+          g_autofree char *tail = tail_of (log, 20);
+
+          g_printerr ("\nFailed: %s\n", failed[i]);
+          if (tail != NULL)
+            g_printerr ("Last lines of the log:\n%s", tail);
+          if (log != NULL)
+            g_printerr ("Full log: %s\n", log);
+        }
+      return 1;
+    }
+  return 0;
+
+fail:
+  job_tool_print_error (error);
+  return 1;
+}
+
+int
+job_tool_checkout (JobToolGlobals *globals,
+                   int argc,
+                   char **argv)
+{
+  g_autofree char *cache_dir = NULL;
+  const GOptionEntry entries[] = {
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir, "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)", "DIR" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("TARGET DIRECTORY - copy an element's artifact into a directory");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (JobArtifactCache) cache = NULL;
+  g_autoptr (JobBackend) backend = NULL;
+  g_autoptr (JobScheduler) scheduler = NULL;
+  const char *targets[2] = { NULL, NULL };
+  const char *key;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      job_tool_print_error (error);
+      return 2;
+    }
+  if (argc != 3)
+    {
+      g_printerr ("job checkout: name one element and one directory\n");
+      return 2;
+    }
+  targets[0] = argv[1];
+
+  if ((project = job_tool_load_project (globals, &error)) == NULL
+      || !job_loader_load ((loader = job_loader_new (project)), targets, NULL, &error)
+      || (cache = open_cache (cache_dir, &error)) == NULL)
+    goto fail;
+  backend = JOB_BACKEND (job_inline_backend_new ());
+  scheduler = job_scheduler_new (loader, cache, backend);
+  if (!job_scheduler_prepare (scheduler, targets, &error))
+    goto fail;
+  key = job_scheduler_get_cache_key (scheduler, targets[0]);
+  if (!job_artifact_cache_contains (cache, key))
+    {
+      g_printerr ("job checkout: %s is not built (cache key %.12s…): run job build %s first\n",
+                  targets[0], key, targets[0]);
+      return 1;
+    }
+  if (!job_artifact_cache_checkout (cache, key, argv[2], NULL, &error))
+    goto fail;
+  return 0;
+
+fail:
+  job_tool_print_error (error);
+  return 1;
+}
