@@ -39,6 +39,24 @@ gboolean job_environ_allowed (const char *name, const char *const *allowlist);
  * internal thread. */
 void job_backend_return (GTask *task, JobResult *result, GError *error);
 
+/* What a blocking submit waits on: the backend's thread completes it with
+ * a futex wake, no main context involved. */
+typedef struct
+{
+  GMutex mutex;
+  GCond cond;
+  gboolean done;
+  JobResult *result;
+  GError *error;
+} JobSyncWait;
+
+void job_sync_wait_init (JobSyncWait *wait);
+void job_sync_wait_complete (JobSyncWait *wait,
+                             JobResult *result,
+                             GError *error);
+JobResult *job_sync_wait_finish (JobSyncWait *wait,
+                                 GError **error);
+
 /* Registers the types libjob's pickles may name, so that a process can
  * rebuild them before it ever used them. Exported for job-worker. */
 JOB_AVAILABLE_IN_ALL

@@ -168,6 +168,7 @@ job_backend_submit (JobBackend *self,
                     GError **error)
 {
   SubmitSync sync = { NULL, NULL };
+  JobBackendInterface *iface;
   JobResult *ret;
 
   g_return_val_if_fail (JOB_IS_BACKEND (self), NULL);
@@ -175,6 +176,10 @@ job_backend_submit (JobBackend *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable),
                         NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  iface = JOB_BACKEND_GET_IFACE (self);
+  if (iface->submit != NULL)
+    return iface->submit (self, task, cancellable, error);
 
   sync.context = g_main_context_new ();
   g_main_context_push_thread_default (sync.context);
@@ -393,4 +398,45 @@ job_backend_return (GTask *task, JobResult *result, GError *error)
   ret->result = result;
   ret->error = error;
   g_main_context_invoke (g_task_get_context (task), return_in_context, ret);
+}
+
+void
+job_sync_wait_init (JobSyncWait *wait)
+{
+  g_mutex_init (&wait->mutex);
+  g_cond_init (&wait->cond);
+  wait->done = FALSE;
+  wait->result = NULL;
+  wait->error = NULL;
+}
+
+void
+job_sync_wait_complete (JobSyncWait *wait,
+                        JobResult *result,
+                        GError *error)
+{
+  g_mutex_lock (&wait->mutex);
+  wait->result = result;
+  wait->error = error;
+  wait->done = TRUE;
+  g_cond_signal (&wait->cond);
+  g_mutex_unlock (&wait->mutex);
+}
+
+JobResult *
+job_sync_wait_finish (JobSyncWait *wait,
+                      GError **error)
+{
+  JobResult *result;
+
+  g_mutex_lock (&wait->mutex);
+  while (!wait->done)
+    g_cond_wait (&wait->cond, &wait->mutex);
+  g_mutex_unlock (&wait->mutex);
+  g_mutex_clear (&wait->mutex);
+  g_cond_clear (&wait->cond);
+  result = wait->result;
+  if (wait->error != NULL)
+    g_propagate_error (error, wait->error);
+  return result;
 }

@@ -38,6 +38,7 @@ typedef struct
   gatomicrefcount ref_count;
   JobInlineBackend *backend;
   GTask *task;
+  JobSyncWait *sync;
   JobTask *job_task;
   JobPickleFrames *frames;
   GCancellable *cancellable;
@@ -107,7 +108,10 @@ request_complete (Request *request,
   task = g_steal_pointer (&request->task);
   job_backend_emit_completed (JOB_BACKEND (self), self->creation_context,
                               request->job_task, result, error);
-  job_backend_return (task, result, error);
+  if (request->sync != NULL)
+    job_sync_wait_complete (request->sync, result, error);
+  else
+    job_backend_return (task, result, error);
 }
 
 static guint64
@@ -227,29 +231,14 @@ request_cancelled_cb (GCancellable *cancellable, gpointer user_data)
 }
 
 static void
-job_inline_backend_submit_async (JobBackend *backend,
-                                 JobTask *task,
-                                 GCancellable *cancellable,
-                                 GAsyncReadyCallback callback,
-                                 gpointer user_data)
+submit_request (JobInlineBackend *self,
+                Request *request,
+                GCancellable *cancellable)
 {
-  JobInlineBackend *self = JOB_INLINE_BACKEND (backend);
-  GTask *gtask;
+  JobTask *task = request->job_task;
   g_autoptr (GError) error = NULL;
-  JobPickleFrames *frames;
-  Request *request;
 
-  gtask = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (gtask, job_inline_backend_submit_async);
-  g_task_set_check_cancellable (gtask, FALSE);
-
-  job_backend_emit_submitted (backend, self->creation_context, task);
-
-  request = g_new0 (Request, 1);
-  g_atomic_ref_count_init (&request->ref_count);
-  request->backend = self;
-  request->task = gtask;
-  request->job_task = g_object_ref (task);
+  job_backend_emit_submitted (JOB_BACKEND (self), self->creation_context, task);
 
   if (g_atomic_int_get (&self->shut_down))
     {
@@ -263,8 +252,8 @@ job_inline_backend_submit_async (JobBackend *backend,
       return;
     }
 
-  frames = job_pickle_dump_frames (G_OBJECT (task), 0, &error);
-  if (frames == NULL)
+  request->frames = job_pickle_dump_frames (G_OBJECT (task), 0, &error);
+  if (request->frames == NULL)
     {
       request_complete (request, NULL,
                         g_error_new (JOB_WORKER_ERROR,
@@ -275,17 +264,64 @@ job_inline_backend_submit_async (JobBackend *backend,
       request_unref (request);
       return;
     }
-  request->frames = frames;
 
   if (cancellable != NULL)
     {
       request->cancellable = g_object_ref (cancellable);
       g_atomic_ref_count_inc (&request->ref_count);
-      request->cancelled_id =
-          g_cancellable_connect (cancellable, G_CALLBACK (request_cancelled_cb),
-                                 request, (GDestroyNotify) request_unref);
+      request->cancelled_id = g_cancellable_connect (
+          cancellable, G_CALLBACK (request_cancelled_cb), request,
+          (GDestroyNotify) request_unref);
     }
   g_thread_pool_push (self->threads, request, NULL);
+}
+
+static Request *
+request_new (JobInlineBackend *self,
+             JobTask *task)
+{
+  Request *request = g_new0 (Request, 1);
+
+  g_atomic_ref_count_init (&request->ref_count);
+  request->backend = self;
+  request->job_task = g_object_ref (task);
+  return request;
+}
+
+static void
+job_inline_backend_submit_async (JobBackend *backend,
+                                 JobTask *task,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  JobInlineBackend *self = JOB_INLINE_BACKEND (backend);
+  Request *request = request_new (self, task);
+
+  request->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (request->task, job_inline_backend_submit_async);
+  g_task_set_check_cancellable (request->task, FALSE);
+  submit_request (self, request, cancellable);
+}
+
+static JobResult *
+job_inline_backend_submit (JobBackend *backend,
+                           JobTask *task,
+                           GCancellable *cancellable,
+                           GError **error)
+{
+  JobInlineBackend *self = JOB_INLINE_BACKEND (backend);
+  Request *request = request_new (self, task);
+  JobSyncWait wait;
+  JobResult *result;
+
+  g_object_ref (self);
+  job_sync_wait_init (&wait);
+  request->sync = &wait;
+  submit_request (self, request, cancellable);
+  result = job_sync_wait_finish (&wait, error);
+  g_object_unref (self);
+  return result;
 }
 
 static JobResult *
@@ -319,6 +355,7 @@ job_inline_backend_backend_init (JobBackendInterface *iface)
   iface->submit_async = job_inline_backend_submit_async;
   iface->submit_finish = job_inline_backend_submit_finish;
   iface->shutdown = job_inline_backend_shutdown;
+  iface->submit = job_inline_backend_submit;
 }
 
 static void

@@ -33,6 +33,21 @@ gboolean job_module_load_path (const char *path,
                                const char *const *allowed_dirs,
                                GError **error);
 
+/* Rebuilds @frames; if a type is unknown, loads the pickle's origins
+ * (confined to @allowed_dirs, NULL: job_module_dup_default_dirs()) and
+ * tries again. Most pickles name only loaded types, so their origins are
+ * not even parsed. */
+typedef struct _JobPickleFrames JobPickleFrames;
+JOB_AVAILABLE_IN_ALL
+GObject *job_pickle_load_frames_with_plugins (JobPickleFrames *frames,
+                                              const char *const *allowed_dirs,
+                                              GError **error);
+
+/* The default plugin directories: the installed one and $JOB_PLUGIN_PATH,
+ * then those of the modules loaded so far. */
+JOB_AVAILABLE_IN_ALL
+char **job_module_dup_default_dirs (void);
+
 /* The directories of the modules loaded so far, resolved, sorted; and a
  * counter that changes whenever that set grows. */
 JOB_AVAILABLE_IN_ALL

@@ -217,3 +217,55 @@ job_module_dup_loaded_dirs (guint *generation)
   g_ptr_array_add (dirs, NULL);
   return (char **) g_ptr_array_free (g_steal_pointer (&dirs), FALSE);
 }
+
+char **
+job_module_dup_default_dirs (void)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  const char *path = g_getenv ("JOB_PLUGIN_PATH");
+  g_auto (GStrv) loaded = job_module_dup_loaded_dirs (NULL);
+
+  g_strv_builder_add (builder, JOB_PKGLIBDIR "/plugins");
+  if (path != NULL)
+    {
+      g_auto (GStrv) parts = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
+
+      for (guint i = 0; parts[i] != NULL; i++)
+        if (g_path_is_absolute (parts[i]))
+          g_strv_builder_add (builder, parts[i]);
+    }
+  g_strv_builder_addv (builder, (const char **) loaded);
+  return g_strv_builder_end (builder);
+}
+
+GObject *
+job_pickle_load_frames_with_plugins (JobPickleFrames *frames,
+                                     const char *const *allowed_dirs,
+                                     GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_auto (GStrv) origins = NULL;
+  g_auto (GStrv) default_dirs = NULL;
+  GObject *object;
+
+  object = job_pickle_load_frames (frames, &local_error);
+  if (object != NULL
+      || !g_error_matches (local_error, JOB_PICKLE_ERROR,
+                           JOB_PICKLE_ERROR_UNKNOWN_TYPE))
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return object;
+    }
+
+  origins = job_pickle_frames_get_origins (frames, error);
+  if (origins == NULL)
+    return NULL;
+  if (allowed_dirs == NULL)
+    allowed_dirs = (const char *const *) (default_dirs =
+                                              job_module_dup_default_dirs ());
+  for (guint i = 0; origins[i] != NULL; i++)
+    if (!job_module_load_path (origins[i], allowed_dirs, error))
+      return NULL;
+  return job_pickle_load_frames (frames, error);
+}

@@ -66,7 +66,8 @@ typedef struct
 {
   gatomicrefcount ref_count;
   JobWorkerPool *pool; /* not owned: the GTask holds the pool */
-  GTask *task;
+  GTask *task;       /* submit_async */
+  JobSyncWait *sync; /* submit: the waiting caller's */
   JobTask *job_task;
   JobPickleFrames *frames;
   guint64 id;
@@ -188,7 +189,10 @@ request_complete (Request *request,
 
   job_backend_emit_completed (JOB_BACKEND (pool), pool->creation_context,
                               request->job_task, result, error);
-  job_backend_return (task, result, error);
+  if (request->sync != NULL)
+    job_sync_wait_complete (request->sync, result, error);
+  else
+    job_backend_return (task, result, error);
 }
 
 static char *
@@ -622,7 +626,8 @@ handle_reply (Worker *worker, JobWireMessage *message)
           frames = job_pickle_frames_new (message->parts->pdata[0],
                                           (GBytes **) message->parts->pdata + 1,
                                           message->parts->len - 1);
-          output = job_pickle_load_frames (frames, &local_error);
+          output = job_pickle_load_frames_with_plugins (frames, NULL,
+                                                        &local_error);
           if (output == NULL)
             error = g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
                                  "The output of task %s cannot be rebuilt: %s",
@@ -698,6 +703,9 @@ socket_ready_cb (int fd, GIOCondition condition, gpointer user_data)
                || message.type == JOB_WIRE_ERROR)
         handle_reply (worker, &message);
       job_wire_message_clear (&message);
+      /* A worker has one reply outstanding at most: poll again rather than
+       * spend a receive on EAGAIN. */
+      return G_SOURCE_CONTINUE;
     }
 }
 
@@ -708,26 +716,6 @@ worker_environ (JobWorkerPool *self)
 
   return job_environ_filter ((const char *const *) parent,
                              (const char *const *) self->env_allowlist);
-}
-
-static char **
-default_plugin_dirs (void)
-{
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  const char *path = g_getenv ("JOB_PLUGIN_PATH");
-  g_auto (GStrv) loaded = job_module_dup_loaded_dirs (NULL);
-
-  g_strv_builder_add (builder, JOB_PKGLIBDIR "/plugins");
-  if (path != NULL)
-    {
-      g_auto (GStrv) parts = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
-
-      for (guint i = 0; parts[i] != NULL; i++)
-        if (g_path_is_absolute (parts[i]))
-          g_strv_builder_add (builder, parts[i]);
-    }
-  g_strv_builder_addv (builder, (const char **) loaded);
-  return g_strv_builder_end (builder);
 }
 
 /* In the dispatcher. n_spawning was counted for this call. */
@@ -751,7 +739,7 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   g_mutex_unlock (&self->mutex);
 
   g_strfreev (job_module_dup_loaded_dirs (&generation));
-  dirs = default_plugin_dirs ();
+  dirs = job_module_dup_default_dirs ();
   g_ptr_array_add (argv, g_strdup (worker_path));
   g_ptr_array_add (argv,
                    g_strdup_printf ("--parent-pid=%ld", (long) getpid ()));
@@ -898,48 +886,31 @@ request_cancelled_cb (GCancellable *cancellable, gpointer user_data)
   request_unref (request);
 }
 
+/* Queues @request, or runs it on an idle worker, or starts a worker. */
 static void
-job_worker_pool_submit_async (JobBackend *backend,
-                              JobTask *task,
-                              GCancellable *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer user_data)
+submit_request (JobWorkerPool *self,
+                Request *request,
+                GCancellable *cancellable)
 {
-  JobWorkerPool *self = JOB_WORKER_POOL (backend);
-  g_autoptr (GTask) gtask = NULL;
+  JobTask *task = request->job_task;
   g_autoptr (GError) error = NULL;
-  JobPickleFrames *frames;
-  Request *request;
   Worker *idle = NULL;
   gboolean spawn = FALSE;
 
-  gtask = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (gtask, job_worker_pool_submit_async);
-  g_task_set_check_cancellable (gtask, FALSE);
+  job_backend_emit_submitted (JOB_BACKEND (self), self->creation_context, task);
 
-  job_backend_emit_submitted (backend, self->creation_context, task);
-
-  frames = job_pickle_dump_frames (G_OBJECT (task), 0, &error);
-  if (frames == NULL)
+  request->frames = job_pickle_dump_frames (G_OBJECT (task), 0, &error);
+  if (request->frames == NULL)
     {
-      GError *wrapped =
-          g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
-                       "Task %s cannot be sent to a worker: %s",
-                       G_OBJECT_TYPE_NAME (task), error->message);
-
-      job_backend_emit_completed (backend, self->creation_context, task, NULL,
-                                  wrapped);
-      g_task_return_error (gtask, wrapped);
+      request->state = REQUEST_DONE;
+      request_complete (request, NULL,
+                        g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
+                                     "Task %s cannot be sent to a worker: %s",
+                                     G_OBJECT_TYPE_NAME (task), error->message),
+                        FALSE);
+      request_unref (request);
       return;
     }
-
-  request = g_new0 (Request, 1);
-  g_atomic_ref_count_init (&request->ref_count);
-  request->pool = self;
-  request->task = g_steal_pointer (&gtask);
-  request->job_task = g_object_ref (task);
-  request->frames = frames;
-  request->state = REQUEST_QUEUED;
 
   g_mutex_lock (&self->mutex);
   if (self->shut_down)
@@ -986,6 +957,58 @@ job_worker_pool_submit_async (JobBackend *backend,
           cancellable, G_CALLBACK (request_cancelled_cb), request_ref (request),
           (GDestroyNotify) request_unref);
     }
+}
+
+static Request *
+request_new (JobWorkerPool *self,
+             JobTask *task)
+{
+  Request *request = g_new0 (Request, 1);
+
+  g_atomic_ref_count_init (&request->ref_count);
+  request->pool = self;
+  request->job_task = g_object_ref (task);
+  request->state = REQUEST_QUEUED;
+  return request;
+}
+
+static void
+job_worker_pool_submit_async (JobBackend *backend,
+                              JobTask *task,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  JobWorkerPool *self = JOB_WORKER_POOL (backend);
+  Request *request = request_new (self, task);
+
+  request->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (request->task, job_worker_pool_submit_async);
+  g_task_set_check_cancellable (request->task, FALSE);
+  submit_request (self, request, cancellable);
+}
+
+static JobResult *
+job_worker_pool_submit (JobBackend *backend,
+                        JobTask *task,
+                        GCancellable *cancellable,
+                        GError **error)
+{
+  JobWorkerPool *self = JOB_WORKER_POOL (backend);
+  Request *request = request_new (self, task);
+  JobSyncWait wait;
+
+  /* The pool's reference, as a GTask would hold it. */
+  g_object_ref (self);
+  job_sync_wait_init (&wait);
+  request->sync = &wait;
+  submit_request (self, request, cancellable);
+  {
+    JobResult *result = job_sync_wait_finish (&wait, error);
+
+    g_object_unref (self);
+    return result;
+  }
 }
 
 static JobResult *
@@ -1073,6 +1096,7 @@ job_worker_pool_backend_init (JobBackendInterface *iface)
   iface->submit_async = job_worker_pool_submit_async;
   iface->submit_finish = job_worker_pool_submit_finish;
   iface->shutdown = job_worker_pool_shutdown;
+  iface->submit = job_worker_pool_submit;
 }
 
 static char *

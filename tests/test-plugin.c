@@ -329,12 +329,35 @@ test_echo_task_run (JobTask *task, GCancellable *c, GError **error)
   return output_new (PRIV (task)->text, getpid (), PRIV (task)->bytes);
 }
 
-/* Nothing: the smallest possible task, for benchmarks. */
-DEFINE_TEST_TASK (TestNoopTask, test_noop_task)
+/* Nothing, and no property: the smallest possible task, for benchmarks. */
+typedef struct
+{
+  JobTask parent_instance;
+} TestNoopTask;
+typedef struct
+{
+  JobTaskClass parent_class;
+} TestNoopTaskClass;
+GType test_noop_task_get_type (void);
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (TestNoopTask, test_noop_task, JOB_TYPE_TASK,
+                                G_TYPE_FLAG_FINAL, {})
 static GObject *
 test_noop_task_run (JobTask *task, GCancellable *c, GError **error)
 {
   return NULL;
+}
+static void
+test_noop_task_class_init (TestNoopTaskClass *klass)
+{
+  JOB_TASK_CLASS (klass)->run = test_noop_task_run;
+}
+static void
+test_noop_task_class_finalize (TestNoopTaskClass *klass)
+{
+}
+static void
+test_noop_task_init (TestNoopTask *self)
+{
 }
 
 /* Sleep for number seconds, cancellably inline. */

@@ -35,6 +35,7 @@ typedef struct
   int clear_refs_fd;
   int status_fd;
   mode_t umask;
+  guint64 children_cpu_ns;
   char **saved_environ;
   char **plugin_dirs;
   guint8 *buffer;
@@ -172,8 +173,7 @@ run_task (Worker *self, JobWireMessage *message)
   g_autoptr (GObject) output = NULL;
   g_autoptr (JobPickleFrames) output_frames = NULL;
   g_autoptr (GError) error = NULL;
-  g_auto (GStrv) origins = NULL;
-  guint64 wall0, cpu0, children0;
+  guint64 wall0, cpu0, children;
 
   metrics.pid = getpid ();
 
@@ -183,12 +183,8 @@ run_task (Worker *self, JobWireMessage *message)
                                   (GBytes **) message->parts->pdata + 1,
                                   message->parts->len - 1);
 
-  origins = job_pickle_frames_get_origins (frames, &error);
-  for (guint i = 0; origins != NULL && origins[i] != NULL && error == NULL; i++)
-    job_module_load_path (origins[i], (const char *const *) self->plugin_dirs,
-                          &error);
-  if (error == NULL)
-    object = job_pickle_load_frames (frames, &error);
+  object = job_pickle_load_frames_with_plugins (
+      frames, (const char *const *) self->plugin_dirs, &error);
   if (object != NULL && !JOB_IS_TASK (object))
     g_set_error (&error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
                  "The pickle sent to the worker holds a %s, not a JobTask",
@@ -211,15 +207,18 @@ run_task (Worker *self, JobWireMessage *message)
       close (self->clear_refs_fd);
       self->clear_refs_fd = -1;
     }
-  children0 = children_cpu_ns ();
   cpu0 = clock_ns (CLOCK_PROCESS_CPUTIME_ID);
   wall0 = clock_ns (CLOCK_MONOTONIC);
 
   output = job_task_run (JOB_TASK (object), NULL, &error);
 
   metrics.wall_ns = clock_ns (CLOCK_MONOTONIC) - wall0;
+  /* Children are only reaped while a task runs: their total since the
+   * last task is this task's. */
+  children = children_cpu_ns ();
   metrics.cpu_ns = clock_ns (CLOCK_PROCESS_CPUTIME_ID) - cpu0
-                   + (children_cpu_ns () - children0);
+                   + (children - self->children_cpu_ns);
+  self->children_cpu_ns = children;
   metrics.peak_rss = read_peak_rss (self);
   g_clear_object (&object);
 
