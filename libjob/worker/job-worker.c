@@ -1,0 +1,381 @@
+/* job-worker.c: the process tasks run in
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Started by JobWorkerPool with its end of a private SOCK_SEQPACKET socket
+ * as fd 3. It says hello, then runs the tasks it receives one at a time and
+ * sends back each result, until the parent closes the socket.
+ */
+
+#define _GNU_SOURCE
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "job-backend-private.h"
+#include "job-module-private.h"
+#include "job-wire-private.h"
+
+typedef struct
+{
+  int socket_fd;
+  int cwd_fd;
+  int clear_refs_fd;
+  int status_fd;
+  mode_t umask;
+  guint64 children_cpu_ns;
+  char **saved_environ;
+  char **plugin_dirs;
+  guint8 *buffer;
+} Worker;
+
+static void die (const char *format, ...) G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN;
+
+static void
+die (const char *format, ...)
+{
+  va_list args;
+
+  fputs ("job-worker: ", stderr);
+  va_start (args, format);
+  vfprintf (stderr, format, args);
+  va_end (args);
+  fputc ('\n', stderr);
+  _exit (2);
+}
+
+static void
+reset_signals (void)
+{
+  sigset_t mask;
+
+  /* Whatever the parent ignored or blocked, a task starts from defaults. */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
+  sigemptyset (&mask);
+  sigprocmask (SIG_SETMASK, &mask, NULL);
+}
+
+static guint64
+timespec_ns (const struct timespec *ts)
+{
+  return (guint64) ts->tv_sec * G_GUINT64_CONSTANT (1000000000) + ts->tv_nsec;
+}
+
+static guint64
+clock_ns (clockid_t clock)
+{
+  struct timespec ts;
+
+  clock_gettime (clock, &ts);
+  return timespec_ns (&ts);
+}
+
+static guint64
+children_cpu_ns (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_CHILDREN, &usage);
+  return ((guint64) usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+             * G_GUINT64_CONSTANT (1000000000)
+         + ((guint64) usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000;
+}
+
+static guint64
+read_peak_rss (Worker *self)
+{
+  char buf[4096];
+  ssize_t n;
+  const char *line;
+
+  if (self->status_fd < 0)
+    return 0;
+  n = pread (self->status_fd, buf, sizeof buf - 1, 0);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  line = strstr (buf, "\nVmHWM:");
+  if (line == NULL)
+    return 0;
+  return g_ascii_strtoull (line + strlen ("\nVmHWM:"), NULL, 10) * 1024;
+}
+
+static void
+restore_process_state (Worker *self)
+{
+  gboolean same = TRUE;
+  guint i;
+
+  /* A task may chdir, setenv or umask: the next one must not see it. */
+  if (fchdir (self->cwd_fd) != 0)
+    die ("cannot return to the initial working directory: %s",
+         g_strerror (errno));
+  umask (self->umask);
+
+  for (i = 0; same && self->saved_environ[i] != NULL; i++)
+    same =
+        environ[i] != NULL && strcmp (environ[i], self->saved_environ[i]) == 0;
+  same = same && environ[i] == NULL;
+  if (!same)
+    {
+      clearenv ();
+      for (i = 0; self->saved_environ[i] != NULL; i++)
+        putenv (self->saved_environ[i]);
+    }
+}
+
+static void
+send_or_die (Worker *self,
+             JobWireType type,
+             guint64 request_id,
+             const JobWireMetrics *metrics,
+             GBytes *const *parts,
+             guint n_parts)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!job_wire_send (self->socket_fd, type, request_id, metrics, parts,
+                      n_parts, &error))
+    die ("%s", error->message);
+}
+
+static void
+send_error (Worker *self,
+            guint64 request_id,
+            const JobWireMetrics *metrics,
+            const GError *error)
+{
+  g_autoptr (GBytes) part = job_wire_encode_error (error);
+
+  send_or_die (self, JOB_WIRE_ERROR, request_id, metrics, &part, 1);
+}
+
+static void
+run_task (Worker *self, JobWireMessage *message)
+{
+  JobWireMetrics metrics = { 0 };
+  g_autoptr (JobPickleFrames) frames = NULL;
+  g_autoptr (GObject) object = NULL;
+  g_autoptr (GObject) output = NULL;
+  g_autoptr (JobPickleFrames) output_frames = NULL;
+  g_autoptr (GError) error = NULL;
+  guint64 wall0, cpu0, children;
+
+  metrics.pid = getpid ();
+
+  if (message->parts->len == 0)
+    die ("a task message without a pickle");
+  frames = job_pickle_frames_new (message->parts->pdata[0],
+                                  (GBytes **) message->parts->pdata + 1,
+                                  message->parts->len - 1);
+
+  object = job_pickle_load_frames_with_plugins (
+      frames, (const char *const *) self->plugin_dirs, &error);
+  if (object != NULL && !JOB_IS_TASK (object))
+    g_set_error (&error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
+                 "The pickle sent to the worker holds a %s, not a JobTask",
+                 G_OBJECT_TYPE_NAME (object));
+  if (error != NULL)
+    {
+      g_autoptr (GError) wrapped = g_error_new (
+          JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
+          "The worker cannot rebuild the task: %s", error->message);
+
+      send_error (self, message->request_id, &metrics, wrapped);
+      return;
+    }
+  g_clear_pointer (&frames, job_pickle_frames_unref);
+  /* Free the task's pickle (maybe a large mapping) before it runs. */
+  g_clear_pointer (&message->parts, g_ptr_array_unref);
+
+  if (self->clear_refs_fd >= 0 && pwrite (self->clear_refs_fd, "5", 1, 0) != 1)
+    {
+      close (self->clear_refs_fd);
+      self->clear_refs_fd = -1;
+    }
+  cpu0 = clock_ns (CLOCK_PROCESS_CPUTIME_ID);
+  wall0 = clock_ns (CLOCK_MONOTONIC);
+
+  output = job_task_run (JOB_TASK (object), NULL, &error);
+
+  metrics.wall_ns = clock_ns (CLOCK_MONOTONIC) - wall0;
+  /* Children are only reaped while a task runs: their total since the
+   * last task is this task's. */
+  children = children_cpu_ns ();
+  metrics.cpu_ns = clock_ns (CLOCK_PROCESS_CPUTIME_ID) - cpu0
+                   + (children - self->children_cpu_ns);
+  self->children_cpu_ns = children;
+  metrics.peak_rss = read_peak_rss (self);
+  g_clear_object (&object);
+
+  restore_process_state (self);
+
+  if (error != NULL)
+    {
+      send_error (self, message->request_id, &metrics, error);
+      return;
+    }
+  if (output == NULL)
+    {
+      send_or_die (self, JOB_WIRE_RESULT, message->request_id, &metrics, NULL,
+                   0);
+      return;
+    }
+
+  output_frames = job_pickle_dump_frames (output, 0, &error);
+  if (output_frames == NULL)
+    {
+      g_autoptr (GError) wrapped = g_error_new (
+          JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
+          "The output of the task cannot be pickled: %s", error->message);
+
+      send_error (self, message->request_id, &metrics, wrapped);
+      return;
+    }
+
+  {
+    guint n_frames = job_pickle_frames_get_n_frames (output_frames);
+    GBytes *parts_small[16];
+    g_autofree GBytes **parts_heap = NULL;
+    GBytes **parts = n_frames + 1 <= G_N_ELEMENTS (parts_small)
+                         ? parts_small
+                         : (parts_heap = g_new (GBytes *, n_frames + 1));
+
+    parts[0] = job_pickle_frames_get_header (output_frames);
+    for (guint i = 0; i < n_frames; i++)
+      parts[i + 1] = job_pickle_frames_get_frame (output_frames, i);
+    send_or_die (self, JOB_WIRE_RESULT, message->request_id, &metrics, parts,
+                 n_frames + 1);
+  }
+}
+
+static void
+set_plugin_dirs (Worker *self, GBytes *part)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (part, &size);
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  const char *end = data + size;
+
+  while (data < end)
+    {
+      const char *nul = memchr (data, '\0', end - data);
+      gsize len = nul != NULL ? (gsize) (nul - data) : (gsize) (end - data);
+
+      if (len > 0)
+        {
+          g_autofree char *dir = g_strndup (data, len);
+
+          g_strv_builder_add (builder, dir);
+        }
+      data += len + 1;
+    }
+  g_strfreev (self->plugin_dirs);
+  self->plugin_dirs = g_strv_builder_end (builder);
+}
+
+int
+main (int argc, char **argv)
+{
+  Worker self = { 0 };
+  g_autoptr (GStrvBuilder) dirs = g_strv_builder_new ();
+  g_autofree char *pid_text = NULL;
+  g_autoptr (GBytes) hello = NULL;
+  JobWireMessage message = { 0 };
+  long parent_pid = 0;
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (g_str_has_prefix (argv[i], "--parent-pid="))
+        parent_pid = strtol (argv[i] + strlen ("--parent-pid="), NULL, 10);
+      else if (g_str_has_prefix (argv[i], "--protocol="))
+        {
+          if (strtol (argv[i] + strlen ("--protocol="), NULL, 10)
+              != JOB_WIRE_VERSION)
+            die ("the library speaks protocol %s, this worker %d: it belongs "
+                 "to another "
+                 "libjob version",
+                 argv[i] + strlen ("--protocol="), JOB_WIRE_VERSION);
+        }
+      else if (g_str_has_prefix (argv[i], "--plugin-dir="))
+        g_strv_builder_add (dirs, argv[i] + strlen ("--plugin-dir="));
+      else
+        die ("unknown argument “%s”; this program is started by libjob, not by "
+             "hand",
+             argv[i]);
+    }
+  if (parent_pid <= 1)
+    die ("no --parent-pid; this program is started by libjob, not by hand");
+
+  /* Die with the parent; it may have died before this line ran. */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) != 0)
+    die ("cannot ask to die with the parent: %s", g_strerror (errno));
+  if (getppid () != (pid_t) parent_pid)
+    _exit (1);
+
+  reset_signals ();
+  job_backend_ensure_core_types ();
+
+  /* What a task prints must never reach the protocol socket. */
+  if (dup2 (STDERR_FILENO, STDOUT_FILENO) < 0)
+    die ("cannot redirect standard output: %s", g_strerror (errno));
+
+  self.socket_fd = JOB_WIRE_WORKER_FD;
+  if (fcntl (self.socket_fd, F_SETFD, FD_CLOEXEC) != 0)
+    die ("no socket on fd %d: %s", self.socket_fd, g_strerror (errno));
+  self.cwd_fd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (self.cwd_fd < 0)
+    die ("cannot open the working directory: %s", g_strerror (errno));
+  self.umask = umask (022);
+  umask (self.umask);
+  self.clear_refs_fd = open ("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  self.status_fd = open ("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  self.saved_environ = g_strdupv (environ);
+  self.plugin_dirs = g_strv_builder_end (dirs);
+  self.buffer = g_malloc (JOB_WIRE_BUFFER_SIZE);
+
+  pid_text = g_strdup_printf ("%ld", (long) getpid ());
+  hello = g_bytes_new_static (pid_text, strlen (pid_text));
+  send_or_die (&self, JOB_WIRE_HELLO, 0, NULL, &hello, 1);
+
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+
+      switch (job_wire_receive (self.socket_fd, FALSE, self.buffer,
+                                JOB_WIRE_BUFFER_SIZE, &message, &error))
+        {
+        case JOB_WIRE_STATUS_EOF:
+          _exit (0);
+        case JOB_WIRE_STATUS_MESSAGE:
+          break;
+        case JOB_WIRE_STATUS_AGAIN:
+          continue;
+        case JOB_WIRE_STATUS_ERROR:
+        default:
+          die ("%s", error != NULL ? error->message : "receive failed");
+        }
+
+      if (message.type == JOB_WIRE_TASK)
+        run_task (&self, &message);
+      else if (message.type == JOB_WIRE_DIRS && message.parts->len == 1)
+        set_plugin_dirs (&self, message.parts->pdata[0]);
+      else
+        die ("unexpected message of type %d from the parent", message.type);
+      job_wire_message_clear (&message);
+    }
+}
