@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "job-backend-private.h"
+#include "job-core-types-private.h"
 #include "job-command-output.h"
 #include "job-command-task.h"
 
@@ -361,10 +362,7 @@ job_default_env_allowlist (void)
 void
 job_backend_ensure_core_types (void)
 {
-  g_type_ensure (JOB_TYPE_TASK);
-  g_type_ensure (JOB_TYPE_RESULT);
-  g_type_ensure (JOB_TYPE_COMMAND_TASK);
-  g_type_ensure (JOB_TYPE_COMMAND_OUTPUT);
+  job_core_types_ensure ();
 }
 
 typedef struct

@@ -210,7 +210,7 @@ job_build_task_run (JobTask *task,
         job_artifact_commit_set_log_path (commit, self->log_path);
       if (public_data != NULL)
         {
-          g_autofree char *yaml = job_node_to_yaml (public_data);
+          g_autofree char *yaml = job_node_to_yaml (public_data, TRUE);
           job_artifact_commit_set_public_data (commit, g_variant_new_string (yaml));
         }
       ok = job_artifact_commit_import_directory (commit, collect, cancellable, &local_error)

@@ -77,6 +77,14 @@ job_plugin_finalize (GObject *object)
   G_OBJECT_CLASS (job_plugin_parent_class)->finalize (object);
 }
 
+/* Orders an array of strings (sort functions pass pointers to elements). */
+static int
+compare_string_pointers (gconstpointer a,
+                         gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
 /* Variables travel as a sorted a{ss}, so the same values give the same
  * pickle and the same cache key. */
 static GVariant *
@@ -90,7 +98,7 @@ variables_to_variant (JobPluginPrivate *priv)
   if (priv->variables != NULL)
     {
       keys = g_hash_table_get_keys_as_array (priv->variables, &n);
-      qsort (keys, n, sizeof (gpointer), (GCompareFunc) (void (*) (void)) g_strcmp0);
+      qsort (keys, n, sizeof (gpointer), compare_string_pointers);
     }
   for (guint i = 0; i < n; i++)
     g_variant_builder_add (&builder, "{ss}", keys[i], g_hash_table_lookup (priv->variables, keys[i]));

@@ -395,6 +395,14 @@ make_plugin (JobScheduler *self,
   return plugin;
 }
 
+/* Orders an array of strings (sort functions pass pointers to elements). */
+static int
+compare_string_pointers (gconstpointer a,
+                         gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
 static GStrv
 environment_strv (JobNode *environment,
                   const char * const *nocache,
@@ -411,7 +419,7 @@ environment_strv (JobNode *environment,
         continue;
       g_ptr_array_add (out, g_strdup_printf ("%s=%s", (char *) names->pdata[i], (char *) values->pdata[i]));
     }
-  g_ptr_array_sort (out, (GCompareFunc) (void (*) (void)) g_strcmp0);
+  g_ptr_array_sort (out, compare_string_pointers);
   g_ptr_array_add (out, NULL);
   return (GStrv) g_ptr_array_steal (out, NULL);
 }

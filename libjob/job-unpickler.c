@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "job-core-types-private.h"
 #include "job-pickle-buffer-private.h"
 #include "job-pickle-private.h"
 #include "job-type-plan-private.h"
@@ -428,6 +429,13 @@ read_types (JobUnpickler *self,
       origin = g_strndup ((const char *) origin_data, origin_len);
 
       gtype = g_type_from_name (name);
+      if (gtype == G_TYPE_INVALID && g_str_equal (origin, "core"))
+        {
+          /* libjob's own types register when first used: this process may
+           * not have used this one yet. */
+          job_core_types_ensure ();
+          gtype = g_type_from_name (name);
+        }
       if (gtype == G_TYPE_INVALID)
         {
           g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,

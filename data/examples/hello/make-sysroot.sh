@@ -10,7 +10,8 @@ packages="libc6 libc6-dev linux-libc-dev libcrypt1 libcrypt-dev libgcc-s1
 gcc-12 cpp-12 libgcc-12-dev libcc1-0 libgomp1 libitm1 libatomic1 libquadmath0
 libasan8 liblsan0 libtsan2 libubsan1 libstdc++6 libisl23 libmpc3 libmpfr6
 libgmp10 zlib1g libzstd1 libjansson4 binutils binutils-x86-64-linux-gnu
-libbinutils libctf0 libctf-nobfd0 libgprofng0 libsframe0 make busybox-static"
+libbinutils libctf0 libctf-nobfd0 libgprofng0 libsframe0 make coreutils libacl1
+libattr1 libselinux1 libpcre2-8-0 busybox-static"
 
 stamp="$dest/.libjob-sysroot"
 [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$packages" ] && exit 0
@@ -34,11 +35,10 @@ done > "$dest.tmp/.files"
 tar -C / --no-recursion -cf - -T "$dest.tmp/.files" | tar -C "$dest.tmp" -xf -
 rm "$dest.tmp/.files"
 
-# Tools a build expects by their usual names, from busybox.
-for tool in sh cat cp mv rm ln ls mkdir rmdir chmod echo env sed grep tr test \
-            true false install find xargs sort head tail wc touch date basename \
-            dirname expr uname id printf sleep awk; do
-  [ -e "$dest.tmp/usr/bin/$tool" ] || ln -s busybox "$dest.tmp/usr/bin/$tool"
+# Every other tool a build expects, from busybox (coreutils come first).
+for tool in $(busybox --list); do
+  [ -e "$dest.tmp/usr/bin/$tool" ] || [ -e "$dest.tmp/usr/sbin/$tool" ] \
+    || ln -s busybox "$dest.tmp/usr/bin/$tool"
 done
 ln -sf gcc-12 "$dest.tmp/usr/bin/gcc"
 ln -sf gcc-12 "$dest.tmp/usr/bin/cc"
