@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <glib/gstdio.h>
 
 #include "job-artifact-cache-private.h"
@@ -39,6 +40,7 @@ struct _JobBuildContext
   char *install_directory;
   JobSandbox *sandbox;
   GOutputStream *log;
+  GPtrArray *queued; /* char* pairs: group, command */
 };
 
 static char *
@@ -75,6 +77,7 @@ job_build_context_finalize (GObject *object)
   JobBuildContext *self = JOB_BUILD_CONTEXT (object);
 
   g_strfreev (self->dependency_keys);
+  g_ptr_array_unref (self->queued);
   g_free (self->root);
   g_free (self->build_directory);
   g_free (self->install_directory);
@@ -93,6 +96,7 @@ job_build_context_class_init (JobBuildContextClass *klass)
 static void
 job_build_context_init (JobBuildContext *self)
 {
+  self->queued = g_ptr_array_new_with_free_func (g_free);
 }
 
 static gboolean
@@ -359,16 +363,135 @@ job_build_context_log (JobBuildContext *self,
 }
 
 /**
- * job_build_context_run_commands:
+ * job_build_context_queue_commands:
  * @self: a #JobBuildContext
  * @group: what the commands are, for the log (`build-commands`, …)
- * @commands: (array zero-terminated=1): shell commands, run one after the
- *   other with `sh -e -c` in the sandbox
+ * @commands: (array zero-terminated=1): shell commands
+ *
+ * Adds commands to run with the next
+ * [method@Job.BuildContext.run_queued]. Queueing every step of an element
+ * and running them once starts one sandbox instead of one per command.
+ */
+void
+job_build_context_queue_commands (JobBuildContext *self,
+                                  const char *group,
+                                  const char * const *commands)
+{
+  g_return_if_fail (JOB_IS_BUILD_CONTEXT (self));
+  g_return_if_fail (group != NULL);
+
+  for (guint i = 0; commands != NULL && commands[i] != NULL; i++)
+    {
+      g_ptr_array_add (self->queued, g_strdup (group));
+      g_ptr_array_add (self->queued, g_strdup (commands[i]));
+    }
+}
+
+/* 'text' for sh, whatever text holds. */
+static void
+append_quoted (GString *script,
+               const char *text)
+{
+  g_string_append_c (script, '\'');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\'')
+        g_string_append (script, "'\\''");
+      else
+        g_string_append_c (script, *p);
+    }
+  g_string_append_c (script, '\'');
+}
+
+/**
+ * job_build_context_run_queued:
+ * @self: a #JobBuildContext
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Runs commands in the sandbox, their output going to the build log. The
- * first one that fails stops the build.
+ * Runs the queued commands in one sandbox, in order, each with `sh -e -c`
+ * in the sandbox's working directory, their output going to the build log.
+ * The first one that fails stops the build, and the error names it. The
+ * queue is empty afterwards.
+ *
+ * Returns: %TRUE if every command exited with status 0
+ */
+gboolean
+job_build_context_run_queued (JobBuildContext *self,
+                              GCancellable *cancellable,
+                              GError **error)
+{
+  g_autoptr (GPtrArray) queued = NULL;
+  g_autoptr (GString) script = NULL;
+  g_autofree char *status_host = NULL, *status_sandbox = NULL, *status = NULL;
+  const char *build_root;
+  const char *argv[] = { "sh", "-c", NULL, NULL };
+  int exit_status = 0;
+  guint failed = 0;
+  int command_status = 0;
+
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), FALSE);
+
+  queued = g_steal_pointer (&self->queued);
+  self->queued = g_ptr_array_new_with_free_func (g_free);
+  if (queued->len == 0)
+    return TRUE;
+
+  /* Which command failed, written where the host can read it back: the
+   * build directory, which is never collected. */
+  build_root = job_plugin_get_variable (JOB_PLUGIN (self->element), "build-root");
+  status_host = g_build_filename (self->build_directory, ".libjob-status", NULL);
+  status_sandbox = g_build_filename (build_root, ".libjob-status", NULL);
+  g_unlink (status_host);
+
+  script = g_string_new ("_libjob_run () {\n"
+                         "  printf 'Running %s: %s\\n' \"$2\" \"$3\"\n"
+                         "  sh -e -c \"$3\" || { _s=$?; echo \"$1 $_s\" > ");
+  append_quoted (script, status_sandbox);
+  g_string_append (script, "; exit $_s; }\n}\n");
+  for (guint i = 0; i < queued->len; i += 2)
+    {
+      g_string_append_printf (script, "_libjob_run %u ", i / 2 + 1);
+      append_quoted (script, queued->pdata[i]);
+      g_string_append_c (script, ' ');
+      append_quoted (script, queued->pdata[i + 1]);
+      g_string_append_c (script, '\n');
+    }
+  argv[2] = script->str;
+
+  if (!job_sandbox_run (self->sandbox, argv, self->log, cancellable, &exit_status, error))
+    return FALSE;
+  if (exit_status == 0)
+    return TRUE;
+
+  if (g_file_get_contents (status_host, &status, NULL, NULL)
+      && sscanf (status, "%u %d", &failed, &command_status) == 2 && failed >= 1
+      && 2 * failed <= queued->len)
+    {
+      g_unlink (status_host);
+      g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
+                   "%s: %s failed with exit status %d: %s",
+                   job_plugin_get_name (JOB_PLUGIN (self->element)),
+                   (char *) queued->pdata[2 * (failed - 1)], command_status,
+                   (char *) queued->pdata[2 * (failed - 1) + 1]);
+      return FALSE;
+    }
+  g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
+               "%s: the sandbox exited with status %d before its commands finished",
+               job_plugin_get_name (JOB_PLUGIN (self->element)), exit_status);
+  return FALSE;
+}
+
+/**
+ * job_build_context_run_commands:
+ * @self: a #JobBuildContext
+ * @group: what the commands are, for the log (`build-commands`, …)
+ * @commands: (array zero-terminated=1): shell commands
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Runs commands at once, after anything already queued: see
+ * [method@Job.BuildContext.run_queued].
  *
  * Returns: %TRUE if every command exited with status 0
  */
@@ -380,27 +503,9 @@ job_build_context_run_commands (JobBuildContext *self,
                                 GError **error)
 {
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), FALSE);
-  g_return_val_if_fail (group != NULL, FALSE);
 
-  for (guint i = 0; commands != NULL && commands[i] != NULL; i++)
-    {
-      const char *argv[] = { "sh", "-e", "-c", commands[i], NULL };
-      g_autofree char *note = g_strdup_printf ("Running %s: %s", group, commands[i]);
-      int exit_status = 0;
-
-      job_build_context_log (self, note);
-      if (!job_sandbox_run (self->sandbox, argv, self->log, cancellable, &exit_status, error))
-        return FALSE;
-      if (exit_status != 0)
-        {
-          g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
-                       "%s: %s failed with exit status %d: %s",
-                       job_plugin_get_name (JOB_PLUGIN (self->element)), group, exit_status,
-                       commands[i]);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  job_build_context_queue_commands (self, group, commands);
+  return job_build_context_run_queued (self, cancellable, error);
 }
 
 /**

@@ -49,6 +49,14 @@ gboolean          job_build_context_stage_sources         (JobBuildContext     *
                                                            GCancellable        *cancellable,
                                                            GError             **error);
 JOB_AVAILABLE_IN_ALL
+void              job_build_context_queue_commands        (JobBuildContext     *self,
+                                                           const char          *group,
+                                                           const char * const  *commands);
+JOB_AVAILABLE_IN_ALL
+gboolean          job_build_context_run_queued            (JobBuildContext     *self,
+                                                           GCancellable        *cancellable,
+                                                           GError             **error);
+JOB_AVAILABLE_IN_ALL
 gboolean          job_build_context_run_commands          (JobBuildContext     *self,
                                                            const char          *group,
                                                            const char * const  *commands,
