@@ -320,6 +320,16 @@ job_scheduler_init (JobScheduler *self)
   g_queue_init (&self->ready);
 }
 
+static Record *
+get_record (JobScheduler *self,
+            const char *name)
+{
+  g_return_val_if_fail (JOB_IS_SCHEDULER (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  return g_hash_table_lookup (self->by_name, name);
+}
+
 /**
  * job_scheduler_new:
  * @loader: a loader that loaded the project
@@ -630,15 +640,6 @@ job_scheduler_prepare (JobScheduler *self,
   return TRUE;
 }
 
-static Record *
-get_record (JobScheduler *self,
-            const char *name)
-{
-  g_return_val_if_fail (JOB_IS_SCHEDULER (self), NULL);
-  g_return_val_if_fail (name != NULL, NULL);
-
-  return g_hash_table_lookup (self->by_name, name);
-}
 
 /**
  * job_scheduler_get_element:
@@ -727,6 +728,26 @@ job_scheduler_get_log_path (JobScheduler *self,
 }
 
 /**
+ * job_scheduler_dup_elements:
+ * @self: a prepared #JobScheduler
+ *
+ * Lists the prepared elements in build order.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): element names
+ */
+char **
+job_scheduler_dup_elements (JobScheduler *self)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_return_val_if_fail (JOB_IS_SCHEDULER (self), NULL);
+
+  for (guint i = 0; i < self->records->len; i++)
+    g_strv_builder_add (builder, job_element_spec_get_name (((Record *) self->records->pdata[i])->spec));
+  return g_strv_builder_end (builder);
+}
+
+/**
  * job_scheduler_dup_failed:
  * @self: a #JobScheduler
  *
@@ -748,6 +769,47 @@ job_scheduler_dup_failed (JobScheduler *self)
         g_strv_builder_add (builder, job_element_spec_get_name (record->spec));
     }
   return g_strv_builder_end (builder);
+}
+
+
+static JobBuildTask *
+make_task (JobScheduler *self,
+           Record *record)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  g_autofree char *log_path = NULL;
+
+  for (guint i = 0; i < record->build_scope->len; i++)
+    {
+      Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, i)];
+      g_ptr_array_add (keys, dep->key);
+    }
+  g_ptr_array_add (keys, NULL);
+  log_path = job_artifact_cache_get_log_path (self->cache, job_element_spec_get_name (record->spec),
+                                              record->key, NULL);
+  return job_build_task_new (record->element, record->key, (const char * const *) keys->pdata,
+                             job_artifact_cache_get_root (self->cache), log_path);
+}
+
+/**
+ * job_scheduler_make_task:
+ * @self: a prepared #JobScheduler
+ * @name: an element's name
+ *
+ * Makes the job that would build an element: what a worker receives.
+ * `job check` pickles it with [func@Job.pickle_check] to report everything
+ * of a plugin that cannot travel to a worker.
+ *
+ * Returns: (transfer full) (nullable): the task, or %NULL if @name is not
+ *   part of the prepared build
+ */
+JobTask *
+job_scheduler_make_task (JobScheduler *self,
+                         const char *name)
+{
+  Record *record = get_record (self, name);
+
+  return record != NULL ? JOB_TASK (make_task (self, record)) : NULL;
 }
 
 static void pump (JobScheduler *self);
@@ -834,20 +896,8 @@ pump (JobScheduler *self)
   while (!self->stopping && self->running < self->builders && !g_queue_is_empty (&self->ready))
     {
       Record *record = g_queue_pop_head (&self->ready);
-      g_autoptr (GPtrArray) keys = g_ptr_array_new ();
-      g_autofree char *log_path = NULL;
-      g_autoptr (JobBuildTask) task = NULL;
+      g_autoptr (JobBuildTask) task = make_task (self, record);
 
-      for (guint i = 0; i < record->build_scope->len; i++)
-        {
-          Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, i)];
-          g_ptr_array_add (keys, dep->key);
-        }
-      g_ptr_array_add (keys, NULL);
-      log_path = job_artifact_cache_get_log_path (self->cache, job_element_spec_get_name (record->spec),
-                                                  record->key, NULL);
-      task = job_build_task_new (record->element, record->key, (const char * const *) keys->pdata,
-                                 job_artifact_cache_get_root (self->cache), log_path);
       record->state = RECORD_RUNNING;
       self->running++;
       g_signal_emit (self, signals[SIGNAL_JOB_STARTED], 0, job_element_spec_get_name (record->spec));

@@ -88,6 +88,11 @@ gboolean          job_scheduler_build          (JobScheduler         *self,
                                                 GCancellable         *cancellable,
                                                 GError              **error);
 JOB_AVAILABLE_IN_ALL
+JobTask          *job_scheduler_make_task      (JobScheduler         *self,
+                                                const char           *name);
+JOB_AVAILABLE_IN_ALL
+char            **job_scheduler_dup_elements   (JobScheduler         *self);
+JOB_AVAILABLE_IN_ALL
 char            **job_scheduler_dup_failed     (JobScheduler         *self);
 
 G_END_DECLS

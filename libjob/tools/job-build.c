@@ -90,8 +90,8 @@ tail_of (const char *path,
   return g_strdup (start);
 }
 
-static JobArtifactCache *
-open_cache (const char *cache_dir,
+JobArtifactCache *
+job_tool_open_cache (const char *cache_dir,
             GError **error)
 {
   g_autofree char *root = NULL;
@@ -166,7 +166,7 @@ job_tool_build (JobToolGlobals *globals,
   loader = job_loader_new (project);
   if (!job_loader_load (loader, (const char * const *) argv + 1, NULL, &error))
     goto fail;
-  if ((cache = open_cache (cache_dir, &error)) == NULL)
+  if ((cache = job_tool_open_cache (cache_dir, &error)) == NULL)
     goto fail;
   if ((backend = make_backend (backend_name, NULL, &error)) == NULL)
     goto fail;
@@ -265,7 +265,7 @@ job_tool_checkout (JobToolGlobals *globals,
 
   if ((project = job_tool_load_project (globals, &error)) == NULL
       || !job_loader_load ((loader = job_loader_new (project)), targets, NULL, &error)
-      || (cache = open_cache (cache_dir, &error)) == NULL)
+      || (cache = job_tool_open_cache (cache_dir, &error)) == NULL)
     goto fail;
   backend = JOB_BACKEND (job_inline_backend_new ());
   scheduler = job_scheduler_new (loader, cache, backend);

@@ -25,6 +25,14 @@ JobProject *job_tool_load_project    (JobToolGlobals  *globals,
                                       GError         **error);
 void        job_tool_print_error     (const GError    *error);
 
+/* The artifact cache: @cache_dir, else $JOB_CACHE_DIR, else
+ * ~/.cache/libjob. */
+JobArtifactCache *job_tool_open_cache (const char *cache_dir,
+                                       GError    **error);
+
+int         job_tool_check           (JobToolGlobals  *globals,
+                                      int              argc,
+                                      char           **argv);
 int         job_tool_build           (JobToolGlobals  *globals,
                                       int              argc,
                                       char           **argv);
