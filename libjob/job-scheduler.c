@@ -9,6 +9,7 @@
 
 #include "job-build-task.h"
 #include "job-element-spec.h"
+#include "job-fetch-task.h"
 #include "job-enums.h"
 #include "job-scheduler.h"
 #include "job-serializable.h"
@@ -38,6 +39,7 @@
 
 typedef enum {
   RECORD_CACHED,
+  RECORD_FETCHING,
   RECORD_WAITING,
   RECORD_READY,
   RECORD_RUNNING,
@@ -59,6 +61,7 @@ struct _Record
   GPtrArray *dependents;  /* Record*: waiting for this one */
   guint n_waiting;
   RecordState state;
+  gboolean needs_fetch;
 };
 
 struct _JobScheduler
@@ -70,6 +73,7 @@ struct _JobScheduler
   JobBackend *backend;
   JobPluginRegistry *registry;
   guint builders;
+  guint fetchers;
   JobOnError on_error;
 
   GPtrArray *records;     /* Record*, plan order */
@@ -79,7 +83,9 @@ struct _JobScheduler
   GTask *build;
   GCancellable *terminate;
   GQueue ready;
+  GQueue to_fetch;
   guint running;
+  guint fetching;
   gboolean stopping;
   GError *first_error;
 };
@@ -107,6 +113,7 @@ enum {
   PROP_BACKEND,
   PROP_REGISTRY,
   PROP_BUILDERS,
+  PROP_FETCHERS,
   PROP_ON_ERROR,
   N_PROPS
 };
@@ -116,6 +123,8 @@ static GParamSpec *properties[N_PROPS];
 enum {
   SIGNAL_JOB_STARTED,
   SIGNAL_JOB_FINISHED,
+  SIGNAL_FETCH_STARTED,
+  SIGNAL_FETCH_FINISHED,
   N_SIGNALS
 };
 
@@ -174,6 +183,9 @@ job_scheduler_get_property (GObject *object,
     case PROP_BUILDERS:
       g_value_set_uint (value, self->builders);
       break;
+    case PROP_FETCHERS:
+      g_value_set_uint (value, self->fetchers);
+      break;
     case PROP_ON_ERROR:
       g_value_set_enum (value, self->on_error);
       break;
@@ -206,6 +218,9 @@ job_scheduler_set_property (GObject *object,
       break;
     case PROP_BUILDERS:
       self->builders = g_value_get_uint (value);
+      break;
+    case PROP_FETCHERS:
+      self->fetchers = g_value_get_uint (value);
       break;
     case PROP_ON_ERROR:
       self->on_error = g_value_get_enum (value);
@@ -277,6 +292,15 @@ job_scheduler_class_init (JobSchedulerClass *klass)
     g_param_spec_uint ("builders", NULL, NULL, 1, 1024, 1,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   /**
+   * JobScheduler:fetchers:
+   *
+   * How many fetch jobs run at once.
+   */
+  properties[PROP_FETCHERS] =
+    g_param_spec_uint ("fetchers", NULL, NULL, 1, 1024, 4,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
    * JobScheduler:on-error:
    *
    * What to do when a build fails.
@@ -309,15 +333,40 @@ job_scheduler_class_init (JobSchedulerClass *klass)
   signals[SIGNAL_JOB_FINISHED] =
     g_signal_new ("job-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
+
+  /**
+   * JobScheduler::fetch-started:
+   * @self: the scheduler
+   * @element: the name of the element whose sources are being fetched
+   *
+   * A fetch job was submitted to the backend.
+   */
+  signals[SIGNAL_FETCH_STARTED] =
+    g_signal_new ("fetch-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * JobScheduler::fetch-finished:
+   * @self: the scheduler
+   * @element: the name of the element
+   * @error: (nullable): why fetching failed, or %NULL
+   *
+   * A fetch job finished.
+   */
+  signals[SIGNAL_FETCH_FINISHED] =
+    g_signal_new ("fetch-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
 }
 
 static void
 job_scheduler_init (JobScheduler *self)
 {
   self->builders = MAX (1, g_get_num_processors ());
+  self->fetchers = 4;
   self->records = g_ptr_array_new_with_free_func (record_free);
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   g_queue_init (&self->ready);
+  g_queue_init (&self->to_fetch);
 }
 
 static Record *
@@ -828,7 +877,7 @@ mark_skipped (JobScheduler *self,
       for (guint i = 0; i < r->dependents->len; i++)
         {
           Record *d = r->dependents->pdata[i];
-          if (d->state == RECORD_WAITING)
+          if (d->state == RECORD_WAITING || d->state == RECORD_FETCHING)
             {
               d->state = RECORD_SKIPPED;
               g_ptr_array_add (stack, d);
@@ -837,12 +886,42 @@ mark_skipped (JobScheduler *self,
     }
 }
 
-/* One submitted build job. */
+/* One submitted job. */
 typedef struct
 {
   JobScheduler *self;
   Record *record;
+  gboolean fetch;
 } Submitted;
+
+static void
+job_failed (JobScheduler *self,
+            Record *record,
+            const GError *error)
+{
+  record->state = RECORD_FAILED;
+  mark_skipped (self, record);
+  if (self->first_error == NULL)
+    {
+      self->first_error = g_error_copy (error);
+      g_prefix_error (&self->first_error, "%s: ", job_element_spec_get_name (record->spec));
+    }
+  if (self->on_error != JOB_ON_ERROR_CONTINUE)
+    self->stopping = TRUE;
+  if (self->on_error == JOB_ON_ERROR_TERMINATE)
+    g_cancellable_cancel (self->terminate);
+}
+
+static void
+unblock (JobScheduler *self,
+         Record *record)
+{
+  if (--record->n_waiting == 0 && record->state == RECORD_WAITING)
+    {
+      record->state = RECORD_READY;
+      g_queue_push_tail (&self->ready, record);
+    }
+}
 
 static void
 build_done (GObject *source,
@@ -856,43 +935,76 @@ build_done (GObject *source,
   g_autoptr (JobResult) job_result = job_backend_submit_finish (JOB_BACKEND (source), result, &error);
   const char *name = job_element_spec_get_name (record->spec);
 
-  g_free (submitted);
-  self->running--;
-  if (job_result != NULL)
+  if (submitted->fetch)
     {
-      record->state = RECORD_DONE;
-      for (guint i = 0; i < record->dependents->len; i++)
+      self->fetching--;
+      if (job_result != NULL)
         {
-          Record *d = record->dependents->pdata[i];
-          if (d->state == RECORD_WAITING && --d->n_waiting == 0)
+          g_signal_emit (self, signals[SIGNAL_FETCH_FINISHED], 0, name, NULL);
+          /* Unless a dependency failed meanwhile. */
+          if (record->state == RECORD_FETCHING)
             {
-              d->state = RECORD_READY;
-              g_queue_push_tail (&self->ready, d);
+              record->state = RECORD_WAITING;
+              unblock (self, record);
             }
         }
-      g_signal_emit (self, signals[SIGNAL_JOB_FINISHED], 0, name, NULL);
+      else
+        {
+          g_signal_emit (self, signals[SIGNAL_FETCH_FINISHED], 0, name, error);
+          job_failed (self, record, error);
+        }
     }
   else
     {
-      record->state = RECORD_FAILED;
-      mark_skipped (self, record);
-      g_signal_emit (self, signals[SIGNAL_JOB_FINISHED], 0, name, error);
-      if (self->first_error == NULL)
+      self->running--;
+      if (job_result != NULL)
         {
-          self->first_error = g_error_copy (error);
-          g_prefix_error (&self->first_error, "%s: ", name);
+          record->state = RECORD_DONE;
+          for (guint i = 0; i < record->dependents->len; i++)
+            {
+              Record *d = record->dependents->pdata[i];
+              if (d->state == RECORD_WAITING || d->state == RECORD_FETCHING)
+                unblock (self, d);
+            }
+          g_signal_emit (self, signals[SIGNAL_JOB_FINISHED], 0, name, NULL);
         }
-      if (self->on_error != JOB_ON_ERROR_CONTINUE)
-        self->stopping = TRUE;
-      if (self->on_error == JOB_ON_ERROR_TERMINATE)
-        g_cancellable_cancel (self->terminate);
+      else
+        {
+          g_signal_emit (self, signals[SIGNAL_JOB_FINISHED], 0, name, error);
+          job_failed (self, record, error);
+        }
     }
+  g_free (submitted);
   pump (self);
+}
+
+static void
+submit (JobScheduler *self,
+        Record *record,
+        JobTask *task,
+        gboolean fetch)
+{
+  Submitted *submitted = g_new (Submitted, 1);
+
+  submitted->self = g_object_ref (self);
+  submitted->record = record;
+  submitted->fetch = fetch;
+  job_backend_submit_async (self->backend, task, self->terminate, build_done, submitted);
 }
 
 static void
 pump (JobScheduler *self)
 {
+  while (!self->stopping && self->fetching < self->fetchers && !g_queue_is_empty (&self->to_fetch))
+    {
+      Record *record = g_queue_pop_head (&self->to_fetch);
+      g_autoptr (JobFetchTask) task = job_fetch_task_new (job_element_get_sources (record->element));
+
+      self->fetching++;
+      g_signal_emit (self, signals[SIGNAL_FETCH_STARTED], 0, job_element_spec_get_name (record->spec));
+      submit (self, record, JOB_TASK (task), TRUE);
+    }
+
   while (!self->stopping && self->running < self->builders && !g_queue_is_empty (&self->ready))
     {
       Record *record = g_queue_pop_head (&self->ready);
@@ -901,17 +1013,11 @@ pump (JobScheduler *self)
       record->state = RECORD_RUNNING;
       self->running++;
       g_signal_emit (self, signals[SIGNAL_JOB_STARTED], 0, job_element_spec_get_name (record->spec));
-      {
-        Submitted *submitted = g_new (Submitted, 1);
-
-        submitted->self = g_object_ref (self);
-        submitted->record = record;
-        job_backend_submit_async (self->backend, JOB_TASK (task), self->terminate, build_done,
-                                  submitted);
-      }
+      submit (self, record, JOB_TASK (task), FALSE);
     }
 
-  if (self->running == 0 && (self->stopping || g_queue_is_empty (&self->ready)))
+  if (self->running == 0 && self->fetching == 0
+      && (self->stopping || (g_queue_is_empty (&self->ready) && g_queue_is_empty (&self->to_fetch))))
     {
       g_autoptr (GTask) finished = g_steal_pointer (&self->build);
 
@@ -968,8 +1074,10 @@ job_scheduler_build_async (JobScheduler *self,
   self->terminate = g_cancellable_new ();
   self->stopping = FALSE;
   self->running = 0;
+  self->fetching = 0;
   g_clear_error (&self->first_error);
   g_queue_clear (&self->ready);
+  g_queue_clear (&self->to_fetch);
   if (cancellable != NULL)
     g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), self, NULL);
 
@@ -990,6 +1098,22 @@ job_scheduler_build_async (JobScheduler *self,
       if (record->state != RECORD_WAITING)
         continue;
       record->n_waiting = 0;
+      /* Sources not in their cache are fetched first, by a job of their own. */
+      {
+        GListModel *sources = job_element_get_sources (record->element);
+
+        for (guint j = 0; j < g_list_model_get_n_items (sources); j++)
+          {
+            g_autoptr (JobSource) source = g_list_model_get_item (sources, j);
+            if (!job_source_is_cached (source))
+              {
+                record->n_waiting++;
+                record->state = RECORD_FETCHING;
+                g_queue_push_tail (&self->to_fetch, record);
+                break;
+              }
+          }
+      }
       for (guint j = 0; j < record->build_scope->len; j++)
         {
           Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, j)];

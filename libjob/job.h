@@ -22,6 +22,7 @@
 #include "job-build-task.h"
 #include "job-build-element.h"
 #include "job-element.h"
+#include "job-fetch-task.h"
 #include "job-plugin.h"
 #include "job-plugin-registry.h"
 #include "job-scheduler.h"
