@@ -18,23 +18,91 @@ typedef struct
   JobScheduler *scheduler;
   gboolean quiet;
   gboolean verbose;
+  gboolean terminal;     /* draw a live status area below the events */
+  guint status_lines;    /* how many lines the status area takes now */
   gint64 start;
+  guint to_build;
   guint started;
   guint finished;
   guint failed;
+  GHashTable *running;   /* element name -> start time (gint64*) */
 } Progress;
+
+static void
+format_elapsed (char *out,
+                gsize size,
+                gint64 since)
+{
+  gint64 elapsed = (g_get_monotonic_time () - since) / G_USEC_PER_SEC;
+
+  g_snprintf (out, size, "%02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT, elapsed / 60, elapsed % 60);
+}
+
+static void
+erase_status (Progress *progress)
+{
+  if (progress->terminal && progress->status_lines > 0)
+    {
+      /* Up to the first status line, then clear to the end of the screen. */
+      g_print ("\033[%uA\r\033[J", progress->status_lines);
+      progress->status_lines = 0;
+    }
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+static void
+draw_status (Progress *progress)
+{
+  char elapsed[32];
+  g_autofree gpointer *names = NULL;
+  guint n_running = 0;
+
+  if (!progress->terminal)
+    return;
+  format_elapsed (elapsed, sizeof elapsed, progress->start);
+  names = g_hash_table_get_keys_as_array (progress->running, &n_running);
+  qsort (names, n_running, sizeof (gpointer), compare_names);
+  g_print ("[%s] queued %u  running %u  done %u  failed %u\n", elapsed,
+           progress->to_build - MIN (progress->to_build, progress->started), n_running,
+           progress->finished - progress->failed, progress->failed);
+  for (guint i = 0; i < n_running; i++)
+    {
+      gint64 *since = g_hash_table_lookup (progress->running, names[i]);
+      format_elapsed (elapsed, sizeof elapsed, *since);
+      g_print ("  %s  building %s\n", elapsed, (char *) names[i]);
+    }
+  progress->status_lines = 1 + n_running;
+}
 
 static void
 print_event (Progress *progress,
              const char *what,
              const char *element)
 {
-  gint64 elapsed = (g_get_monotonic_time () - progress->start) / G_USEC_PER_SEC;
+  char elapsed[32];
 
   if (progress->quiet)
     return;
-  g_print ("[%02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT "] %-7s %s\n", elapsed / 60, elapsed % 60,
-           what, element);
+  erase_status (progress);
+  format_elapsed (elapsed, sizeof elapsed, progress->start);
+  g_print ("[%s] %-7s %s\n", elapsed, what, element);
+  draw_status (progress);
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  erase_status (progress);
+  draw_status (progress);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -42,6 +110,10 @@ on_job_started (JobScheduler *scheduler,
                 const char *element,
                 Progress *progress)
 {
+  gint64 *since = g_new (gint64, 1);
+
+  *since = g_get_monotonic_time ();
+  g_hash_table_insert (progress->running, g_strdup (element), since);
   progress->started++;
   print_event (progress, "START", element);
 }
@@ -52,10 +124,31 @@ on_job_finished (JobScheduler *scheduler,
                  const GError *error,
                  Progress *progress)
 {
+  g_hash_table_remove (progress->running, element);
   progress->finished++;
   if (error != NULL)
     progress->failed++;
   print_event (progress, error == NULL ? "SUCCESS" : "FAILURE", element);
+}
+
+static void
+on_fetch_started (JobScheduler *scheduler,
+                  const char *element,
+                  Progress *progress)
+{
+  print_event (progress, "FETCH", element);
+}
+
+static void
+on_fetch_finished (JobScheduler *scheduler,
+                   const char *element,
+                   const GError *error,
+                   Progress *progress)
+{
+  if (error != NULL)
+    print_event (progress, "FAILURE", element);
+  else if (progress->verbose)
+    print_event (progress, "FETCHED", element);
 }
 
 static gboolean
@@ -146,7 +239,8 @@ job_tool_build (JobToolGlobals *globals,
   g_autoptr (JobScheduler) scheduler = NULL;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   Progress progress = { 0 };
-  guint sigint, sigterm;
+  g_auto (GStrv) elements = NULL;
+  guint sigint, sigterm, tick = 0;
   gboolean ok;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -192,15 +286,30 @@ job_tool_build (JobToolGlobals *globals,
   progress.scheduler = scheduler;
   progress.quiet = quiet;
   progress.verbose = verbose;
+  progress.terminal = !quiet && isatty (STDOUT_FILENO) && g_getenv ("TERM") != NULL
+                      && !g_str_equal (g_getenv ("TERM"), "dumb");
   progress.start = g_get_monotonic_time ();
+  progress.running = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  elements = job_scheduler_dup_elements (scheduler);
+  for (guint i = 0; elements[i] != NULL; i++)
+    if (job_scheduler_get_state (scheduler, elements[i]) != JOB_ELEMENT_STATE_CACHED)
+      progress.to_build++;
   g_signal_connect (scheduler, "job-started", G_CALLBACK (on_job_started), &progress);
   g_signal_connect (scheduler, "job-finished", G_CALLBACK (on_job_finished), &progress);
+  g_signal_connect (scheduler, "fetch-started", G_CALLBACK (on_fetch_started), &progress);
+  g_signal_connect (scheduler, "fetch-finished", G_CALLBACK (on_fetch_finished), &progress);
+  if (progress.terminal)
+    tick = g_timeout_add_seconds (1, on_tick, &progress);
   sigint = g_unix_signal_add (SIGINT, on_interrupt, cancellable);
   sigterm = g_unix_signal_add (SIGTERM, on_interrupt, cancellable);
 
   ok = job_scheduler_build (scheduler, cancellable, &error);
   g_source_remove (sigint);
   g_source_remove (sigterm);
+  if (tick != 0)
+    g_source_remove (tick);
+  erase_status (&progress);
+  g_hash_table_unref (progress.running);
   job_backend_shutdown (backend, TRUE);
 
   if (!quiet)
