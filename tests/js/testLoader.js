@@ -1,0 +1,42 @@
+// Loads the sample project through the GIR and walks its elements.
+import GLib from 'gi://GLib';
+import Job from 'gi://Job?version=1.0';
+
+function assert(condition, message) {
+    if (!condition)
+        throw new Error(`assertion failed: ${message}`);
+}
+
+const sample = GLib.build_filenamev([GLib.getenv('JOB_SOURCEDIR'), 'tests', 'projects', 'sample']);
+const project = Job.Project.new(sample);
+project.load(null);
+assert(project.get_name() === 'sample', 'project name');
+
+const loader = Job.Loader.new(project);
+loader.load(['all.bst'], null);
+
+const all = loader.list_dependencies(['all.bst'], Job.Deps.ALL);
+const names = [];
+for (let i = 0; i < all.get_n_items(); i++)
+    names.push(all.get_item(i).get_name());
+assert(names.join(' ') === 'base.bst tools.bst lib.bst app.bst all.bst', names.join(' '));
+
+const app = loader.get_element('app.bst');
+assert(app.get_kind() === 'manual', 'kind');
+assert(app.get_variable('target-arch') === 'x86_64', 'default option value');
+assert(app.get_build_dependencies().join(' ') === 'tools.bst lib.bst', 'build deps');
+const variables = app.get_variables();
+assert(variables.lookup('build-root').get_scalar() === '/buildstream/sample/app.bst', 'build-root');
+assert(variables.lookup('app-dir').dup_provenance() === 'app.bst [line 10 column 12]', 'provenance');
+const install = app.get_config().get_string_list('install-commands');
+assert(install.length === 1 && install[0].startsWith('make DESTDIR='), `install-commands ${install}`);
+
+let failed = false;
+try {
+    loader.load(['missing.bst'], null);
+} catch (error) {
+    failed = true;
+    assert(error.matches(Job.load_error_quark(), Job.LoadError.MISSING_FILE), `${error}`);
+}
+assert(failed, 'loading a missing element fails');
+print('ok');

@@ -1,0 +1,775 @@
+/* test-loader.c: JobProject and JobLoader: loading projects and elements */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "libjob/job.h"
+
+typedef struct
+{
+  char *directory;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  fixture->directory = g_dir_make_tmp ("job-loader-XXXXXX", &error);
+  g_assert_no_error (error);
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  if (dir != NULL)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
+
+static void
+fixture_tear_down (Fixture *fixture, gconstpointer data)
+{
+  remove_tree (fixture->directory);
+  g_free (fixture->directory);
+}
+
+static void
+write_file (Fixture *fixture,
+            const char *name,
+            const char *contents,
+            gssize length)
+{
+  g_autofree char *path = g_build_filename (fixture->directory, name, NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  FILE *file;
+
+  /* Not g_file_set_contents (): its fsync makes writing 100,000 files
+   * take minutes. */
+  g_mkdir_with_parents (dir, 0755);
+  file = g_fopen (path, "wb");
+  g_assert_nonnull (file);
+  if (length < 0)
+    length = (gssize) strlen (contents);
+  g_assert_cmpuint (fwrite (contents, 1, (gsize) length, file), ==,
+                    (gsize) length);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+static JobLoader *
+load (Fixture *fixture, const char *target, GError **error)
+{
+  g_autoptr (JobProject) project = job_project_new (fixture->directory);
+  g_autoptr (JobLoader) loader = NULL;
+  const char *targets[] = { target, NULL };
+
+  if (!job_project_load (project, NULL, error))
+    return NULL;
+  loader = job_loader_new (project);
+  if (!job_loader_load (loader, targets, NULL, error))
+    return NULL;
+  return g_steal_pointer (&loader);
+}
+
+static void
+assert_message_prefix (const GError *error, const char *prefix)
+{
+  if (!g_str_has_prefix (error->message, prefix))
+    g_error ("“%s” does not start with “%s”", error->message, prefix);
+}
+
+static void
+assert_message_contains (const GError *error, const char *part)
+{
+  if (strstr (error->message, part) == NULL)
+    g_error ("“%s” does not contain “%s”", error->message, part);
+}
+
+/* Loads a.bst of a project whose project.conf is "name: test" and expects
+ * an error. */
+static void
+assert_element_error (Fixture *fixture,
+                      const char *element,
+                      int code,
+                      const char *prefix)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+
+  write_file (fixture, "project.conf", "name: test\n", -1);
+  write_file (fixture, "a.bst", element, -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_null (loader);
+  g_assert_error (error, JOB_LOAD_ERROR, code);
+  assert_message_prefix (error, prefix);
+}
+
+static void
+test_malformed_yaml (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (fixture, "kind: manual\nconfig: [a, b\n",
+                        JOB_LOAD_ERROR_INVALID_YAML,
+                        "a.bst [line 3 column 1]: invalid YAML: ");
+}
+
+static void
+test_wrong_type (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (
+      fixture, "kind: manual\ndepends:\n  x: y\n", JOB_LOAD_ERROR_INVALID_DATA,
+      "a.bst [line 3 column 3]: expected a list, got a mapping");
+}
+
+static void
+test_unknown_key (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (fixture, "kind: manual\nconfg: {}\n",
+                        JOB_LOAD_ERROR_INVALID_DATA,
+                        "a.bst [line 2 column 1]: unexpected key “confg”");
+}
+
+static void
+test_undefined_variable (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (
+      fixture, "kind: manual\nvariables:\n  x: \"%{nope}/bin\"\n",
+      JOB_LOAD_ERROR_UNRESOLVED_VARIABLE,
+      "a.bst [line 3 column 6]: reference to undefined variable “nope”");
+}
+
+static void
+test_undefined_variable_in_config (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (
+      fixture, "kind: manual\nconfig:\n  build-commands:\n  - make %{nope}\n",
+      JOB_LOAD_ERROR_UNRESOLVED_VARIABLE,
+      "a.bst [line 4 column 5]: reference to undefined variable “nope”");
+}
+
+static void
+test_variable_cycle (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+
+  write_file (fixture, "project.conf", "name: test\n", -1);
+  write_file (
+      fixture, "a.bst",
+      "kind: manual\nvariables:\n  x: \"%{y}\"\n  y: \"%{z}\"\n  z: \"%{x}\"\n",
+      -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_RECURSIVE_VARIABLE);
+  assert_message_prefix (error, "a.bst [line ");
+  assert_message_contains (error, "“x” (a.bst [line 3 column 6])");
+  assert_message_contains (error, "“y” (a.bst [line 4 column 6])");
+  assert_message_contains (error, "“z” (a.bst [line 5 column 6])");
+}
+
+static void
+test_dependency_cycle (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+
+  write_file (fixture, "project.conf", "name: test\n", -1);
+  write_file (fixture, "a.bst", "kind: stack\ndepends:\n- b.bst\n", -1);
+  write_file (fixture, "b.bst", "kind: stack\nbuild-depends:\n- c.bst\n", -1);
+  write_file (fixture, "c.bst",
+              "kind: stack\nruntime-depends:\n- filename: a.bst\n", -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_CIRCULAR_DEPENDENCY);
+  assert_message_prefix (error, "a.bst [line 3 column 3]: circular dependency");
+  assert_message_contains (error,
+                           "a.bst [line 3 column 3]: a.bst depends on b.bst");
+  assert_message_contains (error,
+                           "b.bst [line 3 column 3]: b.bst depends on c.bst");
+  assert_message_contains (error,
+                           "c.bst [line 3 column 3]: c.bst depends on a.bst");
+}
+
+static void
+test_missing_element (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (
+      fixture, "kind: stack\ndepends:\n- nothere.bst\n",
+      JOB_LOAD_ERROR_MISSING_FILE,
+      "a.bst [line 3 column 3]: could not find element “nothere.bst”");
+}
+
+static void
+test_missing_target (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+
+  write_file (fixture, "project.conf", "name: test\n", -1);
+  loader = load (fixture, "nothere.bst", &error);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_MISSING_FILE);
+  assert_message_prefix (error, "could not find element “nothere.bst”");
+}
+
+static void
+test_include_cycle (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+
+  write_file (fixture, "project.conf", "name: test\n(@): one.yml\n", -1);
+  write_file (fixture, "one.yml", "variables:\n  a: b\n(@): two.yml\n", -1);
+  write_file (fixture, "two.yml", "(@):\n- one.yml\n", -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_RECURSIVE_INCLUDE);
+  assert_message_prefix (
+      error, "two.yml [line 2 column 3]: “one.yml” includes itself");
+  assert_message_contains (error,
+                           "project.conf [line 2 column 6] includes one.yml");
+  assert_message_contains (error, "one.yml [line 3 column 6] includes two.yml");
+}
+
+static void
+test_bad_conditional (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+
+  write_file (fixture, "project.conf",
+              "name: test\noptions:\n  debug:\n    type: bool\n"
+              "    description: Debugging\n    default: false\n",
+              -1);
+  write_file (fixture, "a.bst",
+              "kind: manual\nvariables:\n  (?):\n  - debug ==:\n      x: y\n",
+              -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_EXPRESSION_FAILED);
+  assert_message_prefix (
+      error,
+      "a.bst [line 4 column 5]: cannot evaluate the conditional “debug ==”");
+  g_clear_error (&error);
+
+  write_file (
+      fixture, "a.bst",
+      "kind: manual\nvariables:\n  (?):\n  - nosuchoption:\n      x: y\n", -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_EXPRESSION_FAILED);
+  assert_message_contains (error,
+                           "“nosuchoption” is not an option of the project");
+}
+
+static void
+test_not_utf8 (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (fixture, "kind: manual\ndescription: caf\xe9\n",
+                        JOB_LOAD_ERROR_INVALID_YAML,
+                        "a.bst [line 2 column 17]: invalid YAML: ");
+}
+
+static void
+test_empty_file (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (fixture, "", JOB_LOAD_ERROR_INVALID_DATA,
+                        "a.bst [line 1 column 1]: the element file is empty");
+}
+
+static void
+test_empty_project_conf (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = NULL;
+
+  write_file (fixture, "project.conf", "", -1);
+  project = job_project_new (fixture->directory);
+  g_assert_false (job_project_load (project, NULL, &error));
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA);
+  assert_message_prefix (
+      error, "project.conf [line 1 column 1]: project.conf is empty");
+}
+
+static void
+test_garbage (Fixture *fixture, gconstpointer data)
+{
+  const gsize size = 100 * 1024 * 1024;
+  g_autofree guint32 *garbage = g_malloc (size);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (4);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  gint64 start;
+
+  for (gsize i = 0; i < size / sizeof (guint32); i++)
+    garbage[i] = g_rand_int (rand);
+  write_file (fixture, "project.conf", "name: test\n", -1);
+  write_file (fixture, "a.bst", (const char *) garbage, (gssize) size);
+  start = g_get_monotonic_time ();
+  loader = load (fixture, "a.bst", &error);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_YAML);
+  assert_message_prefix (error, "a.bst [line 1 column ");
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+}
+
+static void
+test_garbage_text (Fixture *fixture, gconstpointer data)
+{
+  /* Valid UTF-8 that is not YAML: unbalanced brackets and quotes. */
+  GString *text = g_string_new ("kind: manual\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+
+  for (guint i = 0; i < 20000; i++)
+    g_string_append (text, "- {[\"': &*!|>%@`\n");
+  write_file (fixture, "project.conf", "name: test\n", -1);
+  write_file (fixture, "a.bst", text->str, (gssize) text->len);
+  g_string_free (text, TRUE);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_YAML);
+  assert_message_prefix (error, "a.bst [line ");
+}
+
+static void
+test_protected_variable (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (
+      fixture, "kind: manual\nvariables:\n  element-name: x\n",
+      JOB_LOAD_ERROR_PROTECTED_VARIABLE,
+      "a.bst [line 3 column 3]: “element-name” is set by libjob");
+}
+
+static void
+test_unknown_kind (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (fixture, "kind: nosuchkind\n",
+                        JOB_LOAD_ERROR_UNKNOWN_KIND,
+                        "a.bst [line 1 column 7]: no plugin provides the "
+                        "element kind “nosuchkind”");
+}
+
+static void
+test_trailing_directive (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (fixture,
+                        "kind: manual\nconfig:\n  other:\n    (>): [x]\n",
+                        JOB_LOAD_ERROR_TRAILING_LIST_DIRECTIVE,
+                        "a.bst [line 4 column 5]: “(>)” edits a list");
+}
+
+static void
+test_assertion (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (fixture,
+                        "kind: manual\n(!): This element is not for you\n",
+                        JOB_LOAD_ERROR_USER_ASSERTION,
+                        "a.bst [line 2 column 6]: This element is not for you");
+}
+
+static void
+test_format_version (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = NULL;
+
+  write_file (fixture, "project.conf", "name: test\nformat-version: 99\n", -1);
+  project = job_project_new (fixture->directory);
+  g_assert_false (job_project_load (project, NULL, &error));
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_UNSUPPORTED_PROJECT);
+  assert_message_prefix (
+      error,
+      "project.conf [line 2 column 17]: the project needs format version 99");
+  g_clear_error (&error);
+  g_clear_object (&project);
+
+  write_file (fixture, "project.conf", "name: test\nmin-version: 2.0\n", -1);
+  project = job_project_new (fixture->directory);
+  g_assert_false (job_project_load (project, NULL, &error));
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_UNSUPPORTED_PROJECT);
+  assert_message_prefix (error, "project.conf [line 2 column 14]:");
+}
+
+static void
+test_missing_project_conf (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = job_project_new (fixture->directory);
+
+  g_assert_false (job_project_load (project, NULL, &error));
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_MISSING_PROJECT_CONF);
+}
+
+static void
+test_options (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  const char *targets[] = { "a.bst", NULL };
+  JobElementSpec *spec;
+
+  write_file (fixture, "project.conf",
+              "name: test\n"
+              "options:\n"
+              "  flavour:\n"
+              "    type: enum\n"
+              "    description: Which flavour\n"
+              "    values: [plain, fancy]\n"
+              "    default: plain\n"
+              "    variable: flavour\n"
+              "  debug:\n"
+              "    type: bool\n"
+              "    description: Debugging\n"
+              "    default: false\n"
+              "variables:\n"
+              "  (?):\n"
+              "  - flavour == \"fancy\" and not debug:\n"
+              "      greeting: hello fancy\n"
+              "  - debug:\n"
+              "      greeting: hello debug\n"
+              "  greeting: hello\n",
+              -1);
+  write_file (fixture, "a.bst", "kind: manual\n", -1);
+
+  project = job_project_new (fixture->directory);
+  job_project_set_option (project, "flavour", "fancy");
+  g_assert_true (job_project_load (project, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (job_project_get_option_value (project, "flavour"), ==,
+                   "fancy");
+  g_assert_cmpstr (job_project_get_option_value (project, "debug"), ==, "0");
+  loader = job_loader_new (project);
+  g_assert_true (job_loader_load (loader, targets, NULL, &error));
+  spec = job_loader_get_element (loader, "a.bst");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "greeting"), ==,
+                   "hello fancy");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "flavour"), ==,
+                   "fancy");
+  g_clear_object (&loader);
+  g_clear_object (&project);
+
+  project = job_project_new (fixture->directory);
+  job_project_set_option (project, "debug", "true");
+  g_assert_true (job_project_load (project, NULL, &error));
+  loader = job_loader_new (project);
+  g_assert_true (job_loader_load (loader, targets, NULL, &error));
+  spec = job_loader_get_element (loader, "a.bst");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "greeting"), ==,
+                   "hello debug");
+  g_clear_object (&loader);
+  g_clear_object (&project);
+
+  project = job_project_new (fixture->directory);
+  job_project_set_option (project, "flavour", "sour");
+  g_assert_false (job_project_load (project, NULL, &error));
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA);
+  assert_message_contains (error, "invalid value “sour” for option “flavour”");
+  g_clear_error (&error);
+  g_clear_object (&project);
+
+  project = job_project_new (fixture->directory);
+  job_project_set_option (project, "nosuch", "x");
+  g_assert_false (job_project_load (project, NULL, &error));
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA);
+  assert_message_contains (error, "unknown option “nosuch”");
+}
+
+static void
+test_composition (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_auto (GStrv) commands = NULL;
+  g_autofree char *joined = NULL;
+  JobElementSpec *spec;
+  JobNode *env;
+
+  write_file (fixture, "project.conf",
+              "name: test\n"
+              "variables:\n"
+              "  prefix: /opt\n"
+              "environment:\n"
+              "  FROM_PROJECT: \"%{prefix}\"\n"
+              "elements:\n"
+              "  manual:\n"
+              "    config:\n"
+              "      build-commands:\n"
+              "      - from-override\n"
+              "    variables:\n"
+              "      kind-var: kind\n"
+              "(@): inc.yml\n",
+              -1);
+  write_file (fixture, "inc.yml", "variables:\n  included: yes-included\n", -1);
+  write_file (fixture, "a.bst",
+              "kind: manual\n"
+              "variables:\n"
+              "  mine: \"%{kind-var}-%{element-name}-%{project-name}\"\n"
+              "config:\n"
+              "  build-commands:\n"
+              "    (<): [first]\n"
+              "    (>): [\"last %{bindir}\"]\n"
+              "environment-nocache: [MINE]\n",
+              -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_no_error (error);
+  spec = job_loader_get_element (loader, "a.bst");
+  g_assert_cmpstr (job_element_spec_get_kind (spec), ==, "manual");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "bindir"), ==,
+                   "/opt/bin");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "mine"), ==,
+                   "kind-a.bst-test");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "included"), ==,
+                   "yes-included");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "max-jobs"), !=, NULL);
+  commands = job_node_get_string_list (job_element_spec_get_config (spec),
+                                       "build-commands", &error);
+  joined = g_strjoinv ("|", commands);
+  /* The config is not expanded: the plugin expands what it uses. */
+  g_assert_cmpstr (joined, ==, "first|from-override|last %{bindir}");
+  env = job_element_spec_get_environment (spec);
+  g_assert_cmpstr (job_node_get_string (env, "FROM_PROJECT", NULL, NULL), ==,
+                   "/opt");
+  g_assert_cmpstr (job_node_get_string (env, "MAKEFLAGS", NULL, NULL), !=,
+                   NULL);
+  g_assert_true (g_strv_contains (
+      job_element_spec_get_environment_nocache (spec), "MINE"));
+  g_assert_true (g_strv_contains (
+      job_element_spec_get_environment_nocache (spec), "MAKEFLAGS"));
+}
+
+static char *
+names_of (GListModel *list)
+{
+  GString *names = g_string_new (NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    {
+      g_autoptr (JobElementSpec) spec = g_list_model_get_item (list, i);
+
+      if (i > 0)
+        g_string_append_c (names, ' ');
+      g_string_append (names, job_element_spec_get_name (spec));
+    }
+  return g_string_free (names, FALSE);
+}
+
+static char *
+list_names (JobLoader *loader, const char *target, JobDeps deps)
+{
+  const char *targets[] = { target, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GListModel) list =
+      job_loader_list_dependencies (loader, targets, deps, &error);
+
+  g_assert_no_error (error);
+  return names_of (list);
+}
+
+static void
+test_sample_project (void)
+{
+  g_autofree char *directory =
+      g_test_build_filename (G_TEST_DIST, "projects", "sample", NULL);
+  g_autoptr (JobProject) project = job_project_new (directory);
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *targets[] = { "all.bst", NULL };
+  JobElementSpec *app, *lib;
+  g_autofree char *all = NULL;
+  g_autofree char *run = NULL;
+  g_autofree char *build = NULL;
+  g_autofree char *none = NULL;
+  g_autoptr (JobSourceSpec) source = NULL;
+  g_autofree char *url = NULL;
+
+  job_project_set_option (project, "arch", "aarch64");
+  g_assert_true (job_project_load (project, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (job_project_get_name (project), ==, "sample");
+  loader = job_loader_new (project);
+  g_assert_true (job_loader_load (loader, targets, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (job_loader_get_n_elements (loader), ==, 5);
+
+  all = list_names (loader, "all.bst", JOB_DEPS_ALL);
+  g_assert_cmpstr (all, ==, "base.bst tools.bst lib.bst app.bst all.bst");
+  run = list_names (loader, "app.bst", JOB_DEPS_RUN);
+  g_assert_cmpstr (run, ==, "base.bst app.bst");
+  build = list_names (loader, "app.bst", JOB_DEPS_BUILD);
+  g_assert_cmpstr (build, ==, "base.bst tools.bst lib.bst");
+  none = list_names (loader, "app.bst", JOB_DEPS_NONE);
+  g_assert_cmpstr (none, ==, "app.bst");
+
+  app = job_loader_get_element (loader, "app.bst");
+  g_assert_cmpstr (job_element_spec_get_build_dependencies (app)[0], ==,
+                   "tools.bst");
+  g_assert_cmpstr (job_element_spec_get_build_dependencies (app)[1], ==,
+                   "lib.bst");
+  g_assert_null (job_element_spec_get_build_dependencies (app)[2]);
+  g_assert_cmpstr (job_element_spec_get_runtime_dependencies (app)[0], ==,
+                   "base.bst");
+  g_assert_null (job_element_spec_get_runtime_dependencies (app)[1]);
+  g_assert_cmpstr (job_element_spec_get_variable (app, "target-arch"), ==,
+                   "aarch64");
+  g_assert_cmpstr (job_element_spec_get_variable (app, "build-root"), ==,
+                   "/buildstream/sample/app.bst");
+  g_assert_cmpstr (job_element_spec_get_provenance (app), ==,
+                   "app.bst [line 1 column 1]");
+
+  lib = job_loader_get_element (loader, "lib.bst");
+  g_assert_cmpstr (job_element_spec_get_variable (lib, "conf-local"), ==,
+                   "--enable-lib");
+  g_assert_cmpuint (
+      g_list_model_get_n_items (job_element_spec_get_sources (lib)), ==, 1);
+  source = g_list_model_get_item (job_element_spec_get_sources (lib), 0);
+  g_assert_cmpstr (job_source_spec_get_kind (source), ==, "tar");
+  g_assert_cmpstr (job_node_get_string (job_source_spec_get_config (source),
+                                        "base-dir", NULL, NULL),
+                   ==, "*");
+  url = job_project_translate_url (
+      project, job_node_get_string (job_source_spec_get_config (source), "url",
+                                    NULL, NULL));
+  g_assert_cmpstr (
+      url, ==,
+      "https://download.gnome.org/sources/glib/2.74/glib-2.74.0.tar.xz");
+  g_assert_cmpstr (job_node_get_string (job_element_spec_get_environment (lib),
+                                        "SAMPLE_AUTOTOOLS", NULL, NULL),
+                   ==, "1");
+  g_assert_cmpstr (job_node_get_string (job_element_spec_get_environment (lib),
+                                        "SAMPLE_COMMON", NULL, NULL),
+                   ==, "common");
+}
+
+static void
+test_pickle_spec (void)
+{
+  g_autofree char *directory =
+      g_test_build_filename (G_TEST_DIST, "projects", "sample", NULL);
+  g_autoptr (JobProject) project = job_project_new (directory);
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *targets[] = { "lib.bst", NULL };
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GObject) copy = NULL;
+  JobElementSpec *spec, *rebuilt;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr (JobSourceSpec) source = NULL;
+
+  g_assert_true (job_project_load (project, NULL, &error));
+  loader = job_loader_new (project);
+  g_assert_true (job_loader_load (loader, targets, NULL, &error));
+  spec = job_loader_get_element (loader, "lib.bst");
+  bytes = job_pickle_dumps (G_OBJECT (spec), &error);
+  g_assert_no_error (error);
+  copy = job_pickle_loads (bytes, &error);
+  g_assert_no_error (error);
+  g_assert_true (JOB_IS_ELEMENT_SPEC (copy));
+  rebuilt = JOB_ELEMENT_SPEC (copy);
+  g_assert_cmpstr (job_element_spec_get_name (rebuilt), ==, "lib.bst");
+  g_assert_cmpstr (job_element_spec_get_variable (rebuilt, "conf-local"), ==,
+                   "--enable-lib");
+  before = job_node_to_yaml (job_element_spec_get_config (spec), TRUE);
+  after = job_node_to_yaml (job_element_spec_get_config (rebuilt), TRUE);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpstr (job_element_spec_get_build_dependencies (rebuilt)[0], ==,
+                   "base.bst");
+  source = g_list_model_get_item (job_element_spec_get_sources (rebuilt), 0);
+  g_assert_cmpstr (job_source_spec_get_kind (source), ==, "tar");
+  g_assert_cmpstr (job_source_spec_get_provenance (source), ==,
+                   "lib.bst [line 6 column 3]");
+
+  /* The project and the loader refuse to be pickled. */
+  g_clear_pointer (&bytes, g_bytes_unref);
+  bytes = job_pickle_dumps (G_OBJECT (loader), &error);
+  g_assert_null (bytes);
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE);
+}
+
+static void
+test_long_chain (Fixture *fixture, gconstpointer data)
+{
+  const guint n = 100000;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (GListModel) list = NULL;
+  const char *targets[] = { "e0.bst", NULL };
+  g_autoptr (JobElementSpec) last = NULL;
+
+  write_file (fixture, "project.conf", "name: test\n", -1);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("e%u.bst", i);
+      g_autofree char *text =
+          i + 1 < n
+              ? g_strdup_printf ("kind: stack\ndepends: [e%u.bst]\n", i + 1)
+              : g_strdup ("kind: stack\n");
+
+      write_file (fixture, name, text, -1);
+    }
+  loader = load (fixture, "e0.bst", &error);
+  g_assert_no_error (error);
+  list = job_loader_list_dependencies (loader, targets, JOB_DEPS_PLAN, &error);
+  g_assert_cmpuint (g_list_model_get_n_items (list), ==, n);
+  last = g_list_model_get_item (list, n - 1);
+  g_assert_cmpstr (job_element_spec_get_name (last), ==, "e0.bst");
+}
+
+static void
+test_duplicate_names_and_bad_dependency (Fixture *fixture, gconstpointer data)
+{
+  assert_element_error (
+      fixture, "kind: stack\ndepends:\n- filename: b.bst\n  type: sometimes\n",
+      JOB_LOAD_ERROR_INVALID_DATA,
+      "a.bst [line 4 column 9]: dependency type “sometimes”");
+  assert_element_error (
+      fixture, "kind: stack\ndepends:\n- ../outside.bst\n",
+      JOB_LOAD_ERROR_INVALID_DATA,
+      "a.bst [line 3 column 3]: invalid element name “../outside.bst”");
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, func)                                                        \
+  g_test_add ("/job/loader/" path, Fixture, NULL, fixture_set_up, func,        \
+              fixture_tear_down)
+  ADD ("malformed-yaml", test_malformed_yaml);
+  ADD ("wrong-type", test_wrong_type);
+  ADD ("unknown-key", test_unknown_key);
+  ADD ("undefined-variable", test_undefined_variable);
+  ADD ("undefined-variable-in-config", test_undefined_variable_in_config);
+  ADD ("variable-cycle", test_variable_cycle);
+  ADD ("dependency-cycle", test_dependency_cycle);
+  ADD ("missing-element", test_missing_element);
+  ADD ("missing-target", test_missing_target);
+  ADD ("include-cycle", test_include_cycle);
+  ADD ("bad-conditional", test_bad_conditional);
+  ADD ("not-utf8", test_not_utf8);
+  ADD ("empty-file", test_empty_file);
+  ADD ("empty-project-conf", test_empty_project_conf);
+  ADD ("garbage", test_garbage);
+  ADD ("garbage-text", test_garbage_text);
+  ADD ("protected-variable", test_protected_variable);
+  ADD ("unknown-kind", test_unknown_kind);
+  ADD ("trailing-directive", test_trailing_directive);
+  ADD ("assertion", test_assertion);
+  ADD ("format-version", test_format_version);
+  ADD ("missing-project-conf", test_missing_project_conf);
+  ADD ("options", test_options);
+  ADD ("composition", test_composition);
+  ADD ("bad-dependency", test_duplicate_names_and_bad_dependency);
+  ADD ("long-chain", test_long_chain);
+#undef ADD
+  g_test_add_func ("/job/loader/sample-project", test_sample_project);
+  g_test_add_func ("/job/loader/pickle-spec", test_pickle_spec);
+  return g_test_run ();
+}
