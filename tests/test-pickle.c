@@ -282,6 +282,33 @@ test_override_refuses (void)
 }
 
 static void
+test_by_name_chain_up (void)
+{
+  g_autoptr (GObject) object = g_object_new (TEST_TYPE_OVERRIDE, NULL);
+  g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new_int32 (3));
+  g_autoptr (GVariant) encoded = NULL;
+  g_autoptr (GError) error = NULL;
+
+  encoded = job_serializable_default_serialize_property_by_name (JOB_SERIALIZABLE (object),
+                                                                 "no-such", &error);
+  g_assert_null (encoded);
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE);
+  g_assert_nonnull (strstr (error->message, "no-such"));
+  g_clear_error (&error);
+
+  g_assert_false (job_serializable_default_deserialize_property_by_name (JOB_SERIALIZABLE (object),
+                                                                         "no-such", value, &error));
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE);
+  g_clear_error (&error);
+
+  /* A known name reaches the default implementation. */
+  g_assert_false (job_serializable_default_deserialize_property_by_name (JOB_SERIALIZABLE (object),
+                                                                         "plain", value, &error));
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "TestOverride:plain"));
+}
+
+static void
 test_construct_only (void)
 {
   g_autoptr (TestNode) partner = test_node_new ("partner");
@@ -810,6 +837,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/pickle/declarations/twice", test_declare_twice);
   g_test_add_func ("/job/pickle/vfuncs/override", test_override_vfuncs);
   g_test_add_func ("/job/pickle/vfuncs/override-refuses", test_override_refuses);
+  g_test_add_func ("/job/pickle/vfuncs/by-name", test_by_name_chain_up);
   g_test_add_func ("/job/pickle/vfuncs/restored", test_restored_hook);
   g_test_add_func ("/job/pickle/construct-only/values", test_construct_only);
   g_test_add_func ("/job/pickle/construct-only/order", test_construct_only_chain_reverse);
