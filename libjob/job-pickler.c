@@ -233,6 +233,21 @@ unit (void)
   return g_variant_new_tuple (NULL, 0);
 }
 
+/* Wraps a "(transfer full)" value in a "v". Codecs, custom serializers and
+ * serialize_property overrides may return a floating reference (the C idiom)
+ * or a full one (bindings, job_serializable_default_serialize_property()):
+ * g_variant_take_ref() makes both one owned reference, dropped here. */
+static GVariant *
+wrap_owned (GVariant *value)
+{
+  GVariant *wrapped;
+
+  value = g_variant_take_ref (value);
+  wrapped = g_variant_new_variant (value);
+  g_variant_unref (value);
+  return wrapped;
+}
+
 static GVariant *
 encode_string (const char *str)
 {
@@ -384,7 +399,7 @@ job_pickler_encode_value (JobPickler *self,
                                 g_strdup_printf ("%s: its codec failed: %s", g_type_name (value_type),
                                                  local_error ? local_error->message : "no reason given"),
                                 "make the codec succeed");
-        return g_variant_new_variant (encoded);
+        return wrap_owned (encoded);
       }
 
     case JOB_VALUE_UNSUPPORTED:
@@ -461,8 +476,8 @@ walk_object (JobPickler *self,
       for (guint i = 0; i < plan->n_props; i++)
         {
           self->current_prop = &plan->props[i];
-          values[n_values++] = g_variant_new_variant (serialize_property (self, object, plan,
-                                                                          &plan->props[i]));
+          values[n_values++] = wrap_owned (serialize_property (self, object, plan,
+                                                               &plan->props[i]));
         }
       self->current_prop = NULL;
       break;
@@ -485,7 +500,7 @@ walk_object (JobPickler *self,
                          g_strdup ("make the codec succeed"));
             encoded = unit ();
           }
-        values[n_values++] = g_variant_new_variant (encoded);
+        values[n_values++] = wrap_owned (encoded);
       }
       break;
 
