@@ -35,6 +35,8 @@ struct _JobUnpickler
   TypeEntry *types;
   guint n_objects;
   ObjectEntry *objects;
+  guint holder;  /* the object whose values are being decoded */
+  GArray *links; /* guint pairs (holder, referenced object) */
 };
 
 static GPrivate current_unpickler = G_PRIVATE_INIT (NULL);
@@ -132,6 +134,51 @@ reference (JobUnpickler *self,
     return invalid (error, "object %u is a %s, where a %s is expected", index,
                     G_OBJECT_TYPE_NAME (self->objects[index].object), g_type_name (expected));
   *object = self->objects[index].object;
+  g_array_append_val (self->links, self->holder);
+  g_array_append_val (self->links, index);
+  return TRUE;
+}
+
+/* Every object of a pickle is reached from its root: the pickler writes
+ * nothing else. An unreachable object would be rebuilt for nothing, and if it
+ * sat in a reference cycle it would never be freed. */
+static gboolean
+check_reachable (JobUnpickler *self,
+                 GError **error)
+{
+  g_autofree guint *first = g_new (guint, self->n_objects);
+  g_autofree guint *next = g_new (guint, MAX (self->links->len / 2, 1));
+  g_autofree guint *queue = g_new (guint, self->n_objects);
+  g_autofree gboolean *reached = g_new0 (gboolean, self->n_objects);
+  guint n_queued = 0, n_done = 0;
+
+  for (guint i = 0; i < self->n_objects; i++)
+    first[i] = G_MAXUINT;
+  for (guint e = 0; e < self->links->len / 2; e++)
+    {
+      guint holder = g_array_index (self->links, guint, 2 * e);
+      next[e] = first[holder];
+      first[holder] = e;
+    }
+  reached[0] = TRUE;
+  queue[n_queued++] = 0;
+  while (n_done < n_queued)
+    {
+      guint holder = queue[n_done++];
+      for (guint e = first[holder]; e != G_MAXUINT; e = next[e])
+        {
+          guint target = g_array_index (self->links, guint, 2 * e + 1);
+          if (!reached[target])
+            {
+              reached[target] = TRUE;
+              queue[n_queued++] = target;
+            }
+        }
+    }
+  for (guint i = 0; i < self->n_objects; i++)
+    if (!reached[i])
+      return invalid (error, "object %u (%s) is not reachable from the root object", i,
+                      self->types[self->objects[i].type].plan->type_name);
   return TRUE;
 }
 
@@ -561,6 +608,7 @@ construct_object (JobUnpickler *self,
   const TypeEntry *type = &self->types[entry->type];
   const JobTypePlan *plan = type->plan;
 
+  self->holder = index;
   if (plan->kind == JOB_PLAN_SERIALIZABLE)
     {
       const char *stack_names[16];
@@ -652,6 +700,7 @@ finish_object (JobUnpickler *self,
   const TypeEntry *type = &self->types[entry->type];
   const JobTypePlan *plan = type->plan;
 
+  self->holder = index;
   if (plan->kind == JOB_PLAN_SERIALIZABLE)
     {
       for (guint j = 0; j < type->n_props; j++)
@@ -759,6 +808,7 @@ job_unpickler_run (JobPickleFrames *frames,
   objects = g_variant_get_child_value (body, 1);
 
   self.frames = frames;
+  self.links = g_array_new (FALSE, FALSE, sizeof (guint));
   g_private_set (&current_unpickler, &self);
 
   if (!read_types (&self, types, error))
@@ -801,6 +851,8 @@ job_unpickler_run (JobPickleFrames *frames,
   for (guint i = 0; i < self.n_objects; i++)
     if (!finish_object (&self, i, error))
       goto out;
+  if (!check_reachable (&self, error))
+    goto out;
 
   /* Later discoveries (children, mostly) first, the root last. */
   for (guint i = self.n_objects; i-- > 0;)
@@ -814,13 +866,21 @@ out:
   g_private_set (&current_unpickler, previous);
   for (guint i = 0; i < self.n_objects; i++)
     {
-      g_clear_pointer (&self.objects[i].values, g_variant_unref);
-      g_clear_object (&self.objects[i].object);
+      ObjectEntry *entry = &self.objects[i];
+
+      /* A graph given up half-built may hold reference cycles: dispose of
+       * the objects made here so that they drop their references. */
+      if (!ok && entry->object != NULL
+          && (self.types[entry->type].plan->kind == JOB_PLAN_SERIALIZABLE
+              || self.types[entry->type].plan->kind == JOB_PLAN_LIST))
+        g_object_run_dispose (entry->object);
+      g_clear_pointer (&entry->values, g_variant_unref);
+      g_clear_object (&entry->object);
     }
+  g_clear_pointer (&self.links, g_array_unref);
   g_free (self.objects);
   for (guint i = 0; i < self.n_types; i++)
     g_free (self.types[i].props);
   g_free (self.types);
-  (void) ok;
   return root;
 }

@@ -734,6 +734,34 @@ test_version_and_types (void)
   g_assert_cmpint (index, ==, 42);
 }
 
+#define NODE_TYPES "[('TestNode', 'core', ['children', 'index', 'name', 'next', 'other', 'point', 'weight'])]"
+
+static void
+test_unreachable_and_cycles (void)
+{
+  /* Object 1 is not reachable from the root and refers to itself. */
+  g_autoptr (GBytes) unreachable = make_header_pickle (
+    g_variant_new_parsed ("(" NODE_TYPES ", [(uint32 0, [<()>, <0>, <'root'>, <()>, <()>, <(0, 0)>, <int64 0>]),"
+                          " (0, [<()>, <0>, <'lost'>, <uint32 1>, <()>, <(0, 0)>, <int64 0>])])"),
+    1, "libjob-pickle");
+  /* A cycle 0 -> 1 -> 0 is wired up before object 1 fails. */
+  g_autoptr (GBytes) failing_cycle = make_header_pickle (
+    g_variant_new_parsed ("(" NODE_TYPES ", [(uint32 0, [<()>, <0>, <'a'>, <uint32 1>, <()>, <(0, 0)>, <int64 0>]),"
+                          " (0, [<()>, <0>, <'b'>, <uint32 0>, <()>, <'not a point'>, <int64 0>])])"),
+    1, "libjob-pickle");
+  g_autoptr (GError) error = NULL;
+
+  g_type_ensure (TEST_TYPE_NODE);
+  /* Under ASan (G_SLICE=always-malloc) a leaked cycle fails this test. */
+  g_assert_null (job_pickle_loads (unreachable, &error));
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "object 1 (TestNode) is not reachable from the root"));
+  g_clear_error (&error);
+  g_assert_null (job_pickle_loads (failing_cycle, &error));
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "point is not (ii)"));
+}
+
 static void
 test_mutations (void)
 {
@@ -852,6 +880,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/pickle/untrusted/invalid", test_invalid_inputs);
   g_test_add_func ("/job/pickle/untrusted/version-and-types", test_version_and_types);
   g_test_add_func ("/job/pickle/untrusted/mutations", test_mutations);
+  g_test_add_func ("/job/pickle/untrusted/unreachable-and-cycles", test_unreachable_and_cycles);
 
   return g_test_run ();
 }
