@@ -87,21 +87,22 @@ def make_blob():
 
 
 def measure(function, runs, batch):
+    """Median wall-clock and thread CPU seconds per call."""
     function()  # warm up
-    samples = []
+    wall, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.thread_time()
         for _ in range(batch):
             function()
-        samples.append((time.perf_counter() - start) / batch)
-    return statistics.median(samples)
+        cpu.append((time.thread_time() - cpu_start) / batch)
+        wall.append((time.perf_counter() - start) / batch)
+    return statistics.median(wall), statistics.median(cpu)
 
 
-def report(payload, what, seconds, micro):
-    if micro:
-        print("py_%s_%s: %.2f us" % (payload, what, seconds * 1e6))
-    else:
-        print("py_%s_%s: %.2f ms" % (payload, what, seconds * 1e3))
+def report(payload, what, timing, micro):
+    scale, unit = (1e6, "us") if micro else (1e3, "ms")
+    print("py_%s_%s: %.2f %s" % (payload, what, timing[0] * scale, unit))
+    print("py_%s_%s_cpu: %.2f %s" % (payload, what, timing[1] * scale, unit))
     sys.stdout.flush()
 
 
