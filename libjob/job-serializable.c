@@ -488,6 +488,80 @@ job_serializable_default_restored (JobSerializable *self)
 {
 }
 
+static GParamSpec *
+find_property_by_name (JobSerializable *self,
+                       const char *property_name,
+                       GError **error)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (self), property_name);
+
+  if (pspec == NULL)
+    g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE,
+                 "%s has no property “%s”", G_OBJECT_TYPE_NAME (self), property_name);
+  return pspec;
+}
+
+/**
+ * job_serializable_default_serialize_property_by_name:
+ * @self: a #JobSerializable
+ * @property_name: the name of one of the pickled properties of @self
+ * @error: return location for a #GError
+ *
+ * [method@Job.Serializable.default_serialize_property] for a property given by
+ * name, for bindings that cannot pass a #GParamSpec back to C (PyGObject
+ * before 3.50): a Python override of `do_serialize_property` chains up with
+ * `Job.Serializable.default_serialize_property_by_name(self, pspec.name)`.
+ *
+ * Returns: (transfer full) (nullable): the encoded value, or %NULL with
+ *   @error set
+ */
+GVariant *
+job_serializable_default_serialize_property_by_name (JobSerializable *self,
+                                                     const char *property_name,
+                                                     GError **error)
+{
+  GParamSpec *pspec;
+
+  g_return_val_if_fail (JOB_IS_SERIALIZABLE (self), NULL);
+  g_return_val_if_fail (property_name != NULL, NULL);
+
+  if ((pspec = find_property_by_name (self, property_name, error)) == NULL)
+    return NULL;
+  return job_serializable_default_serialize_property (self, pspec, error);
+}
+
+/**
+ * job_serializable_default_deserialize_property_by_name:
+ * @self: a #JobSerializable being rebuilt
+ * @property_name: the name of one of the pickled properties of @self
+ * @value: the encoded value
+ * @error: return location for a #GError
+ *
+ * [method@Job.Serializable.default_deserialize_property] for a property given
+ * by name, for bindings that cannot pass a #GParamSpec back to C (PyGObject
+ * before 3.50): a Python override of `do_deserialize_property` chains up
+ * with `Job.Serializable.default_deserialize_property_by_name(self,
+ * pspec.name, value)`.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+job_serializable_default_deserialize_property_by_name (JobSerializable *self,
+                                                       const char *property_name,
+                                                       GVariant *value,
+                                                       GError **error)
+{
+  GParamSpec *pspec;
+
+  g_return_val_if_fail (JOB_IS_SERIALIZABLE (self), FALSE);
+  g_return_val_if_fail (property_name != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  if ((pspec = find_property_by_name (self, property_name, error)) == NULL)
+    return FALSE;
+  return job_serializable_default_deserialize_property (self, pspec, value, error);
+}
+
 G_LOCK_DEFINE_STATIC (origins);
 static GHashTable *origins; /* GType -> char* */
 

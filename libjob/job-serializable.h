@@ -136,6 +136,16 @@ JOB_AVAILABLE_IN_ALL
 void      job_serializable_default_restored             (JobSerializable    *self);
 
 JOB_AVAILABLE_IN_ALL
+GVariant *job_serializable_default_serialize_property_by_name   (JobSerializable  *self,
+                                                                 const char       *property_name,
+                                                                 GError          **error);
+JOB_AVAILABLE_IN_ALL
+gboolean  job_serializable_default_deserialize_property_by_name (JobSerializable  *self,
+                                                                 const char       *property_name,
+                                                                 GVariant         *value,
+                                                                 GError          **error);
+
+JOB_AVAILABLE_IN_ALL
 void        job_type_set_origin                         (GType               type,
                                                          const char         *origin);
 JOB_AVAILABLE_IN_ALL

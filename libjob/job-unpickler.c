@@ -826,6 +826,7 @@ scan_object (JobUnpickler *self,
              JobReader *r,
              guint index,
              GArray *edges,
+             GArray *links,
              GError **error)
 {
   ObjectEntry *entry = &self->objects[index];
@@ -846,12 +847,27 @@ scan_object (JobUnpickler *self,
 
           if (prop->variant_coded)
             {
-              if (!skip_variant (r, error))
+              g_autoptr (GVariant) variant = NULL;
+
+              if (!read_variant (r, &variant, error))
                 goto fail;
+              /* The default encoding of a reference, chained up to. */
+              if (prop->kind == JOB_VALUE_OBJECT && variant != NULL
+                  && g_variant_is_of_type (variant, G_VARIANT_TYPE_UINT32)
+                  && g_variant_get_uint32 (variant) < self->n_objects)
+                {
+                  guint link[2] = { index, g_variant_get_uint32 (variant) };
+                  g_array_append_vals (links, link, 2);
+                }
               continue;
             }
           if (!read_value (self, r, prop, NULL, &ref, error))
             goto fail;
+          if (ref != G_MAXUINT)
+            {
+              guint link[2] = { index, ref };
+              g_array_append_vals (links, link, 2);
+            }
           if (prop->construct_only && ref != G_MAXUINT)
             {
               guint edge[2] = { ref, index };
@@ -877,8 +893,13 @@ scan_object (JobUnpickler *self,
         for (guint k = 0; k < n; k++)
           {
             guint item;
+            guint link[2];
+
             if (!job_reader_count (r, self->n_objects - 1, &item))
               return invalid (error, "list %u: item %u is not a valid reference", index, k);
+            link[0] = index;
+            link[1] = item;
+            g_array_append_vals (links, link, 2);
           }
       }
       return TRUE;
@@ -890,6 +911,47 @@ scan_object (JobUnpickler *self,
 fail:
   g_prefix_error (error, "object %u (%s): ", index, type->plan->type_name);
   return FALSE;
+}
+
+/* The pickler writes only what the root reaches: anything else would be
+ * built for nothing and, in a cycle, never freed. Checked before anything
+ * is instantiated. */
+static gboolean
+check_reachable (JobUnpickler *self,
+                 GArray *links,
+                 GError **error)
+{
+  guint n = self->n_objects;
+  guint n_links = links->len / 2;
+  const guint *l = (const guint *) (gpointer) links->data;
+  g_autofree guint *first = g_new (guint, n);
+  g_autofree guint *next = g_new (guint, MAX (n_links, 1));
+  g_autofree guint *queue = g_new (guint, n);
+  g_autofree guint8 *reached = g_new0 (guint8, n);
+  guint n_queued = 0, n_done = 0;
+
+  memset (first, 0xff, sizeof (guint) * n);
+  for (guint e = 0; e < n_links; e++)
+    {
+      next[e] = first[l[2 * e]];
+      first[l[2 * e]] = e;
+    }
+  reached[0] = 1;
+  queue[n_queued++] = 0;
+  while (n_done < n_queued)
+    for (guint e = first[queue[n_done++]]; e != G_MAXUINT; e = next[e])
+      if (!reached[l[2 * e + 1]])
+        {
+          reached[l[2 * e + 1]] = 1;
+          queue[n_queued++] = l[2 * e + 1];
+        }
+  if (n_queued == n)
+    return TRUE;
+  for (guint i = 0; i < n; i++)
+    if (!reached[i])
+      return invalid (error, "object %u (%s) is not reachable from the root object", i,
+                      self->types[self->objects[i].type].plan->type_name);
+  return TRUE;
 }
 
 static gboolean
@@ -1231,6 +1293,7 @@ job_unpickler_run (JobPickleFrames *frames,
   JobUnpickler *previous = g_private_get (&current_unpickler);
   JobPickleHeaderInfo info;
   g_autoptr (GArray) edges = NULL;
+  g_autoptr (GArray) links = NULL;
   g_autoptr (GArray) deferred = NULL;
   g_autofree guint *order = NULL;
   GBytes *header = job_pickle_frames_get_header (frames);
@@ -1269,6 +1332,7 @@ job_unpickler_run (JobPickleFrames *frames,
 
   g_private_set (&current_unpickler, &self);
   edges = g_array_new (FALSE, FALSE, sizeof (guint));
+  links = g_array_new (FALSE, FALSE, sizeof (guint));
   deferred = g_array_new (FALSE, FALSE, sizeof (Deferred));
   g_array_set_clear_func (deferred, deferred_clear);
 
@@ -1282,7 +1346,7 @@ job_unpickler_run (JobPickleFrames *frames,
     }
   self.objects = g_new0 (ObjectEntry, self.n_objects);
   for (guint i = 0; i < self.n_objects; i++)
-    if (!scan_object (&self, &r, i, edges, error))
+    if (!scan_object (&self, &r, i, edges, links, error))
       goto out;
   if (job_reader_remaining (&r) != 0)
     {
@@ -1290,6 +1354,10 @@ job_unpickler_run (JobPickleFrames *frames,
                job_reader_remaining (&r));
       goto out;
     }
+
+  if (!check_reachable (&self, links, error))
+    goto out;
+  g_clear_pointer (&links, g_array_unref);
 
   order = g_new (guint, self.n_objects);
   if (!construction_order (&self, edges, order, error))
@@ -1318,6 +1386,13 @@ out:
   if (root == NULL)
     job_pickle_prefix_invalid (error);
   g_private_set (&current_unpickler, previous);
+  /* On failure, references already set may form cycles: the objects we made
+   * drop theirs before we drop ours. */
+  if (root == NULL)
+    for (guint i = 0; i < self.n_objects; i++)
+      if (self.objects[i].object != NULL
+          && self.types[self.objects[i].type].plan->kind != JOB_PLAN_CODEC)
+        g_object_run_dispose (self.objects[i].object);
   for (guint i = 0; i < self.n_objects; i++)
     g_clear_object (&self.objects[i].object);
   g_free (self.objects);

@@ -282,6 +282,33 @@ test_override_refuses (void)
 }
 
 static void
+test_by_name_chain_up (void)
+{
+  g_autoptr (GObject) object = g_object_new (TEST_TYPE_OVERRIDE, NULL);
+  g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new_int32 (3));
+  g_autoptr (GVariant) encoded = NULL;
+  g_autoptr (GError) error = NULL;
+
+  encoded = job_serializable_default_serialize_property_by_name (JOB_SERIALIZABLE (object),
+                                                                 "no-such", &error);
+  g_assert_null (encoded);
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE);
+  g_assert_nonnull (strstr (error->message, "no-such"));
+  g_clear_error (&error);
+
+  g_assert_false (job_serializable_default_deserialize_property_by_name (JOB_SERIALIZABLE (object),
+                                                                         "no-such", value, &error));
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE);
+  g_clear_error (&error);
+
+  /* A known name reaches the default implementation. */
+  g_assert_false (job_serializable_default_deserialize_property_by_name (JOB_SERIALIZABLE (object),
+                                                                         "plain", value, &error));
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "TestOverride:plain"));
+}
+
+static void
 test_construct_only (void)
 {
   g_autoptr (TestNode) partner = test_node_new ("partner");
@@ -796,6 +823,59 @@ break_graph (GObject *root)
   g_object_run_dispose (root);
 }
 
+/* One TestNode record: children, index, name, next, other, point, weight
+ * (sorted), with next given as an object index (or -1 for NULL) and point
+ * as a GVariant. */
+static void
+craft_node (GByteArray *out, const char *name, int next, GVariant *point)
+{
+  Craft c = { out };
+  g_autoptr (GVariant) owned = g_variant_ref_sink (point);
+  const char *type = g_variant_get_type_string (owned);
+  guint8 zero = 0, one = 1;
+
+  craft_varint (&c, 0);                          /* type 0 */
+  g_byte_array_append (out, &zero, 1);           /* children: NULL */
+  craft_varint (&c, 0);                          /* index: 0 */
+  craft_varint (&c, strlen (name) + 1);          /* name */
+  g_byte_array_append (out, (const guint8 *) name, strlen (name));
+  craft_varint (&c, next < 0 ? 0 : (guint) next + 1); /* next */
+  g_byte_array_append (out, &zero, 1);           /* other: NULL */
+  g_byte_array_append (out, &one, 1);            /* point: a GVariant */
+  craft_string (&c, type);
+  craft_varint (&c, g_variant_get_size (owned));
+  g_byte_array_append (out, g_variant_get_data (owned), g_variant_get_size (owned));
+  craft_varint (&c, 0);                          /* weight: 0 */
+}
+
+static void
+test_unreachable_and_cycles (void)
+{
+  const char *props[] = { "children", "index", "name", "next", "other", "point", "weight", NULL };
+  g_autoptr (GByteArray) lost = g_byte_array_new ();
+  g_autoptr (GByteArray) cycle = g_byte_array_new ();
+  g_autoptr (GBytes) unreachable = NULL, failing_cycle = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* Object 1 is not reachable from the root and refers to itself. */
+  craft_node (lost, "root", -1, g_variant_new ("(ii)", 0, 0));
+  craft_node (lost, "lost", 1, g_variant_new ("(ii)", 0, 0));
+  unreachable = craft_pickle ("JOBP", 1, "TestNode", props, 2, lost->data, lost->len);
+  /* A cycle 0 -> 1 -> 0 is wired up before object 1's point fails. */
+  craft_node (cycle, "a", 1, g_variant_new ("(ii)", 0, 0));
+  craft_node (cycle, "b", 0, g_variant_new_string ("not a point"));
+  failing_cycle = craft_pickle ("JOBP", 1, "TestNode", props, 2, cycle->data, cycle->len);
+
+  /* Under ASan (G_SLICE=always-malloc) a leaked cycle fails this test. */
+  g_assert_null (job_pickle_loads (unreachable, &error));
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "object 1 (TestNode) is not reachable from the root"));
+  g_clear_error (&error);
+  g_assert_null (job_pickle_loads (failing_cycle, &error));
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "point is not (ii)"));
+}
+
 static void
 test_mutations (void)
 {
@@ -902,6 +982,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/pickle/declarations/twice", test_declare_twice);
   g_test_add_func ("/job/pickle/vfuncs/override", test_override_vfuncs);
   g_test_add_func ("/job/pickle/vfuncs/override-refuses", test_override_refuses);
+  g_test_add_func ("/job/pickle/vfuncs/by-name", test_by_name_chain_up);
   g_test_add_func ("/job/pickle/vfuncs/restored", test_restored_hook);
   g_test_add_func ("/job/pickle/construct-only/cycle-refused", test_construct_only_cycle_refused);
   g_test_add_func ("/job/pickle/construct-only/values", test_construct_only);
@@ -917,6 +998,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/pickle/untrusted/invalid", test_invalid_inputs);
   g_test_add_func ("/job/pickle/untrusted/version-and-types", test_version_and_types);
   g_test_add_func ("/job/pickle/untrusted/mutations", test_mutations);
+  g_test_add_func ("/job/pickle/untrusted/unreachable-and-cycles", test_unreachable_and_cycles);
 
   return g_test_run ();
 }

@@ -63,6 +63,18 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TestValues, test_values, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (JOB_TYPE_SERIALIZABLE,
                                                       test_values_serializable_init))
 
+/* Drops the object references, as dispose should: breaks reference cycles. */
+static void
+test_values_dispose (GObject *object)
+{
+  TestValues *self = TEST_VALUES (object);
+
+  for (guint i = 1; i < V_N_PROPS; i++)
+    if (G_VALUE_HOLDS_OBJECT (&self->values[i]))
+      g_value_reset (&self->values[i]);
+  G_OBJECT_CLASS (test_values_parent_class)->dispose (object);
+}
+
 static void
 test_values_finalize (GObject *object)
 {
@@ -95,6 +107,7 @@ test_values_class_init (TestValuesClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
 
+  object_class->dispose = test_values_dispose;
   object_class->finalize = test_values_finalize;
   object_class->get_property = test_values_get_property;
   object_class->set_property = test_values_set_property;
