@@ -12,7 +12,7 @@
 
 #define DEFAULT_FORMAT "%{state: >12} %{key} %{name}"
 
-/* No element can be built yet, so there is no cache key: a fixed marker
+/* Without plugins (a kind whose module is missing), no cache key: a marker
  * stands in its place until builds exist. */
 #define KEY_PLACEHOLDER "--------"
 #define FULL_KEY_PLACEHOLDER                                                   \
@@ -36,14 +36,34 @@ yaml_of (JobNode *node)
 }
 
 static char *
-field_value (JobElementSpec *spec, const char *key)
+field_value (JobScheduler *scheduler, JobElementSpec *spec, const char *key)
 {
+  const char *name = job_element_spec_get_name (spec);
+
   if (g_str_equal (key, "name"))
-    return g_strdup (job_element_spec_get_name (spec));
+    return g_strdup (name);
   if (g_str_equal (key, "key"))
-    return g_strdup (KEY_PLACEHOLDER);
+    return scheduler != NULL ? g_strndup (job_scheduler_get_cache_key (scheduler, name), 8)
+                             : g_strdup (KEY_PLACEHOLDER);
   if (g_str_equal (key, "full-key"))
-    return g_strdup (FULL_KEY_PLACEHOLDER);
+    return g_strdup (scheduler != NULL ? job_scheduler_get_cache_key (scheduler, name)
+                                       : FULL_KEY_PLACEHOLDER);
+  if (g_str_equal (key, "state") && scheduler != NULL)
+    {
+      JobElement *element = job_scheduler_get_element (scheduler, name);
+      GListModel *sources = job_element_get_sources (element);
+      JobElementState state = job_scheduler_get_state (scheduler, name);
+
+      if (state == JOB_ELEMENT_STATE_CACHED)
+        return g_strdup ("cached");
+      for (guint i = 0; i < g_list_model_get_n_items (sources); i++)
+        {
+          g_autoptr (JobSource) source = g_list_model_get_item (sources, i);
+          if (!job_source_is_cached (source))
+            return g_strdup ("fetch needed");
+        }
+      return g_strdup (state == JOB_ELEMENT_STATE_BUILDABLE ? "buildable" : "waiting");
+    }
   if (g_str_equal (key, "state"))
     {
       const char *const *build = job_element_spec_get_build_dependencies (spec);
@@ -159,7 +179,8 @@ check_format (const char *format, GError **error)
 }
 
 static void
-format_element (GString *out, const char *format, JobElementSpec *spec)
+format_element (GString *out, const char *format, JobScheduler *scheduler,
+                JobElementSpec *spec)
 {
   const char *p = format;
 
@@ -174,7 +195,7 @@ format_element (GString *out, const char *format, JobElementSpec *spec)
       g_string_append_len (out, p, start - p);
       if (colon != NULL)
         *colon = '\0';
-      value = field_value (spec, field);
+      value = field_value (scheduler, spec, field);
       append_padded (out, value, colon != NULL ? colon + 1 : "");
       p = end + 1;
     }
@@ -208,6 +229,7 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (JobProject) project = NULL;
   g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (JobScheduler) scheduler = NULL;
   g_autoptr (GListModel) list = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
   JobDeps deps = JOB_DEPS_ALL;
@@ -241,13 +263,11 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
       "\n"
       "FORMAT keys, as %{key} or padded as %{key: >12} (fill, < > ^, width):\n"
       "  %{name}      the element name\n"
-      "  %{key}       the cache key; libjob does not compute cache keys yet,\n"
-      "               so this prints the placeholder " KEY_PLACEHOLDER "\n"
-      "  %{full-key}  the same placeholder, 64 characters long\n"
-      "  %{state}     nothing is fetched or built yet, so: no reference (a\n"
-      "               remote source has no ref), fetch needed (a remote\n"
-      "               source), waiting (it has build dependencies) or\n"
-      "               buildable\n"
+      "  %{key}       the cache key, its first 8 digits\n"
+      "  %{full-key}  the cache key, all 64 digits\n"
+      "  %{state}     cached (its artifact is in the cache), fetch needed\n"
+      "               (a source is not in its cache), buildable (everything\n"
+      "               it needs is cached) or waiting (for dependencies)\n"
       "  %{kind}      the element kind\n"
       "  %{description} the element's description\n"
       "  %{vars}      the expanded variables, as YAML\n"
@@ -300,11 +320,27 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
       job_tool_print_error (error);
       return 1;
     }
+  /* Keys and states need every plugin configured: only when asked for. */
+  if (strstr (format, "%{key") != NULL || strstr (format, "%{full-key") != NULL
+      || strstr (format, "%{state") != NULL)
+    {
+      g_autoptr (JobArtifactCache) cache = job_tool_open_cache (NULL, &error);
+      g_autoptr (JobBackend) backend = JOB_BACKEND (job_inline_backend_new ());
+
+      if (cache != NULL)
+        scheduler = job_scheduler_new (loader, cache, backend);
+      if (scheduler == NULL
+          || !job_scheduler_prepare (scheduler, (const char *const *) targets, &error))
+        {
+          job_tool_print_error (error);
+          return 1;
+        }
+    }
   for (guint i = 0; i < g_list_model_get_n_items (list); i++)
     {
       g_autoptr (JobElementSpec) spec = g_list_model_get_item (list, i);
 
-      format_element (out, format, spec);
+      format_element (out, format, scheduler, spec);
       if (out->len > 65536)
         {
           fwrite (out->str, 1, out->len, stdout);
