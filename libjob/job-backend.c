@@ -178,8 +178,8 @@ job_backend_submit (JobBackend *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   iface = JOB_BACKEND_GET_IFACE (self);
-  if (iface->submit != NULL)
-    return iface->submit (self, task, cancellable, error);
+  if (iface->submit_sync != NULL)
+    return iface->submit_sync (self, task, cancellable, error);
 
   sync.context = g_main_context_new ();
   g_main_context_push_thread_default (sync.context);
@@ -209,6 +209,33 @@ job_backend_shutdown (JobBackend *self, gboolean wait)
   g_return_if_fail (JOB_IS_BACKEND (self));
 
   JOB_BACKEND_GET_IFACE (self)->shutdown (self, wait);
+}
+
+/* Runs @func in @context: directly if this thread is running it, else from
+ * an idle source. Never g_main_context_invoke(): from a thread without a
+ * thread-default context it would acquire the global default context and
+ * run @func (a binding's callback, say) in the wrong thread. */
+static void
+attach_idle (GMainContext *context,
+             GSourceFunc func,
+             gpointer data,
+             GDestroyNotify destroy)
+{
+  GSource *source;
+
+  if (g_main_context_is_owner (context))
+    {
+      func (data);
+      if (destroy != NULL)
+        destroy (data);
+      return;
+    }
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, destroy);
+  g_source_set_static_name (source, "[libjob] backend completion");
+  g_source_attach (source, context);
+  g_source_unref (source);
 }
 
 typedef struct
@@ -266,8 +293,7 @@ emit (JobBackend *self,
   emission->task = task != NULL ? g_object_ref (task) : NULL;
   emission->result = result != NULL ? g_object_ref (result) : NULL;
   emission->error = error != NULL ? g_error_copy (error) : NULL;
-  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, emission_run,
-                              emission, emission_free);
+  attach_idle (context, emission_run, emission, emission_free);
 }
 
 void
@@ -397,7 +423,7 @@ job_backend_return (GTask *task, JobResult *result, GError *error)
   ret->task = task;
   ret->result = result;
   ret->error = error;
-  g_main_context_invoke (g_task_get_context (task), return_in_context, ret);
+  attach_idle (g_task_get_context (task), return_in_context, ret, NULL);
 }
 
 void
@@ -411,9 +437,7 @@ job_sync_wait_init (JobSyncWait *wait)
 }
 
 void
-job_sync_wait_complete (JobSyncWait *wait,
-                        JobResult *result,
-                        GError *error)
+job_sync_wait_complete (JobSyncWait *wait, JobResult *result, GError *error)
 {
   g_mutex_lock (&wait->mutex);
   wait->result = result;
@@ -424,8 +448,7 @@ job_sync_wait_complete (JobSyncWait *wait,
 }
 
 JobResult *
-job_sync_wait_finish (JobSyncWait *wait,
-                      GError **error)
+job_sync_wait_finish (JobSyncWait *wait, GError **error)
 {
   JobResult *result;
 

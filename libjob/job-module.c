@@ -262,8 +262,8 @@ job_pickle_load_frames_with_plugins (JobPickleFrames *frames,
   if (origins == NULL)
     return NULL;
   if (allowed_dirs == NULL)
-    allowed_dirs = (const char *const *) (default_dirs =
-                                              job_module_dup_default_dirs ());
+    allowed_dirs =
+        (const char *const *) (default_dirs = job_module_dup_default_dirs ());
   for (guint i = 0; origins[i] != NULL; i++)
     if (!job_module_load_path (origins[i], allowed_dirs, error))
       return NULL;

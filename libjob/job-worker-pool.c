@@ -66,8 +66,8 @@ typedef struct
 {
   gatomicrefcount ref_count;
   JobWorkerPool *pool; /* not owned: the GTask holds the pool */
-  GTask *task;       /* submit_async */
-  JobSyncWait *sync; /* submit: the waiting caller's */
+  GTask *task;         /* submit_async */
+  JobSyncWait *sync;   /* submit: the waiting caller's */
   JobTask *job_task;
   JobPickleFrames *frames;
   guint64 id;
@@ -626,8 +626,8 @@ handle_reply (Worker *worker, JobWireMessage *message)
           frames = job_pickle_frames_new (message->parts->pdata[0],
                                           (GBytes **) message->parts->pdata + 1,
                                           message->parts->len - 1);
-          output = job_pickle_load_frames_with_plugins (frames, NULL,
-                                                        &local_error);
+          output =
+              job_pickle_load_frames_with_plugins (frames, NULL, &local_error);
           if (output == NULL)
             error = g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
                                  "The output of task %s cannot be rebuilt: %s",
@@ -904,7 +904,8 @@ submit_request (JobWorkerPool *self,
     {
       request->state = REQUEST_DONE;
       request_complete (request, NULL,
-                        g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
+                        g_error_new (JOB_WORKER_ERROR,
+                                     JOB_WORKER_ERROR_INVALID_TASK,
                                      "Task %s cannot be sent to a worker: %s",
                                      G_OBJECT_TYPE_NAME (task), error->message),
                         FALSE);
@@ -960,8 +961,7 @@ submit_request (JobWorkerPool *self,
 }
 
 static Request *
-request_new (JobWorkerPool *self,
-             JobTask *task)
+request_new (JobWorkerPool *self, JobTask *task)
 {
   Request *request = g_new0 (Request, 1);
 
@@ -1096,7 +1096,7 @@ job_worker_pool_backend_init (JobBackendInterface *iface)
   iface->submit_async = job_worker_pool_submit_async;
   iface->submit_finish = job_worker_pool_submit_finish;
   iface->shutdown = job_worker_pool_shutdown;
-  iface->submit = job_worker_pool_submit;
+  iface->submit_sync = job_worker_pool_submit;
 }
 
 static char *

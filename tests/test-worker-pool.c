@@ -184,6 +184,8 @@ completed_cb (JobBackend *backend,
               gpointer user_data)
 {
   g_assert_true (result != NULL || error != NULL);
+  /* Signals come on the context the backend was created in. */
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
   (*(guint *) user_data)++;
 }
 

@@ -36,6 +36,7 @@ typedef struct
   int status_fd;
   mode_t umask;
   guint64 children_cpu_ns;
+  gint64 pid;
   char **saved_environ;
   char **plugin_dirs;
   guint8 *buffer;
@@ -175,7 +176,7 @@ run_task (Worker *self, JobWireMessage *message)
   g_autoptr (GError) error = NULL;
   guint64 wall0, cpu0, children;
 
-  metrics.pid = getpid ();
+  metrics.pid = self->pid;
 
   if (message->parts->len == 0)
     die ("a task message without a pickle");
@@ -334,6 +335,7 @@ main (int argc, char **argv)
   if (dup2 (STDERR_FILENO, STDOUT_FILENO) < 0)
     die ("cannot redirect standard output: %s", g_strerror (errno));
 
+  self.pid = getpid ();
   self.socket_fd = JOB_WIRE_WORKER_FD;
   if (fcntl (self.socket_fd, F_SETFD, FD_CLOEXEC) != 0)
     die ("no socket on fd %d: %s", self.socket_fd, g_strerror (errno));
