@@ -913,11 +913,31 @@ submit_request (JobWorkerPool *self,
       return;
     }
 
+  /* Connect first, so that any completion can disconnect; the handler runs
+   * right away if already cancelled. Hold the request meanwhile. */
+  if (cancellable != NULL)
+    {
+      request->cancellable = g_object_ref (cancellable);
+      request_ref (request);
+      request->cancelled_id = g_cancellable_connect (
+          cancellable, G_CALLBACK (request_cancelled_cb), request_ref (request),
+          (GDestroyNotify) request_unref);
+    }
+
   g_mutex_lock (&self->mutex);
+  if (request->state == REQUEST_DONE)
+    {
+      /* Cancelled already: the handler completed it. */
+      g_mutex_unlock (&self->mutex);
+      request_unref (request);
+      return;
+    }
   if (self->shut_down)
     {
       request->state = REQUEST_DONE;
       g_mutex_unlock (&self->mutex);
+      if (cancellable != NULL)
+        request_unref (request);
       request_complete (
           request, NULL,
           g_error_new (
@@ -949,15 +969,8 @@ submit_request (JobWorkerPool *self,
 
   if (spawn)
     g_main_context_invoke (self->context, spawn_cb, self);
-
   if (cancellable != NULL)
-    {
-      request->cancellable = g_object_ref (cancellable);
-      /* Runs the handler now if already cancelled. */
-      request->cancelled_id = g_cancellable_connect (
-          cancellable, G_CALLBACK (request_cancelled_cb), request_ref (request),
-          (GDestroyNotify) request_unref);
-    }
+    request_unref (request);
 }
 
 static Request *
