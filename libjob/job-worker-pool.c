@@ -345,12 +345,12 @@ worker_start_request (Worker *worker, Request *request)
   worker->request = request;
 
   /* Plugins loaded here since the worker started: allow their dirs there. */
-  dirs = job_module_dup_loaded_dirs (&generation);
-  if (generation != worker->dirs_generation)
+  if (job_module_get_generation () != worker->dirs_generation)
     {
       g_autoptr (GString) joined = g_string_new (NULL);
       g_autoptr (GBytes) part = NULL;
 
+      dirs = job_module_dup_loaded_dirs (&generation);
       for (guint i = 0; dirs[i] != NULL; i++)
         g_string_append_len (joined, dirs[i], strlen (dirs[i]) + 1);
       part = g_string_free_to_bytes (g_steal_pointer (&joined));

@@ -750,6 +750,28 @@ test_pool_bad_worker_path (void)
   g_assert_nonnull (strstr (error->message, "exited with status 1"));
 }
 
+static void
+test_pool_protocol_error (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  g_autoptr (JobTask) task = test_task_new ("TestEchoTask", "text", "x", NULL);
+  g_autoptr (JobResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fake =
+      g_test_build_filename (G_TEST_DIST, "fake-worker-garbage.sh", NULL);
+  gint64 start = g_get_monotonic_time ();
+
+  job_worker_pool_set_worker_path (pool, fake);
+  result = run (JOB_BACKEND (pool), task, &error);
+  g_assert_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "TestEchoTask"));
+  /* The liar is killed, not waited for. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+  job_backend_shutdown (JOB_BACKEND (pool), TRUE);
+  g_assert_cmpuint (job_worker_pool_get_n_workers (pool), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -805,6 +827,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/worker-pool/shutdown-reaps", test_pool_shutdown_reaps);
   g_test_add_func ("/job/worker-pool/bad-worker-path",
                    test_pool_bad_worker_path);
+  g_test_add_func ("/job/worker-pool/protocol-error", test_pool_protocol_error);
 
   return g_test_run ();
 }
