@@ -637,6 +637,39 @@ test_pool_isolation (void)
 }
 
 static void
+test_pool_isolation_empty_environ (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  g_autoptr (JobTask) mutate = test_task_new (
+      "TestMutateTask", "text", "LIBJOB_TEST_VAR", "text2", "/", NULL);
+  g_autoptr (JobTask) after =
+      test_task_new ("TestGetenvTask", "text", "LIBJOB_TEST_VAR", NULL);
+  g_autoptr (JobTask) path =
+      test_task_new ("TestGetenvTask", "text", "PATH", NULL);
+  g_autoptr (JobResult) r_mutate = NULL, r_after = NULL, r_path = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *nothing[] = { NULL };
+
+  /* A worker with no environment at all, twice changed and restored. */
+  job_worker_pool_set_env_allowlist (pool, nothing);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_clear_object (&r_mutate);
+      g_clear_object (&r_after);
+      r_mutate = run (JOB_BACKEND (pool), mutate, &error);
+      g_assert_no_error (error);
+      r_after = run (JOB_BACKEND (pool), after, &error);
+      g_assert_no_error (error);
+      g_assert_null (test_output_text (r_after));
+      g_assert_cmpint (job_result_get_worker_pid (r_mutate), ==,
+                       job_result_get_worker_pid (r_after));
+    }
+  r_path = run (JOB_BACKEND (pool), path, &error);
+  g_assert_no_error (error);
+  g_assert_null (test_output_text (r_path));
+}
+
+static void
 test_pool_secret_invisible (void)
 {
   g_autoptr (JobWorkerPool) pool = NULL;
@@ -821,6 +854,8 @@ main (int argc, char **argv)
                    test_pool_killed_from_outside);
   g_test_add_func ("/job/worker-pool/timeout", test_pool_timeout);
   g_test_add_func ("/job/worker-pool/isolation", test_pool_isolation);
+  g_test_add_func ("/job/worker-pool/isolation-empty-environ",
+                   test_pool_isolation_empty_environ);
   g_test_add_func ("/job/worker-pool/secret-invisible",
                    test_pool_secret_invisible);
   g_test_add_func ("/job/worker-pool/stdout", test_pool_stdout);

@@ -127,10 +127,11 @@ restore_process_state (Worker *self)
          g_strerror (errno));
   umask (self->umask);
 
+  /* clearenv() leaves environ NULL: read that as empty. */
   for (i = 0; same && self->saved_environ[i] != NULL; i++)
-    same =
-        environ[i] != NULL && strcmp (environ[i], self->saved_environ[i]) == 0;
-  same = same && environ[i] == NULL;
+    same = environ != NULL && environ[i] != NULL
+           && strcmp (environ[i], self->saved_environ[i]) == 0;
+  same = same && (environ == NULL || environ[i] == NULL);
   if (!same)
     {
       clearenv ();
@@ -346,7 +347,8 @@ main (int argc, char **argv)
   umask (self.umask);
   self.clear_refs_fd = open ("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
   self.status_fd = open ("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  self.saved_environ = g_strdupv (environ);
+  self.saved_environ =
+      environ != NULL ? g_strdupv (environ) : g_new0 (char *, 1);
   self.plugin_dirs = g_strv_builder_end (dirs);
   self.buffer = g_malloc (JOB_WIRE_BUFFER_SIZE);
 
