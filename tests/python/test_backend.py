@@ -46,6 +46,10 @@ def check_backend(backend, name):
 
     # Blocking.
     check_result(backend.submit(command_task(), None), name)
+    if isinstance(backend, Job.WorkerPool):
+        pids = backend.dup_worker_pids()
+        assert backend.get_n_workers() == len(pids) == 1, pids
+        assert pids[0] > 0 and pids[0] != os.getpid()
 
     # Asynchronous, with a main loop.
     loop = GLib.MainLoop()
