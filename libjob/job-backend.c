@@ -400,30 +400,81 @@ typedef struct
   GError *error;
 } Return;
 
-static gboolean
-return_in_context (gpointer data)
+/* Completions are queued per main context and returned in batches: under
+ * load one wakeup of the caller's context returns many tasks. */
+typedef struct
 {
-  Return *ret = data;
+  GMainContext *context;
+  GQueue pending; /* Return* */
+} ReturnBatch;
 
-  if (ret->error != NULL)
-    g_task_return_error (ret->task, g_steal_pointer (&ret->error));
-  else
-    g_task_return_pointer (ret->task, g_steal_pointer (&ret->result),
-                           g_object_unref);
-  g_clear_object (&ret->task);
-  g_free (ret);
-  return G_SOURCE_REMOVE;
+G_LOCK_DEFINE_STATIC (batches);
+static GHashTable *batches; /* GMainContext* -> ReturnBatch*, while pending */
+
+static gboolean
+return_batch_run (gpointer data)
+{
+  ReturnBatch *batch = data;
+
+  for (;;)
+    {
+      GQueue items;
+      Return *ret;
+
+      G_LOCK (batches);
+      items = batch->pending;
+      g_queue_init (&batch->pending);
+      if (items.length == 0)
+        {
+          g_hash_table_remove (batches, batch->context);
+          G_UNLOCK (batches);
+          g_main_context_unref (batch->context);
+          g_free (batch);
+          return G_SOURCE_REMOVE;
+        }
+      G_UNLOCK (batches);
+
+      while ((ret = g_queue_pop_head (&items)) != NULL)
+        {
+          if (ret->error != NULL)
+            g_task_return_error (ret->task, g_steal_pointer (&ret->error));
+          else
+            g_task_return_pointer (ret->task, g_steal_pointer (&ret->result),
+                                   g_object_unref);
+          g_clear_object (&ret->task);
+          g_free (ret);
+        }
+    }
 }
 
 void
 job_backend_return (GTask *task, JobResult *result, GError *error)
 {
+  GMainContext *context = g_task_get_context (task);
   Return *ret = g_new0 (Return, 1);
+  ReturnBatch *batch;
+  gboolean schedule = FALSE;
 
   ret->task = task;
   ret->result = result;
   ret->error = error;
-  attach_idle (g_task_get_context (task), return_in_context, ret, NULL);
+
+  G_LOCK (batches);
+  if (batches == NULL)
+    batches = g_hash_table_new (NULL, NULL);
+  batch = g_hash_table_lookup (batches, context);
+  if (batch == NULL)
+    {
+      batch = g_new0 (ReturnBatch, 1);
+      batch->context = g_main_context_ref (context);
+      g_hash_table_insert (batches, context, batch);
+      schedule = TRUE;
+    }
+  g_queue_push_tail (&batch->pending, ret);
+  G_UNLOCK (batches);
+
+  if (schedule)
+    attach_idle (context, return_batch_run, batch, NULL);
 }
 
 void
