@@ -729,6 +729,7 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   g_autoptr (GError) error = NULL;
   g_autofree char *worker_path = NULL;
   GSubprocess *process;
+  const char *identifier;
   Worker *worker;
   int sv[2];
   guint generation;
@@ -802,8 +803,9 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   worker = g_new0 (Worker, 1);
   worker->pool = self;
   worker->process = process;
-  worker->pid =
-      g_ascii_strtoll (g_subprocess_get_identifier (process), NULL, 10);
+  /* No identifier if it already exited and was reaped. */
+  identifier = g_subprocess_get_identifier (process);
+  worker->pid = identifier != NULL ? g_ascii_strtoll (identifier, NULL, 10) : 0;
   worker->fd = sv[0];
   worker->dirs_generation = generation;
   worker->stderr_tail = g_byte_array_new ();
