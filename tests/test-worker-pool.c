@@ -1,5 +1,6 @@
 /* test-worker-pool.c: JobWorkerPool, and what both backends must share */
 
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -784,6 +785,70 @@ test_pool_bad_worker_path (void)
 }
 
 static void
+test_pool_signals_reset (void)
+{
+  g_autoptr (JobWorkerPool) pool = NULL;
+  const char *term_argv[] = { "/bin/sh", "-c", "kill -TERM $$; echo survived",
+                              NULL };
+  const char *usr1_argv[] = { "/bin/sh", "-c", "kill -USR1 $$; echo survived",
+                              NULL };
+  g_autoptr (JobCommandTask) term = job_command_task_new (term_argv);
+  g_autoptr (JobCommandTask) usr1 = job_command_task_new (usr1_argv);
+  g_autoptr (JobResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  struct sigaction ignore = { 0 }, old_action;
+  sigset_t block, old_mask;
+
+  /* This process ignores SIGTERM and blocks SIGUSR1; a task must not
+   * inherit either. */
+  ignore.sa_handler = SIG_IGN;
+  sigaction (SIGTERM, &ignore, &old_action);
+  sigemptyset (&block);
+  sigaddset (&block, SIGUSR1);
+  pthread_sigmask (SIG_BLOCK, &block, &old_mask);
+  pool = pool_new (1);
+
+  result = run (JOB_BACKEND (pool), JOB_TASK (term), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_command_output_get_term_signal (
+                       JOB_COMMAND_OUTPUT (job_result_get_output (result))),
+                   ==, SIGTERM);
+  g_clear_object (&result);
+  result = run (JOB_BACKEND (pool), JOB_TASK (usr1), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_command_output_get_term_signal (
+                       JOB_COMMAND_OUTPUT (job_result_get_output (result))),
+                   ==, SIGUSR1);
+
+  g_clear_object (&pool);
+  pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
+  sigaction (SIGTERM, &old_action, NULL);
+}
+
+static void
+test_pool_big_command_output (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  const char *argv[] = {
+    "/bin/sh", "-c", "head -c 3000000 /dev/zero; head -c 200000 /dev/zero >&2",
+    NULL
+  };
+  g_autoptr (JobCommandTask) task = job_command_task_new (argv);
+  g_autoptr (JobResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  JobCommandOutput *output;
+
+  result = run (JOB_BACKEND (pool), JOB_TASK (task), &error);
+  g_assert_no_error (error);
+  output = JOB_COMMAND_OUTPUT (job_result_get_output (result));
+  g_assert_cmpuint (g_bytes_get_size (job_command_output_get_stdout (output)),
+                    ==, 3000000);
+  g_assert_cmpuint (g_bytes_get_size (job_command_output_get_stderr (output)),
+                    ==, 200000);
+  g_assert_cmpfloat (job_result_get_cpu_time (result), >, 0);
+}
+
+static void
 test_pool_protocol_error (void)
 {
   g_autoptr (JobWorkerPool) pool = pool_new (1);
@@ -863,6 +928,9 @@ main (int argc, char **argv)
   g_test_add_func ("/job/worker-pool/bad-worker-path",
                    test_pool_bad_worker_path);
   g_test_add_func ("/job/worker-pool/protocol-error", test_pool_protocol_error);
+  g_test_add_func ("/job/worker-pool/signals-reset", test_pool_signals_reset);
+  g_test_add_func ("/job/worker-pool/big-command-output",
+                   test_pool_big_command_output);
 
   return g_test_run ();
 }
