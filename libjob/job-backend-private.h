@@ -51,11 +51,9 @@ typedef struct
 } JobSyncWait;
 
 void job_sync_wait_init (JobSyncWait *wait);
-void job_sync_wait_complete (JobSyncWait *wait,
-                             JobResult *result,
-                             GError *error);
-JobResult *job_sync_wait_finish (JobSyncWait *wait,
-                                 GError **error);
+void
+job_sync_wait_complete (JobSyncWait *wait, JobResult *result, GError *error);
+JobResult *job_sync_wait_finish (JobSyncWait *wait, GError **error);
 
 /* Registers the types libjob's pickles may name, so that a process can
  * rebuild them before it ever used them. Exported for job-worker. */

@@ -179,8 +179,8 @@ job_backend_submit (JobBackend *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   iface = JOB_BACKEND_GET_IFACE (self);
-  if (iface->submit != NULL)
-    return iface->submit (self, task, cancellable, error);
+  if (iface->submit_sync != NULL)
+    return iface->submit_sync (self, task, cancellable, error);
 
   sync.context = g_main_context_new ();
   g_main_context_push_thread_default (sync.context);
@@ -210,6 +210,33 @@ job_backend_shutdown (JobBackend *self, gboolean wait)
   g_return_if_fail (JOB_IS_BACKEND (self));
 
   JOB_BACKEND_GET_IFACE (self)->shutdown (self, wait);
+}
+
+/* Runs @func in @context: directly if this thread is running it, else from
+ * an idle source. Never g_main_context_invoke(): from a thread without a
+ * thread-default context it would acquire the global default context and
+ * run @func (a binding's callback, say) in the wrong thread. */
+static void
+attach_idle (GMainContext *context,
+             GSourceFunc func,
+             gpointer data,
+             GDestroyNotify destroy)
+{
+  GSource *source;
+
+  if (g_main_context_is_owner (context))
+    {
+      func (data);
+      if (destroy != NULL)
+        destroy (data);
+      return;
+    }
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, destroy);
+  g_source_set_static_name (source, "[libjob] backend completion");
+  g_source_attach (source, context);
+  g_source_unref (source);
 }
 
 typedef struct
@@ -267,8 +294,7 @@ emit (JobBackend *self,
   emission->task = task != NULL ? g_object_ref (task) : NULL;
   emission->result = result != NULL ? g_object_ref (result) : NULL;
   emission->error = error != NULL ? g_error_copy (error) : NULL;
-  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, emission_run,
-                              emission, emission_free);
+  attach_idle (context, emission_run, emission, emission_free);
 }
 
 void
@@ -372,30 +398,81 @@ typedef struct
   GError *error;
 } Return;
 
-static gboolean
-return_in_context (gpointer data)
+/* Completions are queued per main context and returned in batches: under
+ * load one wakeup of the caller's context returns many tasks. */
+typedef struct
 {
-  Return *ret = data;
+  GMainContext *context;
+  GQueue pending; /* Return* */
+} ReturnBatch;
 
-  if (ret->error != NULL)
-    g_task_return_error (ret->task, g_steal_pointer (&ret->error));
-  else
-    g_task_return_pointer (ret->task, g_steal_pointer (&ret->result),
-                           g_object_unref);
-  g_clear_object (&ret->task);
-  g_free (ret);
-  return G_SOURCE_REMOVE;
+G_LOCK_DEFINE_STATIC (batches);
+static GHashTable *batches; /* GMainContext* -> ReturnBatch*, while pending */
+
+static gboolean
+return_batch_run (gpointer data)
+{
+  ReturnBatch *batch = data;
+
+  for (;;)
+    {
+      GQueue items;
+      Return *ret;
+
+      G_LOCK (batches);
+      items = batch->pending;
+      g_queue_init (&batch->pending);
+      if (items.length == 0)
+        {
+          g_hash_table_remove (batches, batch->context);
+          G_UNLOCK (batches);
+          g_main_context_unref (batch->context);
+          g_free (batch);
+          return G_SOURCE_REMOVE;
+        }
+      G_UNLOCK (batches);
+
+      while ((ret = g_queue_pop_head (&items)) != NULL)
+        {
+          if (ret->error != NULL)
+            g_task_return_error (ret->task, g_steal_pointer (&ret->error));
+          else
+            g_task_return_pointer (ret->task, g_steal_pointer (&ret->result),
+                                   g_object_unref);
+          g_clear_object (&ret->task);
+          g_free (ret);
+        }
+    }
 }
 
 void
 job_backend_return (GTask *task, JobResult *result, GError *error)
 {
+  GMainContext *context = g_task_get_context (task);
   Return *ret = g_new0 (Return, 1);
+  ReturnBatch *batch;
+  gboolean schedule = FALSE;
 
   ret->task = task;
   ret->result = result;
   ret->error = error;
-  g_main_context_invoke (g_task_get_context (task), return_in_context, ret);
+
+  G_LOCK (batches);
+  if (batches == NULL)
+    batches = g_hash_table_new (NULL, NULL);
+  batch = g_hash_table_lookup (batches, context);
+  if (batch == NULL)
+    {
+      batch = g_new0 (ReturnBatch, 1);
+      batch->context = g_main_context_ref (context);
+      g_hash_table_insert (batches, context, batch);
+      schedule = TRUE;
+    }
+  g_queue_push_tail (&batch->pending, ret);
+  G_UNLOCK (batches);
+
+  if (schedule)
+    attach_idle (context, return_batch_run, batch, NULL);
 }
 
 void
@@ -409,9 +486,7 @@ job_sync_wait_init (JobSyncWait *wait)
 }
 
 void
-job_sync_wait_complete (JobSyncWait *wait,
-                        JobResult *result,
-                        GError *error)
+job_sync_wait_complete (JobSyncWait *wait, JobResult *result, GError *error)
 {
   g_mutex_lock (&wait->mutex);
   wait->result = result;
@@ -422,8 +497,7 @@ job_sync_wait_complete (JobSyncWait *wait,
 }
 
 JobResult *
-job_sync_wait_finish (JobSyncWait *wait,
-                      GError **error)
+job_sync_wait_finish (JobSyncWait *wait, GError **error)
 {
   JobResult *result;
 

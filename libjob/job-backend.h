@@ -68,7 +68,7 @@ G_DECLARE_INTERFACE (JobBackend, job_backend, JOB, BACKEND, GObject)
  * @submit_async: starts running a task; see [method@Job.Backend.submit_async]
  * @submit_finish: completes @submit_async
  * @shutdown: stops the backend; see [method@Job.Backend.shutdown]
- * @submit: runs a task and waits for its result; optional: the default
+ * @submit_sync: runs a task and waits for its result; optional: the default
  *   runs @submit_async in a private main context
  *
  * The virtual methods of a [iface@Job.Backend].
@@ -86,10 +86,10 @@ struct _JobBackendInterface
                                GAsyncResult *result,
                                GError **error);
   void (*shutdown) (JobBackend *self, gboolean wait);
-  JobResult *(*submit) (JobBackend *self,
-                        JobTask *task,
-                        GCancellable *cancellable,
-                        GError **error);
+  JobResult *(*submit_sync) (JobBackend *self,
+                             JobTask *task,
+                             GCancellable *cancellable,
+                             GError **error);
 
   /*< private >*/
   gpointer padding[7];

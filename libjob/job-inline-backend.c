@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,15 +118,12 @@ request_complete (Request *request,
 static guint64
 process_peak_rss (void)
 {
-  g_autofree char *status = NULL;
-  const char *line;
+  struct rusage usage;
 
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+  /* Tasks share this process: its lifetime high-water mark is all there is. */
+  if (getrusage (RUSAGE_SELF, &usage) != 0)
     return 0;
-  line = strstr (status, "\nVmHWM:");
-  if (line == NULL)
-    return 0;
-  return g_ascii_strtoull (line + strlen ("\nVmHWM:"), NULL, 10) * 1024;
+  return (guint64) usage.ru_maxrss * 1024;
 }
 
 static double
@@ -269,16 +267,15 @@ submit_request (JobInlineBackend *self,
     {
       request->cancellable = g_object_ref (cancellable);
       g_atomic_ref_count_inc (&request->ref_count);
-      request->cancelled_id = g_cancellable_connect (
-          cancellable, G_CALLBACK (request_cancelled_cb), request,
-          (GDestroyNotify) request_unref);
+      request->cancelled_id =
+          g_cancellable_connect (cancellable, G_CALLBACK (request_cancelled_cb),
+                                 request, (GDestroyNotify) request_unref);
     }
   g_thread_pool_push (self->threads, request, NULL);
 }
 
 static Request *
-request_new (JobInlineBackend *self,
-             JobTask *task)
+request_new (JobInlineBackend *self, JobTask *task)
 {
   Request *request = g_new0 (Request, 1);
 
@@ -355,7 +352,7 @@ job_inline_backend_backend_init (JobBackendInterface *iface)
   iface->submit_async = job_inline_backend_submit_async;
   iface->submit_finish = job_inline_backend_submit_finish;
   iface->shutdown = job_inline_backend_shutdown;
-  iface->submit = job_inline_backend_submit;
+  iface->submit_sync = job_inline_backend_submit;
 }
 
 static void

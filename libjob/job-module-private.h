@@ -51,6 +51,8 @@ char **job_module_dup_default_dirs (void);
 /* The directories of the modules loaded so far, resolved, sorted; and a
  * counter that changes whenever that set grows. */
 JOB_AVAILABLE_IN_ALL
+guint job_module_get_generation (void);
+JOB_AVAILABLE_IN_ALL
 char **job_module_dup_loaded_dirs (guint *generation);
 
 G_END_DECLS

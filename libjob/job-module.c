@@ -92,8 +92,8 @@ job_module_init (JobModule *self)
 }
 
 G_LOCK_DEFINE_STATIC (modules);
-static GHashTable *modules; /* resolved path -> JobModule, never freed */
-static guint dirs_generation;
+static GHashTable *modules;   /* resolved path -> JobModule, never freed */
+static guint dirs_generation; /* atomic */
 
 static gboolean
 path_is_inside (const char *path, const char *dir)
@@ -174,7 +174,7 @@ job_module_load_path (const char *path,
           return FALSE;
         }
       g_hash_table_insert (modules, module->path, module);
-      dirs_generation++;
+      g_atomic_int_inc (&dirs_generation);
     }
   G_UNLOCK (modules);
   return TRUE;
@@ -195,7 +195,7 @@ job_module_dup_loaded_dirs (guint *generation)
 
   G_LOCK (modules);
   if (generation != NULL)
-    *generation = dirs_generation;
+    *generation = g_atomic_int_get (&dirs_generation);
   if (modules != NULL)
     {
       g_hash_table_iter_init (&iter, modules);
@@ -262,10 +262,16 @@ job_pickle_load_frames_with_plugins (JobPickleFrames *frames,
   if (origins == NULL)
     return NULL;
   if (allowed_dirs == NULL)
-    allowed_dirs = (const char *const *) (default_dirs =
-                                              job_module_dup_default_dirs ());
+    allowed_dirs =
+        (const char *const *) (default_dirs = job_module_dup_default_dirs ());
   for (guint i = 0; origins[i] != NULL; i++)
     if (!job_module_load_path (origins[i], allowed_dirs, error))
       return NULL;
   return job_pickle_load_frames (frames, error);
+}
+
+guint
+job_module_get_generation (void)
+{
+  return g_atomic_int_get (&dirs_generation);
 }

@@ -125,6 +125,11 @@ JobWireStatus job_wire_receive (int fd,
 JOB_AVAILABLE_IN_ALL
 void job_wire_message_clear (JobWireMessage *message);
 
+/* For tests: put out-of-band parts in an unlinked O_TMPFILE in the
+ * per-user directory instead of a memfd. */
+JOB_AVAILABLE_IN_ALL
+void job_wire_set_force_tmpfile (gboolean force);
+
 /* ERROR parts. */
 JOB_AVAILABLE_IN_ALL
 GBytes *job_wire_encode_error (const GError *error);

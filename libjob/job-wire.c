@@ -67,13 +67,23 @@ fail:
   return -1;
 }
 
+static gboolean force_tmpfile;
+
+void
+job_wire_set_force_tmpfile (gboolean force)
+{
+  force_tmpfile = force;
+}
+
 static int
 create_out_of_band (gsize size, gboolean *sealable, GError **error)
 {
   int fd;
 
   *sealable = TRUE;
-  fd = memfd_create ("libjob-wire", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  fd = force_tmpfile
+           ? -1
+           : memfd_create ("libjob-wire", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0)
     {
       *sealable = FALSE;

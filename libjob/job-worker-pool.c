@@ -66,8 +66,8 @@ typedef struct
 {
   gatomicrefcount ref_count;
   JobWorkerPool *pool; /* not owned: the GTask holds the pool */
-  GTask *task;       /* submit_async */
-  JobSyncWait *sync; /* submit: the waiting caller's */
+  GTask *task;         /* submit_async */
+  JobSyncWait *sync;   /* submit: the waiting caller's */
   JobTask *job_task;
   JobPickleFrames *frames;
   guint64 id;
@@ -345,12 +345,12 @@ worker_start_request (Worker *worker, Request *request)
   worker->request = request;
 
   /* Plugins loaded here since the worker started: allow their dirs there. */
-  dirs = job_module_dup_loaded_dirs (&generation);
-  if (generation != worker->dirs_generation)
+  if (job_module_get_generation () != worker->dirs_generation)
     {
       g_autoptr (GString) joined = g_string_new (NULL);
       g_autoptr (GBytes) part = NULL;
 
+      dirs = job_module_dup_loaded_dirs (&generation);
       for (guint i = 0; dirs[i] != NULL; i++)
         g_string_append_len (joined, dirs[i], strlen (dirs[i]) + 1);
       part = g_string_free_to_bytes (g_steal_pointer (&joined));
@@ -626,8 +626,8 @@ handle_reply (Worker *worker, JobWireMessage *message)
           frames = job_pickle_frames_new (message->parts->pdata[0],
                                           (GBytes **) message->parts->pdata + 1,
                                           message->parts->len - 1);
-          output = job_pickle_load_frames_with_plugins (frames, NULL,
-                                                        &local_error);
+          output =
+              job_pickle_load_frames_with_plugins (frames, NULL, &local_error);
           if (output == NULL)
             error = g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
                                  "The output of task %s cannot be rebuilt: %s",
@@ -729,6 +729,7 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   g_autoptr (GError) error = NULL;
   g_autofree char *worker_path = NULL;
   GSubprocess *process;
+  const char *identifier;
   Worker *worker;
   int sv[2];
   guint generation;
@@ -802,8 +803,9 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   worker = g_new0 (Worker, 1);
   worker->pool = self;
   worker->process = process;
-  worker->pid =
-      g_ascii_strtoll (g_subprocess_get_identifier (process), NULL, 10);
+  /* No identifier if it already exited and was reaped. */
+  identifier = g_subprocess_get_identifier (process);
+  worker->pid = identifier != NULL ? g_ascii_strtoll (identifier, NULL, 10) : 0;
   worker->fd = sv[0];
   worker->dirs_generation = generation;
   worker->stderr_tail = g_byte_array_new ();
@@ -904,7 +906,8 @@ submit_request (JobWorkerPool *self,
     {
       request->state = REQUEST_DONE;
       request_complete (request, NULL,
-                        g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
+                        g_error_new (JOB_WORKER_ERROR,
+                                     JOB_WORKER_ERROR_INVALID_TASK,
                                      "Task %s cannot be sent to a worker: %s",
                                      G_OBJECT_TYPE_NAME (task), error->message),
                         FALSE);
@@ -912,11 +915,31 @@ submit_request (JobWorkerPool *self,
       return;
     }
 
+  /* Connect first, so that any completion can disconnect; the handler runs
+   * right away if already cancelled. Hold the request meanwhile. */
+  if (cancellable != NULL)
+    {
+      request->cancellable = g_object_ref (cancellable);
+      request_ref (request);
+      request->cancelled_id = g_cancellable_connect (
+          cancellable, G_CALLBACK (request_cancelled_cb), request_ref (request),
+          (GDestroyNotify) request_unref);
+    }
+
   g_mutex_lock (&self->mutex);
+  if (request->state == REQUEST_DONE)
+    {
+      /* Cancelled already: the handler completed it. */
+      g_mutex_unlock (&self->mutex);
+      request_unref (request);
+      return;
+    }
   if (self->shut_down)
     {
       request->state = REQUEST_DONE;
       g_mutex_unlock (&self->mutex);
+      if (cancellable != NULL)
+        request_unref (request);
       request_complete (
           request, NULL,
           g_error_new (
@@ -948,20 +971,12 @@ submit_request (JobWorkerPool *self,
 
   if (spawn)
     g_main_context_invoke (self->context, spawn_cb, self);
-
   if (cancellable != NULL)
-    {
-      request->cancellable = g_object_ref (cancellable);
-      /* Runs the handler now if already cancelled. */
-      request->cancelled_id = g_cancellable_connect (
-          cancellable, G_CALLBACK (request_cancelled_cb), request_ref (request),
-          (GDestroyNotify) request_unref);
-    }
+    request_unref (request);
 }
 
 static Request *
-request_new (JobWorkerPool *self,
-             JobTask *task)
+request_new (JobWorkerPool *self, JobTask *task)
 {
   Request *request = g_new0 (Request, 1);
 
@@ -1096,7 +1111,7 @@ job_worker_pool_backend_init (JobBackendInterface *iface)
   iface->submit_async = job_worker_pool_submit_async;
   iface->submit_finish = job_worker_pool_submit_finish;
   iface->shutdown = job_worker_pool_shutdown;
-  iface->submit = job_worker_pool_submit;
+  iface->submit_sync = job_worker_pool_submit;
 }
 
 static char *

@@ -339,8 +339,8 @@ typedef struct
   JobTaskClass parent_class;
 } TestNoopTaskClass;
 GType test_noop_task_get_type (void);
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (TestNoopTask, test_noop_task, JOB_TYPE_TASK,
-                                G_TYPE_FLAG_FINAL, {})
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (
+    TestNoopTask, test_noop_task, JOB_TYPE_TASK, G_TYPE_FLAG_FINAL, {})
 static GObject *
 test_noop_task_run (JobTask *task, GCancellable *c, GError **error)
 {

@@ -1,5 +1,6 @@
 /* test-worker-pool.c: JobWorkerPool, and what both backends must share */
 
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -184,6 +185,8 @@ completed_cb (JobBackend *backend,
               gpointer user_data)
 {
   g_assert_true (result != NULL || error != NULL);
+  /* Signals come on the context the backend was created in. */
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
   (*(guint *) user_data)++;
 }
 
@@ -635,6 +638,39 @@ test_pool_isolation (void)
 }
 
 static void
+test_pool_isolation_empty_environ (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  g_autoptr (JobTask) mutate = test_task_new (
+      "TestMutateTask", "text", "LIBJOB_TEST_VAR", "text2", "/", NULL);
+  g_autoptr (JobTask) after =
+      test_task_new ("TestGetenvTask", "text", "LIBJOB_TEST_VAR", NULL);
+  g_autoptr (JobTask) path =
+      test_task_new ("TestGetenvTask", "text", "PATH", NULL);
+  g_autoptr (JobResult) r_mutate = NULL, r_after = NULL, r_path = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *nothing[] = { NULL };
+
+  /* A worker with no environment at all, twice changed and restored. */
+  job_worker_pool_set_env_allowlist (pool, nothing);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_clear_object (&r_mutate);
+      g_clear_object (&r_after);
+      r_mutate = run (JOB_BACKEND (pool), mutate, &error);
+      g_assert_no_error (error);
+      r_after = run (JOB_BACKEND (pool), after, &error);
+      g_assert_no_error (error);
+      g_assert_null (test_output_text (r_after));
+      g_assert_cmpint (job_result_get_worker_pid (r_mutate), ==,
+                       job_result_get_worker_pid (r_after));
+    }
+  r_path = run (JOB_BACKEND (pool), path, &error);
+  g_assert_no_error (error);
+  g_assert_null (test_output_text (r_path));
+}
+
+static void
 test_pool_secret_invisible (void)
 {
   g_autoptr (JobWorkerPool) pool = NULL;
@@ -748,6 +784,92 @@ test_pool_bad_worker_path (void)
   g_assert_nonnull (strstr (error->message, "exited with status 1"));
 }
 
+static void
+test_pool_signals_reset (void)
+{
+  g_autoptr (JobWorkerPool) pool = NULL;
+  const char *term_argv[] = { "/bin/sh", "-c", "kill -TERM $$; echo survived",
+                              NULL };
+  const char *usr1_argv[] = { "/bin/sh", "-c", "kill -USR1 $$; echo survived",
+                              NULL };
+  g_autoptr (JobCommandTask) term = job_command_task_new (term_argv);
+  g_autoptr (JobCommandTask) usr1 = job_command_task_new (usr1_argv);
+  g_autoptr (JobResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  struct sigaction ignore = { 0 }, old_action;
+  sigset_t block, old_mask;
+
+  /* This process ignores SIGTERM and blocks SIGUSR1; a task must not
+   * inherit either. */
+  ignore.sa_handler = SIG_IGN;
+  sigaction (SIGTERM, &ignore, &old_action);
+  sigemptyset (&block);
+  sigaddset (&block, SIGUSR1);
+  pthread_sigmask (SIG_BLOCK, &block, &old_mask);
+  pool = pool_new (1);
+
+  result = run (JOB_BACKEND (pool), JOB_TASK (term), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_command_output_get_term_signal (
+                       JOB_COMMAND_OUTPUT (job_result_get_output (result))),
+                   ==, SIGTERM);
+  g_clear_object (&result);
+  result = run (JOB_BACKEND (pool), JOB_TASK (usr1), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_command_output_get_term_signal (
+                       JOB_COMMAND_OUTPUT (job_result_get_output (result))),
+                   ==, SIGUSR1);
+
+  g_clear_object (&pool);
+  pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
+  sigaction (SIGTERM, &old_action, NULL);
+}
+
+static void
+test_pool_big_command_output (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  const char *argv[] = {
+    "/bin/sh", "-c", "head -c 3000000 /dev/zero; head -c 200000 /dev/zero >&2",
+    NULL
+  };
+  g_autoptr (JobCommandTask) task = job_command_task_new (argv);
+  g_autoptr (JobResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  JobCommandOutput *output;
+
+  result = run (JOB_BACKEND (pool), JOB_TASK (task), &error);
+  g_assert_no_error (error);
+  output = JOB_COMMAND_OUTPUT (job_result_get_output (result));
+  g_assert_cmpuint (g_bytes_get_size (job_command_output_get_stdout (output)),
+                    ==, 3000000);
+  g_assert_cmpuint (g_bytes_get_size (job_command_output_get_stderr (output)),
+                    ==, 200000);
+  g_assert_cmpfloat (job_result_get_cpu_time (result), >, 0);
+}
+
+static void
+test_pool_protocol_error (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  g_autoptr (JobTask) task = test_task_new ("TestEchoTask", "text", "x", NULL);
+  g_autoptr (JobResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fake =
+      g_test_build_filename (G_TEST_DIST, "fake-worker-garbage.sh", NULL);
+  gint64 start = g_get_monotonic_time ();
+
+  job_worker_pool_set_worker_path (pool, fake);
+  result = run (JOB_BACKEND (pool), task, &error);
+  g_assert_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "TestEchoTask"));
+  /* The liar is killed, not waited for. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+  job_backend_shutdown (JOB_BACKEND (pool), TRUE);
+  g_assert_cmpuint (job_worker_pool_get_n_workers (pool), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -797,12 +919,18 @@ main (int argc, char **argv)
                    test_pool_killed_from_outside);
   g_test_add_func ("/job/worker-pool/timeout", test_pool_timeout);
   g_test_add_func ("/job/worker-pool/isolation", test_pool_isolation);
+  g_test_add_func ("/job/worker-pool/isolation-empty-environ",
+                   test_pool_isolation_empty_environ);
   g_test_add_func ("/job/worker-pool/secret-invisible",
                    test_pool_secret_invisible);
   g_test_add_func ("/job/worker-pool/stdout", test_pool_stdout);
   g_test_add_func ("/job/worker-pool/shutdown-reaps", test_pool_shutdown_reaps);
   g_test_add_func ("/job/worker-pool/bad-worker-path",
                    test_pool_bad_worker_path);
+  g_test_add_func ("/job/worker-pool/protocol-error", test_pool_protocol_error);
+  g_test_add_func ("/job/worker-pool/signals-reset", test_pool_signals_reset);
+  g_test_add_func ("/job/worker-pool/big-command-output",
+                   test_pool_big_command_output);
 
   return g_test_run ();
 }

@@ -36,6 +36,7 @@ typedef struct
   int status_fd;
   mode_t umask;
   guint64 children_cpu_ns;
+  gint64 pid;
   char **saved_environ;
   char **plugin_dirs;
   guint8 *buffer;
@@ -126,10 +127,11 @@ restore_process_state (Worker *self)
          g_strerror (errno));
   umask (self->umask);
 
+  /* clearenv() leaves environ NULL: read that as empty. */
   for (i = 0; same && self->saved_environ[i] != NULL; i++)
-    same =
-        environ[i] != NULL && strcmp (environ[i], self->saved_environ[i]) == 0;
-  same = same && environ[i] == NULL;
+    same = environ != NULL && environ[i] != NULL
+           && strcmp (environ[i], self->saved_environ[i]) == 0;
+  same = same && (environ == NULL || environ[i] == NULL);
   if (!same)
     {
       clearenv ();
@@ -175,7 +177,7 @@ run_task (Worker *self, JobWireMessage *message)
   g_autoptr (GError) error = NULL;
   guint64 wall0, cpu0, children;
 
-  metrics.pid = getpid ();
+  metrics.pid = self->pid;
 
   if (message->parts->len == 0)
     die ("a task message without a pickle");
@@ -334,6 +336,7 @@ main (int argc, char **argv)
   if (dup2 (STDERR_FILENO, STDOUT_FILENO) < 0)
     die ("cannot redirect standard output: %s", g_strerror (errno));
 
+  self.pid = getpid ();
   self.socket_fd = JOB_WIRE_WORKER_FD;
   if (fcntl (self.socket_fd, F_SETFD, FD_CLOEXEC) != 0)
     die ("no socket on fd %d: %s", self.socket_fd, g_strerror (errno));
@@ -344,7 +347,8 @@ main (int argc, char **argv)
   umask (self.umask);
   self.clear_refs_fd = open ("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
   self.status_fd = open ("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  self.saved_environ = g_strdupv (environ);
+  self.saved_environ =
+      environ != NULL ? g_strdupv (environ) : g_new0 (char *, 1);
   self.plugin_dirs = g_strv_builder_end (dirs);
   self.buffer = g_malloc (JOB_WIRE_BUFFER_SIZE);
 

@@ -22,13 +22,12 @@ typedef struct
 } Flight;
 
 static void
-flight_cb (GObject *object,
-           GAsyncResult *result,
-           gpointer user_data)
+flight_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Flight *flight = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JobResult) job_result = job_backend_submit_finish (flight->backend, result, &error);
+  g_autoptr (JobResult) job_result =
+      job_backend_submit_finish (flight->backend, result, &error);
 
   if (job_result == NULL)
     flight->failed++;
@@ -37,8 +36,7 @@ flight_cb (GObject *object,
 }
 
 static JobResult *
-submit_wait (JobBackend *backend,
-             JobTask *task)
+submit_wait (JobBackend *backend, JobTask *task)
 {
   g_autoptr (GError) error = NULL;
   JobResult *result = job_backend_submit (backend, task, NULL, &error);
@@ -49,8 +47,7 @@ submit_wait (JobBackend *backend,
 }
 
 static int
-compare_doubles (const void *a,
-                 const void *b)
+compare_doubles (const void *a, const void *b)
 {
   double x = *(const double *) a, y = *(const double *) b;
 
@@ -66,11 +63,11 @@ backend_new (const char *kind)
 }
 
 static void
-bench_round_trip (const char *kind,
-                  guint n)
+bench_round_trip (const char *kind, guint n)
 {
   g_autoptr (JobBackend) backend = backend_new (kind);
-  g_autoptr (JobTask) task = g_object_new (g_type_from_name ("TestNoopTask"), NULL);
+  g_autoptr (JobTask) task =
+      g_object_new (g_type_from_name ("TestNoopTask"), NULL);
   g_autofree double *times = g_new (double, n);
 
   for (guint i = 0; i < 2000; i++)
@@ -89,11 +86,11 @@ bench_round_trip (const char *kind,
 }
 
 static void
-bench_round_trip_async (const char *kind,
-                        guint n)
+bench_round_trip_async (const char *kind, guint n)
 {
   g_autoptr (JobBackend) backend = backend_new (kind);
-  g_autoptr (JobTask) task = g_object_new (g_type_from_name ("TestNoopTask"), NULL);
+  g_autoptr (JobTask) task =
+      g_object_new (g_type_from_name ("TestNoopTask"), NULL);
   g_autofree double *times = g_new (double, n);
   Flight flight = { 0, 0, 0, backend };
 
@@ -115,12 +112,11 @@ bench_round_trip_async (const char *kind,
 }
 
 static void
-bench_throughput (const char *kind,
-                  guint n,
-                  guint window)
+bench_throughput (const char *kind, guint n, guint window)
 {
   g_autoptr (JobBackend) backend = backend_new (kind);
-  g_autoptr (JobTask) task = g_object_new (g_type_from_name ("TestNoopTask"), NULL);
+  g_autoptr (JobTask) task =
+      g_object_new (g_type_from_name ("TestNoopTask"), NULL);
   Flight flight = { 0, 0, 0, backend };
   guint submitted = 0;
   gint64 start;
@@ -153,10 +149,10 @@ bench_throughput (const char *kind,
 }
 
 static void
-bench_cold_start (const char *kind,
-                  guint n)
+bench_cold_start (const char *kind, guint n)
 {
-  g_autoptr (JobTask) task = g_object_new (g_type_from_name ("TestNoopTask"), NULL);
+  g_autoptr (JobTask) task =
+      g_object_new (g_type_from_name ("TestNoopTask"), NULL);
   g_autofree double *times = g_new (double, n);
 
   for (guint i = 0; i < n; i++)
@@ -172,17 +168,17 @@ bench_cold_start (const char *kind,
 }
 
 static void
-bench_big_output (const char *kind,
-                  guint n)
+bench_big_output (const char *kind, guint n)
 {
   g_autoptr (JobBackend) backend = backend_new (kind);
   gsize size = 64 * 1024 * 1024;
   /* "cached": the task returns the same buffer each time, so this
    * measures moving 64 MiB to the caller, not making it. */
-  g_autoptr (JobTask) cached = g_object_new (g_type_from_name ("TestBigTask"), "number",
-                                             (double) size, "text", "cached", NULL);
-  g_autoptr (JobTask) fresh = g_object_new (g_type_from_name ("TestBigTask"), "number",
-                                            (double) size, NULL);
+  g_autoptr (JobTask) cached =
+      g_object_new (g_type_from_name ("TestBigTask"), "number", (double) size,
+                    "text", "cached", NULL);
+  g_autoptr (JobTask) fresh = g_object_new (g_type_from_name ("TestBigTask"),
+                                            "number", (double) size, NULL);
   g_autofree double *times = g_new (double, n);
   g_autofree double *fresh_times = g_new (double, n);
 
@@ -210,12 +206,12 @@ bench_big_output (const char *kind,
   qsort (times, n, sizeof (double), compare_doubles);
   qsort (fresh_times, n, sizeof (double), compare_doubles);
   printf ("%s.output_64mib.median: %.2f ms\n", kind, times[n / 2]);
-  printf ("%s.output_64mib_including_making_it.median: %.2f ms\n", kind, fresh_times[n / 2]);
+  printf ("%s.output_64mib_including_making_it.median: %.2f ms\n", kind,
+          fresh_times[n / 2]);
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   const char *kinds[] = { "pool", "inline" };
