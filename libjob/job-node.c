@@ -2075,7 +2075,8 @@ node_decode (GVariant *variant,
       JobNode *node;
       DecodeFrame *parent = NULL;
 
-      g_variant_get_child (records, i, NODE_RECORD, &type, &is_null, &file,
+      /* Borrowed strings (&s): the record owns them. */
+      g_variant_get_child (records, i, "(ybuuu&suu&su)", &type, &is_null, &file,
                            &line, &column, &key, &key_line, &key_column,
                            &scalar, &n_children);
       if (type > JOB_NODE_SEQUENCE || file >= n_files
