@@ -88,6 +88,14 @@ read_file (const char *dir, const char *relative)
   return content;
 }
 
+static void
+assert_file (const char *dir, const char *relative, const char *expected)
+{
+  g_autofree char *content = read_file (dir, relative);
+
+  g_assert_cmpstr (content, ==, expected);
+}
+
 static gboolean
 exists (const char *dir, const char *relative)
 {
@@ -568,7 +576,7 @@ test_tar (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_mkdir_with_parents (stage, 0755), ==, 0);
   g_assert_true (job_source_stage (source, stage, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (read_file (stage, "README"), ==, "hello\nworld\n");
+  assert_file (stage, "README", "hello\nworld\n");
   g_assert_true (exists (stage, "src/main.c"));
   g_assert_false (exists (stage, "hello-1.0"));
   {
@@ -804,7 +812,7 @@ test_git (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_mkdir_with_parents (stage, 0755), ==, 0);
   g_assert_true (job_source_stage (source, stage, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (read_file (stage, "README"), ==, "first\n");
+  assert_file (stage, "README", "first\n");
   g_assert_true (exists (stage, "lib/code.c"));
   g_assert_false (exists (stage, ".git"));
 
@@ -830,7 +838,7 @@ test_git (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_mkdir_with_parents (stage, 0755), ==, 0);
   g_assert_true (job_source_stage (source, stage, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (read_file (stage, "README"), ==, "second\n");
+  assert_file (stage, "README", "second\n");
 
   /* A tag tracks too. */
   g_free (run (f->files, "cd repo && git tag v1"));
@@ -851,7 +859,7 @@ test_git (Fixture *f, gconstpointer data)
   g_assert_true (job_source_is_cached (get_source (scheduler, "git.bst", 0)));
   g_assert_true (build (f, scheduler, "git.bst", &checkout, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (read_file (checkout, "README"), ==, "first\n");
+  assert_file (checkout, "README", "first\n");
 }
 
 static void
@@ -979,8 +987,7 @@ test_patch (Fixture *f, gconstpointer data)
 
   g_assert_true (build (f, scheduler, "patched.bst", &checkout, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (read_file (checkout, "README"), ==,
-                   "hello\npatched world\n");
+  assert_file (checkout, "README", "hello\npatched world\n");
   g_assert_false (exists (checkout, "README.orig"));
 
   /* The patch's content is in its key. */
@@ -1008,7 +1015,7 @@ test_patch (Fixture *f, gconstpointer data)
     g_assert_true (
         job_source_stage (get_source (p0, "p0.bst", 0), stage, NULL, &error));
     g_assert_no_error (error);
-    g_assert_cmpstr (read_file (stage, "README"), ==, "salut\nworld\n");
+    assert_file (stage, "README", "salut\nworld\n");
   }
 }
 
@@ -1033,8 +1040,10 @@ test_patch_errors (Fixture *f, gconstpointer data)
     g_clear_error (&error);
 
     /* The patch file vanished after configuration. */
-    g_assert_cmpint (
-        g_unlink (g_build_filename (f->project, "fix.patch", NULL)), ==, 0);
+    {
+      g_autofree char *patch = g_build_filename (f->project, "fix.patch", NULL);
+      g_assert_cmpint (g_unlink (patch), ==, 0);
+    }
     g_assert_false (job_source_stage (source, stage, NULL, &error));
     assert_error_contains (error, "is missing");
     g_clear_error (&error);
@@ -1128,7 +1137,7 @@ test_compose (Fixture *f, gconstpointer data)
   {
     g_autofree char *path =
         g_build_filename (f->dir, "checkout", "all.bst", NULL);
-    g_assert_cmpstr (read_file (path, "usr/bin/tool"), ==, "tool\n");
+    assert_file (path, "usr/bin/tool", "tool\n");
   }
 }
 
@@ -1198,10 +1207,9 @@ test_script (Fixture *f, gconstpointer data)
   scheduler = prepare_ok (f, "script.bst");
   g_assert_true (build (f, scheduler, "script.bst", &checkout, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (read_file (checkout, "out/copy.txt"), ==,
-                   "hello from a dependency\n");
-  g_assert_cmpstr (read_file (checkout, "out/pwd.txt"), ==, "/data\n");
-  g_assert_cmpstr (read_file (checkout, "out/scratch.txt"), ==, "yes\n");
+  assert_file (checkout, "out/copy.txt", "hello from a dependency\n");
+  assert_file (checkout, "out/pwd.txt", "/data\n");
+  assert_file (checkout, "out/scratch.txt", "yes\n");
   /* Only the install root is collected. */
   g_assert_false (exists (checkout, "bin"));
   g_assert_false (exists (checkout, "data"));
