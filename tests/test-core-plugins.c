@@ -17,6 +17,7 @@ typedef struct
   char *project; /* the project directory */
   char *files;   /* archives and repositories outside the project */
   char *cache;   /* the artifact and source cache */
+  gboolean pool; /* build with the worker pool */
 } Fixture;
 
 /* Helpers */
@@ -184,7 +185,11 @@ prepare (Fixture *f, const char *target, GError **error)
   cache = job_artifact_cache_new (f->cache, NULL, error);
   if (cache == NULL)
     return NULL;
-  backend = JOB_BACKEND (job_inline_backend_new ());
+  /* The worker pool for the pool test; threads of this process otherwise. */
+  if (f->pool)
+    backend = JOB_BACKEND (job_worker_pool_new ());
+  else
+    backend = JOB_BACKEND (job_inline_backend_new ());
   scheduler = job_scheduler_new (loader, cache, backend);
   if (!job_scheduler_prepare (scheduler, targets, error))
     return NULL;
@@ -1073,6 +1078,11 @@ write_compose_project (Fixture *f)
   write_file (f->project, "files/usr/share/doc/x/README", "doc\n");
   write_file (f->project, "files/etc/x.conf", "orphan\n");
   write_file (f->project, "files/var/empty/.keep", "");
+  {
+    g_autofree char *link_path =
+        g_build_filename (f->project, "files/usr/bin/alias", NULL);
+    g_assert_cmpint (symlink ("tool", link_path), ==, 0);
+  }
   write_element (f, "files.bst",
                  "kind: import\nsources:\n- kind: local\n  path: files\n");
 }
@@ -1133,10 +1143,14 @@ test_compose (Fixture *f, gconstpointer data)
           g_error ("%s: %s should not be there", cases[i].name,
                    cases[i].absent[j]);
     }
-  /* The file content is the dependency's. */
+  /* The file content is the dependency's; symbolic links stay links. */
   {
     g_autofree char *path =
         g_build_filename (f->dir, "checkout", "all.bst", NULL);
+    g_autofree char *link_path = g_build_filename (path, "usr/bin/alias", NULL);
+    g_autofree char *target = g_file_read_link (link_path, NULL);
+
+    g_assert_cmpstr (target, ==, "tool");
     assert_file (path, "usr/bin/tool", "tool\n");
   }
 }
@@ -1299,6 +1313,61 @@ test_script_errors (Fixture *f, gconstpointer data)
   prepare_fails (f, "badcmd.bst", "nosuch");
 }
 
+/* Everything through the worker pool: the plugins are loaded in worker
+ * processes from the origins in the pickles. */
+static void
+test_pool (Fixture *f, gconstpointer data)
+{
+  g_autofree char *sha = make_archive (f);
+  g_autofree char *commit = make_repository (f);
+  g_autofree char *src = NULL, *checkout = NULL;
+  g_autoptr (JobScheduler) scheduler = NULL;
+  g_autoptr (JobBackend) backend = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  f->pool = TRUE;
+  write_script_project (f);
+  write_file (f->project, "fix.patch", patch_text);
+  src = g_strdup_printf ("kind: import\n"
+                         "sources:\n"
+                         "- kind: tar\n"
+                         "  url: outside:hello.tar.gz\n"
+                         "  ref: %s\n"
+                         "- kind: patch\n"
+                         "  path: fix.patch\n"
+                         "- kind: git\n"
+                         "  url: outside:repo\n"
+                         "  ref: %s\n"
+                         "  directory: git\n"
+                         "config:\n"
+                         "  target: /usr/share/hello\n",
+                         sha, commit);
+  write_element (f, "src.bst", src);
+  write_element (
+      f, "docs.bst",
+      "kind: compose\nbuild-depends: [src.bst]\nconfig:\n"
+      "  include: [doc]\n  include-orphans: false\n"
+      "public:\n  bst:\n    split-rules:\n      doc:\n"
+      "      - /usr/share/hello/README\n      - /usr/share/hello/git/**\n");
+  write_element (f, "script.bst",
+                 "kind: script\nbuild-depends: [base.bst, docs.bst]\nconfig:\n"
+                 "  commands:\n"
+                 "  - cp -R /usr/share/hello %{install-root}/copy\n"
+                 "  - ls /usr/share/hello > %{install-root}/listing\n");
+  scheduler = prepare_ok (f, "script.bst");
+  fetch_all (scheduler, "src.bst");
+  g_object_get (scheduler, "backend", &backend, NULL);
+  g_assert_true (JOB_IS_WORKER_POOL (backend));
+  ok = build (f, scheduler, "script.bst", &checkout, &error);
+  job_backend_shutdown (backend, TRUE);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  assert_file (checkout, "copy/README", "hello\npatched world\n");
+  assert_file (checkout, "copy/git/README", "first\n");
+  assert_file (checkout, "listing", "README\ngit\n");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1319,6 +1388,7 @@ main (int argc, char *argv[])
   ADD ("/job/core-plugins/compose-errors", test_compose_errors);
   ADD ("/job/core-plugins/script", test_script);
   ADD ("/job/core-plugins/script-errors", test_script_errors);
+  ADD ("/job/core-plugins/pool", test_pool);
 #undef ADD
 
   return g_test_run ();
