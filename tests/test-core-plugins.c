@@ -1368,6 +1368,45 @@ test_pool (Fixture *f, gconstpointer data)
   assert_file (checkout, "listing", "README\ngit\n");
 }
 
+/* Cancelling stops the host tools with a cancellation error. */
+static void
+test_cancel (Fixture *f, gconstpointer data)
+{
+  g_autofree char *sha = make_archive (f);
+  g_autofree char *commit = make_repository (f);
+  g_autofree char *content = NULL;
+  g_autofree char *stage = g_build_filename (f->dir, "stage", NULL);
+  g_autoptr (JobScheduler) scheduler = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+
+  content = g_strdup_printf (
+      "kind: import\nsources:\n- kind: tar\n  url: outside:hello.tar.gz\n"
+      "  ref: %s\n- kind: git\n  url: outside:repo\n  ref: %s\n"
+      "  track: main\n",
+      sha, commit);
+  write_element (f, "both.bst", content);
+  scheduler = prepare_ok (f, "both.bst");
+  g_assert_true (
+      job_source_fetch (get_source (scheduler, "both.bst", 0), NULL, &error));
+  g_assert_no_error (error);
+  g_cancellable_cancel (cancellable);
+
+  g_assert_cmpint (g_mkdir_with_parents (stage, 0755), ==, 0);
+  g_assert_false (job_source_stage (get_source (scheduler, "both.bst", 0),
+                                    stage, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_false (job_source_fetch (get_source (scheduler, "both.bst", 1),
+                                    cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_false (job_source_is_cached (get_source (scheduler, "both.bst", 1)));
+  g_assert_null (job_source_track (get_source (scheduler, "both.bst", 1),
+                                   cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1389,6 +1428,7 @@ main (int argc, char *argv[])
   ADD ("/job/core-plugins/script", test_script);
   ADD ("/job/core-plugins/script-errors", test_script_errors);
   ADD ("/job/core-plugins/pool", test_pool);
+  ADD ("/job/core-plugins/cancel", test_cancel);
 #undef ADD
 
   return g_test_run ();

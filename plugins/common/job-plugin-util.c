@@ -84,6 +84,9 @@ job_plugin_util_run (JobPlugin *plugin,
   if (!g_subprocess_communicate_utf8 (process, NULL, cancellable, &out, &err,
                                       error))
     {
+      /* Cancelled (or the pipes failed): the tool must not outlive us. */
+      g_subprocess_force_exit (process);
+      g_subprocess_wait (process, NULL, NULL);
       g_prefix_error (error, "%s: ", job_plugin_get_name (plugin));
       return FALSE;
     }
