@@ -684,7 +684,7 @@ compose_sources (JobLoader *self, JobNode *node, GError **error)
   for (guint i = 0; list != NULL && i < job_node_get_n_items (list); i++)
     {
       JobNode *source = job_node_get_item (list, i);
-      JobNode *kind_node, *defaults, *default_config = NULL;
+      JobNode *kind_node, *defaults, *default_config = NULL, *url_node;
       const char *kind, *directory;
       g_autoptr (JobNode) own = NULL;
       g_autoptr (JobNode) config = NULL;
@@ -708,6 +708,24 @@ compose_sources (JobLoader *self, JobNode *node, GError **error)
       own = job_node_shallow_copy (source);
       job_node_remove_member (own, "kind");
       job_node_remove_member (own, "directory");
+      /* Source URLs may start with one of the project's aliases: the
+       * plugin gets the expanded URL, with the provenance of the original. */
+      url_node = job_node_lookup (own, "url");
+      if (url_node != NULL && job_node_get_node_type (url_node) == JOB_NODE_SCALAR
+          && job_node_get_scalar (url_node) != NULL)
+        {
+          g_autofree char *url = job_project_translate_url (
+              self->project, job_node_get_scalar (url_node));
+
+          if (!g_str_equal (url, job_node_get_scalar (url_node)))
+            {
+              g_autoptr (JobNode) translated = job_node_new_scalar (
+                  url, job_node_get_filename (url_node),
+                  job_node_get_line (url_node), job_node_get_column (url_node));
+
+              job_node_set_member (own, "url", translated);
+            }
+        }
       config = job_node_composite (
           default_config != NULL ? default_config : self->empty, own, error);
       if (config == NULL || !job_node_check_final (config, error))

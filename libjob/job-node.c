@@ -2075,6 +2075,7 @@ node_decode (GVariant *variant,
       JobNode *node;
       DecodeFrame *parent = NULL;
 
+      /* Borrowed strings (&s): the record owns them. */
       g_variant_get_child (records, i, "(ybuuu&suu&su)", &type, &is_null, &file,
                            &line, &column, &key, &key_line, &key_column,
                            &scalar, &n_children);

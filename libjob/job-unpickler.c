@@ -792,7 +792,16 @@ read_value (JobUnpickler *self,
         if (variant == NULL)
           break;
         if (prop->kind == JOB_VALUE_VARIANT)
-          g_value_set_variant (value, variant);
+          {
+            /* The variant read points into the pickle's buffer, which the
+             * caller frees: the object keeps a copy of its own. */
+            g_autoptr (GBytes) copy =
+                g_bytes_new (g_variant_get_data (variant), g_variant_get_size (variant));
+            g_autoptr (GVariant) owned = g_variant_ref_sink (
+                g_variant_new_from_bytes (g_variant_get_type (variant), copy, FALSE));
+
+            g_value_set_variant (value, owned);
+          }
         else if (!prop->boxed_codec->decode (variant, value, prop->boxed_codec->user_data, error))
           {
             g_prefix_error (error, "Property “%s”: ", prop->name);

@@ -112,6 +112,31 @@ test_round_trip_boxed (void)
   g_assert_cmpstr (err2->message, ==, "gone");
 }
 
+/* A GVariant property outlives the pickle it was loaded from. */
+static void
+test_round_trip_variant_owned (void)
+{
+  g_autoptr (GError) error = NULL;
+  const char *strings[] = { "a", "b", "c", NULL };
+  g_autoptr (GVariant) variant = g_variant_ref_sink (g_variant_new ("(s^as)", "dictionary", strings));
+  g_autoptr (GObject) values = g_object_new (TEST_TYPE_VALUES, "variant", variant, NULL);
+  g_autoptr (GObject) copy = NULL;
+  g_autoptr (GVariant) copied = NULL;
+  GBytes *bytes = job_pickle_dumps (values, &error);
+  gsize size;
+  guint8 *data;
+
+  g_assert_no_error (error);
+  copy = job_pickle_loads (bytes, &error);
+  g_assert_no_error (error);
+  /* Scribble over and free the pickle. */
+  data = g_bytes_unref_to_data (bytes, &size);
+  memset (data, 0xaa, size);
+  g_free (data);
+  g_object_get (copy, "variant", &copied, NULL);
+  g_assert_true (g_variant_equal (variant, copied));
+}
+
 static void
 test_round_trip_nulls (void)
 {
@@ -971,6 +996,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/pickle/round-trip/scalars", test_round_trip_scalars);
   g_test_add_func ("/job/pickle/round-trip/boxed", test_round_trip_boxed);
   g_test_add_func ("/job/pickle/round-trip/nulls", test_round_trip_nulls);
+  g_test_add_func ("/job/pickle/round-trip/variant-owned", test_round_trip_variant_owned);
   g_test_add_func ("/job/pickle/round-trip/non-utf8", test_round_trip_non_utf8);
   g_test_add_func ("/job/pickle/round-trip/runtime-type", test_runtime_type_kept);
   g_test_add_func ("/job/pickle/round-trip/list-model", test_list_model);

@@ -1,0 +1,543 @@
+/* job-element-compose.c: the `compose` element kind
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <libjob/job.h>
+
+#include "job-plugin-util.h"
+
+/* `compose` stages the artifacts of its build dependencies and takes the
+ * files of some split domains as its artifact: config `include` (the
+ * domains to take; empty takes every domain), `exclude` (domains to leave
+ * out, even when a file is also in an included domain) and
+ * `include-orphans` (take the files no domain claims), as BuildStream does.
+ *
+ * The split rules are the element's own public `bst` `split-rules`: the
+ * project's rules (projectconfig `split-rules`) with the element's
+ * overrides, variables expanded. Limits: the dependencies' own split rules
+ * and integration commands are not available to the element yet (the
+ * build context stages artifacts by cache key only), so domains come from
+ * the compose element's rules and `integrate` is only logged. Empty
+ * directories are kept when they are taken like files. */
+
+#define JOB_TYPE_COMPOSE_ELEMENT (job_compose_element_get_type ())
+G_DECLARE_FINAL_TYPE (
+    JobComposeElement, job_compose_element, JOB, COMPOSE_ELEMENT, JobElement)
+
+struct _JobComposeElement
+{
+  JobElement parent_instance;
+  GStrv include;
+  GStrv exclude;
+  gboolean include_orphans;
+  gboolean integrate;
+  GVariant *split_rules; /* a{sas}, sorted by domain */
+};
+
+enum
+{
+  PROP_0,
+  PROP_INCLUDE,
+  PROP_EXCLUDE,
+  PROP_INCLUDE_ORPHANS,
+  PROP_INTEGRATE,
+  PROP_SPLIT_RULES,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_DYNAMIC_TYPE (JobComposeElement, job_compose_element, JOB_TYPE_ELEMENT)
+
+static void
+job_compose_element_finalize (GObject *object)
+{
+  JobComposeElement *self = JOB_COMPOSE_ELEMENT (object);
+
+  g_strfreev (self->include);
+  g_strfreev (self->exclude);
+  g_clear_pointer (&self->split_rules, g_variant_unref);
+  G_OBJECT_CLASS (job_compose_element_parent_class)->finalize (object);
+}
+
+static void
+job_compose_element_get_property (GObject *object,
+                                  guint prop_id,
+                                  GValue *value,
+                                  GParamSpec *pspec)
+{
+  JobComposeElement *self = JOB_COMPOSE_ELEMENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_INCLUDE:
+      g_value_set_boxed (value, self->include);
+      break;
+    case PROP_EXCLUDE:
+      g_value_set_boxed (value, self->exclude);
+      break;
+    case PROP_INCLUDE_ORPHANS:
+      g_value_set_boolean (value, self->include_orphans);
+      break;
+    case PROP_INTEGRATE:
+      g_value_set_boolean (value, self->integrate);
+      break;
+    case PROP_SPLIT_RULES:
+      g_value_set_variant (value, self->split_rules);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+job_compose_element_set_property (GObject *object,
+                                  guint prop_id,
+                                  const GValue *value,
+                                  GParamSpec *pspec)
+{
+  JobComposeElement *self = JOB_COMPOSE_ELEMENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_INCLUDE:
+      g_strfreev (self->include);
+      self->include = g_value_dup_boxed (value);
+      break;
+    case PROP_EXCLUDE:
+      g_strfreev (self->exclude);
+      self->exclude = g_value_dup_boxed (value);
+      break;
+    case PROP_INCLUDE_ORPHANS:
+      self->include_orphans = g_value_get_boolean (value);
+      break;
+    case PROP_INTEGRATE:
+      self->integrate = g_value_get_boolean (value);
+      break;
+    case PROP_SPLIT_RULES:
+      g_clear_pointer (&self->split_rules, g_variant_unref);
+      self->split_rules = g_value_dup_variant (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The split rules of the element's public data, as a{sas}. */
+static GVariant *
+read_split_rules (JobComposeElement *self, GError **error)
+{
+  JobNode *public_data = job_element_get_public (JOB_ELEMENT (self));
+  JobNode *bst =
+      public_data != NULL ? job_node_lookup (public_data, "bst") : NULL;
+  JobNode *rules = bst != NULL ? job_node_lookup (bst, "split-rules") : NULL;
+  g_autoptr (GPtrArray) domains = g_ptr_array_new ();
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sas}"));
+  if (rules != NULL && !job_node_check_type (rules, JOB_NODE_MAPPING, error))
+    return NULL;
+  for (guint i = 0; rules != NULL && i < job_node_get_n_members (rules); i++)
+    g_ptr_array_add (domains, (gpointer) job_node_get_member_key (rules, i));
+  g_ptr_array_sort (domains, compare_strings);
+  for (guint i = 0; i < domains->len; i++)
+    {
+      g_auto (GStrv) patterns = job_node_as_string_list (
+          job_node_lookup (rules, domains->pdata[i]), error);
+
+      if (patterns == NULL)
+        return NULL;
+      g_variant_builder_add (&builder, "{s^as}", domains->pdata[i], patterns);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+static gboolean
+check_domains (JobComposeElement *self,
+               JobNode *config,
+               const char *key,
+               const char *const *domains,
+               GError **error)
+{
+  for (guint i = 0; domains != NULL && domains[i] != NULL; i++)
+    {
+      g_autoptr (GVariant) found =
+          g_variant_lookup_value (self->split_rules, domains[i], NULL);
+
+      if (found == NULL)
+        {
+          g_autofree char *where =
+              job_plugin_util_where (JOB_PLUGIN (self), key);
+          g_autoptr (GString) known = g_string_new (NULL);
+          GVariantIter iter;
+          const char *domain;
+
+          g_variant_iter_init (&iter, self->split_rules);
+          while (g_variant_iter_next (&iter, "{&s@as}", &domain, NULL))
+            g_string_append_printf (known, "%s%s", known->len ? ", " : "",
+                                    domain);
+          g_set_error (
+              error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
+              "%s: unknown split domain “%s” in %s; the split rules define: %s",
+              where, domains[i], key, known->len ? known->str : "(none)");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+job_compose_element_configure (JobPlugin *plugin,
+                               JobNode *config,
+                               GError **error)
+{
+  JobComposeElement *self = JOB_COMPOSE_ELEMENT (plugin);
+  const char *const valid[] = { "integrate", "include", "exclude",
+                                "include-orphans", NULL };
+  g_auto (GStrv) include = NULL, exclude = NULL;
+  g_autoptr (GVariant) rules = NULL;
+  gboolean integrate, orphans;
+
+  if (!job_node_validate_keys (config, valid, error)
+      || !job_node_get_boolean (config, "integrate", TRUE, &integrate, error)
+      || !job_node_get_boolean (config, "include-orphans", TRUE, &orphans,
+                                error))
+    return FALSE;
+  if (job_node_lookup (config, "include") != NULL
+      && (include = job_node_get_string_list (config, "include", error))
+             == NULL)
+    return FALSE;
+  if (job_node_lookup (config, "exclude") != NULL
+      && (exclude = job_node_get_string_list (config, "exclude", error))
+             == NULL)
+    return FALSE;
+  rules = read_split_rules (self, error);
+  if (rules == NULL)
+    return FALSE;
+  g_object_set (self, "split-rules", rules, "include", include, "exclude",
+                exclude, "include-orphans", orphans, "integrate", integrate,
+                NULL);
+  return check_domains (self, config, "include",
+                        (const char *const *) self->include, error)
+         && check_domains (self, config, "exclude",
+                           (const char *const *) self->exclude, error);
+}
+
+static GVariant *
+job_compose_element_get_unique_key (JobPlugin *plugin)
+{
+  JobComposeElement *self = JOB_COMPOSE_ELEMENT (plugin);
+  const char *const empty[] = { NULL };
+
+  return g_variant_new (
+      "(^as^asbb@a{sas})",
+      self->include != NULL ? (const char *const *) self->include : empty,
+      self->exclude != NULL ? (const char *const *) self->exclude : empty,
+      self->include_orphans, self->integrate, self->split_rules);
+}
+
+static gboolean
+job_compose_element_stage (JobElement *element,
+                           JobBuildContext *context,
+                           GCancellable *cancellable,
+                           GError **error)
+{
+  JobComposeElement *self = JOB_COMPOSE_ELEMENT (element);
+
+  if (self->integrate)
+    job_build_context_log (
+        context, "compose: the dependencies' integration commands are not run "
+                 "(not available to elements yet)");
+  return job_build_context_stage_dependencies (context, "/", cancellable,
+                                               error);
+}
+
+/* A split rule pattern as a regular expression, as BuildStream reads it:
+ * `**` matches anything, `*` and `?` stay inside a path component. */
+static void
+append_glob (GString *re, const char *pattern)
+{
+  for (const char *p = pattern; *p; p++)
+    {
+      if (p[0] == '*' && p[1] == '*')
+        {
+          g_string_append (re, ".*");
+          p++;
+        }
+      else if (*p == '*')
+        g_string_append (re, "[^/]*");
+      else if (*p == '?')
+        g_string_append (re, "[^/]");
+      else
+        {
+          char c[2] = { *p, 0 };
+          g_autofree char *escaped = g_regex_escape_string (c, 1);
+          g_string_append (re, escaped);
+        }
+    }
+}
+
+typedef struct
+{
+  GPtrArray *domains; /* names */
+  GPtrArray *regexes; /* GRegex per domain */
+  const char *const *include;
+  const char *const *exclude;
+  gboolean orphans;
+  const char *skip[2];
+} Filter;
+
+static gboolean
+filter_keeps (Filter *filter, const char *path)
+{
+  gboolean claimed = FALSE, included = FALSE, excluded = FALSE;
+
+  for (guint i = 0; i < filter->domains->len; i++)
+    {
+      const char *domain = filter->domains->pdata[i];
+
+      if (!g_regex_match (filter->regexes->pdata[i], path, 0, NULL))
+        continue;
+      claimed = TRUE;
+      if (filter->include == NULL || filter->include[0] == NULL
+          || g_strv_contains (filter->include, domain))
+        included = TRUE;
+      if (filter->exclude != NULL && g_strv_contains (filter->exclude, domain))
+        excluded = TRUE;
+    }
+  if (!claimed && filter->orphans)
+    included = TRUE;
+  return included && !excluded;
+}
+
+static gboolean
+make_parents (const char *path, GError **error)
+{
+  g_autofree char *parent = g_path_get_dirname (path);
+
+  if (g_mkdir_with_parents (parent, 0755) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot create %s: %s", parent, g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+take (const char *from,
+      const char *to,
+      const struct stat *st,
+      GCancellable *cancellable,
+      GError **error)
+{
+  if (!make_parents (to, error))
+    return FALSE;
+  if (S_ISDIR (st->st_mode))
+    {
+      if (g_mkdir (to, st->st_mode & 07777) != 0 && errno != EEXIST)
+        {
+          int errsv = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                       "Cannot create %s: %s", to, g_strerror (errsv));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  else
+    {
+      g_autoptr (GFile) src = g_file_new_for_path (from);
+      g_autoptr (GFile) dest = g_file_new_for_path (to);
+
+      return g_file_copy (src, dest,
+                          G_FILE_COPY_OVERWRITE | G_FILE_COPY_NOFOLLOW_SYMLINKS
+                              | G_FILE_COPY_ALL_METADATA,
+                          cancellable, NULL, NULL, error);
+    }
+}
+
+/* Walks the staged root; @relative is "" or starts with "/". */
+static gboolean
+walk (Filter *filter,
+      const char *root,
+      const char *relative,
+      const char *install,
+      guint *n_taken,
+      GCancellable *cancellable,
+      GError **error)
+{
+  g_autofree char *path = g_strconcat (root, relative, NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, error);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (dir == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_strings);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *child =
+          g_strconcat (relative, "/", names->pdata[i], NULL);
+      g_autofree char *child_path = g_strconcat (root, child, NULL);
+      struct stat st;
+      gboolean leaf = TRUE;
+
+      /* The build and install directories are mounts, not content. */
+      if (g_strcmp0 (child, filter->skip[0]) == 0
+          || g_strcmp0 (child, filter->skip[1]) == 0)
+        continue;
+      if (lstat (child_path, &st) != 0)
+        continue;
+      if (S_ISDIR (st.st_mode))
+        {
+          g_autoptr (GDir) sub = g_dir_open (child_path, 0, NULL);
+
+          leaf = sub == NULL || g_dir_read_name (sub) == NULL;
+          if (!leaf
+              && !walk (filter, root, child, install, n_taken, cancellable,
+                        error))
+            return FALSE;
+        }
+      if (leaf && filter_keeps (filter, child))
+        {
+          g_autofree char *to = g_strconcat (install, child, NULL);
+
+          if (!take (child_path, to, &st, cancellable, error))
+            return FALSE;
+          (*n_taken)++;
+        }
+    }
+  return TRUE;
+}
+
+static char *
+job_compose_element_assemble (JobElement *element,
+                              JobBuildContext *context,
+                              GCancellable *cancellable,
+                              GError **error)
+{
+  JobComposeElement *self = JOB_COMPOSE_ELEMENT (element);
+  g_autoptr (GPtrArray) domains = g_ptr_array_new ();
+  g_autoptr (GPtrArray) regexes =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) g_regex_unref);
+  g_autofree char *note = NULL;
+  Filter filter = { 0 };
+  GVariantIter iter;
+  const char *domain;
+  GVariant *patterns;
+  guint n_taken = 0;
+
+  g_variant_iter_init (&iter, self->split_rules);
+  while (g_variant_iter_next (&iter, "{&s@as}", &domain, &patterns))
+    {
+      g_autoptr (GVariant) owned = patterns;
+      g_autoptr (GString) re = g_string_new ("^(?:");
+      g_autoptr (GRegex) regex = NULL;
+
+      for (gsize i = 0; i < g_variant_n_children (patterns); i++)
+        {
+          const char *pattern;
+
+          g_variant_get_child (patterns, i, "&s", &pattern);
+          if (i > 0)
+            g_string_append_c (re, '|');
+          append_glob (re, pattern);
+        }
+      if (g_variant_n_children (patterns) == 0)
+        g_string_append (re, "(?!)");
+      g_string_append (re, ")$");
+      regex = g_regex_new (re->str, G_REGEX_DOTALL, 0, error);
+      if (regex == NULL)
+        {
+          g_prefix_error (error, "%s: split domain %s: ",
+                          job_plugin_get_name (JOB_PLUGIN (self)), domain);
+          return NULL;
+        }
+      g_ptr_array_add (domains, (gpointer) domain);
+      g_ptr_array_add (regexes, g_steal_pointer (&regex));
+    }
+
+  filter.domains = domains;
+  filter.regexes = regexes;
+  filter.include = (const char *const *) self->include;
+  filter.exclude = (const char *const *) self->exclude;
+  filter.orphans = self->include_orphans;
+  filter.skip[0] = job_plugin_get_variable (JOB_PLUGIN (self), "build-root");
+  filter.skip[1] = job_plugin_get_variable (JOB_PLUGIN (self), "install-root");
+  if (!walk (&filter, job_build_context_get_root (context), "",
+             job_build_context_get_install_directory (context), &n_taken,
+             cancellable, error))
+    return NULL;
+  note = g_strdup_printf ("compose: took %u files", n_taken);
+  job_build_context_log (context, note);
+  return g_strdup (job_build_context_get_install_directory (context));
+}
+
+static void
+job_compose_element_class_init (JobComposeElementClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = job_compose_element_finalize;
+  object_class->get_property = job_compose_element_get_property;
+  object_class->set_property = job_compose_element_set_property;
+  JOB_PLUGIN_CLASS (klass)->configure = job_compose_element_configure;
+  JOB_PLUGIN_CLASS (klass)->get_unique_key = job_compose_element_get_unique_key;
+  JOB_ELEMENT_CLASS (klass)->stage = job_compose_element_stage;
+  JOB_ELEMENT_CLASS (klass)->assemble = job_compose_element_assemble;
+
+  properties[PROP_INCLUDE] =
+      g_param_spec_boxed ("include", NULL, NULL, G_TYPE_STRV,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_EXCLUDE] =
+      g_param_spec_boxed ("exclude", NULL, NULL, G_TYPE_STRV,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_INCLUDE_ORPHANS] =
+      g_param_spec_boolean ("include-orphans", NULL, NULL, TRUE,
+                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_INTEGRATE] =
+      g_param_spec_boolean ("integrate", NULL, NULL, TRUE,
+                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SPLIT_RULES] = g_param_spec_variant (
+      "split-rules", NULL, NULL, G_VARIANT_TYPE ("a{sas}"), NULL,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+job_compose_element_class_finalize (JobComposeElementClass *klass)
+{
+}
+
+static void
+job_compose_element_init (JobComposeElement *self)
+{
+  self->include_orphans = TRUE;
+  self->integrate = TRUE;
+  self->split_rules = g_variant_ref_sink (
+      g_variant_new_array (G_VARIANT_TYPE ("{sas}"), NULL, 0));
+}
+
+G_MODULE_EXPORT void job_module_load (GTypeModule *module);
+
+G_MODULE_EXPORT void
+job_module_load (GTypeModule *module)
+{
+  job_compose_element_register_type (module);
+}
