@@ -232,6 +232,21 @@ get_source (JobScheduler *scheduler, const char *element, guint index_)
   return source;
 }
 
+/* A remote URL loads, keys and shows; only fetching it fails, clearly. */
+static void
+fetch_fails (Fixture *f, const char *target, const char *expected)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobScheduler) scheduler = prepare_ok (f, target);
+  JobSource *source = get_source (scheduler, target, 0);
+
+  g_assert_false (job_source_fetch (source, NULL, &error));
+  g_assert_nonnull (error);
+  if (strstr (error->message, expected) == NULL)
+    g_error ("expected “%s” in the error: %s", expected, error->message);
+}
+
+
 static void
 assert_error_contains (GError *error, const char *expected)
 {
@@ -736,9 +751,11 @@ test_tar_errors (Fixture *f, gconstpointer data)
   /* Configuration errors, with the file and line. */
   write_tar_element (f, "badref.bst", "outside:hello.tar.gz", "1234", NULL);
   prepare_fails (f, "badref.bst", "the ref “1234” is not a sha256");
-  write_tar_element (f, "remote.bst", "https://example.com/a.tar.gz", sha,
+  /* A ref not in the cache, so that fetching must reach the URL. */
+  write_tar_element (f, "remote.bst", "https://example.com/a.tar.gz",
+                     "abababababababababababababababababababababababababababababababab",
                      NULL);
-  prepare_fails (f, "remote.bst", "is not local");
+  fetch_fails (f, "remote.bst", "is not local");
   write_tar_element (f, "nourl.bst", "", sha, NULL);
   write_element (f, "nourl.bst",
                  "kind: import\nsources:\n- kind: tar\n  ref: abc\n");
@@ -746,8 +763,10 @@ test_tar_errors (Fixture *f, gconstpointer data)
   write_tar_element (f, "badkey.bst", "outside:hello.tar.gz", sha,
                      "  sha: x\n");
   prepare_fails (f, "badkey.bst", "sha");
-  write_tar_element (f, "badfile.bst", "file://%zz", sha, NULL);
-  prepare_fails (f, "badfile.bst", "invalid file URL");
+  write_tar_element (f, "badfile.bst", "file://%zz",
+                     "abababababababababababababababababababababababababababababababab",
+                     NULL);
+  fetch_fails (f, "badfile.bst", "invalid file URL");
 }
 
 /* A source kind whose host tool is missing fails its preflight. */
@@ -963,8 +982,9 @@ test_git_errors (Fixture *f, gconstpointer data)
   prepare_fails (f, "badref.bst", "the ref “main” is not a commit sha");
   write_element (f, "remote.bst",
                  "kind: import\nsources:\n- kind: git\n  url: "
-                 "https://example.com/x.git\n");
-  prepare_fails (f, "remote.bst", "is not local");
+                 "https://example.com/x.git\n"
+                 "  ref: abababababababababababababababababababab\n");
+  fetch_fails (f, "remote.bst", "is not local");
   (void) commit;
 }
 

@@ -181,9 +181,10 @@ static gboolean
 job_git_source_preflight (JobPlugin *plugin, GError **error)
 {
   JobGitSource *self = JOB_GIT_SOURCE (plugin);
-  g_autofree char *path = job_plugin_util_local_path (plugin, self->url, error);
-
-  return path != NULL && job_plugin_util_require_program (plugin, "git", error);
+  /* Only fetching and tracking need a reachable URL: a remote one is fine
+   * to load, show and key, and to build once its content is cached. */
+  (void) self;
+  return job_plugin_util_require_program (plugin, "git", error);
 }
 
 static GVariant *
