@@ -544,6 +544,69 @@ test_composition (Fixture *fixture, gconstpointer data)
       job_element_spec_get_environment_nocache (spec), "MAKEFLAGS"));
 }
 
+static const char *
+first_runtime_rule (JobElementSpec *spec)
+{
+  JobNode *public_data = job_element_spec_get_public (spec);
+  JobNode *bst = job_node_lookup (public_data, "bst");
+  JobNode *rules =
+      job_node_lookup (job_node_lookup (bst, "split-rules"), "runtime");
+
+  return job_node_get_scalar (job_node_get_item (rules, 0));
+}
+
+static void
+test_element_overrides_shared_defaults (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  const char *targets[] = { "all.bst", NULL };
+  JobElementSpec *plain, *custom, *later;
+
+  /* Elements of one kind share the expansion of the kind's defaults; one
+   * that overrides a variable must get its own. */
+  write_file (fixture, "project.conf",
+              "name: test\nenvironment:\n  BIN: \"%{bindir}\"\n", -1);
+  write_file (fixture, "plain.bst", "kind: manual\n", -1);
+  write_file (fixture, "custom.bst",
+              "kind: manual\nvariables:\n  exec_prefix: /custom\n", -1);
+  write_file (fixture, "later.bst", "kind: manual\n", -1);
+  write_file (fixture, "all.bst",
+              "kind: stack\ndepends: [plain.bst, custom.bst, later.bst]\n", -1);
+  project = job_project_new (fixture->directory);
+  g_assert_true (job_project_load (project, NULL, &error));
+  loader = job_loader_new (project);
+  g_assert_true (job_loader_load (loader, targets, NULL, &error));
+  g_assert_no_error (error);
+  plain = job_loader_get_element (loader, "plain.bst");
+  custom = job_loader_get_element (loader, "custom.bst");
+  later = job_loader_get_element (loader, "later.bst");
+  g_assert_cmpstr (job_element_spec_get_variable (plain, "bindir"), ==,
+                   "/usr/bin");
+  g_assert_cmpstr (job_element_spec_get_variable (custom, "bindir"), ==,
+                   "/custom/bin");
+  g_assert_cmpstr (job_element_spec_get_variable (custom, "libdir"), ==,
+                   "/usr/lib");
+  g_assert_cmpstr (job_element_spec_get_variable (later, "bindir"), ==,
+                   "/usr/bin");
+  g_assert_cmpstr (first_runtime_rule (plain), ==, "/usr/bin/*");
+  g_assert_cmpstr (first_runtime_rule (custom), ==, "/custom/bin/*");
+  g_assert_cmpstr (first_runtime_rule (later), ==, "/usr/bin/*");
+  g_assert_cmpstr (
+      job_node_get_string (job_element_spec_get_environment (custom), "BIN",
+                           NULL, NULL),
+      ==, "/custom/bin");
+  g_assert_cmpstr (
+      job_node_get_string (job_element_spec_get_environment (later), "BIN",
+                           NULL, NULL),
+      ==, "/usr/bin");
+  g_assert_cmpstr (job_element_spec_get_variable (custom, "build-root"), ==,
+                   "/buildstream/test/custom.bst");
+  g_assert_cmpstr (job_element_spec_get_variable (later, "build-root"), ==,
+                   "/buildstream/test/later.bst");
+}
+
 static char *
 names_of (GListModel *list)
 {
@@ -766,6 +829,8 @@ main (int argc, char *argv[])
   ADD ("missing-project-conf", test_missing_project_conf);
   ADD ("options", test_options);
   ADD ("composition", test_composition);
+  ADD ("element-overrides-shared-defaults",
+       test_element_overrides_shared_defaults);
   ADD ("bad-dependency", test_duplicate_names_and_bad_dependency);
   ADD ("long-chain", test_long_chain);
 #undef ADD
