@@ -607,6 +607,66 @@ test_element_overrides_shared_defaults (Fixture *fixture, gconstpointer data)
                    "/buildstream/test/later.bst");
 }
 
+static void
+test_plugins_and_includes (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (JobSourceSpec) source = NULL;
+  JobElementSpec *spec;
+  JobNode *config;
+
+  write_file (fixture, "project.conf",
+              "name: test\n"
+              "plugins:\n"
+              "- origin: core\n"
+              "  elements:\n"
+              "    manual: 0\n"
+              "- origin: local\n"
+              "  path: plugins\n"
+              "  elements:\n"
+              "    mykind: 0\n"
+              "sources:\n"
+              "  git:\n"
+              "    config:\n"
+              "      checkout-submodules: false\n",
+              -1);
+  write_file (fixture, "plugins/mykind.yaml",
+              "variables:\n  greeting: hello from mykind\n"
+              "config:\n  steps: [one]\n",
+              -1);
+  write_file (fixture, "common/sources.yml",
+              "sources:\n- kind: git\n  url: https://example.com/repo.git\n  "
+              "track: main\n",
+              -1);
+  write_file (fixture, "a.bst",
+              "kind: mykind\n"
+              "(@): common/sources.yml\n"
+              "config:\n"
+              "  steps:\n"
+              "    (>): [two]\n",
+              -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_no_error (error);
+  spec = job_loader_get_element (loader, "a.bst");
+  g_assert_cmpstr (job_element_spec_get_kind (spec), ==, "mykind");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "greeting"), ==,
+                   "hello from mykind");
+  config = job_element_spec_get_config (spec);
+  g_assert_cmpuint (job_node_get_n_items (job_node_lookup (config, "steps")),
+                    ==, 2);
+  source = g_list_model_get_item (job_element_spec_get_sources (spec), 0);
+  g_assert_cmpstr (job_source_spec_get_kind (source), ==, "git");
+  g_assert_cmpstr (job_node_get_string (job_source_spec_get_config (source),
+                                        "checkout-submodules", NULL, NULL),
+                   ==, "false");
+  g_assert_cmpstr (job_node_get_string (job_source_spec_get_config (source),
+                                        "track", NULL, NULL),
+                   ==, "main");
+  g_assert_cmpstr (job_source_spec_get_provenance (source), ==,
+                   "common/sources.yml [line 2 column 3]");
+}
+
 static char *
 names_of (GListModel *list)
 {
@@ -835,6 +895,7 @@ main (int argc, char *argv[])
   ADD ("missing-project-conf", test_missing_project_conf);
   ADD ("options", test_options);
   ADD ("composition", test_composition);
+  ADD ("plugins-and-includes", test_plugins_and_includes);
   ADD ("element-overrides-shared-defaults",
        test_element_overrides_shared_defaults);
   ADD ("bad-dependency", test_duplicate_names_and_bad_dependency);
