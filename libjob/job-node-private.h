@@ -46,6 +46,9 @@ void        job_node_append_member   (JobNode     *self,
                                       guint        key_line,
                                       guint        key_column,
                                       JobNode     *value);
+/* Makes room for @n members in all, so appending them does not regrow. */
+void        job_node_reserve_members (JobNode     *self,
+                                      guint        n);
 void        job_node_get_member_position (JobNode *self,
                                           guint    index_,
                                           guint   *line,

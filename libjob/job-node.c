@@ -665,6 +665,17 @@ job_node_set_member_full (JobNode *self,
 }
 
 void
+job_node_reserve_members (JobNode *self, guint n)
+{
+  g_assert (self->type == JOB_NODE_MAPPING);
+  if (n > self->mapping.n_allocated)
+    {
+      self->mapping.n_allocated = n;
+      self->mapping.members = g_renew (JobNodeMember, self->mapping.members, n);
+    }
+}
+
+void
 job_node_append_member (JobNode *self,
                         const char *interned_key,
                         guint key_line,

@@ -676,6 +676,7 @@ job_variables_to_node (JobVariables *self, GHashTable *memo)
   result = job_node_new_mapping (job_node_get_filename (self->mapping),
                                  job_node_get_line (self->mapping),
                                  job_node_get_column (self->mapping));
+  job_node_reserve_members (result, self->variables->len);
   for (guint i = 0; i < self->variables->len; i++)
     {
       Variable *variable = &g_array_index (self->variables, Variable, i);
