@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "job-expression-private.h"
 #include "job-load-error.h"
@@ -724,18 +725,21 @@ load_options (JobProject *self, JobNode *options, GError **error)
                                   NULL };
       const char *enum_keys[] = { "type",   "description", "variable",
                                   "values", "default",     NULL };
+      const char *arch_keys[] = { "type", "description", "variable", "values",
+                                  NULL };
 
       if (!check_symbol_name (definition, name, "option name", FALSE, error))
         return FALSE;
       type = job_node_get_string (definition, "type", NULL, error);
       if (type == NULL)
         return FALSE;
-      if (!g_str_equal (type, "bool") && !g_str_equal (type, "enum"))
+      if (!g_str_equal (type, "bool") && !g_str_equal (type, "enum")
+          && !g_str_equal (type, "arch"))
         {
           job_node_set_error (error, job_node_lookup (definition, "type"),
                               JOB_LOAD_ERROR_INVALID_DATA,
                               "option “%s” has type “%s”; libjob supports "
-                              "the option types “bool” and “enum”",
+                              "the option types “bool”, “enum” and “arch”",
                               name, type);
           return FALSE;
         }
@@ -743,8 +747,11 @@ load_options (JobProject *self, JobNode *options, GError **error)
       option->name = g_strdup (name);
       option->is_bool = g_str_equal (type, "bool");
       g_ptr_array_add (self->options, option);
-      if (!job_node_validate_keys (
-              definition, option->is_bool ? bool_keys : enum_keys, error)
+      if (!job_node_validate_keys (definition,
+                                   option->is_bool              ? bool_keys
+                                   : g_str_equal (type, "arch") ? arch_keys
+                                                                : enum_keys,
+                                   error)
           || job_node_get_string (definition, "description", NULL, error)
                  == NULL)
         return FALSE;
@@ -781,6 +788,20 @@ load_options (JobProject *self, JobNode *options, GError **error)
                                   JOB_LOAD_ERROR_INVALID_DATA,
                                   "enum option “%s” has no “values”", name);
               return FALSE;
+            }
+          if (g_str_equal (type, "arch"))
+            {
+              /* An arch option defaults to the machine's architecture
+               * when it is one of the values, else to the first one. */
+              struct utsname host;
+
+              def_value = option->values[0];
+              if (uname (&host) == 0
+                  && g_strv_contains ((const char *const *) option->values,
+                                      host.machine))
+                def_value = host.machine;
+              option->value = g_strdup (def_value);
+              continue;
             }
           def = job_node_require (definition, "default", error);
           if (def == NULL

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include <glib/gstdio.h>
 
@@ -428,6 +429,11 @@ test_options (Fixture *fixture, gconstpointer data)
               "    type: bool\n"
               "    description: Debugging\n"
               "    default: false\n"
+              "  machine:\n"
+              "    type: arch\n"
+              "    description: The machine\n"
+              "    values: [no-such-arch, x86_64, aarch64, i686]\n"
+              "    variable: machine\n"
               "variables:\n"
               "  (?):\n"
               "  - flavour == \"fancy\" and not debug:\n"
@@ -445,6 +451,19 @@ test_options (Fixture *fixture, gconstpointer data)
   g_assert_cmpstr (job_project_get_option_value (project, "flavour"), ==,
                    "fancy");
   g_assert_cmpstr (job_project_get_option_value (project, "debug"), ==, "0");
+  {
+    struct utsname host;
+
+    g_assert_cmpint (uname (&host), ==, 0);
+    if (g_str_equal (host.machine, "x86_64")
+        || g_str_equal (host.machine, "aarch64")
+        || g_str_equal (host.machine, "i686"))
+      g_assert_cmpstr (job_project_get_option_value (project, "machine"), ==,
+                       host.machine);
+    else
+      g_assert_cmpstr (job_project_get_option_value (project, "machine"), ==,
+                       "no-such-arch");
+  }
   loader = job_loader_new (project);
   g_assert_true (job_loader_load (loader, targets, NULL, &error));
   spec = job_loader_get_element (loader, "a.bst");
