@@ -429,6 +429,12 @@ test_options (Fixture *fixture, gconstpointer data)
               "    type: bool\n"
               "    description: Debugging\n"
               "    default: false\n"
+              "  features:\n"
+              "    type: flags\n"
+              "    description: Optional features\n"
+              "    values: [a, b, c]\n"
+              "    default: [b]\n"
+              "    variable: features\n"
               "  machine:\n"
               "    type: arch\n"
               "    description: The machine\n"
@@ -440,7 +446,10 @@ test_options (Fixture *fixture, gconstpointer data)
               "      greeting: hello fancy\n"
               "  - debug:\n"
               "      greeting: hello debug\n"
-              "  greeting: hello\n",
+              "  - ('a' in features):\n"
+              "      has-a: \"yes\"\n"
+              "  greeting: hello\n"
+              "  has-a: \"no\"\n",
               -1);
   write_file (fixture, "a.bst", "kind: manual\n", -1);
 
@@ -471,17 +480,22 @@ test_options (Fixture *fixture, gconstpointer data)
                    "hello fancy");
   g_assert_cmpstr (job_element_spec_get_variable (spec, "flavour"), ==,
                    "fancy");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "features"), ==, "b");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "has-a"), ==, "no");
   g_clear_object (&loader);
   g_clear_object (&project);
 
   project = job_project_new (fixture->directory);
   job_project_set_option (project, "debug", "true");
+  job_project_set_option (project, "features", "c, a");
   g_assert_true (job_project_load (project, NULL, &error));
   loader = job_loader_new (project);
   g_assert_true (job_loader_load (loader, targets, NULL, &error));
   spec = job_loader_get_element (loader, "a.bst");
   g_assert_cmpstr (job_element_spec_get_variable (spec, "greeting"), ==,
                    "hello debug");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "features"), ==, "a,c");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "has-a"), ==, "yes");
   g_clear_object (&loader);
   g_clear_object (&project);
 
