@@ -804,6 +804,55 @@ test_sample_project (void)
 }
 
 static void
+on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static void
+test_load_async (void)
+{
+  g_autofree char *directory =
+      g_test_build_filename (G_TEST_DIST, "projects", "sample", NULL);
+  g_autoptr (JobProject) project = job_project_new (directory);
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  const char *targets[] = { "all.bst", NULL };
+  const char *missing[] = { "missing.bst", NULL };
+
+  g_assert_true (job_project_load (project, NULL, &error));
+  loader = job_loader_new (project);
+  job_loader_load_async (loader, targets, NULL, on_loaded, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (job_loader_load_finish (loader, result, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (job_loader_get_element (loader, "app.bst"));
+  g_clear_object (&result);
+
+  job_loader_load_async (loader, missing, NULL, on_loaded, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (job_loader_load_finish (loader, result, &error));
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_MISSING_FILE);
+  g_clear_error (&error);
+  g_clear_object (&result);
+  g_clear_object (&loader);
+
+  loader = job_loader_new (project);
+  g_cancellable_cancel (cancellable);
+  job_loader_load_async (loader, targets, cancellable, on_loaded, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (job_loader_load_finish (loader, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
 test_pickle_spec (void)
 {
   g_autofree char *directory =
@@ -936,5 +985,6 @@ main (int argc, char *argv[])
 #undef ADD
   g_test_add_func ("/job/loader/sample-project", test_sample_project);
   g_test_add_func ("/job/loader/pickle-spec", test_pickle_spec);
+  g_test_add_func ("/job/loader/load-async", test_load_async);
   return g_test_run ();
 }
