@@ -169,10 +169,9 @@ finish (JobVariables *self, guint index_)
 
 /* Resolves variable @start and everything it needs without recursion. */
 static gboolean
-resolve (JobVariables *self, guint start, GError **error)
+resolve (JobVariables *self, guint start, GArray *stack, GError **error)
 {
-  g_autoptr (GArray) stack = g_array_new (FALSE, FALSE, sizeof (guint));
-
+  g_array_set_size (stack, 0);
   g_array_append_val (stack, start);
   g_array_index (self->variables, Variable, start).state = 1;
   while (stack->len > 0)
@@ -285,6 +284,7 @@ job_variables_new_with_template (JobNode *mapping,
                                  GError **error)
 {
   g_autoptr (JobVariables) self = g_new0 (JobVariables, 1);
+  g_autoptr (GArray) stack = NULL;
   guint n;
 
   if (!job_node_check_type (mapping, JOB_NODE_MAPPING, error))
@@ -331,9 +331,11 @@ job_variables_new_with_template (JobNode *mapping,
         variable.refs = scan_refs (self, job_node_get_scalar (variable.node));
       g_array_append_val (self->variables, variable);
     }
+  /* One stack for every resolution: GArrays are costly to create. */
+  stack = g_array_new (FALSE, FALSE, sizeof (guint));
   for (guint i = 0; i < n; i++)
     if (g_array_index (self->variables, Variable, i).state != 2
-        && !resolve (self, i, error))
+        && !resolve (self, i, stack, error))
       return NULL;
   return g_steal_pointer (&self);
 }
