@@ -590,17 +590,24 @@ job_node_find_member (JobNode *self, const char *key)
     return -1;
   if (self->mapping.n_members > INDEX_THRESHOLD)
     {
-      if (self->mapping.index == NULL)
+      GHashTable *index = g_atomic_pointer_get (&self->mapping.index);
+
+      /* Built on first lookup; readers of a shared node may race to build
+       * it, so it is published atomically and the loser's copy dropped. */
+      if (index == NULL)
         {
-          self->mapping.index = g_hash_table_new (g_str_hash, g_str_equal);
+          index = g_hash_table_new (g_str_hash, g_str_equal);
           for (guint i = 0; i < self->mapping.n_members; i++)
-            g_hash_table_insert (self->mapping.index,
-                                 (gpointer) self->mapping.members[i].key,
+            g_hash_table_insert (index, (gpointer) self->mapping.members[i].key,
                                  GUINT_TO_POINTER (i + 1));
+          if (!g_atomic_pointer_compare_and_exchange (&self->mapping.index,
+                                                      NULL, index))
+            {
+              g_hash_table_unref (index);
+              index = g_atomic_pointer_get (&self->mapping.index);
+            }
         }
-      return (int) GPOINTER_TO_UINT (
-                 g_hash_table_lookup (self->mapping.index, key))
-             - 1;
+      return (int) GPOINTER_TO_UINT (g_hash_table_lookup (index, key)) - 1;
     }
   for (guint i = 0; i < self->mapping.n_members; i++)
     if (strcmp (self->mapping.members[i].key, key) == 0)
