@@ -246,6 +246,17 @@ parse_primary (Parser *self, Value *out)
           self->p = start;
           return fail (self, "“%s” is not an option of the project", name);
         }
+      if (g_variant_is_of_type (option, G_VARIANT_TYPE_STRING_ARRAY))
+        {
+          const char **strings = g_variant_get_strv (option, NULL);
+
+          out->type = VALUE_LIST;
+          out->list = g_ptr_array_new_with_free_func (g_free);
+          for (guint i = 0; strings[i] != NULL; i++)
+            g_ptr_array_add (out->list, g_strdup (strings[i]));
+          g_free (strings);
+          return TRUE;
+        }
       if (g_variant_is_of_type (option, G_VARIANT_TYPE_BOOLEAN))
         {
           out->type = VALUE_BOOL;

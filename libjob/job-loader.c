@@ -1096,6 +1096,69 @@ job_loader_load (JobLoader *self,
   return TRUE;
 }
 
+static void
+load_in_thread (GTask *task,
+                gpointer source_object,
+                gpointer task_data,
+                GCancellable *cancellable)
+{
+  JobLoader *self = source_object;
+  GError *error = NULL;
+
+  if (load_internal (self, (const char *const *) task_data, cancellable,
+                     &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * job_loader_load_async:
+ * @self: a loader
+ * @targets: (array zero-terminated=1): the names of the elements to load
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when loading is done
+ * @user_data: (closure): data for @callback
+ *
+ * Does what [method@Job.Loader.load] does in a worker thread. Until
+ * @callback runs, neither the loader nor its project may be used.
+ */
+void
+job_loader_load_async (JobLoader *self,
+                       const char *const *targets,
+                       GCancellable *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (JOB_IS_LOADER (self));
+  g_return_if_fail (targets != NULL);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, job_loader_load_async);
+  g_task_set_task_data (task, g_strdupv ((char **) targets),
+                        (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, load_in_thread);
+}
+
+/**
+ * job_loader_load_finish:
+ * @self: a loader
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Job.Loader.load_async].
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+job_loader_load_finish (JobLoader *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (JOB_IS_LOADER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /**
  * job_loader_get_element:
  * @self: a loader

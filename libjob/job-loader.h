@@ -54,6 +54,16 @@ gboolean        job_loader_load              (JobLoader           *self,
                                               GCancellable        *cancellable,
                                               GError             **error);
 JOB_AVAILABLE_IN_ALL
+void            job_loader_load_async        (JobLoader           *self,
+                                              const char * const  *targets,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+JOB_AVAILABLE_IN_ALL
+gboolean        job_loader_load_finish       (JobLoader           *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
+JOB_AVAILABLE_IN_ALL
 JobElementSpec *job_loader_get_element       (JobLoader           *self,
                                               const char          *name);
 JOB_AVAILABLE_IN_ALL

@@ -40,12 +40,15 @@ void        job_node_set_member_full (JobNode     *self,
                                       guint        key_line,
                                       guint        key_column,
                                       JobNode     *value);
-/* Appends a key known to be new and interned (taken from another node). */
+/* Appends a key known to be new, taken from another node (a GRefString). */
 void        job_node_append_member   (JobNode     *self,
                                       const char  *interned_key,
                                       guint        key_line,
                                       guint        key_column,
                                       JobNode     *value);
+/* Makes room for @n members in all, so appending them does not regrow. */
+void        job_node_reserve_members (JobNode     *self,
+                                      guint        n);
 void        job_node_get_member_position (JobNode *self,
                                           guint    index_,
                                           guint   *line,

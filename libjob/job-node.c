@@ -19,7 +19,7 @@
 
 typedef struct
 {
-  const char *key; /* interned: keys are a small vocabulary */
+  char *key; /* a GRefString, interned: keys are a small vocabulary */
   guint line;
   guint column;
   JobNode *value;
@@ -193,7 +193,10 @@ node_free (JobNode *self)
       break;
     case JOB_NODE_MAPPING:
       for (guint i = 0; i < self->mapping.n_members; i++)
-        job_node_unref (self->mapping.members[i].value);
+        {
+          g_ref_string_release (self->mapping.members[i].key);
+          job_node_unref (self->mapping.members[i].value);
+        }
       g_free (self->mapping.members);
       g_clear_pointer (&self->mapping.index, g_hash_table_unref);
       break;
@@ -275,6 +278,7 @@ job_node_shallow_copy (JobNode *self)
       for (guint i = 0; i < self->mapping.n_members; i++)
         {
           copy->mapping.members[i] = self->mapping.members[i];
+          g_ref_string_acquire (copy->mapping.members[i].key);
           job_node_ref (copy->mapping.members[i].value);
         }
       copy->mapping.n_members = self->mapping.n_members;
@@ -586,17 +590,24 @@ job_node_find_member (JobNode *self, const char *key)
     return -1;
   if (self->mapping.n_members > INDEX_THRESHOLD)
     {
-      if (self->mapping.index == NULL)
+      GHashTable *index = g_atomic_pointer_get (&self->mapping.index);
+
+      /* Built on first lookup; readers of a shared node may race to build
+       * it, so it is published atomically and the loser's copy dropped. */
+      if (index == NULL)
         {
-          self->mapping.index = g_hash_table_new (g_str_hash, g_str_equal);
+          index = g_hash_table_new (g_str_hash, g_str_equal);
           for (guint i = 0; i < self->mapping.n_members; i++)
-            g_hash_table_insert (self->mapping.index,
-                                 (gpointer) self->mapping.members[i].key,
+            g_hash_table_insert (index, (gpointer) self->mapping.members[i].key,
                                  GUINT_TO_POINTER (i + 1));
+          if (!g_atomic_pointer_compare_and_exchange (&self->mapping.index,
+                                                      NULL, index))
+            {
+              g_hash_table_unref (index);
+              index = g_atomic_pointer_get (&self->mapping.index);
+            }
         }
-      return (int) GPOINTER_TO_UINT (
-                 g_hash_table_lookup (self->mapping.index, key))
-             - 1;
+      return (int) GPOINTER_TO_UINT (g_hash_table_lookup (index, key)) - 1;
     }
   for (guint i = 0; i < self->mapping.n_members; i++)
     if (strcmp (self->mapping.members[i].key, key) == 0)
@@ -651,13 +662,24 @@ job_node_set_member_full (JobNode *self,
     }
   mapping_reserve (self, self->mapping.n_members + 1);
   member = &self->mapping.members[self->mapping.n_members++];
-  member->key = g_intern_string (key);
+  member->key = g_ref_string_new_intern (key);
   member->line = key_line;
   member->column = key_column;
   member->value = value;
   if (self->mapping.index != NULL)
     g_hash_table_insert (self->mapping.index, (gpointer) member->key,
                          GUINT_TO_POINTER (self->mapping.n_members));
+}
+
+void
+job_node_reserve_members (JobNode *self, guint n)
+{
+  g_assert (self->type == JOB_NODE_MAPPING);
+  if (n > self->mapping.n_allocated)
+    {
+      self->mapping.n_allocated = n;
+      self->mapping.members = g_renew (JobNodeMember, self->mapping.members, n);
+    }
 }
 
 void
@@ -671,7 +693,7 @@ job_node_append_member (JobNode *self,
 
   mapping_reserve (self, self->mapping.n_members + 1);
   member = &self->mapping.members[self->mapping.n_members++];
-  member->key = interned_key;
+  member->key = g_ref_string_acquire ((char *) interned_key);
   member->line = key_line;
   member->column = key_column;
   member->value = value;
@@ -719,6 +741,7 @@ job_node_remove_member (JobNode *self, const char *key)
   i = job_node_find_member (self, key);
   if (i < 0)
     return FALSE;
+  g_ref_string_release (self->mapping.members[i].key);
   job_node_unref (self->mapping.members[i].value);
   memmove (&self->mapping.members[i], &self->mapping.members[i + 1],
            (self->mapping.n_members - (guint) i - 1) * sizeof (JobNodeMember));

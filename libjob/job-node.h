@@ -41,6 +41,7 @@ typedef enum {
  * defaults composed into many elements, for example) must not be modified;
  * [func@Job.Node.composite] never modifies its arguments and shares unchanged
  * values between its inputs and its result.
+ * Several threads may read the same node at once.
  *
  * The typed accessors fail with a #GError in the %JOB_LOAD_ERROR domain
  * whose message starts with the provenance, as in

@@ -5,7 +5,9 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "job-expression-private.h"
 #include "job-load-error.h"
@@ -32,7 +34,9 @@ typedef struct
   char *name;
   char *variable; /* nullable: the variable the option is exported to */
   gboolean is_bool;
-  char **values; /* enum */
+  gboolean is_flags;
+  char **values; /* enum, flags */
+  char **flags;  /* flags: the selected ones, sorted */
   char *value;   /* exported form: the enum value, or "1" / "0" */
   gboolean boolean;
 } Option;
@@ -114,6 +118,7 @@ option_free (gpointer data)
   g_free (option->name);
   g_free (option->variable);
   g_strfreev (option->values);
+  g_strfreev (option->flags);
   g_free (option->value);
   g_free (option);
 }
@@ -704,6 +709,69 @@ parse_bool_text (const char *text, gboolean *out)
   return TRUE;
 }
 
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Sets a flags option from its definition's default (@definition) or
+ * from the command line's comma-separated @text. */
+static gboolean
+set_flags (Option *option,
+           JobNode *definition,
+           const char *text,
+           GError **error)
+{
+  g_auto (GStrv) flags = NULL;
+  JobNode *where = NULL;
+  guint n;
+
+  if (definition != NULL)
+    {
+      where = job_node_lookup (definition, "default");
+      flags = job_node_get_string_list (definition, "default", error);
+      if (flags == NULL)
+        return FALSE;
+    }
+  else
+    {
+      g_autofree char *stripped = g_strdup (text);
+      char *out = stripped;
+
+      for (const char *p = text; *p; p++)
+        if (!g_ascii_isspace (*p))
+          *out++ = *p;
+      *out = '\0';
+      flags = *stripped != '\0' ? g_strsplit (stripped, ",", -1)
+                                : g_new0 (char *, 1);
+    }
+  for (guint i = 0; flags[i] != NULL; i++)
+    if (!g_strv_contains ((const char *const *) option->values, flags[i]))
+      {
+        g_autofree char *allowed = g_strjoinv (", ", option->values);
+
+        if (where != NULL)
+          job_node_set_error (error, where, JOB_LOAD_ERROR_INVALID_DATA,
+                              "“%s” is not a value of flags option “%s”; the "
+                              "values are: %s",
+                              flags[i], option->name, allowed);
+        else
+          g_set_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA,
+                       "invalid value “%s” for flags option “%s”; the "
+                       "values are: %s",
+                       flags[i], option->name, allowed);
+        return FALSE;
+      }
+  n = g_strv_length (flags);
+  qsort (flags, n, sizeof (char *), compare_strings);
+  g_strfreev (option->flags);
+  option->flags = g_steal_pointer (&flags);
+  g_free (option->value);
+  option->value = g_strjoinv (",", option->flags);
+  return TRUE;
+}
+
 static gboolean
 load_options (JobProject *self, JobNode *options, GError **error)
 {
@@ -724,27 +792,35 @@ load_options (JobProject *self, JobNode *options, GError **error)
                                   NULL };
       const char *enum_keys[] = { "type",   "description", "variable",
                                   "values", "default",     NULL };
+      const char *arch_keys[] = { "type", "description", "variable", "values",
+                                  NULL };
 
       if (!check_symbol_name (definition, name, "option name", FALSE, error))
         return FALSE;
       type = job_node_get_string (definition, "type", NULL, error);
       if (type == NULL)
         return FALSE;
-      if (!g_str_equal (type, "bool") && !g_str_equal (type, "enum"))
+      if (!g_str_equal (type, "bool") && !g_str_equal (type, "enum")
+          && !g_str_equal (type, "arch") && !g_str_equal (type, "flags"))
         {
-          job_node_set_error (error, job_node_lookup (definition, "type"),
-                              JOB_LOAD_ERROR_INVALID_DATA,
-                              "option “%s” has type “%s”; libjob supports "
-                              "the option types “bool” and “enum”",
-                              name, type);
+          job_node_set_error (
+              error, job_node_lookup (definition, "type"),
+              JOB_LOAD_ERROR_INVALID_DATA,
+              "option “%s” has type “%s”; libjob supports "
+              "the option types “bool”, “enum”, “arch” and “flags”",
+              name, type);
           return FALSE;
         }
       option = g_new0 (Option, 1);
       option->name = g_strdup (name);
       option->is_bool = g_str_equal (type, "bool");
+      option->is_flags = g_str_equal (type, "flags");
       g_ptr_array_add (self->options, option);
-      if (!job_node_validate_keys (
-              definition, option->is_bool ? bool_keys : enum_keys, error)
+      if (!job_node_validate_keys (definition,
+                                   option->is_bool              ? bool_keys
+                                   : g_str_equal (type, "arch") ? arch_keys
+                                                                : enum_keys,
+                                   error)
           || job_node_get_string (definition, "description", NULL, error)
                  == NULL)
         return FALSE;
@@ -782,6 +858,26 @@ load_options (JobProject *self, JobNode *options, GError **error)
                                   "enum option “%s” has no “values”", name);
               return FALSE;
             }
+          if (option->is_flags)
+            {
+              if (!set_flags (option, definition, NULL, error))
+                return FALSE;
+              continue;
+            }
+          if (g_str_equal (type, "arch"))
+            {
+              /* An arch option defaults to the machine's architecture
+               * when it is one of the values, else to the first one. */
+              struct utsname host;
+
+              def_value = option->values[0];
+              if (uname (&host) == 0
+                  && g_strv_contains ((const char *const *) option->values,
+                                      host.machine))
+                def_value = host.machine;
+              option->value = g_strdup (def_value);
+              continue;
+            }
           def = job_node_require (definition, "default", error);
           if (def == NULL
               || (def_value = job_node_as_string (def, error)) == NULL)
@@ -818,7 +914,12 @@ load_options (JobProject *self, JobNode *options, GError **error)
                        (char *) key);
           return FALSE;
         }
-      if (option->is_bool)
+      if (option->is_flags)
+        {
+          if (!set_flags (option, NULL, value, error))
+            return FALSE;
+        }
+      else if (option->is_bool)
         {
           if (!parse_bool_text (value, &option->boolean))
             {

@@ -27,9 +27,29 @@ struct _JobVariables
   GArray *variables;   /* Variable */
   GHashTable *by_name; /* name -> index + 1; shared with the template */
   JobVariables *template;
-  GHashTable *clean_memo; /* of a template: node -> its expansion */
-  JobNode *resolved;      /* of a template: job_variables_to_node () */
+  GHashTable *clean_memo;       /* of a template: node -> its expansion */
+  GHashTable *clean_containers; /* of a template: node -> CleanEntry */
+  JobNode *resolved;            /* of a template: job_variables_to_node () */
 };
+
+/* A mapping or list expanded with a template's values, and the variables
+ * it refers to: an element whose values of those are the template's shares
+ * the expansion. */
+typedef struct
+{
+  JobNode *expanded;
+  GArray *refs; /* int, distinct */
+} CleanEntry;
+
+static void
+clean_entry_free (gpointer data)
+{
+  CleanEntry *entry = data;
+
+  job_node_unref (entry->expanded);
+  g_array_unref (entry->refs);
+  g_free (entry);
+}
 
 /* Finds the next %{name} in @p: returns its start, sets the name span. */
 static const char *
@@ -149,10 +169,9 @@ finish (JobVariables *self, guint index_)
 
 /* Resolves variable @start and everything it needs without recursion. */
 static gboolean
-resolve (JobVariables *self, guint start, GError **error)
+resolve (JobVariables *self, guint start, GArray *stack, GError **error)
 {
-  g_autoptr (GArray) stack = g_array_new (FALSE, FALSE, sizeof (guint));
-
+  g_array_set_size (stack, 0);
   g_array_append_val (stack, start);
   g_array_index (self->variables, Variable, start).state = 1;
   while (stack->len > 0)
@@ -265,6 +284,7 @@ job_variables_new_with_template (JobNode *mapping,
                                  GError **error)
 {
   g_autoptr (JobVariables) self = g_new0 (JobVariables, 1);
+  g_autoptr (GArray) stack = NULL;
   guint n;
 
   if (!job_node_check_type (mapping, JOB_NODE_MAPPING, error))
@@ -311,9 +331,11 @@ job_variables_new_with_template (JobNode *mapping,
         variable.refs = scan_refs (self, job_node_get_scalar (variable.node));
       g_array_append_val (self->variables, variable);
     }
+  /* One stack for every resolution: GArrays are costly to create. */
+  stack = g_array_new (FALSE, FALSE, sizeof (guint));
   for (guint i = 0; i < n; i++)
     if (g_array_index (self->variables, Variable, i).state != 2
-        && !resolve (self, i, error))
+        && !resolve (self, i, stack, error))
       return NULL;
   return g_steal_pointer (&self);
 }
@@ -331,6 +353,7 @@ job_variables_free (JobVariables *self)
   g_clear_pointer (&self->by_name, g_hash_table_unref);
   g_clear_pointer (&self->mapping, job_node_unref);
   g_clear_pointer (&self->clean_memo, g_hash_table_unref);
+  g_clear_pointer (&self->clean_containers, g_hash_table_unref);
   g_clear_pointer (&self->resolved, job_node_unref);
   g_free (self);
 }
@@ -419,11 +442,101 @@ refs_are_clean (JobVariables *self, const char *text)
   return TRUE;
 }
 
+/* Collects the distinct variables the scalars below @node refer to;
+ * FALSE if one is undefined. */
+static gboolean
+collect_refs (JobVariables *self, JobNode *node, GArray *refs)
+{
+  switch (job_node_get_node_type (node))
+    {
+    case JOB_NODE_SCALAR:
+      {
+        const char *name;
+        gsize len;
+
+        for (const char *p =
+                 next_reference (job_node_get_scalar (node), &name, &len);
+             p != NULL; p = next_reference (name + len + 1, &name, &len))
+          {
+            int i = find_variable (self, name, len);
+            gboolean seen = FALSE;
+
+            if (i < 0)
+              return FALSE;
+            for (guint k = 0; k < refs->len && !seen; k++)
+              seen = g_array_index (refs, int, k) == i;
+            if (!seen)
+              g_array_append_val (refs, i);
+          }
+        return TRUE;
+      }
+    case JOB_NODE_MAPPING:
+      for (guint i = 0; i < job_node_get_n_members (node); i++)
+        if (!collect_refs (self, job_node_get_member_value (node, i), refs))
+          return FALSE;
+      return TRUE;
+    case JOB_NODE_SEQUENCE:
+      for (guint i = 0; i < job_node_get_n_items (node); i++)
+        if (!collect_refs (self, job_node_get_item (node, i), refs))
+          return FALSE;
+      return TRUE;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static JobNode *expand_node (JobVariables *self,
+                             JobNode *node,
+                             GHashTable *memo,
+                             GError **error);
+
 JobNode *
 job_variables_expand_node (JobVariables *self,
                            JobNode *node,
                            GHashTable *memo,
                            GError **error)
+{
+  JobVariables *template = self->template;
+  CleanEntry *entry;
+  gboolean clean = TRUE;
+
+  if (template == NULL || job_node_get_node_type (node) == JOB_NODE_SCALAR)
+    return expand_node (self, node, memo, error);
+  if (template->clean_containers == NULL)
+    template->clean_containers = g_hash_table_new_full (
+        g_direct_hash, g_direct_equal, (GDestroyNotify) job_node_unref,
+        clean_entry_free);
+  entry = g_hash_table_lookup (template->clean_containers, node);
+  if (entry == NULL)
+    {
+      g_autoptr (GArray) refs = g_array_new (FALSE, FALSE, sizeof (int));
+      JobNode *expanded;
+
+      if (!collect_refs (template, node, refs))
+        return expand_node (self, node, memo, error);
+      expanded = expand_node (template, node, NULL, error);
+      if (expanded == NULL)
+        return NULL;
+      entry = g_new0 (CleanEntry, 1);
+      entry->expanded = expanded;
+      entry->refs = g_steal_pointer (&refs);
+      g_hash_table_insert (template->clean_containers, job_node_ref (node),
+                           entry);
+    }
+  for (guint k = 0; k < entry->refs->len && clean; k++)
+    clean = g_array_index (self->variables, Variable,
+                           g_array_index (entry->refs, int, k))
+                .clean;
+  if (clean)
+    return job_node_ref (entry->expanded);
+  return expand_node (self, node, memo, error);
+}
+
+static JobNode *
+expand_node (JobVariables *self,
+             JobNode *node,
+             GHashTable *memo,
+             GError **error)
 {
   switch (job_node_get_node_type (node))
     {
@@ -446,8 +559,7 @@ job_variables_expand_node (JobVariables *self,
             cached = g_hash_table_lookup (self->template->clean_memo, node);
             if (cached == NULL)
               {
-                cached = job_variables_expand_node (self->template, node, NULL,
-                                                    error);
+                cached = expand_node (self->template, node, NULL, error);
                 if (cached == NULL)
                   return NULL;
                 g_hash_table_insert (self->template->clean_memo,
@@ -467,8 +579,7 @@ job_variables_expand_node (JobVariables *self,
         for (guint i = 0; i < job_node_get_n_members (node); i++)
           {
             JobNode *child = job_node_get_member_value (node, i);
-            JobNode *value =
-                job_variables_expand_node (self, child, memo, error);
+            JobNode *value = expand_node (self, child, memo, error);
 
             if (value == NULL)
               {
@@ -493,8 +604,7 @@ job_variables_expand_node (JobVariables *self,
         for (guint i = 0; i < job_node_get_n_items (node); i++)
           {
             JobNode *child = job_node_get_item (node, i);
-            JobNode *value =
-                job_variables_expand_node (self, child, memo, error);
+            JobNode *value = expand_node (self, child, memo, error);
 
             if (value == NULL)
               {
@@ -568,6 +678,7 @@ job_variables_to_node (JobVariables *self, GHashTable *memo)
   result = job_node_new_mapping (job_node_get_filename (self->mapping),
                                  job_node_get_line (self->mapping),
                                  job_node_get_column (self->mapping));
+  job_node_reserve_members (result, self->variables->len);
   for (guint i = 0; i < self->variables->len; i++)
     {
       Variable *variable = &g_array_index (self->variables, Variable, i);

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include <glib/gstdio.h>
 
@@ -428,13 +429,27 @@ test_options (Fixture *fixture, gconstpointer data)
               "    type: bool\n"
               "    description: Debugging\n"
               "    default: false\n"
+              "  features:\n"
+              "    type: flags\n"
+              "    description: Optional features\n"
+              "    values: [a, b, c]\n"
+              "    default: [b]\n"
+              "    variable: features\n"
+              "  machine:\n"
+              "    type: arch\n"
+              "    description: The machine\n"
+              "    values: [no-such-arch, x86_64, aarch64, i686]\n"
+              "    variable: machine\n"
               "variables:\n"
               "  (?):\n"
               "  - flavour == \"fancy\" and not debug:\n"
               "      greeting: hello fancy\n"
               "  - debug:\n"
               "      greeting: hello debug\n"
-              "  greeting: hello\n",
+              "  - ('a' in features):\n"
+              "      has-a: \"yes\"\n"
+              "  greeting: hello\n"
+              "  has-a: \"no\"\n",
               -1);
   write_file (fixture, "a.bst", "kind: manual\n", -1);
 
@@ -445,6 +460,19 @@ test_options (Fixture *fixture, gconstpointer data)
   g_assert_cmpstr (job_project_get_option_value (project, "flavour"), ==,
                    "fancy");
   g_assert_cmpstr (job_project_get_option_value (project, "debug"), ==, "0");
+  {
+    struct utsname host;
+
+    g_assert_cmpint (uname (&host), ==, 0);
+    if (g_str_equal (host.machine, "x86_64")
+        || g_str_equal (host.machine, "aarch64")
+        || g_str_equal (host.machine, "i686"))
+      g_assert_cmpstr (job_project_get_option_value (project, "machine"), ==,
+                       host.machine);
+    else
+      g_assert_cmpstr (job_project_get_option_value (project, "machine"), ==,
+                       "no-such-arch");
+  }
   loader = job_loader_new (project);
   g_assert_true (job_loader_load (loader, targets, NULL, &error));
   spec = job_loader_get_element (loader, "a.bst");
@@ -452,17 +480,22 @@ test_options (Fixture *fixture, gconstpointer data)
                    "hello fancy");
   g_assert_cmpstr (job_element_spec_get_variable (spec, "flavour"), ==,
                    "fancy");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "features"), ==, "b");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "has-a"), ==, "no");
   g_clear_object (&loader);
   g_clear_object (&project);
 
   project = job_project_new (fixture->directory);
   job_project_set_option (project, "debug", "true");
+  job_project_set_option (project, "features", "c, a");
   g_assert_true (job_project_load (project, NULL, &error));
   loader = job_loader_new (project);
   g_assert_true (job_loader_load (loader, targets, NULL, &error));
   spec = job_loader_get_element (loader, "a.bst");
   g_assert_cmpstr (job_element_spec_get_variable (spec, "greeting"), ==,
                    "hello debug");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "features"), ==, "a,c");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "has-a"), ==, "yes");
   g_clear_object (&loader);
   g_clear_object (&project);
 
@@ -542,6 +575,129 @@ test_composition (Fixture *fixture, gconstpointer data)
       job_element_spec_get_environment_nocache (spec), "MINE"));
   g_assert_true (g_strv_contains (
       job_element_spec_get_environment_nocache (spec), "MAKEFLAGS"));
+}
+
+static const char *
+first_runtime_rule (JobElementSpec *spec)
+{
+  JobNode *public_data = job_element_spec_get_public (spec);
+  JobNode *bst = job_node_lookup (public_data, "bst");
+  JobNode *rules =
+      job_node_lookup (job_node_lookup (bst, "split-rules"), "runtime");
+
+  return job_node_get_scalar (job_node_get_item (rules, 0));
+}
+
+static void
+test_element_overrides_shared_defaults (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  const char *targets[] = { "all.bst", NULL };
+  JobElementSpec *plain, *custom, *later;
+
+  /* Elements of one kind share the expansion of the kind's defaults; one
+   * that overrides a variable must get its own. */
+  write_file (fixture, "project.conf",
+              "name: test\nenvironment:\n  BIN: \"%{bindir}\"\n", -1);
+  write_file (fixture, "plain.bst", "kind: manual\n", -1);
+  write_file (fixture, "custom.bst",
+              "kind: manual\nvariables:\n  exec_prefix: /custom\n", -1);
+  write_file (fixture, "later.bst", "kind: manual\n", -1);
+  write_file (fixture, "all.bst",
+              "kind: stack\ndepends: [plain.bst, custom.bst, later.bst]\n", -1);
+  project = job_project_new (fixture->directory);
+  g_assert_true (job_project_load (project, NULL, &error));
+  loader = job_loader_new (project);
+  g_assert_true (job_loader_load (loader, targets, NULL, &error));
+  g_assert_no_error (error);
+  plain = job_loader_get_element (loader, "plain.bst");
+  custom = job_loader_get_element (loader, "custom.bst");
+  later = job_loader_get_element (loader, "later.bst");
+  g_assert_cmpstr (job_element_spec_get_variable (plain, "bindir"), ==,
+                   "/usr/bin");
+  g_assert_cmpstr (job_element_spec_get_variable (custom, "bindir"), ==,
+                   "/custom/bin");
+  g_assert_cmpstr (job_element_spec_get_variable (custom, "libdir"), ==,
+                   "/usr/lib");
+  g_assert_cmpstr (job_element_spec_get_variable (later, "bindir"), ==,
+                   "/usr/bin");
+  g_assert_cmpstr (first_runtime_rule (plain), ==, "/usr/bin/*");
+  g_assert_cmpstr (first_runtime_rule (custom), ==, "/custom/bin/*");
+  g_assert_cmpstr (first_runtime_rule (later), ==, "/usr/bin/*");
+  g_assert_cmpstr (
+      job_node_get_string (job_element_spec_get_environment (custom), "BIN",
+                           NULL, NULL),
+      ==, "/custom/bin");
+  g_assert_cmpstr (
+      job_node_get_string (job_element_spec_get_environment (later), "BIN",
+                           NULL, NULL),
+      ==, "/usr/bin");
+  g_assert_cmpstr (job_element_spec_get_variable (custom, "build-root"), ==,
+                   "/buildstream/test/custom.bst");
+  g_assert_cmpstr (job_element_spec_get_variable (later, "build-root"), ==,
+                   "/buildstream/test/later.bst");
+}
+
+static void
+test_plugins_and_includes (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (JobSourceSpec) source = NULL;
+  JobElementSpec *spec;
+  JobNode *config;
+
+  write_file (fixture, "project.conf",
+              "name: test\n"
+              "plugins:\n"
+              "- origin: core\n"
+              "  elements:\n"
+              "    manual: 0\n"
+              "- origin: local\n"
+              "  path: plugins\n"
+              "  elements:\n"
+              "    mykind: 0\n"
+              "sources:\n"
+              "  git:\n"
+              "    config:\n"
+              "      checkout-submodules: false\n",
+              -1);
+  write_file (fixture, "plugins/mykind.yaml",
+              "variables:\n  greeting: hello from mykind\n"
+              "config:\n  steps: [one]\n",
+              -1);
+  write_file (fixture, "common/sources.yml",
+              "sources:\n- kind: git\n  url: https://example.com/repo.git\n  "
+              "track: main\n",
+              -1);
+  write_file (fixture, "a.bst",
+              "kind: mykind\n"
+              "(@): common/sources.yml\n"
+              "config:\n"
+              "  steps:\n"
+              "    (>): [two]\n",
+              -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_no_error (error);
+  spec = job_loader_get_element (loader, "a.bst");
+  g_assert_cmpstr (job_element_spec_get_kind (spec), ==, "mykind");
+  g_assert_cmpstr (job_element_spec_get_variable (spec, "greeting"), ==,
+                   "hello from mykind");
+  config = job_element_spec_get_config (spec);
+  g_assert_cmpuint (job_node_get_n_items (job_node_lookup (config, "steps")),
+                    ==, 2);
+  source = g_list_model_get_item (job_element_spec_get_sources (spec), 0);
+  g_assert_cmpstr (job_source_spec_get_kind (source), ==, "git");
+  g_assert_cmpstr (job_node_get_string (job_source_spec_get_config (source),
+                                        "checkout-submodules", NULL, NULL),
+                   ==, "false");
+  g_assert_cmpstr (job_node_get_string (job_source_spec_get_config (source),
+                                        "track", NULL, NULL),
+                   ==, "main");
+  g_assert_cmpstr (job_source_spec_get_provenance (source), ==,
+                   "common/sources.yml [line 2 column 3]");
 }
 
 static char *
@@ -648,6 +804,55 @@ test_sample_project (void)
 }
 
 static void
+on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static void
+test_load_async (void)
+{
+  g_autofree char *directory =
+      g_test_build_filename (G_TEST_DIST, "projects", "sample", NULL);
+  g_autoptr (JobProject) project = job_project_new (directory);
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  const char *targets[] = { "all.bst", NULL };
+  const char *missing[] = { "missing.bst", NULL };
+
+  g_assert_true (job_project_load (project, NULL, &error));
+  loader = job_loader_new (project);
+  job_loader_load_async (loader, targets, NULL, on_loaded, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (job_loader_load_finish (loader, result, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (job_loader_get_element (loader, "app.bst"));
+  g_clear_object (&result);
+
+  job_loader_load_async (loader, missing, NULL, on_loaded, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (job_loader_load_finish (loader, result, &error));
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_MISSING_FILE);
+  g_clear_error (&error);
+  g_clear_object (&result);
+  g_clear_object (&loader);
+
+  loader = job_loader_new (project);
+  g_cancellable_cancel (cancellable);
+  job_loader_load_async (loader, targets, cancellable, on_loaded, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (job_loader_load_finish (loader, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
 test_pickle_spec (void)
 {
   g_autofree char *directory =
@@ -696,7 +901,13 @@ test_pickle_spec (void)
 static void
 test_long_chain (Fixture *fixture, gconstpointer data)
 {
+#if defined(__SANITIZE_ADDRESS__)
+  /* Sanitizers make each element ~10 times slower; the plain build loads
+   * the full 100,000. */
+  const guint n = 20000;
+#else
   const guint n = 100000;
+#endif
   g_autoptr (GError) error = NULL;
   g_autoptr (JobLoader) loader = NULL;
   g_autoptr (GListModel) list = NULL;
@@ -766,10 +977,14 @@ main (int argc, char *argv[])
   ADD ("missing-project-conf", test_missing_project_conf);
   ADD ("options", test_options);
   ADD ("composition", test_composition);
+  ADD ("plugins-and-includes", test_plugins_and_includes);
+  ADD ("element-overrides-shared-defaults",
+       test_element_overrides_shared_defaults);
   ADD ("bad-dependency", test_duplicate_names_and_bad_dependency);
   ADD ("long-chain", test_long_chain);
 #undef ADD
   g_test_add_func ("/job/loader/sample-project", test_sample_project);
   g_test_add_func ("/job/loader/pickle-spec", test_pickle_spec);
+  g_test_add_func ("/job/loader/load-async", test_load_async);
   return g_test_run ();
 }

@@ -18,6 +18,9 @@
 #define FULL_KEY_PLACEHOLDER                                                   \
   "----------------------------------------------------------------"
 
+static JobLoader *kept_loader;
+static JobProject *kept_project;
+
 static const char *const format_keys[] = { "name",   "key",  "full-key",
                                            "state",  "kind", "description",
                                            "vars",   "env",  "config",
@@ -348,6 +351,10 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
         }
     }
   fwrite (out->str, 1, out->len, stdout);
+  /* Freeing every element at exit only costs time (a tenth of a large
+   * show); the process is ending. They stay reachable from here. */
+  kept_loader = g_steal_pointer (&loader);
+  kept_project = g_steal_pointer (&project);
   if (fflush (stdout) != 0)
     {
       fprintf (stderr, "job show: cannot write the output\n");

@@ -40,3 +40,21 @@ try {
 }
 assert(failed, 'loading a missing element fails');
 print('ok');
+
+// The same through load_async, from a main loop.
+const loop = new GLib.MainLoop(null, false);
+const asyncLoader = Job.Loader.new(project);
+let asyncError = null;
+asyncLoader.load_async(['app.bst'], null, (source, result) => {
+    try {
+        source.load_finish(result);
+    } catch (error) {
+        asyncError = error;
+    }
+    loop.quit();
+});
+loop.run();
+assert(asyncError === null, `load_async: ${asyncError}`);
+assert(asyncLoader.get_element('app.bst').get_kind() === 'manual', 'load_async loaded app.bst');
+assert(asyncLoader.get_element('all.bst') === null, 'load_async loaded only what app.bst needs');
+print('ok async');
