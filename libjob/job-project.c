@@ -1711,3 +1711,28 @@ job_project_get_max_jobs (JobProject *self)
 {
   return self->max_jobs;
 }
+
+/**
+ * job_project_dup_plugin_directories:
+ * @self: a loaded #JobProject
+ *
+ * Lists the directories of the project's local plugins (`plugins:` entries
+ * with origin `local`), in the order the project gives them.
+ *
+ * Returns: (transfer full) (array zero-terminated=1) (type filename): the
+ *   directories
+ */
+char **
+job_project_dup_plugin_directories (JobProject *self)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_return_val_if_fail (JOB_IS_PROJECT (self), NULL);
+
+  for (guint i = 0; i < self->local_origins->len; i++)
+    {
+      LocalOrigin *origin = self->local_origins->pdata[i];
+      g_strv_builder_add (builder, origin->path);
+    }
+  return g_strv_builder_end (builder);
+}

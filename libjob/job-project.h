@@ -67,4 +67,7 @@ char        *job_project_translate_url       (JobProject    *self,
 JOB_AVAILABLE_IN_ALL
 const char  *job_project_get_data_directory  (void);
 
+JOB_AVAILABLE_IN_ALL
+char      **job_project_dup_plugin_directories (JobProject *self);
+
 G_END_DECLS

@@ -639,6 +639,14 @@ job_scheduler_prepare (JobScheduler *self,
   if (plan == NULL)
     return FALSE;
 
+  /* A project's own plugins come first; workers may load from there too. */
+  {
+    g_auto (GStrv) local = job_project_dup_plugin_directories (job_loader_get_project (self->loader));
+
+    for (guint i = g_strv_length (local); i-- > 0;)
+      job_plugin_registry_add_directory (self->registry, local[i]);
+  }
+
   g_ptr_array_set_size (self->records, 0);
   g_hash_table_remove_all (self->by_name);
   n = g_list_model_get_n_items (plan);
