@@ -67,7 +67,9 @@ static GParamSpec *properties[N_PROPS];
 
 static void job_artifact_cache_initable_iface_init (GInitableIface *iface);
 
-G_DEFINE_QUARK (job - cache - error - quark, job_cache_error)
+/* clang-format off: it would put spaces into the quark's name */
+G_DEFINE_QUARK (job-cache-error-quark, job_cache_error)
+/* clang-format on */
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (
     JobArtifactCache,

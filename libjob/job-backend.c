@@ -25,7 +25,9 @@
  * that created the backend.
  */
 
-G_DEFINE_QUARK (job - worker - error - quark, job_worker_error)
+/* clang-format off: it would put spaces into the quark's name */
+G_DEFINE_QUARK (job-worker-error-quark, job_worker_error)
+/* clang-format on */
 
 G_DEFINE_INTERFACE (JobBackend, job_backend, G_TYPE_OBJECT)
 

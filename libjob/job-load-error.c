@@ -7,4 +7,6 @@
 
 #include "job-load-error.h"
 
-G_DEFINE_QUARK (job - load - error - quark, job_load_error)
+/* clang-format off: it would put spaces into the quark's name */
+G_DEFINE_QUARK (job-load-error-quark, job_load_error)
+/* clang-format on */

@@ -7,7 +7,9 @@
 
 #include "job-pickle-private.h"
 
+/* clang-format off: it would put spaces into the quark's name */
 G_DEFINE_QUARK (job-pickle-error-quark, job_pickle_error)
+/* clang-format on */
 
 /**
  * job_pickle_dump_frames:

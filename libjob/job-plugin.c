@@ -43,7 +43,9 @@ G_DEFINE_ABSTRACT_TYPE_WITH_CODE (JobPlugin, job_plugin, G_TYPE_OBJECT,
                                   G_IMPLEMENT_INTERFACE (JOB_TYPE_SERIALIZABLE,
                                                          job_plugin_serializable_init))
 
+/* clang-format off: it would put spaces into the quark's name */
 G_DEFINE_QUARK (job-plugin-error-quark, job_plugin_error)
+/* clang-format on */
 
 enum {
   PROP_0,

@@ -97,7 +97,9 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_QUARK (job - sandbox - error - quark, job_sandbox_error)
+/* clang-format off: it would put spaces into the quark's name */
+G_DEFINE_QUARK (job-sandbox-error-quark, job_sandbox_error)
+/* clang-format on */
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (JobSandbox,
                                job_sandbox,
