@@ -39,7 +39,7 @@ typedef enum {
  *
  * Nodes are reference counted. A node shared between several owners (the
  * defaults composed into many elements, for example) must not be modified;
- * [func@Job.Node.composite] never modifies its arguments and shares unchanged
+ * [method@Job.Node.composite] never modifies its arguments and shares unchanged
  * values between its inputs and its result.
  * Several threads may read the same node at once.
  *
