@@ -9,7 +9,8 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   /* Copy every file (reflinking where the file system can). */
   JOB_FILE_TREE_COPY = 0,
   /* Hardlink regular files, copying those that cannot be linked. */
@@ -26,8 +27,7 @@ gboolean job_file_tree_copy (const char *source_dir,
                              GError **error);
 
 /* Removes @path and everything below it; a missing @path is not an error. */
-gboolean job_file_tree_remove (const char *path,
-                               GError **error);
+gboolean job_file_tree_remove (const char *path, GError **error);
 
 /* Sets @error from @saved_errno: %JOB_CACHE_ERROR_NO_SPACE for ENOSPC and
  * EDQUOT, %JOB_CACHE_ERROR_FAILED otherwise. Always returns %FALSE. */

@@ -67,7 +67,8 @@ static GParamSpec *properties[N_PROPS];
 
 static void job_artifact_cache_initable_iface_init (GInitableIface *iface);
 
-/* clang-format off: it would put spaces into the quark's name */
+/* clang-format would put spaces into the quark's name. */
+/* clang-format off */
 G_DEFINE_QUARK (job-cache-error-quark, job_cache_error)
 /* clang-format on */
 

@@ -41,7 +41,8 @@ G_BEGIN_DECLS
  *
  * The error codes of %JOB_CACHE_ERROR.
  */
-typedef enum {
+typedef enum
+{
   JOB_CACHE_ERROR_FAILED,
   JOB_CACHE_ERROR_NOT_FOUND,
   JOB_CACHE_ERROR_CORRUPT,
@@ -56,55 +57,55 @@ GQuark job_cache_error_quark (void);
 #define JOB_TYPE_ARTIFACT_CACHE (job_artifact_cache_get_type ())
 
 JOB_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (JobArtifactCache, job_artifact_cache, JOB, ARTIFACT_CACHE, GObject)
+G_DECLARE_FINAL_TYPE (
+    JobArtifactCache, job_artifact_cache, JOB, ARTIFACT_CACHE, GObject)
 
 JOB_AVAILABLE_IN_ALL
-JobArtifactCache  *job_artifact_cache_new             (const char        *root,
-                                                       GCancellable      *cancellable,
-                                                       GError           **error);
+JobArtifactCache *job_artifact_cache_new (const char *root,
+                                          GCancellable *cancellable,
+                                          GError **error);
 JOB_AVAILABLE_IN_ALL
-const char        *job_artifact_cache_get_root        (JobArtifactCache  *self);
+const char *job_artifact_cache_get_root (JobArtifactCache *self);
 JOB_AVAILABLE_IN_ALL
-gboolean           job_artifact_cache_is_valid_key    (const char        *key);
+gboolean job_artifact_cache_is_valid_key (const char *key);
 JOB_AVAILABLE_IN_ALL
-gboolean           job_artifact_cache_contains        (JobArtifactCache  *self,
-                                                       const char        *key);
+gboolean job_artifact_cache_contains (JobArtifactCache *self, const char *key);
 JOB_AVAILABLE_IN_ALL
-GFile             *job_artifact_cache_lookup          (JobArtifactCache  *self,
-                                                       const char        *key,
-                                                       GError           **error);
+GFile *job_artifact_cache_lookup (JobArtifactCache *self,
+                                  const char *key,
+                                  GError **error);
 JOB_AVAILABLE_IN_ALL
-GKeyFile          *job_artifact_cache_get_metadata    (JobArtifactCache  *self,
-                                                       const char        *key,
-                                                       GError           **error);
+GKeyFile *job_artifact_cache_get_metadata (JobArtifactCache *self,
+                                           const char *key,
+                                           GError **error);
 JOB_AVAILABLE_IN_ALL
-GVariant          *job_artifact_cache_get_public_data (JobArtifactCache  *self,
-                                                       const char        *key,
-                                                       GError           **error);
+GVariant *job_artifact_cache_get_public_data (JobArtifactCache *self,
+                                              const char *key,
+                                              GError **error);
 JOB_AVAILABLE_IN_ALL
-char              *job_artifact_cache_get_log_path    (JobArtifactCache  *self,
-                                                       const char        *element_name,
-                                                       const char        *key,
-                                                       GError           **error);
+char *job_artifact_cache_get_log_path (JobArtifactCache *self,
+                                       const char *element_name,
+                                       const char *key,
+                                       GError **error);
 JOB_AVAILABLE_IN_ALL
-JobArtifactCommit *job_artifact_cache_begin_commit    (JobArtifactCache  *self,
-                                                       const char        *key,
-                                                       GError           **error);
+JobArtifactCommit *job_artifact_cache_begin_commit (JobArtifactCache *self,
+                                                    const char *key,
+                                                    GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean           job_artifact_cache_checkout        (JobArtifactCache  *self,
-                                                       const char        *key,
-                                                       const char        *dest_dir,
-                                                       GCancellable      *cancellable,
-                                                       GError           **error);
+gboolean job_artifact_cache_checkout (JobArtifactCache *self,
+                                      const char *key,
+                                      const char *dest_dir,
+                                      GCancellable *cancellable,
+                                      GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean           job_artifact_cache_stage           (JobArtifactCache  *self,
-                                                       const char        *key,
-                                                       const char        *dest_dir,
-                                                       GCancellable      *cancellable,
-                                                       GError           **error);
+gboolean job_artifact_cache_stage (JobArtifactCache *self,
+                                   const char *key,
+                                   const char *dest_dir,
+                                   GCancellable *cancellable,
+                                   GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean           job_artifact_cache_remove          (JobArtifactCache  *self,
-                                                       const char        *key,
-                                                       GError           **error);
+gboolean job_artifact_cache_remove (JobArtifactCache *self,
+                                    const char *key,
+                                    GError **error);
 
 G_END_DECLS

@@ -25,7 +25,8 @@
  * that created the backend.
  */
 
-/* clang-format off: it would put spaces into the quark's name */
+/* clang-format would put spaces into the quark's name. */
+/* clang-format off */
 G_DEFINE_QUARK (job-worker-error-quark, job_worker_error)
 /* clang-format on */
 

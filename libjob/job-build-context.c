@@ -55,9 +55,12 @@ job_build_context_unserializable_init (JobUnserializableInterface *iface)
   iface->get_reason = job_build_context_get_reason;
 }
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (JobBuildContext, job_build_context, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (JOB_TYPE_UNSERIALIZABLE,
-                                                      job_build_context_unserializable_init))
+G_DEFINE_FINAL_TYPE_WITH_CODE (
+    JobBuildContext,
+    job_build_context,
+    G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (JOB_TYPE_UNSERIALIZABLE,
+                           job_build_context_unserializable_init))
 
 static void
 job_build_context_dispose (GObject *object)
@@ -100,8 +103,7 @@ job_build_context_init (JobBuildContext *self)
 }
 
 static gboolean
-make_directory (const char *path,
-                GError **error)
+make_directory (const char *path, GError **error)
 {
   if (g_mkdir_with_parents (path, 0755) != 0)
     {
@@ -115,8 +117,7 @@ make_directory (const char *path,
 
 /* A path inside the sandbox, as a path under the root on the host. */
 static char *
-host_path (JobBuildContext *self,
-           const char *sandbox_path)
+host_path (JobBuildContext *self, const char *sandbox_path)
 {
   while (*sandbox_path == '/')
     sandbox_path++;
@@ -143,7 +144,7 @@ host_path (JobBuildContext *self,
 JobBuildContext *
 job_build_context_new (JobElement *element,
                        JobArtifactCache *cache,
-                       const char * const *dependency_keys,
+                       const char *const *dependency_keys,
                        const char *directory,
                        GOutputStream *log,
                        GError **error)
@@ -158,10 +159,12 @@ job_build_context_new (JobElement *element,
 
   build_root = job_plugin_get_variable (JOB_PLUGIN (element), "build-root");
   install_root = job_plugin_get_variable (JOB_PLUGIN (element), "install-root");
-  if (build_root == NULL || install_root == NULL || build_root[0] != '/' || install_root[0] != '/')
+  if (build_root == NULL || install_root == NULL || build_root[0] != '/'
+      || install_root[0] != '/')
     {
       g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
-                   "%s: the variables build-root and install-root must be absolute paths",
+                   "%s: the variables build-root and install-root must be "
+                   "absolute paths",
                    job_plugin_get_name (JOB_PLUGIN (element)));
       return NULL;
     }
@@ -178,8 +181,10 @@ job_build_context_new (JobElement *element,
   /* Mount points must exist in the read-only root. */
   build_mount = host_path (self, build_root);
   install_mount = host_path (self, install_root);
-  if (!make_directory (self->root, error) || !make_directory (self->build_directory, error)
-      || !make_directory (self->install_directory, error) || !make_directory (build_mount, error)
+  if (!make_directory (self->root, error)
+      || !make_directory (self->build_directory, error)
+      || !make_directory (self->install_directory, error)
+      || !make_directory (build_mount, error)
       || !make_directory (install_mount, error))
     return NULL;
 
@@ -300,9 +305,10 @@ job_build_context_stage_dependencies (JobBuildContext *self,
   dest = host_path (self, path);
   if (!make_directory (dest, error))
     return FALSE;
-  for (guint i = 0; self->dependency_keys != NULL && self->dependency_keys[i] != NULL; i++)
-    if (!job_artifact_cache_stage (self->cache, self->dependency_keys[i], dest, cancellable,
-                                   error))
+  for (guint i = 0;
+       self->dependency_keys != NULL && self->dependency_keys[i] != NULL; i++)
+    if (!job_artifact_cache_stage (self->cache, self->dependency_keys[i], dest,
+                                   cancellable, error))
       return FALSE;
   return TRUE;
 }
@@ -332,10 +338,11 @@ job_build_context_stage_sources (JobBuildContext *self,
     {
       g_autoptr (JobSource) source = g_list_model_get_item (sources, i);
       const char *subdir = job_source_get_directory (source);
-      g_autofree char *dest = g_build_filename (self->build_directory,
-                                                subdir != NULL ? subdir : "", NULL);
+      g_autofree char *dest = g_build_filename (
+          self->build_directory, subdir != NULL ? subdir : "", NULL);
 
-      if (!make_directory (dest, error) || !job_source_stage (source, dest, cancellable, error))
+      if (!make_directory (dest, error)
+          || !job_source_stage (source, dest, cancellable, error))
         return FALSE;
     }
   return TRUE;
@@ -349,8 +356,7 @@ job_build_context_stage_sources (JobBuildContext *self,
  * Writes a line to the build log.
  */
 void
-job_build_context_log (JobBuildContext *self,
-                       const char *message)
+job_build_context_log (JobBuildContext *self, const char *message)
 {
   g_autofree char *line = NULL;
 
@@ -375,7 +381,7 @@ job_build_context_log (JobBuildContext *self,
 void
 job_build_context_queue_commands (JobBuildContext *self,
                                   const char *group,
-                                  const char * const *commands)
+                                  const char *const *commands)
 {
   g_return_if_fail (JOB_IS_BUILD_CONTEXT (self));
   g_return_if_fail (group != NULL);
@@ -389,8 +395,7 @@ job_build_context_queue_commands (JobBuildContext *self,
 
 /* 'text' for sh, whatever text holds. */
 static void
-append_quoted (GString *script,
-               const char *text)
+append_quoted (GString *script, const char *text)
 {
   g_string_append_c (script, '\'');
   for (const char *p = text; *p != '\0'; p++)
@@ -439,8 +444,10 @@ job_build_context_run_queued (JobBuildContext *self,
 
   /* Which command failed, written where the host can read it back: the
    * build directory, which is never collected. */
-  build_root = job_plugin_get_variable (JOB_PLUGIN (self->element), "build-root");
-  status_host = g_build_filename (self->build_directory, ".libjob-status", NULL);
+  build_root =
+      job_plugin_get_variable (JOB_PLUGIN (self->element), "build-root");
+  status_host =
+      g_build_filename (self->build_directory, ".libjob-status", NULL);
   status_sandbox = g_build_filename (build_root, ".libjob-status", NULL);
   g_unlink (status_host);
 
@@ -459,7 +466,8 @@ job_build_context_run_queued (JobBuildContext *self,
     }
   argv[2] = script->str;
 
-  if (!job_sandbox_run (self->sandbox, argv, self->log, cancellable, &exit_status, error))
+  if (!job_sandbox_run (self->sandbox, argv, self->log, cancellable,
+                        &exit_status, error))
     return FALSE;
   if (exit_status == 0)
     return TRUE;
@@ -476,9 +484,10 @@ job_build_context_run_queued (JobBuildContext *self,
                    (char *) queued->pdata[2 * (failed - 1) + 1]);
       return FALSE;
     }
-  g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
-               "%s: the sandbox exited with status %d before its commands finished",
-               job_plugin_get_name (JOB_PLUGIN (self->element)), exit_status);
+  g_set_error (
+      error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
+      "%s: the sandbox exited with status %d before its commands finished",
+      job_plugin_get_name (JOB_PLUGIN (self->element)), exit_status);
   return FALSE;
 }
 
@@ -498,7 +507,7 @@ job_build_context_run_queued (JobBuildContext *self,
 gboolean
 job_build_context_run_commands (JobBuildContext *self,
                                 const char *group,
-                                const char * const *commands,
+                                const char *const *commands,
                                 GCancellable *cancellable,
                                 GError **error)
 {

@@ -27,16 +27,19 @@ typedef struct
   GStrv commands[4];
 } JobBuildElementPrivate;
 
-static const char * const command_steps[] = {
+static const char *const command_steps[] = {
   "configure-commands",
   "build-commands",
   "install-commands",
   "strip-commands",
 };
 
-G_DEFINE_TYPE_WITH_PRIVATE (JobBuildElement, job_build_element, JOB_TYPE_ELEMENT)
+G_DEFINE_TYPE_WITH_PRIVATE (JobBuildElement,
+                            job_build_element,
+                            JOB_TYPE_ELEMENT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_CONFIGURE_COMMANDS,
   PROP_BUILD_COMMANDS,
@@ -50,7 +53,8 @@ static GParamSpec *properties[N_PROPS];
 static void
 job_build_element_finalize (GObject *object)
 {
-  JobBuildElementPrivate *priv = job_build_element_get_instance_private (JOB_BUILD_ELEMENT (object));
+  JobBuildElementPrivate *priv =
+      job_build_element_get_instance_private (JOB_BUILD_ELEMENT (object));
 
   for (guint i = 0; i < G_N_ELEMENTS (priv->commands); i++)
     g_strfreev (priv->commands[i]);
@@ -63,10 +67,12 @@ job_build_element_get_property (GObject *object,
                                 GValue *value,
                                 GParamSpec *pspec)
 {
-  JobBuildElementPrivate *priv = job_build_element_get_instance_private (JOB_BUILD_ELEMENT (object));
+  JobBuildElementPrivate *priv =
+      job_build_element_get_instance_private (JOB_BUILD_ELEMENT (object));
 
   if (prop_id >= PROP_CONFIGURE_COMMANDS && prop_id <= PROP_STRIP_COMMANDS)
-    g_value_set_boxed (value, priv->commands[prop_id - PROP_CONFIGURE_COMMANDS]);
+    g_value_set_boxed (value,
+                       priv->commands[prop_id - PROP_CONFIGURE_COMMANDS]);
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -77,21 +83,21 @@ job_build_element_set_property (GObject *object,
                                 const GValue *value,
                                 GParamSpec *pspec)
 {
-  JobBuildElementPrivate *priv = job_build_element_get_instance_private (JOB_BUILD_ELEMENT (object));
+  JobBuildElementPrivate *priv =
+      job_build_element_get_instance_private (JOB_BUILD_ELEMENT (object));
 
   if (prop_id >= PROP_CONFIGURE_COMMANDS && prop_id <= PROP_STRIP_COMMANDS)
     {
       g_strfreev (priv->commands[prop_id - PROP_CONFIGURE_COMMANDS]);
-      priv->commands[prop_id - PROP_CONFIGURE_COMMANDS] = g_value_dup_boxed (value);
+      priv->commands[prop_id - PROP_CONFIGURE_COMMANDS] =
+          g_value_dup_boxed (value);
     }
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static gboolean
-job_build_element_configure (JobPlugin *plugin,
-                             JobNode *config,
-                             GError **error)
+job_build_element_configure (JobPlugin *plugin, JobNode *config, GError **error)
 {
   JobBuildElement *self = JOB_BUILD_ELEMENT (plugin);
   JobBuildElementPrivate *priv = job_build_element_get_instance_private (self);
@@ -100,7 +106,8 @@ job_build_element_configure (JobPlugin *plugin,
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (command_steps); i++)
     {
-      char **commands = job_plugin_subst_list (plugin, config, command_steps[i], error);
+      char **commands =
+          job_plugin_subst_list (plugin, config, command_steps[i], error);
 
       if (commands == NULL)
         return FALSE;
@@ -113,16 +120,19 @@ job_build_element_configure (JobPlugin *plugin,
 static GVariant *
 job_build_element_get_unique_key (JobPlugin *plugin)
 {
-  JobBuildElementPrivate *priv = job_build_element_get_instance_private (JOB_BUILD_ELEMENT (plugin));
+  JobBuildElementPrivate *priv =
+      job_build_element_get_instance_private (JOB_BUILD_ELEMENT (plugin));
   const char *notparallel = job_plugin_get_variable (plugin, "notparallel");
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sv}"));
   for (guint i = 0; i < G_N_ELEMENTS (command_steps); i++)
-    g_variant_builder_add (&builder, "{sv}", command_steps[i],
-                           g_variant_new_strv ((const char * const *) priv->commands[i], -1));
+    g_variant_builder_add (
+        &builder, "{sv}", command_steps[i],
+        g_variant_new_strv ((const char *const *) priv->commands[i], -1));
   if (notparallel != NULL && g_ascii_strcasecmp (notparallel, "true") == 0)
-    g_variant_builder_add (&builder, "{sv}", "notparallel", g_variant_new_boolean (TRUE));
+    g_variant_builder_add (&builder, "{sv}", "notparallel",
+                           g_variant_new_boolean (TRUE));
   return g_variant_builder_end (&builder);
 }
 
@@ -131,10 +141,13 @@ job_build_element_configure_sandbox (JobElement *element,
                                      JobSandbox *sandbox,
                                      GError **error)
 {
-  const char *build_root = job_plugin_get_variable (JOB_PLUGIN (element), "build-root");
-  const char *subdir = job_plugin_get_variable (JOB_PLUGIN (element), "command-subdir");
+  const char *build_root =
+      job_plugin_get_variable (JOB_PLUGIN (element), "build-root");
+  const char *subdir =
+      job_plugin_get_variable (JOB_PLUGIN (element), "command-subdir");
 
-  if (!JOB_ELEMENT_CLASS (job_build_element_parent_class)->configure_sandbox (element, sandbox, error))
+  if (!JOB_ELEMENT_CLASS (job_build_element_parent_class)
+           ->configure_sandbox (element, sandbox, error))
     return FALSE;
   if (build_root != NULL && subdir != NULL && *subdir != '\0')
     {
@@ -150,12 +163,13 @@ job_build_element_assemble (JobElement *element,
                             GCancellable *cancellable,
                             GError **error)
 {
-  JobBuildElementPrivate *priv = job_build_element_get_instance_private (JOB_BUILD_ELEMENT (element));
+  JobBuildElementPrivate *priv =
+      job_build_element_get_instance_private (JOB_BUILD_ELEMENT (element));
 
   /* Every step in one sandbox: starting one costs more than most commands. */
   for (guint i = 0; i < G_N_ELEMENTS (command_steps); i++)
     job_build_context_queue_commands (context, command_steps[i],
-                                      (const char * const *) priv->commands[i]);
+                                      (const char *const *) priv->commands[i]);
   if (!job_build_context_run_queued (context, cancellable, error))
     return NULL;
   return g_strdup (job_build_context_get_install_directory (context));
@@ -182,16 +196,16 @@ job_build_element_class_init (JobBuildElementClass *klass)
    * Commands that configure the software, variables expanded.
    */
   properties[PROP_CONFIGURE_COMMANDS] =
-    g_param_spec_boxed ("configure-commands", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boxed ("configure-commands", NULL, NULL, G_TYPE_STRV,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /**
    * JobBuildElement:build-commands:
    *
    * Commands that build the software, variables expanded.
    */
   properties[PROP_BUILD_COMMANDS] =
-    g_param_spec_boxed ("build-commands", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boxed ("build-commands", NULL, NULL, G_TYPE_STRV,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /**
    * JobBuildElement:install-commands:
    *
@@ -199,16 +213,16 @@ job_build_element_class_init (JobBuildElementClass *klass)
    * expanded.
    */
   properties[PROP_INSTALL_COMMANDS] =
-    g_param_spec_boxed ("install-commands", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boxed ("install-commands", NULL, NULL, G_TYPE_STRV,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /**
    * JobBuildElement:strip-commands:
    *
    * Commands that strip the installed binaries, variables expanded.
    */
   properties[PROP_STRIP_COMMANDS] =
-    g_param_spec_boxed ("strip-commands", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boxed ("strip-commands", NULL, NULL, G_TYPE_STRV,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -16,7 +16,8 @@ G_BEGIN_DECLS
 #define JOB_TYPE_BUILD_ELEMENT (job_build_element_get_type ())
 
 JOB_AVAILABLE_IN_ALL
-G_DECLARE_DERIVABLE_TYPE (JobBuildElement, job_build_element, JOB, BUILD_ELEMENT, JobElement)
+G_DECLARE_DERIVABLE_TYPE (
+    JobBuildElement, job_build_element, JOB, BUILD_ELEMENT, JobElement)
 
 /**
  * JobBuildElementClass:

@@ -43,7 +43,8 @@ struct _JobBuildTask
 
 G_DEFINE_FINAL_TYPE (JobBuildTask, job_build_task, JOB_TYPE_TASK)
 
-enum {
+enum
+{
   PROP_0,
   PROP_ELEMENT,
   PROP_CACHE_KEY,
@@ -139,9 +140,7 @@ job_build_task_set_property (GObject *object,
 }
 
 static GObject *
-job_build_task_run (JobTask *task,
-                    GCancellable *cancellable,
-                    GError **error)
+job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
 {
   JobBuildTask *self = JOB_BUILD_TASK (task);
   const char *name;
@@ -153,10 +152,12 @@ job_build_task_run (JobTask *task,
   g_autoptr (GError) local_error = NULL;
   gboolean ok = FALSE;
 
-  if (self->element == NULL || self->cache_key == NULL || self->cache_directory == NULL)
+  if (self->element == NULL || self->cache_key == NULL
+      || self->cache_directory == NULL)
     {
-      g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
-                   "A build task needs an element, a cache key and a cache directory");
+      g_set_error (
+          error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
+          "A build task needs an element, a cache key and a cache directory");
       return NULL;
     }
   name = job_plugin_get_name (JOB_PLUGIN (self->element));
@@ -171,7 +172,8 @@ job_build_task_run (JobTask *task,
       g_autoptr (GFile) log_dir = g_file_get_parent (log_file);
 
       g_file_make_directory_with_parents (log_dir, NULL, NULL);
-      log = g_file_replace (log_file, NULL, FALSE, G_FILE_CREATE_NONE, cancellable, error);
+      log = g_file_replace (log_file, NULL, FALSE, G_FILE_CREATE_NONE,
+                            cancellable, error);
       if (log == NULL)
         return NULL;
     }
@@ -186,22 +188,28 @@ job_build_task_run (JobTask *task,
                    "Cannot create %s: %s", builds, g_strerror (errsv));
       return NULL;
     }
-  directory = g_strdup_printf ("%s/%.12s-%d-XXXXXX", builds, self->cache_key, (int) getpid ());
+  directory = g_strdup_printf ("%s/%.12s-%d-XXXXXX", builds, self->cache_key,
+                               (int) getpid ());
   if (g_mkdtemp (directory) == NULL)
     {
       int errsv = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot create a build directory in %s: %s", builds, g_strerror (errsv));
+                   "Cannot create a build directory in %s: %s", builds,
+                   g_strerror (errsv));
       return NULL;
     }
 
-  context = job_build_context_new (self->element, cache,
-                                   (const char * const *) self->dependency_keys, directory,
-                                   log != NULL ? G_OUTPUT_STREAM (log) : NULL, &local_error);
+  context = job_build_context_new (
+      self->element, cache, (const char *const *) self->dependency_keys,
+      directory, log != NULL ? G_OUTPUT_STREAM (log) : NULL, &local_error);
   if (context != NULL
       && job_element_stage (self->element, context, cancellable, &local_error)
-      && (collect = job_element_assemble (self->element, context, cancellable, &local_error)) != NULL
-      && (commit = job_artifact_cache_begin_commit (cache, self->cache_key, &local_error)) != NULL)
+      && (collect = job_element_assemble (self->element, context, cancellable,
+                                          &local_error))
+             != NULL
+      && (commit = job_artifact_cache_begin_commit (cache, self->cache_key,
+                                                    &local_error))
+             != NULL)
     {
       JobNode *public_data = job_element_get_public (self->element);
 
@@ -211,9 +219,11 @@ job_build_task_run (JobTask *task,
       if (public_data != NULL)
         {
           g_autofree char *yaml = job_node_to_yaml (public_data, TRUE);
-          job_artifact_commit_set_public_data (commit, g_variant_new_string (yaml));
+          job_artifact_commit_set_public_data (commit,
+                                               g_variant_new_string (yaml));
         }
-      ok = job_artifact_commit_import_directory (commit, collect, cancellable, &local_error)
+      ok = job_artifact_commit_import_directory (commit, collect, cancellable,
+                                                 &local_error)
            && job_artifact_commit_commit (commit, &local_error);
       if (!ok)
         job_artifact_commit_abort (commit);
@@ -227,8 +237,10 @@ job_build_task_run (JobTask *task,
     {
       if (!ok && local_error != NULL)
         {
-          g_autofree char *line = g_strdup_printf ("\nFAILED: %s\n", local_error->message);
-          g_output_stream_write_all (G_OUTPUT_STREAM (log), line, strlen (line), NULL, NULL, NULL);
+          g_autofree char *line =
+              g_strdup_printf ("\nFAILED: %s\n", local_error->message);
+          g_output_stream_write_all (G_OUTPUT_STREAM (log), line, strlen (line),
+                                     NULL, NULL, NULL);
         }
       g_output_stream_close (G_OUTPUT_STREAM (log), NULL, NULL);
     }
@@ -257,40 +269,39 @@ job_build_task_class_init (JobBuildTaskClass *klass)
    * The element to build, configured, with its sources.
    */
   properties[PROP_ELEMENT] =
-    g_param_spec_object ("element", NULL, NULL, JOB_TYPE_ELEMENT,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_object ("element", NULL, NULL, JOB_TYPE_ELEMENT,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /**
    * JobBuildTask:cache-key:
    *
    * The element's cache key: the artifact is committed under it.
    */
   properties[PROP_CACHE_KEY] =
-    g_param_spec_string ("cache-key", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_string ("cache-key", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /**
    * JobBuildTask:dependency-keys:
    *
    * The keys of the artifacts staged for the build, in staging order.
    */
   properties[PROP_DEPENDENCY_KEYS] =
-    g_param_spec_boxed ("dependency-keys", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boxed ("dependency-keys", NULL, NULL, G_TYPE_STRV,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /**
    * JobBuildTask:cache-directory:
    *
    * The root of the artifact cache.
    */
   properties[PROP_CACHE_DIRECTORY] =
-    g_param_spec_string ("cache-directory", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_string ("cache-directory", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /**
    * JobBuildTask:log-path:
    *
    * Where the build log is written.
    */
-  properties[PROP_LOG_PATH] =
-    g_param_spec_string ("log-path", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOG_PATH] = g_param_spec_string (
+      "log-path", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -316,7 +327,7 @@ job_build_task_init (JobBuildTask *self)
 JobBuildTask *
 job_build_task_new (JobElement *element,
                     const char *cache_key,
-                    const char * const *dependency_keys,
+                    const char *const *dependency_keys,
                     const char *cache_directory,
                     const char *log_path)
 {
@@ -324,7 +335,8 @@ job_build_task_new (JobElement *element,
   g_return_val_if_fail (cache_key != NULL, NULL);
   g_return_val_if_fail (cache_directory != NULL, NULL);
 
-  return g_object_new (JOB_TYPE_BUILD_TASK, "element", element, "cache-key", cache_key,
-                       "dependency-keys", dependency_keys, "cache-directory", cache_directory,
-                       "log-path", log_path, NULL);
+  return g_object_new (JOB_TYPE_BUILD_TASK, "element", element, "cache-key",
+                       cache_key, "dependency-keys", dependency_keys,
+                       "cache-directory", cache_directory, "log-path", log_path,
+                       NULL);
 }

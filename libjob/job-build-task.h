@@ -20,10 +20,10 @@ JOB_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (JobBuildTask, job_build_task, JOB, BUILD_TASK, JobTask)
 
 JOB_AVAILABLE_IN_ALL
-JobBuildTask *job_build_task_new (JobElement          *element,
-                                  const char          *cache_key,
-                                  const char * const  *dependency_keys,
-                                  const char          *cache_directory,
-                                  const char          *log_path);
+JobBuildTask *job_build_task_new (JobElement *element,
+                                  const char *cache_key,
+                                  const char *const *dependency_keys,
+                                  const char *cache_directory,
+                                  const char *log_path);
 
 G_END_DECLS

@@ -13,8 +13,8 @@
 /* Codecs are never freed once registered, so lookups can hand out pointers
  * without holding the lock; there are a handful per process. */
 G_LOCK_DEFINE_STATIC (codecs);
-static GPtrArray *codecs;      /* JobCodec*, in registration order */
-static GHashTable *codec_of;   /* GType -> JobCodec* (or &no_codec), a cache */
+static GPtrArray *codecs;    /* JobCodec*, in registration order */
+static GHashTable *codec_of; /* GType -> JobCodec* (or &no_codec), a cache */
 static const JobCodec no_codec;
 
 static void register_builtins (void);
@@ -147,23 +147,21 @@ check_type (GVariant *variant,
   if (g_variant_is_of_type (variant, G_VARIANT_TYPE (type)))
     return TRUE;
   g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
-               "A %s is encoded as “%s”, not “%s”",
-               what, type, g_variant_get_type_string (variant));
+               "A %s is encoded as “%s”, not “%s”", what, type,
+               g_variant_get_type_string (variant));
   return FALSE;
 }
 
 /* GDateTime: (unix seconds, microsecond, time zone identifier). */
 static GVariant *
-date_time_encode (const GValue *value,
-                  gpointer user_data,
-                  GError **error)
+date_time_encode (const GValue *value, gpointer user_data, GError **error)
 {
   GDateTime *dt = g_value_get_boxed (value);
 
-  return g_variant_new ("(xis)",
-                        (gint64) g_date_time_to_unix (dt),
-                        (gint32) g_date_time_get_microsecond (dt),
-                        g_time_zone_get_identifier (g_date_time_get_timezone (dt)));
+  return g_variant_new (
+      "(xis)", (gint64) g_date_time_to_unix (dt),
+      (gint32) g_date_time_get_microsecond (dt),
+      g_time_zone_get_identifier (g_date_time_get_timezone (dt)));
 }
 
 static gboolean
@@ -188,7 +186,8 @@ date_time_decode (GVariant *variant,
       || (with_usec = g_date_time_add (utc, usec)) == NULL)
     {
       g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
-                   "A GDateTime is out of range (%" G_GINT64_FORMAT " s, %d µs, zone “%s”)",
+                   "A GDateTime is out of range (%" G_GINT64_FORMAT
+                   " s, %d µs, zone “%s”)",
                    unix_time, usec, identifier);
       return FALSE;
     }
@@ -198,9 +197,7 @@ date_time_decode (GVariant *variant,
 
 /* GFile: its URI. */
 static GVariant *
-file_encode (const GValue *value,
-             gpointer user_data,
-             GError **error)
+file_encode (const GValue *value, gpointer user_data, GError **error)
 {
   g_autofree char *uri = g_file_get_uri (g_value_get_object (value));
 
@@ -215,19 +212,19 @@ file_decode (GVariant *variant,
 {
   if (!check_type (variant, "s", "GFile", error))
     return FALSE;
-  g_value_take_object (value, g_file_new_for_uri (g_variant_get_string (variant, NULL)));
+  g_value_take_object (
+      value, g_file_new_for_uri (g_variant_get_string (variant, NULL)));
   return TRUE;
 }
 
 /* GError: (domain, code, message). */
 static GVariant *
-error_encode (const GValue *value,
-              gpointer user_data,
-              GError **error)
+error_encode (const GValue *value, gpointer user_data, GError **error)
 {
   const GError *e = g_value_get_boxed (value);
 
-  return g_variant_new ("(sis)", g_quark_to_string (e->domain), e->code, e->message);
+  return g_variant_new ("(sis)", g_quark_to_string (e->domain), e->code,
+                        e->message);
 }
 
 static gboolean
@@ -242,14 +239,16 @@ error_decode (GVariant *variant,
   if (!check_type (variant, "(sis)", "GError", error))
     return FALSE;
   g_variant_get (variant, "(&si&s)", &domain, &code, &message);
-  g_value_take_boxed (value, g_error_new_literal (g_quark_from_string (domain), code, message));
+  g_value_take_boxed (
+      value, g_error_new_literal (g_quark_from_string (domain), code, message));
   return TRUE;
 }
 
 static void
 register_builtins (void)
 {
-  job_codec_register (G_TYPE_DATE_TIME, date_time_encode, date_time_decode, NULL, NULL);
+  job_codec_register (G_TYPE_DATE_TIME, date_time_encode, date_time_decode,
+                      NULL, NULL);
   job_codec_register (G_TYPE_FILE, file_encode, file_decode, NULL, NULL);
   job_codec_register (G_TYPE_ERROR, error_encode, error_decode, NULL, NULL);
 }

@@ -27,9 +27,9 @@ G_BEGIN_DECLS
  * Returns: (transfer full) (nullable): the encoded value, or %NULL with
  *   @error set
  */
-typedef GVariant *(*JobCodecEncodeFunc) (const GValue  *value,
-                                         gpointer       user_data,
-                                         GError       **error);
+typedef GVariant *(*JobCodecEncodeFunc) (const GValue *value,
+                                         gpointer user_data,
+                                         GError **error);
 
 /**
  * JobCodecDecodeFunc:
@@ -43,18 +43,18 @@ typedef GVariant *(*JobCodecEncodeFunc) (const GValue  *value,
  *
  * Returns: %TRUE on success, %FALSE with @error set
  */
-typedef gboolean (*JobCodecDecodeFunc) (GVariant  *variant,
-                                        GValue    *value,
-                                        gpointer   user_data,
-                                        GError   **error);
+typedef gboolean (*JobCodecDecodeFunc) (GVariant *variant,
+                                        GValue *value,
+                                        gpointer user_data,
+                                        GError **error);
 
 JOB_AVAILABLE_IN_ALL
-void     job_codec_register   (GType               type,
-                               JobCodecEncodeFunc  encode,
-                               JobCodecDecodeFunc  decode,
-                               gpointer            user_data,
-                               GDestroyNotify      destroy);
+void job_codec_register (GType type,
+                         JobCodecEncodeFunc encode,
+                         JobCodecDecodeFunc decode,
+                         gpointer user_data,
+                         GDestroyNotify destroy);
 JOB_AVAILABLE_IN_ALL
-gboolean job_codec_is_registered (GType            type);
+gboolean job_codec_is_registered (GType type);
 
 G_END_DECLS

@@ -19,36 +19,40 @@ G_BEGIN_DECLS
 #define JOB_TYPE_ELEMENT_SPEC (job_element_spec_get_type ())
 
 JOB_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (JobElementSpec, job_element_spec, JOB, ELEMENT_SPEC, GObject)
+G_DECLARE_FINAL_TYPE (
+    JobElementSpec, job_element_spec, JOB, ELEMENT_SPEC, GObject)
 
 JOB_AVAILABLE_IN_ALL
-const char         *job_element_spec_get_name                 (JobElementSpec *self);
+const char *job_element_spec_get_name (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-const char         *job_element_spec_get_kind                 (JobElementSpec *self);
+const char *job_element_spec_get_kind (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-const char         *job_element_spec_get_description          (JobElementSpec *self);
+const char *job_element_spec_get_description (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-const char         *job_element_spec_get_provenance           (JobElementSpec *self);
+const char *job_element_spec_get_provenance (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-JobNode            *job_element_spec_get_config               (JobElementSpec *self);
+JobNode *job_element_spec_get_config (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-JobNode            *job_element_spec_get_variables            (JobElementSpec *self);
+JobNode *job_element_spec_get_variables (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-const char         *job_element_spec_get_variable             (JobElementSpec *self,
-                                                               const char     *name);
+const char *job_element_spec_get_variable (JobElementSpec *self,
+                                           const char *name);
 JOB_AVAILABLE_IN_ALL
-JobNode            *job_element_spec_get_environment          (JobElementSpec *self);
+JobNode *job_element_spec_get_environment (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-const char * const *job_element_spec_get_environment_nocache  (JobElementSpec *self);
+const char *const *
+job_element_spec_get_environment_nocache (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-JobNode            *job_element_spec_get_public               (JobElementSpec *self);
+JobNode *job_element_spec_get_public (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-JobNode            *job_element_spec_get_sandbox              (JobElementSpec *self);
+JobNode *job_element_spec_get_sandbox (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-GListModel         *job_element_spec_get_sources              (JobElementSpec *self);
+GListModel *job_element_spec_get_sources (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-const char * const *job_element_spec_get_build_dependencies   (JobElementSpec *self);
+const char *const *
+job_element_spec_get_build_dependencies (JobElementSpec *self);
 JOB_AVAILABLE_IN_ALL
-const char * const *job_element_spec_get_runtime_dependencies (JobElementSpec *self);
+const char *const *
+job_element_spec_get_runtime_dependencies (JobElementSpec *self);
 
 G_END_DECLS

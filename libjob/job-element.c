@@ -35,7 +35,8 @@ typedef struct
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (JobElement, job_element, JOB_TYPE_PLUGIN)
 
-enum {
+enum
+{
   PROP_0,
   PROP_SOURCES,
   PROP_ENVIRONMENT,
@@ -48,7 +49,8 @@ static GParamSpec *properties[N_PROPS];
 static void
 job_element_dispose (GObject *object)
 {
-  JobElementPrivate *priv = job_element_get_instance_private (JOB_ELEMENT (object));
+  JobElementPrivate *priv =
+      job_element_get_instance_private (JOB_ELEMENT (object));
 
   g_clear_object (&priv->sources);
   G_OBJECT_CLASS (job_element_parent_class)->dispose (object);
@@ -57,7 +59,8 @@ job_element_dispose (GObject *object)
 static void
 job_element_finalize (GObject *object)
 {
-  JobElementPrivate *priv = job_element_get_instance_private (JOB_ELEMENT (object));
+  JobElementPrivate *priv =
+      job_element_get_instance_private (JOB_ELEMENT (object));
 
   g_strfreev (priv->environment);
   g_clear_pointer (&priv->public_data, job_node_unref);
@@ -70,7 +73,8 @@ job_element_get_property (GObject *object,
                           GValue *value,
                           GParamSpec *pspec)
 {
-  JobElementPrivate *priv = job_element_get_instance_private (JOB_ELEMENT (object));
+  JobElementPrivate *priv =
+      job_element_get_instance_private (JOB_ELEMENT (object));
 
   switch (prop_id)
     {
@@ -94,7 +98,8 @@ job_element_set_property (GObject *object,
                           const GValue *value,
                           GParamSpec *pspec)
 {
-  JobElementPrivate *priv = job_element_get_instance_private (JOB_ELEMENT (object));
+  JobElementPrivate *priv =
+      job_element_get_instance_private (JOB_ELEMENT (object));
 
   switch (prop_id)
     {
@@ -103,7 +108,8 @@ job_element_set_property (GObject *object,
         GListModel *model = g_value_get_object (value);
 
         g_list_store_remove_all (priv->sources);
-        for (guint i = 0; model != NULL && i < g_list_model_get_n_items (model); i++)
+        for (guint i = 0; model != NULL && i < g_list_model_get_n_items (model);
+             i++)
           {
             g_autoptr (GObject) item = g_list_model_get_item (model, i);
             if (JOB_IS_SOURCE (item))
@@ -130,10 +136,11 @@ job_element_real_configure_sandbox (JobElement *self,
                                     GError **error)
 {
   JobElementPrivate *priv = job_element_get_instance_private (self);
-  const char *build_root = job_plugin_get_variable (JOB_PLUGIN (self), "build-root");
+  const char *build_root =
+      job_plugin_get_variable (JOB_PLUGIN (self), "build-root");
 
   if (priv->environment != NULL)
-    job_sandbox_set_env (sandbox, (const char * const *) priv->environment);
+    job_sandbox_set_env (sandbox, (const char *const *) priv->environment);
   if (build_root != NULL)
     job_sandbox_set_cwd (sandbox, build_root);
   return TRUE;
@@ -179,8 +186,8 @@ job_element_class_init (JobElementClass *klass)
    * [class@Job.Source].
    */
   properties[PROP_SOURCES] =
-    g_param_spec_object ("sources", NULL, NULL, G_TYPE_LIST_MODEL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_object ("sources", NULL, NULL, G_TYPE_LIST_MODEL,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * JobElement:environment:
@@ -189,8 +196,8 @@ job_element_class_init (JobElementClass *klass)
    * nothing of the host's environment is added.
    */
   properties[PROP_ENVIRONMENT] =
-    g_param_spec_boxed ("environment", NULL, NULL, G_TYPE_STRV,
-                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boxed ("environment", NULL, NULL, G_TYPE_STRV,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * JobElement:public:
@@ -199,8 +206,8 @@ job_element_class_init (JobElementClass *klass)
    * artifact; `bst.integration-commands` is read from it.
    */
   properties[PROP_PUBLIC] =
-    g_param_spec_boxed ("public", NULL, NULL, JOB_TYPE_NODE,
-                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boxed ("public", NULL, NULL, JOB_TYPE_NODE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -240,14 +247,14 @@ job_element_get_sources (JobElement *self)
  * Returns: (transfer none) (nullable) (array zero-terminated=1): `NAME=value`
  *   strings
  */
-const char * const *
+const char *const *
 job_element_get_environment (JobElement *self)
 {
   JobElementPrivate *priv = job_element_get_instance_private (self);
 
   g_return_val_if_fail (JOB_IS_ELEMENT (self), NULL);
 
-  return (const char * const *) priv->environment;
+  return (const char *const *) priv->environment;
 }
 
 /**
@@ -311,7 +318,8 @@ job_element_stage (JobElement *self,
   g_return_val_if_fail (JOB_IS_ELEMENT (self), FALSE);
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (context), FALSE);
 
-  return JOB_ELEMENT_GET_CLASS (self)->stage (self, context, cancellable, error);
+  return JOB_ELEMENT_GET_CLASS (self)->stage (self, context, cancellable,
+                                              error);
 }
 
 /**
@@ -335,5 +343,6 @@ job_element_assemble (JobElement *self,
   g_return_val_if_fail (JOB_IS_ELEMENT (self), NULL);
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (context), NULL);
 
-  return JOB_ELEMENT_GET_CLASS (self)->assemble (self, context, cancellable, error);
+  return JOB_ELEMENT_GET_CLASS (self)->assemble (self, context, cancellable,
+                                                 error);
 }

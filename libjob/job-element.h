@@ -37,41 +37,41 @@ struct _JobElementClass
 {
   JobPluginClass parent_class;
 
-  gboolean (*configure_sandbox) (JobElement       *self,
-                                 JobSandbox       *sandbox,
-                                 GError          **error);
-  gboolean (*stage)             (JobElement       *self,
-                                 JobBuildContext  *context,
-                                 GCancellable     *cancellable,
-                                 GError          **error);
-  char    *(*assemble)          (JobElement       *self,
-                                 JobBuildContext  *context,
-                                 GCancellable     *cancellable,
-                                 GError          **error);
+  gboolean (*configure_sandbox) (JobElement *self,
+                                 JobSandbox *sandbox,
+                                 GError **error);
+  gboolean (*stage) (JobElement *self,
+                     JobBuildContext *context,
+                     GCancellable *cancellable,
+                     GError **error);
+  char *(*assemble) (JobElement *self,
+                     JobBuildContext *context,
+                     GCancellable *cancellable,
+                     GError **error);
 
   /*< private >*/
   gpointer padding[8];
 };
 
 JOB_AVAILABLE_IN_ALL
-GListModel         *job_element_get_sources           (JobElement       *self);
+GListModel *job_element_get_sources (JobElement *self);
 JOB_AVAILABLE_IN_ALL
-const char * const *job_element_get_environment       (JobElement       *self);
+const char *const *job_element_get_environment (JobElement *self);
 JOB_AVAILABLE_IN_ALL
-JobNode            *job_element_get_public            (JobElement       *self);
+JobNode *job_element_get_public (JobElement *self);
 JOB_AVAILABLE_IN_ALL
-gboolean            job_element_configure_sandbox     (JobElement       *self,
-                                                       JobSandbox       *sandbox,
-                                                       GError          **error);
+gboolean job_element_configure_sandbox (JobElement *self,
+                                        JobSandbox *sandbox,
+                                        GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean            job_element_stage                 (JobElement       *self,
-                                                       JobBuildContext  *context,
-                                                       GCancellable     *cancellable,
-                                                       GError          **error);
+gboolean job_element_stage (JobElement *self,
+                            JobBuildContext *context,
+                            GCancellable *cancellable,
+                            GError **error);
 JOB_AVAILABLE_IN_ALL
-char               *job_element_assemble              (JobElement       *self,
-                                                       JobBuildContext  *context,
-                                                       GCancellable     *cancellable,
-                                                       GError          **error);
+char *job_element_assemble (JobElement *self,
+                            JobBuildContext *context,
+                            GCancellable *cancellable,
+                            GError **error);
 
 G_END_DECLS

@@ -24,7 +24,8 @@ struct _JobFetchTask
 
 G_DEFINE_FINAL_TYPE (JobFetchTask, job_fetch_task, JOB_TYPE_TASK)
 
-enum {
+enum
+{
   PROP_0,
   PROP_SOURCES,
   N_PROPS
@@ -64,7 +65,8 @@ job_fetch_task_set_property (GObject *object,
   switch (prop_id)
     {
     case PROP_SOURCES:
-      g_set_object (&JOB_FETCH_TASK (object)->sources, g_value_get_object (value));
+      g_set_object (&JOB_FETCH_TASK (object)->sources,
+                    g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -72,12 +74,11 @@ job_fetch_task_set_property (GObject *object,
 }
 
 static GObject *
-job_fetch_task_run (JobTask *task,
-                    GCancellable *cancellable,
-                    GError **error)
+job_fetch_task_run (JobTask *task, GCancellable *cancellable, GError **error)
 {
   JobFetchTask *self = JOB_FETCH_TASK (task);
-  guint n = self->sources != NULL ? g_list_model_get_n_items (self->sources) : 0;
+  guint n =
+      self->sources != NULL ? g_list_model_get_n_items (self->sources) : 0;
 
   for (guint i = 0; i < n; i++)
     {
@@ -108,8 +109,8 @@ job_fetch_task_class_init (JobFetchTaskClass *klass)
    * The sources to fetch: a #GListModel of [class@Job.Source].
    */
   properties[PROP_SOURCES] =
-    g_param_spec_object ("sources", NULL, NULL, G_TYPE_LIST_MODEL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_object ("sources", NULL, NULL, G_TYPE_LIST_MODEL,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

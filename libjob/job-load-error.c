@@ -7,6 +7,7 @@
 
 #include "job-load-error.h"
 
-/* clang-format off: it would put spaces into the quark's name */
+/* clang-format would put spaces into the quark's name. */
+/* clang-format off */
 G_DEFINE_QUARK (job-load-error-quark, job_load_error)
 /* clang-format on */

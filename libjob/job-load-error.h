@@ -61,7 +61,8 @@ G_BEGIN_DECLS
  *
  * The error codes of %JOB_LOAD_ERROR.
  */
-typedef enum {
+typedef enum
+{
   JOB_LOAD_ERROR_INVALID_YAML,
   JOB_LOAD_ERROR_INVALID_DATA,
   JOB_LOAD_ERROR_MISSING_FILE,

@@ -711,7 +711,8 @@ compose_sources (JobLoader *self, JobNode *node, GError **error)
       /* Source URLs may start with one of the project's aliases: the
        * plugin gets the expanded URL, with the provenance of the original. */
       url_node = job_node_lookup (own, "url");
-      if (url_node != NULL && job_node_get_node_type (url_node) == JOB_NODE_SCALAR
+      if (url_node != NULL
+          && job_node_get_node_type (url_node) == JOB_NODE_SCALAR
           && job_node_get_scalar (url_node) != NULL)
         {
           g_autofree char *url = job_project_translate_url (

@@ -31,7 +31,8 @@ G_BEGIN_DECLS
  * Which elements [method@Job.Loader.list_dependencies] lists, as
  * `job show --deps` (and `bst show --deps`) does.
  */
-typedef enum {
+typedef enum
+{
   JOB_DEPS_NONE,
   JOB_DEPS_PLAN,
   JOB_DEPS_RUN,
@@ -45,33 +46,31 @@ JOB_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (JobLoader, job_loader, JOB, LOADER, GObject)
 
 JOB_AVAILABLE_IN_ALL
-JobLoader      *job_loader_new               (JobProject          *project);
+JobLoader *job_loader_new (JobProject *project);
 JOB_AVAILABLE_IN_ALL
-JobProject     *job_loader_get_project       (JobLoader           *self);
+JobProject *job_loader_get_project (JobLoader *self);
 JOB_AVAILABLE_IN_ALL
-gboolean        job_loader_load              (JobLoader           *self,
-                                              const char * const  *targets,
-                                              GCancellable        *cancellable,
-                                              GError             **error);
+gboolean job_loader_load (JobLoader *self,
+                          const char *const *targets,
+                          GCancellable *cancellable,
+                          GError **error);
 JOB_AVAILABLE_IN_ALL
-void            job_loader_load_async        (JobLoader           *self,
-                                              const char * const  *targets,
-                                              GCancellable        *cancellable,
-                                              GAsyncReadyCallback  callback,
-                                              gpointer             user_data);
+void job_loader_load_async (JobLoader *self,
+                            const char *const *targets,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data);
 JOB_AVAILABLE_IN_ALL
-gboolean        job_loader_load_finish       (JobLoader           *self,
-                                              GAsyncResult        *result,
-                                              GError             **error);
+gboolean
+job_loader_load_finish (JobLoader *self, GAsyncResult *result, GError **error);
 JOB_AVAILABLE_IN_ALL
-JobElementSpec *job_loader_get_element       (JobLoader           *self,
-                                              const char          *name);
+JobElementSpec *job_loader_get_element (JobLoader *self, const char *name);
 JOB_AVAILABLE_IN_ALL
-guint           job_loader_get_n_elements    (JobLoader           *self);
+guint job_loader_get_n_elements (JobLoader *self);
 JOB_AVAILABLE_IN_ALL
-GListModel     *job_loader_list_dependencies (JobLoader           *self,
-                                              const char * const  *targets,
-                                              JobDeps              deps,
-                                              GError             **error);
+GListModel *job_loader_list_dependencies (JobLoader *self,
+                                          const char *const *targets,
+                                          JobDeps deps,
+                                          GError **error);
 
 G_END_DECLS

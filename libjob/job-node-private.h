@@ -18,43 +18,36 @@ G_BEGIN_DECLS
  * laughs" blow-up. */
 #define JOB_NODE_MAX_ALIAS_NODES 1000000
 
-const char *job_node_describe_type   (JobNode     *self);
-char       *job_node_format_provenance (const char *filename,
-                                        guint       line,
-                                        guint       column);
-void        job_node_set_error       (GError     **error,
-                                      JobNode     *node,
-                                      int          code,
-                                      const char  *format,
-                                      ...) G_GNUC_PRINTF (4, 5);
-char       *job_node_dup_member_provenance (JobNode *self,
-                                            guint    index_);
-int         job_node_find_member     (JobNode     *self,
-                                      const char  *key);
-JobNode    *job_node_shallow_copy    (JobNode     *self);
-void        job_node_set_member_at   (JobNode     *self,
-                                      guint        index_,
-                                      JobNode     *value);
-void        job_node_set_member_full (JobNode     *self,
-                                      const char  *key,
-                                      guint        key_line,
-                                      guint        key_column,
-                                      JobNode     *value);
+const char *job_node_describe_type (JobNode *self);
+char *
+job_node_format_provenance (const char *filename, guint line, guint column);
+void job_node_set_error (GError **error,
+                         JobNode *node,
+                         int code,
+                         const char *format,
+                         ...) G_GNUC_PRINTF (4, 5);
+char *job_node_dup_member_provenance (JobNode *self, guint index_);
+int job_node_find_member (JobNode *self, const char *key);
+JobNode *job_node_shallow_copy (JobNode *self);
+void job_node_set_member_at (JobNode *self, guint index_, JobNode *value);
+void job_node_set_member_full (JobNode *self,
+                               const char *key,
+                               guint key_line,
+                               guint key_column,
+                               JobNode *value);
 /* Appends a key known to be new, taken from another node (a GRefString). */
-void        job_node_append_member   (JobNode     *self,
-                                      const char  *interned_key,
-                                      guint        key_line,
-                                      guint        key_column,
-                                      JobNode     *value);
+void job_node_append_member (JobNode *self,
+                             const char *interned_key,
+                             guint key_line,
+                             guint key_column,
+                             JobNode *value);
 /* Makes room for @n members in all, so appending them does not regrow. */
-void        job_node_reserve_members (JobNode     *self,
-                                      guint        n);
-void        job_node_get_member_position (JobNode *self,
-                                          guint    index_,
-                                          guint   *line,
-                                          guint   *column);
-gboolean    job_node_is_list_directive_mapping (JobNode  *self,
-                                                GError  **error);
-gboolean    job_node_is_shared       (JobNode     *self);
+void job_node_reserve_members (JobNode *self, guint n);
+void job_node_get_member_position (JobNode *self,
+                                   guint index_,
+                                   guint *line,
+                                   guint *column);
+gboolean job_node_is_list_directive_mapping (JobNode *self, GError **error);
+gboolean job_node_is_shared (JobNode *self);
 
 G_END_DECLS

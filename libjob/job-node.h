@@ -23,7 +23,8 @@ G_BEGIN_DECLS
  *
  * What a [struct@Job.Node] holds.
  */
-typedef enum {
+typedef enum
+{
   JOB_NODE_SCALAR,
   JOB_NODE_MAPPING,
   JOB_NODE_SEQUENCE,
@@ -53,151 +54,121 @@ typedef enum {
 typedef struct _JobNode JobNode;
 
 JOB_AVAILABLE_IN_ALL
-GType        job_node_get_type           (void) G_GNUC_CONST;
+GType job_node_get_type (void) G_GNUC_CONST;
 
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_new_scalar         (const char         *value,
-                                          const char         *filename,
-                                          guint               line,
-                                          guint               column);
+JobNode *job_node_new_scalar (const char *value,
+                              const char *filename,
+                              guint line,
+                              guint column);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_new_mapping        (const char         *filename,
-                                          guint               line,
-                                          guint               column);
+JobNode *job_node_new_mapping (const char *filename, guint line, guint column);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_new_sequence       (const char         *filename,
-                                          guint               line,
-                                          guint               column);
+JobNode *job_node_new_sequence (const char *filename, guint line, guint column);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_load_file          (const char         *path,
-                                          const char         *display_name,
-                                          GError            **error);
+JobNode *
+job_node_load_file (const char *path, const char *display_name, GError **error);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_load_data          (const char         *data,
-                                          gssize              length,
-                                          const char         *display_name,
-                                          GError            **error);
+JobNode *job_node_load_data (const char *data,
+                             gssize length,
+                             const char *display_name,
+                             GError **error);
 
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_ref                (JobNode            *self);
+JobNode *job_node_ref (JobNode *self);
 JOB_AVAILABLE_IN_ALL
-void         job_node_unref              (JobNode            *self);
+void job_node_unref (JobNode *self);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_copy               (JobNode            *self);
+JobNode *job_node_copy (JobNode *self);
 
 JOB_AVAILABLE_IN_ALL
-JobNodeType  job_node_get_node_type      (JobNode            *self);
+JobNodeType job_node_get_node_type (JobNode *self);
 JOB_AVAILABLE_IN_ALL
-const char  *job_node_get_filename       (JobNode            *self);
+const char *job_node_get_filename (JobNode *self);
 JOB_AVAILABLE_IN_ALL
-guint        job_node_get_line           (JobNode            *self);
+guint job_node_get_line (JobNode *self);
 JOB_AVAILABLE_IN_ALL
-guint        job_node_get_column         (JobNode            *self);
+guint job_node_get_column (JobNode *self);
 JOB_AVAILABLE_IN_ALL
-char        *job_node_dup_provenance     (JobNode            *self);
+char *job_node_dup_provenance (JobNode *self);
 
 JOB_AVAILABLE_IN_ALL
-gboolean     job_node_is_null            (JobNode            *self);
+gboolean job_node_is_null (JobNode *self);
 JOB_AVAILABLE_IN_ALL
-const char  *job_node_get_scalar         (JobNode            *self);
+const char *job_node_get_scalar (JobNode *self);
 
 JOB_AVAILABLE_IN_ALL
-guint        job_node_get_n_members      (JobNode            *self);
+guint job_node_get_n_members (JobNode *self);
 JOB_AVAILABLE_IN_ALL
-const char  *job_node_get_member_key     (JobNode            *self,
-                                          guint               index_);
+const char *job_node_get_member_key (JobNode *self, guint index_);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_get_member_value   (JobNode            *self,
-                                          guint               index_);
+JobNode *job_node_get_member_value (JobNode *self, guint index_);
 JOB_AVAILABLE_IN_ALL
-char       **job_node_dup_keys           (JobNode            *self);
+char **job_node_dup_keys (JobNode *self);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_lookup             (JobNode            *self,
-                                          const char         *key);
+JobNode *job_node_lookup (JobNode *self, const char *key);
 JOB_AVAILABLE_IN_ALL
-void         job_node_set_member         (JobNode            *self,
-                                          const char         *key,
-                                          JobNode            *value);
+void job_node_set_member (JobNode *self, const char *key, JobNode *value);
 JOB_AVAILABLE_IN_ALL
-gboolean     job_node_remove_member      (JobNode            *self,
-                                          const char         *key);
+gboolean job_node_remove_member (JobNode *self, const char *key);
 
 JOB_AVAILABLE_IN_ALL
-guint        job_node_get_n_items        (JobNode            *self);
+guint job_node_get_n_items (JobNode *self);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_get_item           (JobNode            *self,
-                                          guint               index_);
+JobNode *job_node_get_item (JobNode *self, guint index_);
 JOB_AVAILABLE_IN_ALL
-void         job_node_append             (JobNode            *self,
-                                          JobNode            *item);
+void job_node_append (JobNode *self, JobNode *item);
 
 JOB_AVAILABLE_IN_ALL
-gboolean     job_node_check_type         (JobNode            *self,
-                                          JobNodeType         expected,
-                                          GError            **error);
+gboolean
+job_node_check_type (JobNode *self, JobNodeType expected, GError **error);
 JOB_AVAILABLE_IN_ALL
-const char  *job_node_as_string          (JobNode            *self,
-                                          GError            **error);
+const char *job_node_as_string (JobNode *self, GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean     job_node_as_boolean         (JobNode            *self,
-                                          gboolean           *out_value,
-                                          GError            **error);
+gboolean
+job_node_as_boolean (JobNode *self, gboolean *out_value, GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean     job_node_as_int64           (JobNode            *self,
-                                          gint64             *out_value,
-                                          GError            **error);
+gboolean job_node_as_int64 (JobNode *self, gint64 *out_value, GError **error);
 JOB_AVAILABLE_IN_ALL
-char       **job_node_as_string_list     (JobNode            *self,
-                                          GError            **error);
+char **job_node_as_string_list (JobNode *self, GError **error);
 
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_require            (JobNode            *self,
-                                          const char         *key,
-                                          GError            **error);
+JobNode *job_node_require (JobNode *self, const char *key, GError **error);
 JOB_AVAILABLE_IN_ALL
-const char  *job_node_get_string         (JobNode            *self,
-                                          const char         *key,
-                                          const char         *default_value,
-                                          GError            **error);
+const char *job_node_get_string (JobNode *self,
+                                 const char *key,
+                                 const char *default_value,
+                                 GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean     job_node_get_boolean        (JobNode            *self,
-                                          const char         *key,
-                                          gboolean            default_value,
-                                          gboolean           *out_value,
-                                          GError            **error);
+gboolean job_node_get_boolean (JobNode *self,
+                               const char *key,
+                               gboolean default_value,
+                               gboolean *out_value,
+                               GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean     job_node_get_int64          (JobNode            *self,
-                                          const char         *key,
-                                          gint64              default_value,
-                                          gint64             *out_value,
-                                          GError            **error);
+gboolean job_node_get_int64 (JobNode *self,
+                             const char *key,
+                             gint64 default_value,
+                             gint64 *out_value,
+                             GError **error);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_get_mapping        (JobNode            *self,
-                                          const char         *key,
-                                          GError            **error);
+JobNode *job_node_get_mapping (JobNode *self, const char *key, GError **error);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_get_sequence       (JobNode            *self,
-                                          const char         *key,
-                                          GError            **error);
+JobNode *job_node_get_sequence (JobNode *self, const char *key, GError **error);
 JOB_AVAILABLE_IN_ALL
-char       **job_node_get_string_list    (JobNode            *self,
-                                          const char         *key,
-                                          GError            **error);
+char **
+job_node_get_string_list (JobNode *self, const char *key, GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean     job_node_validate_keys      (JobNode            *self,
-                                          const char * const *valid_keys,
-                                          GError            **error);
+gboolean job_node_validate_keys (JobNode *self,
+                                 const char *const *valid_keys,
+                                 GError **error);
 
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_node_composite          (JobNode            *base,
-                                          JobNode            *overlay,
-                                          GError            **error);
+JobNode *job_node_composite (JobNode *base, JobNode *overlay, GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean     job_node_check_final        (JobNode            *self,
-                                          GError            **error);
+gboolean job_node_check_final (JobNode *self, GError **error);
 JOB_AVAILABLE_IN_ALL
-char        *job_node_to_yaml            (JobNode            *self,
-                                          gboolean            sort_keys);
+char *job_node_to_yaml (JobNode *self, gboolean sort_keys);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobNode, job_node_unref)
 

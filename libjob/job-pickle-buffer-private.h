@@ -24,8 +24,7 @@ typedef struct
 } JobWriter;
 
 static inline void
-job_writer_init (JobWriter *w,
-                 gsize reserve)
+job_writer_init (JobWriter *w, gsize reserve)
 {
   w->cap = MAX (reserve, 64);
   w->data = g_malloc (w->cap);
@@ -40,8 +39,7 @@ job_writer_clear (JobWriter *w)
 }
 
 static inline guint8 *
-job_writer_reserve (JobWriter *w,
-                    gsize n)
+job_writer_reserve (JobWriter *w, gsize n)
 {
   if (G_UNLIKELY (w->cap - w->len < n))
     {
@@ -53,16 +51,14 @@ job_writer_reserve (JobWriter *w,
 }
 
 static inline void
-job_writer_byte (JobWriter *w,
-                 guint8 byte)
+job_writer_byte (JobWriter *w, guint8 byte)
 {
   *job_writer_reserve (w, 1) = byte;
   w->len++;
 }
 
 static inline void
-job_writer_varint (JobWriter *w,
-                   guint64 v)
+job_writer_varint (JobWriter *w, guint64 v)
 {
   guint8 *p = job_writer_reserve (w, 10);
   gsize n = 0;
@@ -77,16 +73,13 @@ job_writer_varint (JobWriter *w,
 }
 
 static inline void
-job_writer_zigzag (JobWriter *w,
-                   gint64 v)
+job_writer_zigzag (JobWriter *w, gint64 v)
 {
   job_writer_varint (w, ((guint64) v << 1) ^ (guint64) (v >> 63));
 }
 
 static inline void
-job_writer_bytes (JobWriter *w,
-                  gconstpointer data,
-                  gsize n)
+job_writer_bytes (JobWriter *w, gconstpointer data, gsize n)
 {
   if (n > 0)
     memcpy (job_writer_reserve (w, n), data, n);
@@ -94,16 +87,14 @@ job_writer_bytes (JobWriter *w,
 }
 
 static inline void
-job_writer_fixed64 (JobWriter *w,
-                    guint64 v)
+job_writer_fixed64 (JobWriter *w, guint64 v)
 {
   v = GUINT64_TO_LE (v);
   job_writer_bytes (w, &v, 8);
 }
 
 static inline void
-job_writer_string (JobWriter *w,
-                   const char *str)
+job_writer_string (JobWriter *w, const char *str)
 {
   gsize n = strlen (str);
 
@@ -113,8 +104,7 @@ job_writer_string (JobWriter *w,
 
 /* A string that may be NULL: 0 for NULL, else length + 1. */
 static inline void
-job_writer_nullable_string (JobWriter *w,
-                            const char *str)
+job_writer_nullable_string (JobWriter *w, const char *str)
 {
   gsize n;
 
@@ -137,9 +127,7 @@ typedef struct
 } JobReader;
 
 static inline void
-job_reader_init (JobReader *r,
-                 gconstpointer data,
-                 gsize size)
+job_reader_init (JobReader *r, gconstpointer data, gsize size)
 {
   r->start = r->p = data;
   r->end = r->p + size;
@@ -153,8 +141,7 @@ job_reader_offset (const JobReader *r)
 }
 
 static inline gboolean
-job_reader_byte (JobReader *r,
-                 guint8 *out)
+job_reader_byte (JobReader *r, guint8 *out)
 {
   if (G_UNLIKELY (r->p >= r->end))
     return !(r->failed = TRUE);
@@ -163,8 +150,7 @@ job_reader_byte (JobReader *r,
 }
 
 static inline gboolean
-job_reader_varint (JobReader *r,
-                   guint64 *out)
+job_reader_varint (JobReader *r, guint64 *out)
 {
   guint64 v = 0;
 
@@ -190,9 +176,7 @@ job_reader_varint (JobReader *r,
 
 /* A varint that must be at most max (a count or an index). */
 static inline gboolean
-job_reader_count (JobReader *r,
-                  guint64 max,
-                  guint *out)
+job_reader_count (JobReader *r, guint64 max, guint *out)
 {
   guint64 v;
 
@@ -203,8 +187,7 @@ job_reader_count (JobReader *r,
 }
 
 static inline gboolean
-job_reader_zigzag (JobReader *r,
-                   gint64 *out)
+job_reader_zigzag (JobReader *r, gint64 *out)
 {
   guint64 v;
 
@@ -221,9 +204,7 @@ job_reader_remaining (const JobReader *r)
 }
 
 static inline gboolean
-job_reader_bytes (JobReader *r,
-                  gsize n,
-                  const guint8 **out)
+job_reader_bytes (JobReader *r, gsize n, const guint8 **out)
 {
   if (G_UNLIKELY (n > job_reader_remaining (r)))
     return !(r->failed = TRUE);
@@ -233,8 +214,7 @@ job_reader_bytes (JobReader *r,
 }
 
 static inline gboolean
-job_reader_fixed64 (JobReader *r,
-                    guint64 *out)
+job_reader_fixed64 (JobReader *r, guint64 *out)
 {
   const guint8 *p;
 
@@ -246,9 +226,7 @@ job_reader_fixed64 (JobReader *r,
 }
 
 static inline gboolean
-job_reader_string (JobReader *r,
-                   const guint8 **out,
-                   gsize *len)
+job_reader_string (JobReader *r, const guint8 **out, gsize *len)
 {
   guint64 n;
 
@@ -260,9 +238,7 @@ job_reader_string (JobReader *r,
 
 /* A NULL-able string: *out is NULL for NULL. */
 static inline gboolean
-job_reader_nullable_string (JobReader *r,
-                            const guint8 **out,
-                            gsize *len)
+job_reader_nullable_string (JobReader *r, const guint8 **out, gsize *len)
 {
   guint64 n;
 

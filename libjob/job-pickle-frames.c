@@ -17,18 +17,22 @@ struct _JobPickleFrames
   GPtrArray *frames; /* GBytes* */
 };
 
-G_DEFINE_BOXED_TYPE (JobPickleFrames, job_pickle_frames, job_pickle_frames_ref, job_pickle_frames_unref)
+G_DEFINE_BOXED_TYPE (JobPickleFrames,
+                     job_pickle_frames,
+                     job_pickle_frames_ref,
+                     job_pickle_frames_unref)
 
 JobPickleFrames *
-job_pickle_frames_new_take (GBytes *header,
-                            GPtrArray *frames)
+job_pickle_frames_new_take (GBytes *header, GPtrArray *frames)
 {
   JobPickleFrames *self = g_new0 (JobPickleFrames, 1);
 
   g_atomic_ref_count_init (&self->ref_count);
   self->header = header;
-  self->frames = frames != NULL ? frames
-                                : g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  self->frames =
+      frames != NULL
+          ? frames
+          : g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   return self;
 }
 
@@ -44,9 +48,7 @@ job_pickle_frames_new_take (GBytes *header,
  * Returns: (transfer full): a new #JobPickleFrames
  */
 JobPickleFrames *
-job_pickle_frames_new (GBytes *header,
-                       GBytes * const *frames,
-                       guint n_frames)
+job_pickle_frames_new (GBytes *header, GBytes *const *frames, guint n_frames)
 {
   GPtrArray *array;
 
@@ -78,8 +80,7 @@ align8 (gsize n)
  *   (%JOB_PICKLE_ERROR_INVALID or %JOB_PICKLE_ERROR_VERSION)
  */
 JobPickleFrames *
-job_pickle_frames_new_from_bytes (GBytes *data,
-                                  GError **error)
+job_pickle_frames_new_from_bytes (GBytes *data, GError **error)
 {
   g_autoptr (GBytes) header = NULL;
   g_autoptr (GPtrArray) frames = NULL;
@@ -92,10 +93,12 @@ job_pickle_frames_new_from_bytes (GBytes *data,
   g_return_val_if_fail (data != NULL, NULL);
 
   bytes = g_bytes_get_data (data, &size);
-  if (size < JOB_PICKLE_FLAT_PREFIX || memcmp (bytes, JOB_PICKLE_FLAT_MAGIC, 4) != 0)
+  if (size < JOB_PICKLE_FLAT_PREFIX
+      || memcmp (bytes, JOB_PICKLE_FLAT_MAGIC, 4) != 0)
     {
       g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
-                   "Invalid pickle: the data does not start with a libjob pickle's magic");
+                   "Invalid pickle: the data does not start with a libjob "
+                   "pickle's magic");
       return NULL;
     }
   memcpy (&header_len, bytes + 4, 4);
@@ -103,8 +106,8 @@ job_pickle_frames_new_from_bytes (GBytes *data,
   if (header_len > size - JOB_PICKLE_FLAT_PREFIX)
     {
       g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
-                   "Invalid pickle: the header claims %u bytes, but only %" G_GSIZE_FORMAT
-                   " follow",
+                   "Invalid pickle: the header claims %u bytes, but only "
+                   "%" G_GSIZE_FORMAT " follow",
                    header_len, size - JOB_PICKLE_FLAT_PREFIX);
       return NULL;
     }
@@ -124,22 +127,26 @@ job_pickle_frames_new_from_bytes (GBytes *data,
       if (offset > size || frame_sizes[i] > size - offset)
         {
           g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
-                       "Invalid pickle: frame %" G_GSIZE_FORMAT " (%" G_GUINT64_FORMAT
+                       "Invalid pickle: frame %" G_GSIZE_FORMAT
+                       " (%" G_GUINT64_FORMAT
                        " bytes) runs past the end of the data",
                        i, frame_sizes[i]);
           return NULL;
         }
-      g_ptr_array_add (frames, g_bytes_new_from_bytes (data, offset, frame_sizes[i]));
+      g_ptr_array_add (frames,
+                       g_bytes_new_from_bytes (data, offset, frame_sizes[i]));
       offset = align8 (offset + frame_sizes[i]);
     }
   if (offset < size && align8 (size) != offset)
     {
       g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
-                   "Invalid pickle: %" G_GSIZE_FORMAT " stray bytes after the last frame",
+                   "Invalid pickle: %" G_GSIZE_FORMAT
+                   " stray bytes after the last frame",
                    size - offset);
       return NULL;
     }
-  return job_pickle_frames_new_take (g_steal_pointer (&header), g_steal_pointer (&frames));
+  return job_pickle_frames_new_take (g_steal_pointer (&header),
+                                     g_steal_pointer (&frames));
 }
 
 /**
@@ -221,8 +228,7 @@ job_pickle_frames_get_n_frames (JobPickleFrames *self)
  * Returns: (transfer none): the frame
  */
 GBytes *
-job_pickle_frames_get_frame (JobPickleFrames *self,
-                             guint index_)
+job_pickle_frames_get_frame (JobPickleFrames *self, guint index_)
 {
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (index_ < self->frames->len, NULL);
@@ -261,12 +267,14 @@ job_pickle_frames_to_bytes (JobPickleFrames *self)
   memcpy (data, JOB_PICKLE_FLAT_MAGIC, 4);
   len_le = GUINT32_TO_LE ((guint32) header_len);
   memcpy (data + 4, &len_le, 4);
-  memcpy (data + JOB_PICKLE_FLAT_PREFIX, g_bytes_get_data (self->header, NULL), header_len);
+  memcpy (data + JOB_PICKLE_FLAT_PREFIX, g_bytes_get_data (self->header, NULL),
+          header_len);
   offset = align8 (JOB_PICKLE_FLAT_PREFIX + header_len);
   for (guint i = 0; i < self->frames->len; i++)
     {
       gsize frame_len;
-      gconstpointer frame = g_bytes_get_data (self->frames->pdata[i], &frame_len);
+      gconstpointer frame =
+          g_bytes_get_data (self->frames->pdata[i], &frame_len);
 
       if (frame_len > 0)
         memcpy (data + offset, frame, frame_len);
@@ -289,8 +297,7 @@ job_pickle_frames_to_bytes (JobPickleFrames *self)
  *   origins in order of first use, or %NULL with @error set
  */
 char **
-job_pickle_frames_get_origins (JobPickleFrames *self,
-                               GError **error)
+job_pickle_frames_get_origins (JobPickleFrames *self, GError **error)
 {
   g_autoptr (GStrvBuilder) builder = NULL;
   g_autoptr (GHashTable) seen = NULL;
@@ -323,7 +330,8 @@ job_pickle_frames_get_origins (JobPickleFrames *self,
       guint n_props;
       char *origin;
 
-      if (!job_reader_string (&r, &p, &len) || !job_reader_string (&r, &p, &len))
+      if (!job_reader_string (&r, &p, &len)
+          || !job_reader_string (&r, &p, &len))
         goto malformed;
       origin = g_strndup ((const char *) p, len);
       if (!job_reader_count (&r, job_reader_remaining (&r), &n_props))

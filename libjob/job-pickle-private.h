@@ -49,8 +49,7 @@ gboolean job_pickle_parse_header (GBytes *header,
 
 void job_pickle_prefix_invalid (GError **error);
 
-JobPickleFrames *job_pickle_frames_new_take (GBytes *header,
-                                             GPtrArray *frames);
+JobPickleFrames *job_pickle_frames_new_take (GBytes *header, GPtrArray *frames);
 
 gboolean job_pickler_run (GObject *root,
                           gsize frame_threshold,
@@ -59,7 +58,6 @@ gboolean job_pickler_run (GObject *root,
                           GPtrArray **frames,
                           GError **error);
 
-GObject *job_unpickler_run (JobPickleFrames *frames,
-                            GError **error);
+GObject *job_unpickler_run (JobPickleFrames *frames, GError **error);
 
 G_END_DECLS

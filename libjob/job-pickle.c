@@ -7,7 +7,8 @@
 
 #include "job-pickle-private.h"
 
-/* clang-format off: it would put spaces into the quark's name */
+/* clang-format would put spaces into the quark's name. */
+/* clang-format off */
 G_DEFINE_QUARK (job-pickle-error-quark, job_pickle_error)
 /* clang-format on */
 
@@ -30,9 +31,7 @@ G_DEFINE_QUARK (job-pickle-error-quark, job_pickle_error)
  * Returns: (transfer full) (nullable): the pickle, or %NULL with @error set
  */
 JobPickleFrames *
-job_pickle_dump_frames (GObject *object,
-                        gsize frame_threshold,
-                        GError **error)
+job_pickle_dump_frames (GObject *object, gsize frame_threshold, GError **error)
 {
   GBytes *header = NULL;
   GPtrArray *frames = NULL;
@@ -40,7 +39,8 @@ job_pickle_dump_frames (GObject *object,
   g_return_val_if_fail (G_IS_OBJECT (object), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!job_pickler_run (object, frame_threshold, FALSE, &header, &frames, error))
+  if (!job_pickler_run (object, frame_threshold, FALSE, &header, &frames,
+                        error))
     return NULL;
   return job_pickle_frames_new_take (header, frames);
 }
@@ -61,8 +61,7 @@ job_pickle_dump_frames (GObject *object,
  *   @error set
  */
 GObject *
-job_pickle_load_frames (JobPickleFrames *frames,
-                        GError **error)
+job_pickle_load_frames (JobPickleFrames *frames, GError **error)
 {
   g_return_val_if_fail (frames != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -82,8 +81,7 @@ job_pickle_load_frames (JobPickleFrames *frames,
  * Returns: (transfer full) (nullable): the pickle, or %NULL with @error set
  */
 GBytes *
-job_pickle_dumps (GObject *object,
-                  GError **error)
+job_pickle_dumps (GObject *object, GError **error)
 {
   g_autoptr (JobPickleFrames) frames = NULL;
 
@@ -108,8 +106,7 @@ job_pickle_dumps (GObject *object,
  *   @error set
  */
 GObject *
-job_pickle_loads (GBytes *data,
-                  GError **error)
+job_pickle_loads (GBytes *data, GError **error)
 {
   g_autoptr (JobPickleFrames) frames = NULL;
 
@@ -135,8 +132,7 @@ job_pickle_loads (GBytes *data,
  * Returns: %TRUE if @object can be pickled
  */
 gboolean
-job_pickle_check (GObject *object,
-                  GError **error)
+job_pickle_check (GObject *object, GError **error)
 {
   g_return_val_if_fail (G_IS_OBJECT (object), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);

@@ -35,7 +35,8 @@ G_BEGIN_DECLS
  *
  * The error codes of %JOB_PICKLE_ERROR.
  */
-typedef enum {
+typedef enum
+{
   JOB_PICKLE_ERROR_UNSERIALIZABLE,
   JOB_PICKLE_ERROR_INVALID,
   JOB_PICKLE_ERROR_VERSION,
@@ -59,7 +60,7 @@ typedef enum {
 #define JOB_PICKLE_FORMAT_VERSION 1
 
 JOB_AVAILABLE_IN_ALL
-GQuark           job_pickle_error_quark     (void);
+GQuark job_pickle_error_quark (void);
 
 #define JOB_TYPE_PICKLE_FRAMES (job_pickle_frames_get_type ())
 
@@ -73,48 +74,40 @@ GQuark           job_pickle_error_quark     (void);
 typedef struct _JobPickleFrames JobPickleFrames;
 
 JOB_AVAILABLE_IN_ALL
-GType            job_pickle_frames_get_type        (void) G_GNUC_CONST;
+GType job_pickle_frames_get_type (void) G_GNUC_CONST;
 JOB_AVAILABLE_IN_ALL
-JobPickleFrames *job_pickle_frames_new             (GBytes           *header,
-                                                    GBytes * const   *frames,
-                                                    guint             n_frames);
+JobPickleFrames *
+job_pickle_frames_new (GBytes *header, GBytes *const *frames, guint n_frames);
 JOB_AVAILABLE_IN_ALL
-JobPickleFrames *job_pickle_frames_new_from_bytes  (GBytes           *data,
-                                                    GError          **error);
+JobPickleFrames *job_pickle_frames_new_from_bytes (GBytes *data,
+                                                   GError **error);
 JOB_AVAILABLE_IN_ALL
-JobPickleFrames *job_pickle_frames_ref             (JobPickleFrames  *self);
+JobPickleFrames *job_pickle_frames_ref (JobPickleFrames *self);
 JOB_AVAILABLE_IN_ALL
-void             job_pickle_frames_unref           (JobPickleFrames  *self);
+void job_pickle_frames_unref (JobPickleFrames *self);
 JOB_AVAILABLE_IN_ALL
-GBytes          *job_pickle_frames_get_header      (JobPickleFrames  *self);
+GBytes *job_pickle_frames_get_header (JobPickleFrames *self);
 JOB_AVAILABLE_IN_ALL
-guint            job_pickle_frames_get_n_frames    (JobPickleFrames  *self);
+guint job_pickle_frames_get_n_frames (JobPickleFrames *self);
 JOB_AVAILABLE_IN_ALL
-GBytes          *job_pickle_frames_get_frame       (JobPickleFrames  *self,
-                                                    guint             index_);
+GBytes *job_pickle_frames_get_frame (JobPickleFrames *self, guint index_);
 JOB_AVAILABLE_IN_ALL
-GBytes          *job_pickle_frames_to_bytes        (JobPickleFrames  *self);
+GBytes *job_pickle_frames_to_bytes (JobPickleFrames *self);
 JOB_AVAILABLE_IN_ALL
-char           **job_pickle_frames_get_origins     (JobPickleFrames  *self,
-                                                    GError          **error);
+char **job_pickle_frames_get_origins (JobPickleFrames *self, GError **error);
 
 JOB_AVAILABLE_IN_ALL
-JobPickleFrames *job_pickle_dump_frames            (GObject          *object,
-                                                    gsize             frame_threshold,
-                                                    GError          **error);
+JobPickleFrames *
+job_pickle_dump_frames (GObject *object, gsize frame_threshold, GError **error);
 JOB_AVAILABLE_IN_ALL
-GObject         *job_pickle_load_frames            (JobPickleFrames  *frames,
-                                                    GError          **error);
+GObject *job_pickle_load_frames (JobPickleFrames *frames, GError **error);
 
 JOB_AVAILABLE_IN_ALL
-GBytes          *job_pickle_dumps                  (GObject          *object,
-                                                    GError          **error);
+GBytes *job_pickle_dumps (GObject *object, GError **error);
 JOB_AVAILABLE_IN_ALL
-GObject         *job_pickle_loads                  (GBytes           *data,
-                                                    GError          **error);
+GObject *job_pickle_loads (GBytes *data, GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean         job_pickle_check                  (GObject          *object,
-                                                    GError          **error);
+gboolean job_pickle_check (GObject *object, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobPickleFrames, job_pickle_frames_unref)
 

@@ -30,10 +30,10 @@ typedef struct
 
 typedef struct
 {
-  char *what;         /* "GSocketClient: does not implement JobSerializable" */
+  char *what; /* "GSocketClient: does not implement JobSerializable" */
   char *fix;
   Hop reached;
-  GArray *referrers;  /* Hop, every place that refers to it */
+  GArray *referrers; /* Hop, every place that refers to it */
 } Problem;
 
 struct _JobPickler
@@ -45,8 +45,8 @@ struct _JobPickler
   GPtrArray *frames;      /* GBytes* */
   gsize threshold;
 
-  GPtrArray *problems;    /* Problem* */
-  GHashTable *problem_of; /* GObject* -> Problem* */
+  GPtrArray *problems;     /* Problem* */
+  GHashTable *problem_of;  /* GObject* -> Problem* */
   GArray *construct_edges; /* guint pairs: holder, target */
   JobWriter objects_out;   /* the object records, in table order */
   GType last_type;         /* a one-entry cache in front of the plans */
@@ -90,21 +90,19 @@ current_hop (JobPickler *self)
 }
 
 static char *
-describe_holder_property (JobPickler *self,
-                          const Hop *hop)
+describe_holder_property (JobPickler *self, const Hop *hop)
 {
-  const PickleObject *holder = &g_array_index (self->objects, PickleObject, hop->holder);
+  const PickleObject *holder =
+      &g_array_index (self->objects, PickleObject, hop->holder);
 
   if (hop->property != NULL)
-    return g_strdup_printf ("%s:%s", g_type_name (holder->plan->type), hop->property);
+    return g_strdup_printf ("%s:%s", g_type_name (holder->plan->type),
+                            hop->property);
   return g_strdup_printf ("the list holding it (item %u)", hop->item);
 }
 
 static Problem *
-add_problem (JobPickler *self,
-             GObject *object,
-             char *what,
-             char *fix)
+add_problem (JobPickler *self, GObject *object, char *what, char *fix)
 {
   Problem *problem = g_new0 (Problem, 1);
   Hop hop = current_hop (self);
@@ -122,8 +120,7 @@ add_problem (JobPickler *self,
 }
 
 static char *
-fix_for_property (JobPickler *self,
-                  const char *last_resort)
+fix_for_property (JobPickler *self, const char *last_resort)
 {
   Hop hop = current_hop (self);
   g_autofree char *where = NULL;
@@ -133,15 +130,15 @@ fix_for_property (JobPickler *self,
   where = describe_holder_property (self, &hop);
   if (hop.property == NULL)
     return g_strdup_printf ("remove it from %s, or %s", where, last_resort);
-  return g_strdup_printf ("declare %s clear (JOB_PARAM_CLEAR or "
-                          "job_serializable_declare_clear()) if the job does not need it, "
-                          "give it a codec with job_serializable_declare_custom(), or %s",
-                          where, last_resort);
+  return g_strdup_printf (
+      "declare %s clear (JOB_PARAM_CLEAR or "
+      "job_serializable_declare_clear()) if the job does not need it, "
+      "give it a codec with job_serializable_declare_custom(), or %s",
+      where, last_resort);
 }
 
 static guint
-type_index_for (JobPickler *self,
-                const JobTypePlan *plan)
+type_index_for (JobPickler *self, const JobTypePlan *plan)
 {
   guint index = GPOINTER_TO_UINT (g_hash_table_lookup (self->type_index, plan));
 
@@ -149,7 +146,8 @@ type_index_for (JobPickler *self,
     {
       g_ptr_array_add (self->types, (gpointer) plan);
       index = self->types->len;
-      g_hash_table_insert (self->type_index, (gpointer) plan, GUINT_TO_POINTER (index));
+      g_hash_table_insert (self->type_index, (gpointer) plan,
+                           GUINT_TO_POINTER (index));
     }
   return index - 1;
 }
@@ -157,9 +155,7 @@ type_index_for (JobPickler *self,
 /* Returns the object's index, adding it to the table (to be walked later)
  * the first time; NO_INDEX if it cannot be pickled (a problem is recorded). */
 static guint
-add_object (JobPickler *self,
-            GObject *object,
-            GType expected_type)
+add_object (JobPickler *self, GObject *object, GType expected_type)
 {
   guint index = GPOINTER_TO_UINT (g_hash_table_lookup (self->index_of, object));
   const JobTypePlan *plan;
@@ -189,22 +185,27 @@ add_object (JobPickler *self,
       break;
 
     case JOB_PLAN_LIST:
-      if (expected_type != G_TYPE_INVALID && !g_type_is_a (G_TYPE_LIST_STORE, expected_type))
+      if (expected_type != G_TYPE_INVALID
+          && !g_type_is_a (G_TYPE_LIST_STORE, expected_type))
         {
-          add_problem (self, object,
-                       g_strdup_printf ("%s: a list model is rebuilt as a GListStore, "
-                                        "which does not fit a property of type %s",
-                                        G_OBJECT_TYPE_NAME (object), g_type_name (expected_type)),
-                       fix_for_property (self, "make the property's type GListModel"));
+          add_problem (
+              self, object,
+              g_strdup_printf ("%s: a list model is rebuilt as a GListStore, "
+                               "which does not fit a property of type %s",
+                               G_OBJECT_TYPE_NAME (object),
+                               g_type_name (expected_type)),
+              fix_for_property (self, "make the property's type GListModel"));
           return NO_INDEX;
         }
       break;
 
     case JOB_PLAN_UNSERIALIZABLE:
       {
-        g_autofree char *reason = job_unserializable_get_reason (JOB_UNSERIALIZABLE (object));
-        g_autofree char *last = g_strdup_printf ("pickle only what the job needs instead of the %s",
-                                                 G_OBJECT_TYPE_NAME (object));
+        g_autofree char *reason =
+            job_unserializable_get_reason (JOB_UNSERIALIZABLE (object));
+        g_autofree char *last =
+            g_strdup_printf ("pickle only what the job needs instead of the %s",
+                             G_OBJECT_TYPE_NAME (object));
         add_problem (self, object,
                      g_strdup_printf ("%s: must never be pickled: %s",
                                       G_OBJECT_TYPE_NAME (object), reason),
@@ -215,9 +216,10 @@ add_object (JobPickler *self,
     case JOB_PLAN_FOREIGN:
     default:
       {
-        g_autofree char *last = g_strdup_printf ("make %s implement JobSerializable "
-                                                 "(or register a codec for it with job_codec_register())",
-                                                 G_OBJECT_TYPE_NAME (object));
+        g_autofree char *last = g_strdup_printf (
+            "make %s implement JobSerializable "
+            "(or register a codec for it with job_codec_register())",
+            G_OBJECT_TYPE_NAME (object));
         add_problem (self, object,
                      g_strdup_printf ("%s: does not implement JobSerializable",
                                       G_OBJECT_TYPE_NAME (object)),
@@ -253,7 +255,7 @@ encode_string (const char *str)
 }
 
 static GVariant *
-encode_strv (const char * const *strv)
+encode_strv (const char *const *strv)
 {
   if (strv == NULL)
     return unit ();
@@ -264,9 +266,7 @@ encode_strv (const char * const *strv)
 }
 
 static GVariant *
-value_problem (JobPickler *self,
-               char *what,
-               const char *last_resort)
+value_problem (JobPickler *self, char *what, const char *last_resort)
 {
   add_problem (self, NULL, what, fix_for_property (self, last_resort));
   return unit ();
@@ -282,19 +282,32 @@ job_pickler_encode_value (JobPickler *self,
 
   switch (prop->kind)
     {
-    case JOB_VALUE_BOOLEAN: return g_variant_new_boolean (g_value_get_boolean (value));
-    case JOB_VALUE_CHAR: return g_variant_new_byte ((guchar) g_value_get_schar (value));
-    case JOB_VALUE_UCHAR: return g_variant_new_byte (g_value_get_uchar (value));
-    case JOB_VALUE_INT: return g_variant_new_int32 (g_value_get_int (value));
-    case JOB_VALUE_UINT: return g_variant_new_uint32 (g_value_get_uint (value));
-    case JOB_VALUE_LONG: return g_variant_new_int64 (g_value_get_long (value));
-    case JOB_VALUE_ULONG: return g_variant_new_uint64 (g_value_get_ulong (value));
-    case JOB_VALUE_INT64: return g_variant_new_int64 (g_value_get_int64 (value));
-    case JOB_VALUE_UINT64: return g_variant_new_uint64 (g_value_get_uint64 (value));
-    case JOB_VALUE_FLOAT: return g_variant_new_double (g_value_get_float (value));
-    case JOB_VALUE_DOUBLE: return g_variant_new_double (g_value_get_double (value));
-    case JOB_VALUE_STRING: return encode_string (g_value_get_string (value));
-    case JOB_VALUE_STRV: return encode_strv (g_value_get_boxed (value));
+    case JOB_VALUE_BOOLEAN:
+      return g_variant_new_boolean (g_value_get_boolean (value));
+    case JOB_VALUE_CHAR:
+      return g_variant_new_byte ((guchar) g_value_get_schar (value));
+    case JOB_VALUE_UCHAR:
+      return g_variant_new_byte (g_value_get_uchar (value));
+    case JOB_VALUE_INT:
+      return g_variant_new_int32 (g_value_get_int (value));
+    case JOB_VALUE_UINT:
+      return g_variant_new_uint32 (g_value_get_uint (value));
+    case JOB_VALUE_LONG:
+      return g_variant_new_int64 (g_value_get_long (value));
+    case JOB_VALUE_ULONG:
+      return g_variant_new_uint64 (g_value_get_ulong (value));
+    case JOB_VALUE_INT64:
+      return g_variant_new_int64 (g_value_get_int64 (value));
+    case JOB_VALUE_UINT64:
+      return g_variant_new_uint64 (g_value_get_uint64 (value));
+    case JOB_VALUE_FLOAT:
+      return g_variant_new_double (g_value_get_float (value));
+    case JOB_VALUE_DOUBLE:
+      return g_variant_new_double (g_value_get_double (value));
+    case JOB_VALUE_STRING:
+      return encode_string (g_value_get_string (value));
+    case JOB_VALUE_STRV:
+      return encode_strv (g_value_get_boxed (value));
 
     case JOB_VALUE_ENUM:
       {
@@ -302,10 +315,12 @@ job_pickler_encode_value (JobPickler *self,
         GEnumValue *ev = g_enum_get_value (klass, g_value_get_enum (value));
 
         if (ev == NULL)
-          return value_problem (self,
-                                g_strdup_printf ("%d: not a value of the enumeration %s",
-                                                 g_value_get_enum (value), g_type_name (value_type)),
-                                "set it to a member of the enumeration");
+          return value_problem (
+              self,
+              g_strdup_printf ("%d: not a value of the enumeration %s",
+                               g_value_get_enum (value),
+                               g_type_name (value_type)),
+              "set it to a member of the enumeration");
         return g_variant_new_string (ev->value_nick);
       }
 
@@ -323,10 +338,11 @@ job_pickler_encode_value (JobPickler *self,
             if (fv == NULL || fv->value == 0)
               {
                 g_variant_builder_clear (&builder);
-                return value_problem (self,
-                                      g_strdup_printf ("0x%x: bits that are no flag of %s",
-                                                       flags, g_type_name (value_type)),
-                                      "set only the flags the type defines");
+                return value_problem (
+                    self,
+                    g_strdup_printf ("0x%x: bits that are no flag of %s", flags,
+                                     g_type_name (value_type)),
+                    "set only the flags the type defines");
               }
             g_variant_builder_add (&builder, "s", fv->value_nick);
             flags &= ~fv->value;
@@ -337,7 +353,9 @@ job_pickler_encode_value (JobPickler *self,
     case JOB_VALUE_GTYPE:
       {
         GType type = g_value_get_gtype (value);
-        return type == G_TYPE_INVALID ? unit () : g_variant_new_string (g_type_name (type));
+        return type == G_TYPE_INVALID
+                   ? unit ()
+                   : g_variant_new_string (g_type_name (type));
       }
 
     case JOB_VALUE_VARIANT:
@@ -357,9 +375,10 @@ job_pickler_encode_value (JobPickler *self,
             g_ptr_array_add (self->frames, g_bytes_ref (bytes));
             return g_variant_new_uint32 (self->frames->len - 1);
           }
-        return g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
-                                        g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
-                                        TRUE, (GDestroyNotify) g_bytes_unref, g_bytes_ref (bytes));
+        return g_variant_new_from_data (
+            G_VARIANT_TYPE_BYTESTRING, g_bytes_get_data (bytes, NULL),
+            g_bytes_get_size (bytes), TRUE, (GDestroyNotify) g_bytes_unref,
+            g_bytes_ref (bytes));
       }
 
     case JOB_VALUE_OBJECT:
@@ -387,12 +406,15 @@ job_pickler_encode_value (JobPickler *self,
 
         if (g_value_get_boxed (value) == NULL)
           return unit ();
-        encoded = prop->boxed_codec->encode (value, prop->boxed_codec->user_data, &local_error);
+        encoded = prop->boxed_codec->encode (
+            value, prop->boxed_codec->user_data, &local_error);
         if (encoded == NULL)
-          return value_problem (self,
-                                g_strdup_printf ("%s: its codec failed: %s", g_type_name (value_type),
-                                                 local_error ? local_error->message : "no reason given"),
-                                "make the codec succeed");
+          return value_problem (
+              self,
+              g_strdup_printf (
+                  "%s: its codec failed: %s", g_type_name (value_type),
+                  local_error ? local_error->message : "no reason given"),
+              "make the codec succeed");
         /* Codecs return "(transfer full)", floating (the C idiom) or not
          * (bindings): own it either way, then wrap it. */
         encoded = g_variant_take_ref (encoded);
@@ -406,20 +428,21 @@ job_pickler_encode_value (JobPickler *self,
     case JOB_VALUE_UNSUPPORTED:
     default:
       {
-        g_autofree char *last = g_strdup_printf ("register a codec for %s with job_codec_register()",
-                                                 g_type_name (value_type));
-        return value_problem (self,
-                              g_strdup_printf ("%s: a %s value has no codec",
-                                               g_type_name (value_type),
-                                               g_type_name (G_TYPE_FUNDAMENTAL (value_type))),
-                              last);
+        g_autofree char *last = g_strdup_printf (
+            "register a codec for %s with job_codec_register()",
+            g_type_name (value_type));
+        return value_problem (
+            self,
+            g_strdup_printf ("%s: a %s value has no codec",
+                             g_type_name (value_type),
+                             g_type_name (G_TYPE_FUNDAMENTAL (value_type))),
+            last);
       }
     }
 }
 
 static void
-write_variant (JobWriter *out,
-               GVariant *variant)
+write_variant (JobWriter *out, GVariant *variant)
 {
   const char *type = g_variant_get_type_string (variant);
   gsize size = g_variant_get_size (variant);
@@ -444,19 +467,21 @@ write_variant_coded (JobPickler *self,
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) encoded = NULL;
 
-  encoded = job_serializable_serialize_property (JOB_SERIALIZABLE (object), prop->pspec, &error);
+  encoded = job_serializable_serialize_property (JOB_SERIALIZABLE (object),
+                                                 prop->pspec, &error);
   if (encoded == NULL)
     {
       g_autofree char *where = NULL;
       Hop hop = current_hop (self);
 
       where = describe_holder_property (self, &hop);
-      add_problem (self, NULL,
-                   g_strdup_printf ("%s: its serializer failed: %s", where,
-                                    error != NULL ? error->message : "no reason given"),
-                   g_strdup_printf ("make the serializer of %s succeed, or declare "
-                                    "the property clear if the job does not need it",
-                                    where));
+      add_problem (
+          self, NULL,
+          g_strdup_printf ("%s: its serializer failed: %s", where,
+                           error != NULL ? error->message : "no reason given"),
+          g_strdup_printf ("make the serializer of %s succeed, or declare "
+                           "the property clear if the job does not need it",
+                           where));
       job_writer_byte (out, 0);
       return;
     }
@@ -465,8 +490,7 @@ write_variant_coded (JobPickler *self,
 }
 
 static void
-write_strv (JobWriter *out,
-            const char * const *strv)
+write_strv (JobWriter *out, const char *const *strv)
 {
   guint n;
 
@@ -482,8 +506,7 @@ write_strv (JobWriter *out,
 }
 
 static void
-write_double (JobWriter *out,
-              double d)
+write_double (JobWriter *out, double d)
 {
   guint64 bits;
 
@@ -502,30 +525,59 @@ write_value (JobPickler *self,
 
   switch (prop->kind)
     {
-    case JOB_VALUE_BOOLEAN: job_writer_byte (out, g_value_get_boolean (value) ? 1 : 0); break;
-    case JOB_VALUE_CHAR: job_writer_byte (out, (guint8) g_value_get_schar (value)); break;
-    case JOB_VALUE_UCHAR: job_writer_byte (out, g_value_get_uchar (value)); break;
-    case JOB_VALUE_INT: job_writer_zigzag (out, g_value_get_int (value)); break;
-    case JOB_VALUE_LONG: job_writer_zigzag (out, g_value_get_long (value)); break;
-    case JOB_VALUE_INT64: job_writer_zigzag (out, g_value_get_int64 (value)); break;
-    case JOB_VALUE_UINT: job_writer_varint (out, g_value_get_uint (value)); break;
-    case JOB_VALUE_ULONG: job_writer_varint (out, g_value_get_ulong (value)); break;
-    case JOB_VALUE_UINT64: job_writer_varint (out, g_value_get_uint64 (value)); break;
-    case JOB_VALUE_FLOAT: write_double (out, g_value_get_float (value)); break;
-    case JOB_VALUE_DOUBLE: write_double (out, g_value_get_double (value)); break;
-    case JOB_VALUE_STRING: job_writer_nullable_string (out, g_value_get_string (value)); break;
-    case JOB_VALUE_STRV: write_strv (out, g_value_get_boxed (value)); break;
+    case JOB_VALUE_BOOLEAN:
+      job_writer_byte (out, g_value_get_boolean (value) ? 1 : 0);
+      break;
+    case JOB_VALUE_CHAR:
+      job_writer_byte (out, (guint8) g_value_get_schar (value));
+      break;
+    case JOB_VALUE_UCHAR:
+      job_writer_byte (out, g_value_get_uchar (value));
+      break;
+    case JOB_VALUE_INT:
+      job_writer_zigzag (out, g_value_get_int (value));
+      break;
+    case JOB_VALUE_LONG:
+      job_writer_zigzag (out, g_value_get_long (value));
+      break;
+    case JOB_VALUE_INT64:
+      job_writer_zigzag (out, g_value_get_int64 (value));
+      break;
+    case JOB_VALUE_UINT:
+      job_writer_varint (out, g_value_get_uint (value));
+      break;
+    case JOB_VALUE_ULONG:
+      job_writer_varint (out, g_value_get_ulong (value));
+      break;
+    case JOB_VALUE_UINT64:
+      job_writer_varint (out, g_value_get_uint64 (value));
+      break;
+    case JOB_VALUE_FLOAT:
+      write_double (out, g_value_get_float (value));
+      break;
+    case JOB_VALUE_DOUBLE:
+      write_double (out, g_value_get_double (value));
+      break;
+    case JOB_VALUE_STRING:
+      job_writer_nullable_string (out, g_value_get_string (value));
+      break;
+    case JOB_VALUE_STRV:
+      write_strv (out, g_value_get_boxed (value));
+      break;
 
     case JOB_VALUE_ENUM:
       {
-        GEnumValue *ev = g_enum_get_value (g_type_class_peek (value_type), g_value_get_enum (value));
+        GEnumValue *ev = g_enum_get_value (g_type_class_peek (value_type),
+                                           g_value_get_enum (value));
 
         if (ev == NULL)
           {
-            value_problem (self,
-                           g_strdup_printf ("%d: not a value of the enumeration %s",
-                                            g_value_get_enum (value), g_type_name (value_type)),
-                           "set it to a member of the enumeration");
+            value_problem (
+                self,
+                g_strdup_printf ("%d: not a value of the enumeration %s",
+                                 g_value_get_enum (value),
+                                 g_type_name (value_type)),
+                "set it to a member of the enumeration");
             job_writer_string (out, "");
           }
         else
@@ -546,10 +598,11 @@ write_value (JobPickler *self,
 
             if (fv == NULL || fv->value == 0)
               {
-                value_problem (self,
-                               g_strdup_printf ("0x%x: bits that are no flag of %s", flags,
-                                                g_type_name (value_type)),
-                               "set only the flags the type defines");
+                value_problem (
+                    self,
+                    g_strdup_printf ("0x%x: bits that are no flag of %s", flags,
+                                     g_type_name (value_type)),
+                    "set only the flags the type defines");
                 break;
               }
             nicks[n++] = fv->value_nick;
@@ -564,7 +617,8 @@ write_value (JobPickler *self,
     case JOB_VALUE_GTYPE:
       {
         GType type = g_value_get_gtype (value);
-        job_writer_nullable_string (out, type == G_TYPE_INVALID ? NULL : g_type_name (type));
+        job_writer_nullable_string (
+            out, type == G_TYPE_INVALID ? NULL : g_type_name (type));
       }
       break;
 
@@ -614,7 +668,8 @@ write_value (JobPickler *self,
         GObject *object = g_value_get_object (value);
         guint index;
 
-        if (object == NULL || (index = add_object (self, object, value_type)) == NO_INDEX)
+        if (object == NULL
+            || (index = add_object (self, object, value_type)) == NO_INDEX)
           {
             job_writer_byte (out, 0);
             break;
@@ -638,13 +693,16 @@ write_value (JobPickler *self,
             job_writer_byte (out, 0);
             break;
           }
-        encoded = prop->boxed_codec->encode (value, prop->boxed_codec->user_data, &error);
+        encoded = prop->boxed_codec->encode (
+            value, prop->boxed_codec->user_data, &error);
         if (encoded == NULL)
           {
-            value_problem (self,
-                           g_strdup_printf ("%s: its codec failed: %s", g_type_name (value_type),
-                                            error ? error->message : "no reason given"),
-                           "make the codec succeed");
+            value_problem (
+                self,
+                g_strdup_printf ("%s: its codec failed: %s",
+                                 g_type_name (value_type),
+                                 error ? error->message : "no reason given"),
+                "make the codec succeed");
             job_writer_byte (out, 0);
             break;
           }
@@ -656,12 +714,15 @@ write_value (JobPickler *self,
     case JOB_VALUE_UNSUPPORTED:
     default:
       {
-        g_autofree char *last = g_strdup_printf ("register a codec for %s with job_codec_register()",
-                                                 g_type_name (value_type));
-        value_problem (self,
-                       g_strdup_printf ("%s: a %s value has no codec", g_type_name (value_type),
-                                        g_type_name (G_TYPE_FUNDAMENTAL (value_type))),
-                       last);
+        g_autofree char *last = g_strdup_printf (
+            "register a codec for %s with job_codec_register()",
+            g_type_name (value_type));
+        value_problem (
+            self,
+            g_strdup_printf ("%s: a %s value has no codec",
+                             g_type_name (value_type),
+                             g_type_name (G_TYPE_FUNDAMENTAL (value_type))),
+            last);
         job_writer_byte (out, 0);
       }
       break;
@@ -669,10 +730,10 @@ write_value (JobPickler *self,
 }
 
 static void
-walk_object (JobPickler *self,
-             guint index)
+walk_object (JobPickler *self, guint index)
 {
-  const PickleObject *entry = &g_array_index (self->objects, PickleObject, index);
+  const PickleObject *entry =
+      &g_array_index (self->objects, PickleObject, index);
   GObject *object = entry->object;
   const JobTypePlan *plan = entry->plan;
   JobWriter *out = &self->objects_out;
@@ -717,8 +778,10 @@ walk_object (JobPickler *self,
         if (encoded == NULL)
           {
             add_problem (self, NULL,
-                         g_strdup_printf ("%s: its codec failed: %s", G_OBJECT_TYPE_NAME (object),
-                                          error != NULL ? error->message : "no reason given"),
+                         g_strdup_printf ("%s: its codec failed: %s",
+                                          G_OBJECT_TYPE_NAME (object),
+                                          error != NULL ? error->message
+                                                        : "no reason given"),
                          g_strdup ("make the codec succeed"));
             job_writer_byte (out, 0);
           }
@@ -735,7 +798,8 @@ walk_object (JobPickler *self,
         GListModel *model = G_LIST_MODEL (object);
         guint n_items = g_list_model_get_n_items (model);
 
-        job_writer_string (out, g_type_name (g_list_model_get_item_type (model)));
+        job_writer_string (out,
+                           g_type_name (g_list_model_get_item_type (model)));
         job_writer_varint (out, n_items);
         for (guint i = 0; i < n_items; i++)
           {
@@ -743,7 +807,8 @@ walk_object (JobPickler *self,
             guint item_index;
 
             self->current_item = i;
-            item_index = item != NULL ? add_object (self, item, G_TYPE_INVALID) : NO_INDEX;
+            item_index = item != NULL ? add_object (self, item, G_TYPE_INVALID)
+                                      : NO_INDEX;
             job_writer_varint (out, item_index == NO_INDEX ? 0 : item_index);
           }
       }
@@ -757,13 +822,14 @@ walk_object (JobPickler *self,
 }
 
 static char *
-describe_object (JobPickler *self,
-                 guint index)
+describe_object (JobPickler *self, guint index)
 {
   GObject *object = g_array_index (self->objects, PickleObject, index).object;
-  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), "name");
+  GParamSpec *pspec =
+      g_object_class_find_property (G_OBJECT_GET_CLASS (object), "name");
 
-  if (pspec != NULL && pspec->value_type == G_TYPE_STRING && (pspec->flags & G_PARAM_READABLE))
+  if (pspec != NULL && pspec->value_type == G_TYPE_STRING
+      && (pspec->flags & G_PARAM_READABLE))
     {
       g_autofree char *name = NULL;
 
@@ -803,7 +869,8 @@ append_chain (JobPickler *self,
   g_string_append (out, "   reached through:\n");
   if (path->len == 0)
     {
-      g_string_append_printf (out, "     %s (the object being pickled)\n", target);
+      g_string_append_printf (out, "     %s (the object being pickled)\n",
+                              target);
       return;
     }
   root = describe_object (self, 0);
@@ -818,8 +885,8 @@ append_chain (JobPickler *self,
         next = describe_object (self, g_array_index (path, Hop, i + 1).holder);
       else
         next = g_strdup (target);
-      g_string_append_printf (out, "     %*s%s → %s\n", (int) (2 + 2 * MIN (depth, 20)), "",
-                              edge, next);
+      g_string_append_printf (out, "     %*s%s → %s\n",
+                              (int) (2 + 2 * MIN (depth, 20)), "", edge, next);
     }
 }
 
@@ -829,8 +896,8 @@ format_problems (JobPickler *self)
   GString *out = g_string_new (NULL);
   g_autofree char *root = describe_object (self, 0);
 
-  g_string_append_printf (out, "Cannot pickle %s: %u %s cannot be pickled\n", root,
-                          self->problems->len,
+  g_string_append_printf (out, "Cannot pickle %s: %u %s cannot be pickled\n",
+                          root, self->problems->len,
                           self->problems->len == 1 ? "value" : "values");
 
   for (guint i = 0; i < self->problems->len; i++)
@@ -854,7 +921,8 @@ format_problems (JobPickler *self)
               g_autofree char *holder = describe_object (self, hop->holder);
               g_autofree char *edge = describe_edge (hop);
 
-              g_string_append_printf (out, "     %s through %s\n", holder, edge);
+              g_string_append_printf (out, "     %s through %s\n", holder,
+                                      edge);
             }
         }
       g_string_append_printf (out, "   fix: %s\n", problem->fix);
@@ -934,7 +1002,8 @@ check_construct_cycles (JobPickler *self)
         g_autofree char *desc = describe_object (self, at);
         g_string_append_printf (cycle, "%s → ", desc);
         for (guint e = 0; e < n_edges; e++)
-          if (edges[2 * e] == at && !done[edges[2 * e + 1]] && seen_at[edges[2 * e + 1]] != 0)
+          if (edges[2 * e] == at && !done[edges[2 * e + 1]]
+              && seen_at[edges[2 * e + 1]] != 0)
             {
               at = edges[2 * e + 1];
               break;
@@ -949,11 +1018,14 @@ check_construct_cycles (JobPickler *self)
     self->current_prop = NULL;
     (void) hop;
     /* Not reached from anywhere in particular: no referrer, no chain. */
-    add_problem (self, NULL,
-                 g_strdup_printf ("construct-only references form a cycle: %s", cycle->str),
-                 g_strdup ("make one of these properties settable after construction "
-                           "(drop G_PARAM_CONSTRUCT_ONLY), so the cycle can be closed once "
-                           "every object exists"));
+    add_problem (
+        self, NULL,
+        g_strdup_printf ("construct-only references form a cycle: %s",
+                         cycle->str),
+        g_strdup (
+            "make one of these properties settable after construction "
+            "(drop G_PARAM_CONSTRUCT_ONLY), so the cycle can be closed once "
+            "every object exists"));
     g_string_free (cycle, TRUE);
   }
 }
@@ -1013,7 +1085,8 @@ job_pickler_run (GObject *root,
   self.type_index = g_hash_table_new (NULL, NULL);
   self.types = g_ptr_array_new ();
   self.frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  self.threshold = frame_threshold == 0 ? JOB_PICKLE_DEFAULT_FRAME_THRESHOLD : frame_threshold;
+  self.threshold = frame_threshold == 0 ? JOB_PICKLE_DEFAULT_FRAME_THRESHOLD
+                                        : frame_threshold;
   self.problems = g_ptr_array_new_with_free_func (problem_free);
   self.problem_of = g_hash_table_new (NULL, NULL);
   self.construct_edges = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -1045,7 +1118,8 @@ job_pickler_run (GObject *root,
       else
         {
           g_autofree char *message = format_problems (&self);
-          g_set_error_literal (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE, message);
+          g_set_error_literal (error, JOB_PICKLE_ERROR,
+                               JOB_PICKLE_ERROR_UNSERIALIZABLE, message);
         }
     }
   else if (!check_only)

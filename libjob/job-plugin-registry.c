@@ -39,8 +39,9 @@ struct _JobPluginRegistry
 static char *
 job_plugin_registry_get_reason (JobUnserializable *self)
 {
-  return g_strdup ("the plugin registry belongs to the process that loaded the project; "
-                   "a worker loads plugins by the origins in the pickle");
+  return g_strdup (
+      "the plugin registry belongs to the process that loaded the project; "
+      "a worker loads plugins by the origins in the pickle");
 }
 
 static void
@@ -49,9 +50,12 @@ job_plugin_registry_unserializable_init (JobUnserializableInterface *iface)
   iface->get_reason = job_plugin_registry_get_reason;
 }
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (JobPluginRegistry, job_plugin_registry, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (JOB_TYPE_UNSERIALIZABLE,
-                                                      job_plugin_registry_unserializable_init))
+G_DEFINE_FINAL_TYPE_WITH_CODE (
+    JobPluginRegistry,
+    job_plugin_registry,
+    G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (JOB_TYPE_UNSERIALIZABLE,
+                           job_plugin_registry_unserializable_init))
 
 static void
 job_plugin_registry_finalize (GObject *object)
@@ -70,24 +74,27 @@ job_plugin_registry_class_init (JobPluginRegistryClass *klass)
 }
 
 static void
-append_directory (JobPluginRegistry *self,
-                  const char *directory)
+append_directory (JobPluginRegistry *self, const char *directory)
 {
   g_autofree char *canonical = g_canonicalize_filename (directory, NULL);
 
   for (guint i = 0; i + 1 < self->directories->len; i++)
     if (g_str_equal (self->directories->pdata[i], canonical))
       return;
-  g_ptr_array_insert (self->directories, self->directories->len - 1, g_steal_pointer (&canonical));
+  g_ptr_array_insert (self->directories, self->directories->len - 1,
+                      g_steal_pointer (&canonical));
 }
 
 static void
 job_plugin_registry_init (JobPluginRegistry *self)
 {
   const char *path = g_getenv ("JOB_PLUGIN_PATH");
-  g_autofree char *build_elements = g_build_filename (JOB_BUILDDIR, "plugins", "elements", NULL);
-  g_autofree char *build_sources = g_build_filename (JOB_BUILDDIR, "plugins", "sources", NULL);
-  g_autofree char *installed = g_build_filename (JOB_PKGLIBDIR, "plugins", NULL);
+  g_autofree char *build_elements =
+      g_build_filename (JOB_BUILDDIR, "plugins", "elements", NULL);
+  g_autofree char *build_sources =
+      g_build_filename (JOB_BUILDDIR, "plugins", "sources", NULL);
+  g_autofree char *installed =
+      g_build_filename (JOB_PKGLIBDIR, "plugins", NULL);
 
   self->directories = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (self->directories, NULL);
@@ -156,12 +163,12 @@ job_plugin_registry_add_directory (JobPluginRegistry *self,
  *
  * Returns: (transfer none) (array zero-terminated=1): the directories
  */
-const char * const *
+const char *const *
 job_plugin_registry_get_directories (JobPluginRegistry *self)
 {
   g_return_val_if_fail (JOB_IS_PLUGIN_REGISTRY (self), NULL);
 
-  return (const char * const *) self->directories->pdata;
+  return (const char *const *) self->directories->pdata;
 }
 
 static const char *
@@ -171,8 +178,7 @@ prefix_for (JobPluginType plugin_type)
 }
 
 static GType
-find_type_from (GType base,
-                const char *origin)
+find_type_from (GType base, const char *origin)
 {
   g_autofree GType *children = NULL;
   guint n = 0;
@@ -220,35 +226,42 @@ job_plugin_registry_lookup (JobPluginRegistry *self,
   if (g_hash_table_lookup_extended (self->kinds, key, NULL, &cached))
     return (GType) GPOINTER_TO_SIZE (cached);
 
-  module_name = g_strdup_printf ("%s-%s.%s", prefix_for (plugin_type), kind, G_MODULE_SUFFIX);
+  module_name = g_strdup_printf ("%s-%s.%s", prefix_for (plugin_type), kind,
+                                 G_MODULE_SUFFIX);
   for (guint i = 0; i + 1 < self->directories->len; i++)
     {
-      g_autofree char *path = g_build_filename (self->directories->pdata[i], module_name, NULL);
-      GType base = plugin_type == JOB_PLUGIN_TYPE_ELEMENT ? JOB_TYPE_ELEMENT : JOB_TYPE_SOURCE;
+      g_autofree char *path =
+          g_build_filename (self->directories->pdata[i], module_name, NULL);
+      GType base = plugin_type == JOB_PLUGIN_TYPE_ELEMENT ? JOB_TYPE_ELEMENT
+                                                          : JOB_TYPE_SOURCE;
       GType type;
 
       if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
         continue;
-      if (!job_module_load_path (path, (const char * const *) self->directories->pdata, error))
+      if (!job_module_load_path (
+              path, (const char *const *) self->directories->pdata, error))
         return G_TYPE_INVALID;
       type = find_type_from (base, path);
       if (type == G_TYPE_INVALID)
         {
           g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
-                       "The plugin module %s registers no %s type: its job_module_load() "
+                       "The plugin module %s registers no %s type: its "
+                       "job_module_load() "
                        "must register one",
                        path, g_type_name (base));
           return G_TYPE_INVALID;
         }
-      g_hash_table_insert (self->kinds, g_steal_pointer (&key), GSIZE_TO_POINTER (type));
+      g_hash_table_insert (self->kinds, g_steal_pointer (&key),
+                           GSIZE_TO_POINTER (type));
       return type;
     }
 
   {
-    g_autofree char *searched = g_strjoinv (", ", (char **) self->directories->pdata);
+    g_autofree char *searched =
+        g_strjoinv (", ", (char **) self->directories->pdata);
     g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
-                 "No %s kind “%s”: no %s in %s", prefix_for (plugin_type), kind, module_name,
-                 searched);
+                 "No %s kind “%s”: no %s in %s", prefix_for (plugin_type), kind,
+                 module_name, searched);
   }
   return G_TYPE_INVALID;
 }

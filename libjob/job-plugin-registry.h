@@ -23,7 +23,8 @@ G_BEGIN_DECLS
  *
  * What a plugin kind is.
  */
-typedef enum {
+typedef enum
+{
   JOB_PLUGIN_TYPE_ELEMENT,
   JOB_PLUGIN_TYPE_SOURCE,
 } JobPluginType;
@@ -31,19 +32,21 @@ typedef enum {
 #define JOB_TYPE_PLUGIN_REGISTRY (job_plugin_registry_get_type ())
 
 JOB_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (JobPluginRegistry, job_plugin_registry, JOB, PLUGIN_REGISTRY, GObject)
+G_DECLARE_FINAL_TYPE (
+    JobPluginRegistry, job_plugin_registry, JOB, PLUGIN_REGISTRY, GObject)
 
 JOB_AVAILABLE_IN_ALL
-JobPluginRegistry  *job_plugin_registry_new                 (void);
+JobPluginRegistry *job_plugin_registry_new (void);
 JOB_AVAILABLE_IN_ALL
-void                job_plugin_registry_add_directory       (JobPluginRegistry  *self,
-                                                             const char         *directory);
+void job_plugin_registry_add_directory (JobPluginRegistry *self,
+                                        const char *directory);
 JOB_AVAILABLE_IN_ALL
-const char * const *job_plugin_registry_get_directories     (JobPluginRegistry  *self);
+const char *const *
+job_plugin_registry_get_directories (JobPluginRegistry *self);
 JOB_AVAILABLE_IN_ALL
-GType               job_plugin_registry_lookup              (JobPluginRegistry  *self,
-                                                             JobPluginType       plugin_type,
-                                                             const char         *kind,
-                                                             GError            **error);
+GType job_plugin_registry_lookup (JobPluginRegistry *self,
+                                  JobPluginType plugin_type,
+                                  const char *kind,
+                                  GError **error);
 
 G_END_DECLS

@@ -38,16 +38,21 @@ typedef struct
 
 static void job_plugin_serializable_init (JobSerializableInterface *iface);
 
-G_DEFINE_ABSTRACT_TYPE_WITH_CODE (JobPlugin, job_plugin, G_TYPE_OBJECT,
-                                  G_ADD_PRIVATE (JobPlugin)
-                                  G_IMPLEMENT_INTERFACE (JOB_TYPE_SERIALIZABLE,
-                                                         job_plugin_serializable_init))
+G_DEFINE_ABSTRACT_TYPE_WITH_CODE (
+    JobPlugin,
+    job_plugin,
+    G_TYPE_OBJECT,
+    G_ADD_PRIVATE (JobPlugin)
+        G_IMPLEMENT_INTERFACE (JOB_TYPE_SERIALIZABLE,
+                               job_plugin_serializable_init))
 
-/* clang-format off: it would put spaces into the quark's name */
+/* clang-format would put spaces into the quark's name. */
+/* clang-format off */
 G_DEFINE_QUARK (job-plugin-error-quark, job_plugin_error)
 /* clang-format on */
 
-enum {
+enum
+{
   PROP_0,
   PROP_NAME,
   PROP_KIND,
@@ -81,10 +86,9 @@ job_plugin_finalize (GObject *object)
 
 /* Orders an array of strings (sort functions pass pointers to elements). */
 static int
-compare_string_pointers (gconstpointer a,
-                         gconstpointer b)
+compare_string_pointers (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(char * const *) a, *(char * const *) b);
+  return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
 /* Variables travel as a sorted a{ss}, so the same values give the same
@@ -103,19 +107,20 @@ variables_to_variant (JobPluginPrivate *priv)
       qsort (keys, n, sizeof (gpointer), compare_string_pointers);
     }
   for (guint i = 0; i < n; i++)
-    g_variant_builder_add (&builder, "{ss}", keys[i], g_hash_table_lookup (priv->variables, keys[i]));
+    g_variant_builder_add (&builder, "{ss}", keys[i],
+                           g_hash_table_lookup (priv->variables, keys[i]));
   return g_variant_builder_end (&builder);
 }
 
 static void
-variables_from_variant (JobPluginPrivate *priv,
-                        GVariant *variant)
+variables_from_variant (JobPluginPrivate *priv, GVariant *variant)
 {
   GVariantIter iter;
   const char *key, *value;
 
   g_clear_pointer (&priv->variables, g_hash_table_unref);
-  priv->variables = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  priv->variables =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (variant == NULL)
     return;
   g_variant_iter_init (&iter, variant);
@@ -190,16 +195,13 @@ job_plugin_set_property (GObject *object,
 }
 
 static gboolean
-job_plugin_real_configure (JobPlugin *self,
-                           JobNode *config,
-                           GError **error)
+job_plugin_real_configure (JobPlugin *self, JobNode *config, GError **error)
 {
   return TRUE;
 }
 
 static gboolean
-job_plugin_real_preflight (JobPlugin *self,
-                           GError **error)
+job_plugin_real_preflight (JobPlugin *self, GError **error)
 {
   return TRUE;
 }
@@ -229,9 +231,9 @@ job_plugin_class_init (JobPluginClass *klass)
    * The instance's name: the element's name, or the element's name and the
    * source's position for a source.
    */
-  properties[PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NAME] = g_param_spec_string (
+      "name", NULL, NULL, NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   /**
    * JobPlugin:kind:
@@ -239,9 +241,9 @@ job_plugin_class_init (JobPluginClass *klass)
    * The plugin's kind, as element and source files name it (`manual`,
    * `local`, …).
    */
-  properties[PROP_KIND] =
-    g_param_spec_string ("kind", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_KIND] = g_param_spec_string (
+      "kind", NULL, NULL, NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   /**
    * JobPlugin:project-directory:
@@ -249,9 +251,9 @@ job_plugin_class_init (JobPluginClass *klass)
    * The directory of the project the instance belongs to, for plugins that
    * read files of the project.
    */
-  properties[PROP_PROJECT_DIRECTORY] =
-    g_param_spec_string ("project-directory", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROJECT_DIRECTORY] = g_param_spec_string (
+      "project-directory", NULL, NULL, NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   /**
    * JobPlugin:config:
@@ -261,9 +263,9 @@ job_plugin_class_init (JobPluginClass *klass)
    * pickled, the configured properties are.
    */
   properties[PROP_CONFIG] =
-    g_param_spec_boxed ("config", NULL, NULL, JOB_TYPE_NODE,
-                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS
-                        | JOB_PARAM_CLEAR);
+      g_param_spec_boxed ("config", NULL, NULL, JOB_TYPE_NODE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY
+                              | G_PARAM_STATIC_STRINGS | JOB_PARAM_CLEAR);
 
   /**
    * JobPlugin:variables:
@@ -271,8 +273,8 @@ job_plugin_class_init (JobPluginClass *klass)
    * The resolved variables of the instance, as an `a{ss}` sorted by name.
    */
   properties[PROP_VARIABLES] =
-    g_param_spec_variant ("variables", NULL, NULL, G_VARIANT_TYPE ("a{ss}"), NULL,
-                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_variant ("variables", NULL, NULL, G_VARIANT_TYPE ("a{ss}"),
+                            NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -282,7 +284,8 @@ job_plugin_init (JobPlugin *self)
 {
   JobPluginPrivate *priv = job_plugin_get_instance_private (self);
 
-  priv->variables = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  priv->variables =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**
@@ -368,8 +371,7 @@ job_plugin_get_project_directory (JobPlugin *self)
  * Returns: (nullable): its value, or %NULL if there is no such variable
  */
 const char *
-job_plugin_get_variable (JobPlugin *self,
-                         const char *name)
+job_plugin_get_variable (JobPlugin *self, const char *name)
 {
   JobPluginPrivate *priv = job_plugin_get_instance_private (self);
 
@@ -389,17 +391,19 @@ job_plugin_get_variable (JobPlugin *self,
  */
 void
 job_plugin_set_variables (JobPlugin *self,
-                          const char * const *names,
-                          const char * const *values)
+                          const char *const *names,
+                          const char *const *values)
 {
   JobPluginPrivate *priv = job_plugin_get_instance_private (self);
 
   g_return_if_fail (JOB_IS_PLUGIN (self));
-  g_return_if_fail (g_strv_length ((char **) names) == g_strv_length ((char **) values));
+  g_return_if_fail (g_strv_length ((char **) names)
+                    == g_strv_length ((char **) values));
 
   g_hash_table_remove_all (priv->variables);
   for (guint i = 0; names[i] != NULL; i++)
-    g_hash_table_insert (priv->variables, g_strdup (names[i]), g_strdup (values[i]));
+    g_hash_table_insert (priv->variables, g_strdup (names[i]),
+                         g_strdup (values[i]));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VARIABLES]);
 }
 
@@ -416,9 +420,7 @@ job_plugin_set_variables (JobPlugin *self,
  *   %JOB_PLUGIN_ERROR_VARIABLE set
  */
 char *
-job_plugin_subst (JobPlugin *self,
-                  const char *text,
-                  GError **error)
+job_plugin_subst (JobPlugin *self, const char *text, GError **error)
 {
   JobPluginPrivate *priv = job_plugin_get_instance_private (self);
   g_autoptr (GString) out = NULL;
@@ -513,10 +515,11 @@ job_plugin_subst_list (JobPlugin *self,
       if (expanded == NULL)
         {
           JobNode *item = job_node_get_item (list, i);
-          g_autofree char *where = job_node_dup_provenance (item != NULL ? item : list);
+          g_autofree char *where =
+              job_node_dup_provenance (item != NULL ? item : list);
 
-          g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_VARIABLE, "%s: %s", where,
-                       local_error->message);
+          g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_VARIABLE,
+                       "%s: %s", where, local_error->message);
           return NULL;
         }
       g_strv_builder_add (builder, expanded);
@@ -536,8 +539,7 @@ job_plugin_subst_list (JobPlugin *self,
  * Returns: %TRUE on success
  */
 gboolean
-job_plugin_configure (JobPlugin *self,
-                      GError **error)
+job_plugin_configure (JobPlugin *self, GError **error)
 {
   JobPluginPrivate *priv = job_plugin_get_instance_private (self);
   g_autoptr (JobNode) empty = NULL;
@@ -561,8 +563,7 @@ job_plugin_configure (JobPlugin *self,
  * Returns: %TRUE if everything is there
  */
 gboolean
-job_plugin_preflight (JobPlugin *self,
-                      GError **error)
+job_plugin_preflight (JobPlugin *self, GError **error)
 {
   g_return_val_if_fail (JOB_IS_PLUGIN (self), FALSE);
 

@@ -33,7 +33,8 @@ G_BEGIN_DECLS
  *
  * The error codes of %JOB_PLUGIN_ERROR.
  */
-typedef enum {
+typedef enum
+{
   JOB_PLUGIN_ERROR_CONFIGURATION,
   JOB_PLUGIN_ERROR_PREFLIGHT,
   JOB_PLUGIN_ERROR_VARIABLE,
@@ -63,49 +64,41 @@ struct _JobPluginClass
 {
   GObjectClass parent_class;
 
-  gboolean  (*configure)      (JobPlugin  *self,
-                               JobNode    *config,
-                               GError    **error);
-  gboolean  (*preflight)      (JobPlugin  *self,
-                               GError    **error);
-  GVariant *(*get_unique_key) (JobPlugin  *self);
+  gboolean (*configure) (JobPlugin *self, JobNode *config, GError **error);
+  gboolean (*preflight) (JobPlugin *self, GError **error);
+  GVariant *(*get_unique_key) (JobPlugin *self);
 
   /*< private >*/
   gpointer padding[8];
 };
 
 JOB_AVAILABLE_IN_ALL
-const char *job_plugin_get_name              (JobPlugin    *self);
+const char *job_plugin_get_name (JobPlugin *self);
 JOB_AVAILABLE_IN_ALL
-const char *job_plugin_get_kind              (JobPlugin    *self);
+const char *job_plugin_get_kind (JobPlugin *self);
 JOB_AVAILABLE_IN_ALL
-JobNode    *job_plugin_get_config            (JobPlugin    *self);
+JobNode *job_plugin_get_config (JobPlugin *self);
 JOB_AVAILABLE_IN_ALL
-const char *job_plugin_get_project_directory (JobPlugin    *self);
+const char *job_plugin_get_project_directory (JobPlugin *self);
 JOB_AVAILABLE_IN_ALL
-const char *job_plugin_get_variable          (JobPlugin    *self,
-                                              const char   *name);
+const char *job_plugin_get_variable (JobPlugin *self, const char *name);
 JOB_AVAILABLE_IN_ALL
-void        job_plugin_set_variables         (JobPlugin    *self,
-                                              const char * const *names,
-                                              const char * const *values);
+void job_plugin_set_variables (JobPlugin *self,
+                               const char *const *names,
+                               const char *const *values);
 JOB_AVAILABLE_IN_ALL
-char       *job_plugin_subst                 (JobPlugin    *self,
-                                              const char   *text,
-                                              GError      **error);
+char *job_plugin_subst (JobPlugin *self, const char *text, GError **error);
 JOB_AVAILABLE_IN_ALL
-char      **job_plugin_subst_list            (JobPlugin    *self,
-                                              JobNode      *node,
-                                              const char   *key,
-                                              GError      **error);
+char **job_plugin_subst_list (JobPlugin *self,
+                              JobNode *node,
+                              const char *key,
+                              GError **error);
 
 JOB_AVAILABLE_IN_ALL
-gboolean    job_plugin_configure             (JobPlugin    *self,
-                                              GError      **error);
+gboolean job_plugin_configure (JobPlugin *self, GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean    job_plugin_preflight             (JobPlugin    *self,
-                                              GError      **error);
+gboolean job_plugin_preflight (JobPlugin *self, GError **error);
 JOB_AVAILABLE_IN_ALL
-GVariant   *job_plugin_get_unique_key        (JobPlugin    *self);
+GVariant *job_plugin_get_unique_key (JobPlugin *self);
 
 G_END_DECLS

@@ -11,21 +11,20 @@ G_BEGIN_DECLS
 
 /* Applies (?) conditionals, (!) assertions and (@) includes at every level
  * of @node; returns the processed tree (sharing what did not change). */
-JobNode *job_project_process_node         (JobProject  *self,
-                                           JobNode     *node,
-                                           GError     **error);
+JobNode *
+job_project_process_node (JobProject *self, JobNode *node, GError **error);
 /* The plugin defaults of an element kind, with the project's `elements:`
  * override composed over them; @where is the node naming the kind. */
-JobNode *job_project_get_element_defaults (JobProject  *self,
-                                           const char  *kind,
-                                           JobNode     *where,
-                                           GError     **error);
-JobNode *job_project_get_source_defaults  (JobProject  *self,
-                                           const char  *kind,
-                                           JobNode     *where,
-                                           GError     **error);
+JobNode *job_project_get_element_defaults (JobProject *self,
+                                           const char *kind,
+                                           JobNode *where,
+                                           GError **error);
+JobNode *job_project_get_source_defaults (JobProject *self,
+                                          const char *kind,
+                                          JobNode *where,
+                                          GError **error);
 JobNode *job_project_get_environment_nocache (JobProject *self);
-JobNode *job_project_get_split_rules      (JobProject  *self);
-guint    job_project_get_max_jobs         (JobProject  *self);
+JobNode *job_project_get_split_rules (JobProject *self);
+guint job_project_get_max_jobs (JobProject *self);
 
 G_END_DECLS

@@ -30,44 +30,39 @@ JOB_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (JobProject, job_project, JOB, PROJECT, GObject)
 
 JOB_AVAILABLE_IN_ALL
-JobProject  *job_project_new                 (const char    *directory);
+JobProject *job_project_new (const char *directory);
 JOB_AVAILABLE_IN_ALL
-void         job_project_set_option          (JobProject    *self,
-                                              const char    *name,
-                                              const char    *value);
+void
+job_project_set_option (JobProject *self, const char *name, const char *value);
 JOB_AVAILABLE_IN_ALL
-gboolean     job_project_load                (JobProject    *self,
-                                              GCancellable  *cancellable,
-                                              GError       **error);
+gboolean
+job_project_load (JobProject *self, GCancellable *cancellable, GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean     job_project_is_loaded           (JobProject    *self);
+gboolean job_project_is_loaded (JobProject *self);
 JOB_AVAILABLE_IN_ALL
-const char  *job_project_get_directory       (JobProject    *self);
+const char *job_project_get_directory (JobProject *self);
 JOB_AVAILABLE_IN_ALL
-const char  *job_project_get_name            (JobProject    *self);
+const char *job_project_get_name (JobProject *self);
 JOB_AVAILABLE_IN_ALL
-const char  *job_project_get_element_path    (JobProject    *self);
+const char *job_project_get_element_path (JobProject *self);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_project_get_config          (JobProject    *self);
+JobNode *job_project_get_config (JobProject *self);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_project_get_variables       (JobProject    *self);
+JobNode *job_project_get_variables (JobProject *self);
 JOB_AVAILABLE_IN_ALL
-JobNode     *job_project_get_environment     (JobProject    *self);
+JobNode *job_project_get_environment (JobProject *self);
 JOB_AVAILABLE_IN_ALL
-char       **job_project_dup_option_names    (JobProject    *self);
+char **job_project_dup_option_names (JobProject *self);
 JOB_AVAILABLE_IN_ALL
-const char  *job_project_get_option_value    (JobProject    *self,
-                                              const char    *name);
+const char *job_project_get_option_value (JobProject *self, const char *name);
 JOB_AVAILABLE_IN_ALL
-const char  *job_project_get_alias           (JobProject    *self,
-                                              const char    *alias);
+const char *job_project_get_alias (JobProject *self, const char *alias);
 JOB_AVAILABLE_IN_ALL
-char        *job_project_translate_url       (JobProject    *self,
-                                              const char    *url);
+char *job_project_translate_url (JobProject *self, const char *url);
 JOB_AVAILABLE_IN_ALL
-const char  *job_project_get_data_directory  (void);
+const char *job_project_get_data_directory (void);
 
 JOB_AVAILABLE_IN_ALL
-char      **job_project_dup_plugin_directories (JobProject *self);
+char **job_project_dup_plugin_directories (JobProject *self);
 
 G_END_DECLS

@@ -97,7 +97,8 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-/* clang-format off: it would put spaces into the quark's name */
+/* clang-format would put spaces into the quark's name. */
+/* clang-format off */
 G_DEFINE_QUARK (job-sandbox-error-quark, job_sandbox_error)
 /* clang-format on */
 

@@ -37,7 +37,8 @@ G_BEGIN_DECLS
  * The error codes of %JOB_SANDBOX_ERROR. A command that runs and fails is
  * not an error: its exit status is returned.
  */
-typedef enum {
+typedef enum
+{
   JOB_SANDBOX_ERROR_SPAWN,
   JOB_SANDBOX_ERROR_INVALID,
   JOB_SANDBOX_ERROR_FAILED,
@@ -53,7 +54,8 @@ typedef enum {
  *
  * How a [class@Job.Sandbox] runs commands.
  */
-typedef enum {
+typedef enum
+{
   JOB_SANDBOX_MODE_AUTO,
   JOB_SANDBOX_MODE_BWRAP,
   JOB_SANDBOX_MODE_HOST,
@@ -68,76 +70,67 @@ JOB_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (JobSandbox, job_sandbox, JOB, SANDBOX, GObject)
 
 JOB_AVAILABLE_IN_ALL
-JobSandbox         *job_sandbox_new                (const char          *root);
+JobSandbox *job_sandbox_new (const char *root);
 JOB_AVAILABLE_IN_ALL
-const char         *job_sandbox_get_root           (JobSandbox          *self);
+const char *job_sandbox_get_root (JobSandbox *self);
 JOB_AVAILABLE_IN_ALL
-void                job_sandbox_set_root           (JobSandbox          *self,
-                                                    const char          *root);
+void job_sandbox_set_root (JobSandbox *self, const char *root);
 JOB_AVAILABLE_IN_ALL
-const char         *job_sandbox_get_cwd            (JobSandbox          *self);
+const char *job_sandbox_get_cwd (JobSandbox *self);
 JOB_AVAILABLE_IN_ALL
-void                job_sandbox_set_cwd            (JobSandbox          *self,
-                                                    const char          *cwd);
+void job_sandbox_set_cwd (JobSandbox *self, const char *cwd);
 JOB_AVAILABLE_IN_ALL
-const char * const *job_sandbox_get_env            (JobSandbox          *self);
+const char *const *job_sandbox_get_env (JobSandbox *self);
 JOB_AVAILABLE_IN_ALL
-void                job_sandbox_set_env            (JobSandbox          *self,
-                                                    const char * const  *env);
+void job_sandbox_set_env (JobSandbox *self, const char *const *env);
 JOB_AVAILABLE_IN_ALL
-GVariant           *job_sandbox_get_mounts         (JobSandbox          *self);
+GVariant *job_sandbox_get_mounts (JobSandbox *self);
 JOB_AVAILABLE_IN_ALL
-void                job_sandbox_set_mounts         (JobSandbox          *self,
-                                                    GVariant            *mounts);
+void job_sandbox_set_mounts (JobSandbox *self, GVariant *mounts);
 JOB_AVAILABLE_IN_ALL
-void                job_sandbox_add_mount          (JobSandbox          *self,
-                                                    const char          *sandbox_path,
-                                                    const char          *host_path);
+void job_sandbox_add_mount (JobSandbox *self,
+                            const char *sandbox_path,
+                            const char *host_path);
 JOB_AVAILABLE_IN_ALL
-JobSandboxMode      job_sandbox_get_mode           (JobSandbox          *self);
+JobSandboxMode job_sandbox_get_mode (JobSandbox *self);
 JOB_AVAILABLE_IN_ALL
-void                job_sandbox_set_mode           (JobSandbox          *self,
-                                                    JobSandboxMode       mode);
+void job_sandbox_set_mode (JobSandbox *self, JobSandboxMode mode);
 JOB_AVAILABLE_IN_ALL
-gboolean            job_sandbox_get_network        (JobSandbox          *self);
+gboolean job_sandbox_get_network (JobSandbox *self);
 JOB_AVAILABLE_IN_ALL
-void                job_sandbox_set_network        (JobSandbox          *self,
-                                                    gboolean             network);
+void job_sandbox_set_network (JobSandbox *self, gboolean network);
 JOB_AVAILABLE_IN_ALL
-gboolean            job_sandbox_get_root_read_only (JobSandbox          *self);
+gboolean job_sandbox_get_root_read_only (JobSandbox *self);
 JOB_AVAILABLE_IN_ALL
-void                job_sandbox_set_root_read_only (JobSandbox          *self,
-                                                    gboolean             root_read_only);
+void job_sandbox_set_root_read_only (JobSandbox *self, gboolean root_read_only);
 JOB_AVAILABLE_IN_ALL
-JobSandboxMode      job_sandbox_get_effective_mode (JobSandbox          *self);
+JobSandboxMode job_sandbox_get_effective_mode (JobSandbox *self);
 JOB_AVAILABLE_IN_ALL
-gboolean            job_sandbox_resolve_mode       (JobSandbox          *self,
-                                                    GError             **error);
+gboolean job_sandbox_resolve_mode (JobSandbox *self, GError **error);
 JOB_AVAILABLE_IN_ALL
-char               *job_sandbox_get_host_path      (JobSandbox          *self,
-                                                    const char          *sandbox_path);
+char *job_sandbox_get_host_path (JobSandbox *self, const char *sandbox_path);
 JOB_AVAILABLE_IN_ALL
-char               *job_sandbox_get_command_path   (JobSandbox          *self,
-                                                    const char          *sandbox_path,
-                                                    GError             **error);
+char *job_sandbox_get_command_path (JobSandbox *self,
+                                    const char *sandbox_path,
+                                    GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean            job_sandbox_run                (JobSandbox          *self,
-                                                    const char * const  *argv,
-                                                    GOutputStream       *log_stream,
-                                                    GCancellable        *cancellable,
-                                                    int                 *exit_status,
-                                                    GError             **error);
+gboolean job_sandbox_run (JobSandbox *self,
+                          const char *const *argv,
+                          GOutputStream *log_stream,
+                          GCancellable *cancellable,
+                          int *exit_status,
+                          GError **error);
 JOB_AVAILABLE_IN_ALL
-void                job_sandbox_run_async          (JobSandbox          *self,
-                                                    const char * const  *argv,
-                                                    GOutputStream       *log_stream,
-                                                    GCancellable        *cancellable,
-                                                    GAsyncReadyCallback  callback,
-                                                    gpointer             user_data);
+void job_sandbox_run_async (JobSandbox *self,
+                            const char *const *argv,
+                            GOutputStream *log_stream,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data);
 JOB_AVAILABLE_IN_ALL
-gboolean            job_sandbox_run_finish         (JobSandbox          *self,
-                                                    GAsyncResult        *result,
-                                                    int                 *exit_status,
-                                                    GError             **error);
+gboolean job_sandbox_run_finish (JobSandbox *self,
+                                 GAsyncResult *result,
+                                 int *exit_status,
+                                 GError **error);
 
 G_END_DECLS

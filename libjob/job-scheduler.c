@@ -37,7 +37,8 @@
  * depends on it is built again.
  */
 
-typedef enum {
+typedef enum
+{
   RECORD_CACHED,
   RECORD_FETCHING,
   RECORD_WAITING,
@@ -52,13 +53,13 @@ typedef struct _Record Record;
 
 struct _Record
 {
-  guint index;            /* in plan order */
+  guint index; /* in plan order */
   JobElementSpec *spec;
   JobElement *element;
   char *key;
-  GArray *runtime;        /* guint plan indexes: itself and its runtime closure */
-  GArray *build_scope;    /* guint plan indexes staged for its build, in order */
-  GPtrArray *dependents;  /* Record*: waiting for this one */
+  GArray *runtime;     /* guint plan indexes: itself and its runtime closure */
+  GArray *build_scope; /* guint plan indexes staged for its build, in order */
+  GPtrArray *dependents; /* Record*: waiting for this one */
   guint n_waiting;
   RecordState state;
   gboolean needs_fetch;
@@ -76,8 +77,8 @@ struct _JobScheduler
   guint fetchers;
   JobOnError on_error;
 
-  GPtrArray *records;     /* Record*, plan order */
-  GHashTable *by_name;    /* name -> Record* */
+  GPtrArray *records;  /* Record*, plan order */
+  GHashTable *by_name; /* name -> Record* */
 
   /* A build in progress. */
   GTask *build;
@@ -102,11 +103,15 @@ job_scheduler_unserializable_init (JobUnserializableInterface *iface)
   iface->get_reason = job_scheduler_get_reason;
 }
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (JobScheduler, job_scheduler, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (JOB_TYPE_UNSERIALIZABLE,
-                                                      job_scheduler_unserializable_init))
+G_DEFINE_FINAL_TYPE_WITH_CODE (
+    JobScheduler,
+    job_scheduler,
+    G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (JOB_TYPE_UNSERIALIZABLE,
+                           job_scheduler_unserializable_init))
 
-enum {
+enum
+{
   PROP_0,
   PROP_LOADER,
   PROP_CACHE,
@@ -120,7 +125,8 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-enum {
+enum
+{
   SIGNAL_JOB_STARTED,
   SIGNAL_JOB_FINISHED,
   SIGNAL_FETCH_STARTED,
@@ -255,59 +261,59 @@ job_scheduler_class_init (JobSchedulerClass *klass)
    *
    * The loader that loaded the project.
    */
-  properties[PROP_LOADER] =
-    g_param_spec_object ("loader", NULL, NULL, JOB_TYPE_LOADER,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOADER] = g_param_spec_object (
+      "loader", NULL, NULL, JOB_TYPE_LOADER,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * JobScheduler:cache:
    *
    * The artifact cache built artifacts are committed to.
    */
-  properties[PROP_CACHE] =
-    g_param_spec_object ("cache", NULL, NULL, JOB_TYPE_ARTIFACT_CACHE,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CACHE] = g_param_spec_object (
+      "cache", NULL, NULL, JOB_TYPE_ARTIFACT_CACHE,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * JobScheduler:backend:
    *
    * Where build jobs run.
    */
-  properties[PROP_BACKEND] =
-    g_param_spec_object ("backend", NULL, NULL, JOB_TYPE_BACKEND,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BACKEND] = g_param_spec_object (
+      "backend", NULL, NULL, JOB_TYPE_BACKEND,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * JobScheduler:registry:
    *
    * Where plugin kinds are found; a registry of the core plugins if none is
    * given.
    */
-  properties[PROP_REGISTRY] =
-    g_param_spec_object ("registry", NULL, NULL, JOB_TYPE_PLUGIN_REGISTRY,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_REGISTRY] = g_param_spec_object (
+      "registry", NULL, NULL, JOB_TYPE_PLUGIN_REGISTRY,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * JobScheduler:builders:
    *
    * How many build jobs run at once.
    */
-  properties[PROP_BUILDERS] =
-    g_param_spec_uint ("builders", NULL, NULL, 1, 1024, 1,
-                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_BUILDERS] = g_param_spec_uint (
+      "builders", NULL, NULL, 1, 1024, 1,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   /**
    * JobScheduler:fetchers:
    *
    * How many fetch jobs run at once.
    */
-  properties[PROP_FETCHERS] =
-    g_param_spec_uint ("fetchers", NULL, NULL, 1, 1024, 4,
-                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_FETCHERS] = g_param_spec_uint (
+      "fetchers", NULL, NULL, 1, 1024, 4,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * JobScheduler:on-error:
    *
    * What to do when a build fails.
    */
-  properties[PROP_ON_ERROR] =
-    g_param_spec_enum ("on-error", NULL, NULL, JOB_TYPE_ON_ERROR, JOB_ON_ERROR_QUIT,
-                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_ON_ERROR] = g_param_spec_enum (
+      "on-error", NULL, NULL, JOB_TYPE_ON_ERROR, JOB_ON_ERROR_QUIT,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -319,8 +325,8 @@ job_scheduler_class_init (JobSchedulerClass *klass)
    * A build job was submitted to the backend.
    */
   signals[SIGNAL_JOB_STARTED] =
-    g_signal_new ("job-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+      g_signal_new ("job-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                    0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   /**
    * JobScheduler::job-finished:
@@ -330,9 +336,9 @@ job_scheduler_class_init (JobSchedulerClass *klass)
    *
    * A build job finished.
    */
-  signals[SIGNAL_JOB_FINISHED] =
-    g_signal_new ("job-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
+  signals[SIGNAL_JOB_FINISHED] = g_signal_new (
+      "job-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
 
   /**
    * JobScheduler::fetch-started:
@@ -341,9 +347,9 @@ job_scheduler_class_init (JobSchedulerClass *klass)
    *
    * A fetch job was submitted to the backend.
    */
-  signals[SIGNAL_FETCH_STARTED] =
-    g_signal_new ("fetch-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_FETCH_STARTED] = g_signal_new (
+      "fetch-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   /**
    * JobScheduler::fetch-finished:
@@ -353,9 +359,9 @@ job_scheduler_class_init (JobSchedulerClass *klass)
    *
    * A fetch job finished.
    */
-  signals[SIGNAL_FETCH_FINISHED] =
-    g_signal_new ("fetch-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
+  signals[SIGNAL_FETCH_FINISHED] = g_signal_new (
+      "fetch-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
 }
 
 static void
@@ -370,8 +376,7 @@ job_scheduler_init (JobScheduler *self)
 }
 
 static Record *
-get_record (JobScheduler *self,
-            const char *name)
+get_record (JobScheduler *self, const char *name)
 {
   g_return_val_if_fail (JOB_IS_SCHEDULER (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -398,15 +403,13 @@ job_scheduler_new (JobLoader *loader,
   g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (cache), NULL);
   g_return_val_if_fail (JOB_IS_BACKEND (backend), NULL);
 
-  return g_object_new (JOB_TYPE_SCHEDULER, "loader", loader, "cache", cache, "backend", backend,
-                       NULL);
+  return g_object_new (JOB_TYPE_SCHEDULER, "loader", loader, "cache", cache,
+                       "backend", backend, NULL);
 }
 
 /* A mapping of scalars as parallel NULL-terminated arrays. */
 static void
-mapping_to_arrays (JobNode *node,
-                   GPtrArray *names,
-                   GPtrArray *values)
+mapping_to_arrays (JobNode *node, GPtrArray *names, GPtrArray *values)
 {
   guint n = node != NULL ? job_node_get_n_members (node) : 0;
 
@@ -417,7 +420,9 @@ mapping_to_arrays (JobNode *node,
       if (job_node_get_node_type (value) != JOB_NODE_SCALAR)
         continue;
       g_ptr_array_add (names, (gpointer) job_node_get_member_key (node, i));
-      g_ptr_array_add (values, (gpointer) (job_node_get_scalar (value) ? job_node_get_scalar (value) : ""));
+      g_ptr_array_add (values, (gpointer) (job_node_get_scalar (value)
+                                               ? job_node_get_scalar (value)
+                                               : ""));
     }
   g_ptr_array_add (names, NULL);
   g_ptr_array_add (values, NULL);
@@ -447,24 +452,25 @@ make_plugin (JobScheduler *self,
       return NULL;
     }
   plugin = g_object_new (type, "name", name, "kind", kind, "config", config,
-                         "project-directory", job_project_get_directory (project), NULL);
+                         "project-directory",
+                         job_project_get_directory (project), NULL);
   mapping_to_arrays (variables, names, values);
-  job_plugin_set_variables (JOB_PLUGIN (plugin), (const char * const *) names->pdata,
-                            (const char * const *) values->pdata);
+  job_plugin_set_variables (JOB_PLUGIN (plugin),
+                            (const char *const *) names->pdata,
+                            (const char *const *) values->pdata);
   return plugin;
 }
 
 /* Orders an array of strings (sort functions pass pointers to elements). */
 static int
-compare_string_pointers (gconstpointer a,
-                         gconstpointer b)
+compare_string_pointers (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(char * const *) a, *(char * const *) b);
+  return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
 static GStrv
 environment_strv (JobNode *environment,
-                  const char * const *nocache,
+                  const char *const *nocache,
                   gboolean for_key)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
@@ -474,9 +480,11 @@ environment_strv (JobNode *environment,
   mapping_to_arrays (environment, names, values);
   for (guint i = 0; names->pdata[i] != NULL; i++)
     {
-      if (for_key && nocache != NULL && g_strv_contains (nocache, names->pdata[i]))
+      if (for_key && nocache != NULL
+          && g_strv_contains (nocache, names->pdata[i]))
         continue;
-      g_ptr_array_add (out, g_strdup_printf ("%s=%s", (char *) names->pdata[i], (char *) values->pdata[i]));
+      g_ptr_array_add (out, g_strdup_printf ("%s=%s", (char *) names->pdata[i],
+                                             (char *) values->pdata[i]));
     }
   g_ptr_array_sort (out, compare_string_pointers);
   g_ptr_array_add (out, NULL);
@@ -484,9 +492,7 @@ environment_strv (JobNode *environment,
 }
 
 static gboolean
-make_element (JobScheduler *self,
-              Record *record,
-              GError **error)
+make_element (JobScheduler *self, Record *record, GError **error)
 {
   JobElementSpec *spec = record->spec;
   const char *name = job_element_spec_get_name (spec);
@@ -496,28 +502,34 @@ make_element (JobScheduler *self,
   g_auto (GStrv) environment = NULL;
   g_autoptr (GObject) element = NULL;
 
-  element = make_plugin (self, JOB_PLUGIN_TYPE_ELEMENT, job_element_spec_get_kind (spec), name,
-                         job_element_spec_get_config (spec), job_element_spec_get_variables (spec),
-                         job_element_spec_get_provenance (spec), error);
+  element = make_plugin (
+      self, JOB_PLUGIN_TYPE_ELEMENT, job_element_spec_get_kind (spec), name,
+      job_element_spec_get_config (spec), job_element_spec_get_variables (spec),
+      job_element_spec_get_provenance (spec), error);
   if (element == NULL)
     return FALSE;
 
-  for (guint i = 0; source_specs != NULL && i < g_list_model_get_n_items (source_specs); i++)
+  for (guint i = 0;
+       source_specs != NULL && i < g_list_model_get_n_items (source_specs); i++)
     {
-      g_autoptr (JobSourceSpec) source_spec = g_list_model_get_item (source_specs, i);
-      g_autofree char *source_name = g_strdup_printf ("%s (source %u)", name, i + 1);
+      g_autoptr (JobSourceSpec) source_spec =
+          g_list_model_get_item (source_specs, i);
+      g_autofree char *source_name =
+          g_strdup_printf ("%s (source %u)", name, i + 1);
       g_autoptr (GObject) source = NULL;
-      g_autofree char *source_cache = g_build_filename (job_artifact_cache_get_root (self->cache),
-                                                        "sources", job_source_spec_get_kind (source_spec),
-                                                        NULL);
+      g_autofree char *source_cache = g_build_filename (
+          job_artifact_cache_get_root (self->cache), "sources",
+          job_source_spec_get_kind (source_spec), NULL);
 
-      source = make_plugin (self, JOB_PLUGIN_TYPE_SOURCE, job_source_spec_get_kind (source_spec),
-                            source_name, job_source_spec_get_config (source_spec),
-                            job_element_spec_get_variables (spec),
-                            job_source_spec_get_provenance (source_spec), error);
+      source = make_plugin (
+          self, JOB_PLUGIN_TYPE_SOURCE, job_source_spec_get_kind (source_spec),
+          source_name, job_source_spec_get_config (source_spec),
+          job_element_spec_get_variables (spec),
+          job_source_spec_get_provenance (source_spec), error);
       if (source == NULL)
         return FALSE;
-      g_object_set (source, "directory", job_source_spec_get_directory (source_spec),
+      g_object_set (source, "directory",
+                    job_source_spec_get_directory (source_spec),
                     "cache-directory", source_cache, NULL);
       if (!job_plugin_configure (JOB_PLUGIN (source), error)
           || !job_plugin_preflight (JOB_PLUGIN (source), error))
@@ -525,7 +537,8 @@ make_element (JobScheduler *self,
       g_list_store_append (sources, source);
     }
 
-  environment = environment_strv (job_element_spec_get_environment (spec), NULL, FALSE);
+  environment =
+      environment_strv (job_element_spec_get_environment (spec), NULL, FALSE);
   g_object_set (element, "sources", sources, "environment", environment,
                 "public", job_element_spec_get_public (spec), NULL);
   if (!job_plugin_configure (JOB_PLUGIN (element), error)
@@ -537,10 +550,10 @@ make_element (JobScheduler *self,
 
 /* Sorted union of plan indexes. */
 static void
-merge_into (GArray *into,
-            GArray *from)
+merge_into (GArray *into, GArray *from)
 {
-  g_autoptr (GArray) merged = g_array_sized_new (FALSE, FALSE, sizeof (guint), into->len + from->len);
+  g_autoptr (GArray) merged =
+      g_array_sized_new (FALSE, FALSE, sizeof (guint), into->len + from->len);
   guint i = 0, j = 0;
 
   while (i < into->len || j < from->len)
@@ -575,14 +588,15 @@ lookup_dependency (JobScheduler *self,
 }
 
 static char *
-compute_key (JobScheduler *self,
-             Record *record)
+compute_key (JobScheduler *self, Record *record)
 {
   JobElementSpec *spec = record->spec;
   GListModel *sources = job_element_get_sources (record->element);
-  g_auto (GStrv) environment = environment_strv (job_element_spec_get_environment (spec),
-                                                 job_element_spec_get_environment_nocache (spec), TRUE);
-  g_autoptr (GVariant) unique = job_plugin_get_unique_key (JOB_PLUGIN (record->element));
+  g_auto (GStrv) environment =
+      environment_strv (job_element_spec_get_environment (spec),
+                        job_element_spec_get_environment_nocache (spec), TRUE);
+  g_autoptr (GVariant) unique =
+      job_plugin_get_unique_key (JOB_PLUGIN (record->element));
   g_autoptr (GVariant) key = NULL;
   GVariantBuilder source_keys, dep_keys;
 
@@ -592,18 +606,20 @@ compute_key (JobScheduler *self,
       g_autoptr (JobPlugin) source = g_list_model_get_item (sources, i);
       g_autoptr (GVariant) source_key = job_plugin_get_unique_key (source);
 
-      g_variant_builder_add (&source_keys, "(sv)", job_plugin_get_kind (source), source_key);
+      g_variant_builder_add (&source_keys, "(sv)", job_plugin_get_kind (source),
+                             source_key);
     }
   g_variant_builder_init (&dep_keys, G_VARIANT_TYPE ("a(ss)"));
   for (guint i = 0; i < record->build_scope->len; i++)
     {
-      Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, i)];
-      g_variant_builder_add (&dep_keys, "(ss)", job_element_spec_get_name (dep->spec), dep->key);
+      Record *dep =
+          self->records->pdata[g_array_index (record->build_scope, guint, i)];
+      g_variant_builder_add (&dep_keys, "(ss)",
+                             job_element_spec_get_name (dep->spec), dep->key);
     }
-  key = g_variant_ref_sink (g_variant_new ("(uss@v^asa(sv)a(ss))", 1U,
-                                           job_element_spec_get_kind (spec), "",
-                                           g_variant_new_variant (unique),
-                                           environment, &source_keys, &dep_keys));
+  key = g_variant_ref_sink (g_variant_new (
+      "(uss@v^asa(sv)a(ss))", 1U, job_element_spec_get_kind (spec), "",
+      g_variant_new_variant (unique), environment, &source_keys, &dep_keys));
   {
     g_autoptr (GVariant) normal = g_variant_get_normal_form (key);
     g_autoptr (GBytes) bytes = g_variant_get_data_as_bytes (normal);
@@ -626,7 +642,7 @@ compute_key (JobScheduler *self,
  */
 gboolean
 job_scheduler_prepare (JobScheduler *self,
-                       const char * const *targets,
+                       const char *const *targets,
                        GError **error)
 {
   g_autoptr (GListModel) plan = NULL;
@@ -635,13 +651,15 @@ job_scheduler_prepare (JobScheduler *self,
   g_return_val_if_fail (JOB_IS_SCHEDULER (self), FALSE);
   g_return_val_if_fail (targets != NULL, FALSE);
 
-  plan = job_loader_list_dependencies (self->loader, targets, JOB_DEPS_PLAN, error);
+  plan = job_loader_list_dependencies (self->loader, targets, JOB_DEPS_PLAN,
+                                       error);
   if (plan == NULL)
     return FALSE;
 
   /* A project's own plugins come first; workers may load from there too. */
   {
-    g_auto (GStrv) local = job_project_dup_plugin_directories (job_loader_get_project (self->loader));
+    g_auto (GStrv) local = job_project_dup_plugin_directories (
+        job_loader_get_project (self->loader));
 
     for (guint i = g_strv_length (local); i-- > 0;)
       job_plugin_registry_add_directory (self->registry, local[i]);
@@ -660,14 +678,18 @@ job_scheduler_prepare (JobScheduler *self,
       record->build_scope = g_array_new (FALSE, FALSE, sizeof (guint));
       record->dependents = g_ptr_array_new ();
       g_ptr_array_add (self->records, record);
-      g_hash_table_insert (self->by_name, (gpointer) job_element_spec_get_name (record->spec), record);
+      g_hash_table_insert (self->by_name,
+                           (gpointer) job_element_spec_get_name (record->spec),
+                           record);
     }
 
   for (guint i = 0; i < n; i++)
     {
       Record *record = self->records->pdata[i];
-      const char * const *runtime = job_element_spec_get_runtime_dependencies (record->spec);
-      const char * const *build = job_element_spec_get_build_dependencies (record->spec);
+      const char *const *runtime =
+          job_element_spec_get_runtime_dependencies (record->spec);
+      const char *const *build =
+          job_element_spec_get_build_dependencies (record->spec);
 
       if (!make_element (self, record, error))
         return FALSE;
@@ -691,12 +713,12 @@ job_scheduler_prepare (JobScheduler *self,
           merge_into (record->build_scope, dep->runtime);
         }
       record->key = compute_key (self, record);
-      record->state = job_artifact_cache_contains (self->cache, record->key) ? RECORD_CACHED
-                                                                              : RECORD_WAITING;
+      record->state = job_artifact_cache_contains (self->cache, record->key)
+                          ? RECORD_CACHED
+                          : RECORD_WAITING;
     }
   return TRUE;
 }
-
 
 /**
  * job_scheduler_get_element:
@@ -709,8 +731,7 @@ job_scheduler_prepare (JobScheduler *self,
  *   part of the prepared build
  */
 JobElement *
-job_scheduler_get_element (JobScheduler *self,
-                           const char *name)
+job_scheduler_get_element (JobScheduler *self, const char *name)
 {
   Record *record = get_record (self, name);
 
@@ -727,8 +748,7 @@ job_scheduler_get_element (JobScheduler *self,
  * Returns: (nullable): the key (64 hexadecimal digits)
  */
 const char *
-job_scheduler_get_cache_key (JobScheduler *self,
-                             const char *name)
+job_scheduler_get_cache_key (JobScheduler *self, const char *name)
 {
   Record *record = get_record (self, name);
 
@@ -746,8 +766,7 @@ job_scheduler_get_cache_key (JobScheduler *self,
  * Returns: the state
  */
 JobElementState
-job_scheduler_get_state (JobScheduler *self,
-                         const char *name)
+job_scheduler_get_state (JobScheduler *self, const char *name)
 {
   Record *record = get_record (self, name);
 
@@ -757,7 +776,8 @@ job_scheduler_get_state (JobScheduler *self,
     return JOB_ELEMENT_STATE_CACHED;
   for (guint i = 0; i < record->build_scope->len; i++)
     {
-      Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, i)];
+      Record *dep =
+          self->records->pdata[g_array_index (record->build_scope, guint, i)];
       if (!job_artifact_cache_contains (self->cache, dep->key))
         return JOB_ELEMENT_STATE_WAITING;
     }
@@ -774,8 +794,7 @@ job_scheduler_get_state (JobScheduler *self,
  * Returns: (transfer full) (nullable) (type filename): the path
  */
 char *
-job_scheduler_get_log_path (JobScheduler *self,
-                            const char *name)
+job_scheduler_get_log_path (JobScheduler *self, const char *name)
 {
   Record *record = get_record (self, name);
 
@@ -800,7 +819,9 @@ job_scheduler_dup_elements (JobScheduler *self)
   g_return_val_if_fail (JOB_IS_SCHEDULER (self), NULL);
 
   for (guint i = 0; i < self->records->len; i++)
-    g_strv_builder_add (builder, job_element_spec_get_name (((Record *) self->records->pdata[i])->spec));
+    g_strv_builder_add (
+        builder,
+        job_element_spec_get_name (((Record *) self->records->pdata[i])->spec));
   return g_strv_builder_end (builder);
 }
 
@@ -828,24 +849,24 @@ job_scheduler_dup_failed (JobScheduler *self)
   return g_strv_builder_end (builder);
 }
 
-
 static JobBuildTask *
-make_task (JobScheduler *self,
-           Record *record)
+make_task (JobScheduler *self, Record *record)
 {
   g_autoptr (GPtrArray) keys = g_ptr_array_new ();
   g_autofree char *log_path = NULL;
 
   for (guint i = 0; i < record->build_scope->len; i++)
     {
-      Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, i)];
+      Record *dep =
+          self->records->pdata[g_array_index (record->build_scope, guint, i)];
       g_ptr_array_add (keys, dep->key);
     }
   g_ptr_array_add (keys, NULL);
-  log_path = job_artifact_cache_get_log_path (self->cache, job_element_spec_get_name (record->spec),
-                                              record->key, NULL);
-  return job_build_task_new (record->element, record->key, (const char * const *) keys->pdata,
-                             job_artifact_cache_get_root (self->cache), log_path);
+  log_path = job_artifact_cache_get_log_path (
+      self->cache, job_element_spec_get_name (record->spec), record->key, NULL);
+  return job_build_task_new (
+      record->element, record->key, (const char *const *) keys->pdata,
+      job_artifact_cache_get_root (self->cache), log_path);
 }
 
 /**
@@ -861,8 +882,7 @@ make_task (JobScheduler *self,
  *   part of the prepared build
  */
 JobTask *
-job_scheduler_make_task (JobScheduler *self,
-                         const char *name)
+job_scheduler_make_task (JobScheduler *self, const char *name)
 {
   Record *record = get_record (self, name);
 
@@ -872,8 +892,7 @@ job_scheduler_make_task (JobScheduler *self,
 static void pump (JobScheduler *self);
 
 static void
-mark_skipped (JobScheduler *self,
-              Record *record)
+mark_skipped (JobScheduler *self, Record *record)
 {
   /* Everything that waits on a failed element can never be built. */
   g_autoptr (GPtrArray) stack = g_ptr_array_new ();
@@ -903,16 +922,15 @@ typedef struct
 } Submitted;
 
 static void
-job_failed (JobScheduler *self,
-            Record *record,
-            const GError *error)
+job_failed (JobScheduler *self, Record *record, const GError *error)
 {
   record->state = RECORD_FAILED;
   mark_skipped (self, record);
   if (self->first_error == NULL)
     {
       self->first_error = g_error_copy (error);
-      g_prefix_error (&self->first_error, "%s: ", job_element_spec_get_name (record->spec));
+      g_prefix_error (&self->first_error,
+                      "%s: ", job_element_spec_get_name (record->spec));
     }
   if (self->on_error != JOB_ON_ERROR_CONTINUE)
     self->stopping = TRUE;
@@ -921,8 +939,7 @@ job_failed (JobScheduler *self,
 }
 
 static void
-unblock (JobScheduler *self,
-         Record *record)
+unblock (JobScheduler *self, Record *record)
 {
   if (--record->n_waiting == 0 && record->state == RECORD_WAITING)
     {
@@ -932,15 +949,14 @@ unblock (JobScheduler *self,
 }
 
 static void
-build_done (GObject *source,
-            GAsyncResult *result,
-            gpointer user_data)
+build_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Submitted *submitted = user_data;
   g_autoptr (JobScheduler) self = submitted->self;
   Record *record = submitted->record;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JobResult) job_result = job_backend_submit_finish (JOB_BACKEND (source), result, &error);
+  g_autoptr (JobResult) job_result =
+      job_backend_submit_finish (JOB_BACKEND (source), result, &error);
   const char *name = job_element_spec_get_name (record->spec);
 
   if (submitted->fetch)
@@ -987,45 +1003,50 @@ build_done (GObject *source,
 }
 
 static void
-submit (JobScheduler *self,
-        Record *record,
-        JobTask *task,
-        gboolean fetch)
+submit (JobScheduler *self, Record *record, JobTask *task, gboolean fetch)
 {
   Submitted *submitted = g_new (Submitted, 1);
 
   submitted->self = g_object_ref (self);
   submitted->record = record;
   submitted->fetch = fetch;
-  job_backend_submit_async (self->backend, task, self->terminate, build_done, submitted);
+  job_backend_submit_async (self->backend, task, self->terminate, build_done,
+                            submitted);
 }
 
 static void
 pump (JobScheduler *self)
 {
-  while (!self->stopping && self->fetching < self->fetchers && !g_queue_is_empty (&self->to_fetch))
+  while (!self->stopping && self->fetching < self->fetchers
+         && !g_queue_is_empty (&self->to_fetch))
     {
       Record *record = g_queue_pop_head (&self->to_fetch);
-      g_autoptr (JobFetchTask) task = job_fetch_task_new (job_element_get_sources (record->element));
+      g_autoptr (JobFetchTask) task =
+          job_fetch_task_new (job_element_get_sources (record->element));
 
       self->fetching++;
-      g_signal_emit (self, signals[SIGNAL_FETCH_STARTED], 0, job_element_spec_get_name (record->spec));
+      g_signal_emit (self, signals[SIGNAL_FETCH_STARTED], 0,
+                     job_element_spec_get_name (record->spec));
       submit (self, record, JOB_TASK (task), TRUE);
     }
 
-  while (!self->stopping && self->running < self->builders && !g_queue_is_empty (&self->ready))
+  while (!self->stopping && self->running < self->builders
+         && !g_queue_is_empty (&self->ready))
     {
       Record *record = g_queue_pop_head (&self->ready);
       g_autoptr (JobBuildTask) task = make_task (self, record);
 
       record->state = RECORD_RUNNING;
       self->running++;
-      g_signal_emit (self, signals[SIGNAL_JOB_STARTED], 0, job_element_spec_get_name (record->spec));
+      g_signal_emit (self, signals[SIGNAL_JOB_STARTED], 0,
+                     job_element_spec_get_name (record->spec));
       submit (self, record, JOB_TASK (task), FALSE);
     }
 
   if (self->running == 0 && self->fetching == 0
-      && (self->stopping || (g_queue_is_empty (&self->ready) && g_queue_is_empty (&self->to_fetch))))
+      && (self->stopping
+          || (g_queue_is_empty (&self->ready)
+              && g_queue_is_empty (&self->to_fetch))))
     {
       g_autoptr (GTask) finished = g_steal_pointer (&self->build);
 
@@ -1033,15 +1054,15 @@ pump (JobScheduler *self)
       if (self->first_error != NULL)
         g_task_return_error (finished, g_steal_pointer (&self->first_error));
       else if (g_cancellable_is_cancelled (g_task_get_cancellable (finished)))
-        g_task_return_new_error (finished, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The build was cancelled");
+        g_task_return_new_error (finished, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 "The build was cancelled");
       else
         g_task_return_boolean (finished, TRUE);
     }
 }
 
 static void
-on_cancelled (GCancellable *cancellable,
-              gpointer user_data)
+on_cancelled (GCancellable *cancellable, gpointer user_data)
 {
   JobScheduler *self = user_data;
 
@@ -1074,7 +1095,8 @@ job_scheduler_build_async (JobScheduler *self,
   g_task_set_source_tag (task, job_scheduler_build_async);
   if (self->build != NULL)
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, "A build is already running");
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                               "A build is already running");
       return;
     }
 
@@ -1124,7 +1146,9 @@ job_scheduler_build_async (JobScheduler *self,
       }
       for (guint j = 0; j < record->build_scope->len; j++)
         {
-          Record *dep = self->records->pdata[g_array_index (record->build_scope, guint, j)];
+          Record *dep =
+              self->records
+                  ->pdata[g_array_index (record->build_scope, guint, j)];
           if (dep->state != RECORD_CACHED)
             {
               record->n_waiting++;
@@ -1161,9 +1185,7 @@ job_scheduler_build_finish (JobScheduler *self,
 }
 
 static void
-build_sync_done (GObject *source,
-                 GAsyncResult *result,
-                 gpointer user_data)
+build_sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   *(GAsyncResult **) user_data = g_object_ref (result);
 }

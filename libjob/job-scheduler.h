@@ -28,7 +28,8 @@ G_BEGIN_DECLS
  *
  * What the scheduler does when a job fails.
  */
-typedef enum {
+typedef enum
+{
   JOB_ON_ERROR_QUIT,
   JOB_ON_ERROR_CONTINUE,
   JOB_ON_ERROR_TERMINATE,
@@ -43,7 +44,8 @@ typedef enum {
  *
  * Where an element stands, as `job show` prints it.
  */
-typedef enum {
+typedef enum
+{
   JOB_ELEMENT_STATE_CACHED,
   JOB_ELEMENT_STATE_BUILDABLE,
   JOB_ELEMENT_STATE_WAITING,
@@ -55,44 +57,39 @@ JOB_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (JobScheduler, job_scheduler, JOB, SCHEDULER, GObject)
 
 JOB_AVAILABLE_IN_ALL
-JobScheduler     *job_scheduler_new            (JobLoader            *loader,
-                                                JobArtifactCache     *cache,
-                                                JobBackend           *backend);
+JobScheduler *job_scheduler_new (JobLoader *loader,
+                                 JobArtifactCache *cache,
+                                 JobBackend *backend);
 JOB_AVAILABLE_IN_ALL
-gboolean          job_scheduler_prepare        (JobScheduler         *self,
-                                                const char * const   *targets,
-                                                GError              **error);
+gboolean job_scheduler_prepare (JobScheduler *self,
+                                const char *const *targets,
+                                GError **error);
 JOB_AVAILABLE_IN_ALL
-JobElement       *job_scheduler_get_element    (JobScheduler         *self,
-                                                const char           *name);
+JobElement *job_scheduler_get_element (JobScheduler *self, const char *name);
 JOB_AVAILABLE_IN_ALL
-const char       *job_scheduler_get_cache_key  (JobScheduler         *self,
-                                                const char           *name);
+const char *job_scheduler_get_cache_key (JobScheduler *self, const char *name);
 JOB_AVAILABLE_IN_ALL
-JobElementState   job_scheduler_get_state      (JobScheduler         *self,
-                                                const char           *name);
+JobElementState job_scheduler_get_state (JobScheduler *self, const char *name);
 JOB_AVAILABLE_IN_ALL
-char             *job_scheduler_get_log_path   (JobScheduler         *self,
-                                                const char           *name);
+char *job_scheduler_get_log_path (JobScheduler *self, const char *name);
 JOB_AVAILABLE_IN_ALL
-void              job_scheduler_build_async    (JobScheduler         *self,
-                                                GCancellable         *cancellable,
-                                                GAsyncReadyCallback   callback,
-                                                gpointer              user_data);
+void job_scheduler_build_async (JobScheduler *self,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
 JOB_AVAILABLE_IN_ALL
-gboolean          job_scheduler_build_finish   (JobScheduler         *self,
-                                                GAsyncResult         *result,
-                                                GError              **error);
+gboolean job_scheduler_build_finish (JobScheduler *self,
+                                     GAsyncResult *result,
+                                     GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean          job_scheduler_build          (JobScheduler         *self,
-                                                GCancellable         *cancellable,
-                                                GError              **error);
+gboolean job_scheduler_build (JobScheduler *self,
+                              GCancellable *cancellable,
+                              GError **error);
 JOB_AVAILABLE_IN_ALL
-JobTask          *job_scheduler_make_task      (JobScheduler         *self,
-                                                const char           *name);
+JobTask *job_scheduler_make_task (JobScheduler *self, const char *name);
 JOB_AVAILABLE_IN_ALL
-char            **job_scheduler_dup_elements   (JobScheduler         *self);
+char **job_scheduler_dup_elements (JobScheduler *self);
 JOB_AVAILABLE_IN_ALL
-char            **job_scheduler_dup_failed     (JobScheduler         *self);
+char **job_scheduler_dup_failed (JobScheduler *self);
 
 G_END_DECLS

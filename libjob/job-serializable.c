@@ -74,8 +74,9 @@ job_unserializable_get_reason (JobUnserializable *self)
   if (iface->get_reason != NULL)
     reason = iface->get_reason (self);
   if (reason == NULL)
-    reason = g_strdup_printf ("%s objects live only in the process that made them",
-                              G_OBJECT_TYPE_NAME (self));
+    reason =
+        g_strdup_printf ("%s objects live only in the process that made them",
+                         G_OBJECT_TYPE_NAME (self));
   return reason;
 }
 
@@ -126,8 +127,10 @@ find_declarable_property (GType type,
 static gboolean
 is_declared_locked (GParamSpec *pspec)
 {
-  return (declared_clear != NULL && g_hash_table_contains (declared_clear, pspec))
-         || (declared_custom != NULL && g_hash_table_contains (declared_custom, pspec));
+  return (declared_clear != NULL
+          && g_hash_table_contains (declared_clear, pspec))
+         || (declared_custom != NULL
+             && g_hash_table_contains (declared_custom, pspec));
 }
 
 static void
@@ -154,8 +157,7 @@ custom_codec_free (gpointer data)
  * programming error.
  */
 void
-job_serializable_declare_clear (GType type,
-                                const char *property_name)
+job_serializable_declare_clear (GType type, const char *property_name)
 {
   GParamSpec *pspec;
 
@@ -242,7 +244,8 @@ job_serializable_declare_custom (GType type,
   custom->user_data = user_data;
   custom->destroy = destroy;
   if (declared_custom == NULL)
-    declared_custom = g_hash_table_new_full (NULL, NULL, NULL, custom_codec_free);
+    declared_custom =
+        g_hash_table_new_full (NULL, NULL, NULL, custom_codec_free);
   g_hash_table_insert (declared_custom, pspec, custom);
   G_UNLOCK (declarations);
 
@@ -273,7 +276,8 @@ job_serializable_is_clear (GParamSpec *pspec)
   if ((pspec->flags & JOB_PARAM_CLEAR) != 0)
     return TRUE;
   G_LOCK (declarations);
-  clear = declared_clear != NULL && g_hash_table_contains (declared_clear, pspec);
+  clear =
+      declared_clear != NULL && g_hash_table_contains (declared_clear, pspec);
   G_UNLOCK (declarations);
   return clear;
 }
@@ -284,15 +288,15 @@ job_serializable_get_custom (GParamSpec *pspec)
   const JobCustomCodec *custom;
 
   G_LOCK (declarations);
-  custom = declared_custom != NULL ? g_hash_table_lookup (declared_custom, pspec) : NULL;
+  custom = declared_custom != NULL
+               ? g_hash_table_lookup (declared_custom, pspec)
+               : NULL;
   G_UNLOCK (declarations);
   return custom;
 }
 
 static const JobPropPlan *
-prop_plan_for (JobSerializable *self,
-               GParamSpec *pspec,
-               GError **error)
+prop_plan_for (JobSerializable *self, GParamSpec *pspec, GError **error)
 {
   const JobTypePlan *plan = job_type_plan_get (G_OBJECT_TYPE (self));
   const JobPropPlan *prop = job_type_plan_find_pspec (plan, pspec);
@@ -327,7 +331,8 @@ job_serializable_serialize_property (JobSerializable *self,
   g_return_val_if_fail (G_IS_PARAM_SPEC (pspec), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return JOB_SERIALIZABLE_GET_IFACE (self)->serialize_property (self, pspec, error);
+  return JOB_SERIALIZABLE_GET_IFACE (self)->serialize_property (self, pspec,
+                                                                error);
 }
 
 /**
@@ -354,7 +359,8 @@ job_serializable_deserialize_property (JobSerializable *self,
   g_return_val_if_fail (value != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return JOB_SERIALIZABLE_GET_IFACE (self)->deserialize_property (self, pspec, value, error);
+  return JOB_SERIALIZABLE_GET_IFACE (self)->deserialize_property (self, pspec,
+                                                                  value, error);
 }
 
 /**
@@ -455,12 +461,13 @@ job_serializable_default_deserialize_property (JobSerializable *self,
     return FALSE;
   if (prop->custom != NULL)
     {
-      gboolean ok = prop->custom->deserialize (G_OBJECT (self), prop->pspec, value,
-                                               prop->custom->user_data, error);
+      gboolean ok = prop->custom->deserialize (
+          G_OBJECT (self), prop->pspec, value, prop->custom->user_data, error);
       if (!ok && error != NULL && *error == NULL)
-        g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
-                     "The custom deserializer of %s:%s failed without saying why",
-                     G_OBJECT_TYPE_NAME (self), pspec->name);
+        g_set_error (
+            error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
+            "The custom deserializer of %s:%s failed without saying why",
+            G_OBJECT_TYPE_NAME (self), pspec->name);
       return ok;
     }
 
@@ -493,11 +500,13 @@ find_property_by_name (JobSerializable *self,
                        const char *property_name,
                        GError **error)
 {
-  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (self), property_name);
+  GParamSpec *pspec =
+      g_object_class_find_property (G_OBJECT_GET_CLASS (self), property_name);
 
   if (pspec == NULL)
     g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE,
-                 "%s has no property “%s”", G_OBJECT_TYPE_NAME (self), property_name);
+                 "%s has no property “%s”", G_OBJECT_TYPE_NAME (self),
+                 property_name);
   return pspec;
 }
 
@@ -546,10 +555,11 @@ job_serializable_default_serialize_property_by_name (JobSerializable *self,
  * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
-job_serializable_default_deserialize_property_by_name (JobSerializable *self,
-                                                       const char *property_name,
-                                                       GVariant *value,
-                                                       GError **error)
+job_serializable_default_deserialize_property_by_name (
+    JobSerializable *self,
+    const char *property_name,
+    GVariant *value,
+    GError **error)
 {
   GParamSpec *pspec;
 
@@ -559,7 +569,8 @@ job_serializable_default_deserialize_property_by_name (JobSerializable *self,
 
   if ((pspec = find_property_by_name (self, property_name, error)) == NULL)
     return FALSE;
-  return job_serializable_default_deserialize_property (self, pspec, value, error);
+  return job_serializable_default_deserialize_property (self, pspec, value,
+                                                        error);
 }
 
 G_LOCK_DEFINE_STATIC (origins);
@@ -576,8 +587,7 @@ static GHashTable *origins; /* GType -> char* */
  * libjob or into the program get `core`.
  */
 void
-job_type_set_origin (GType type,
-                     const char *origin)
+job_type_set_origin (GType type, const char *origin)
 {
   g_return_if_fail (type != G_TYPE_INVALID);
   g_return_if_fail (origin != NULL && *origin != '\0');
@@ -615,7 +625,8 @@ job_type_get_origin (GType type)
     return origin;
 
   plugin = g_type_get_plugin (type);
-  if (plugin != NULL && G_IS_TYPE_MODULE (plugin) && G_TYPE_MODULE (plugin)->name != NULL)
+  if (plugin != NULL && G_IS_TYPE_MODULE (plugin)
+      && G_TYPE_MODULE (plugin)->name != NULL)
     return G_TYPE_MODULE (plugin)->name;
   return "core";
 }

@@ -30,7 +30,8 @@ G_BEGIN_DECLS
 #define JOB_TYPE_SERIALIZABLE (job_serializable_get_type ())
 
 JOB_AVAILABLE_IN_ALL
-G_DECLARE_INTERFACE (JobSerializable, job_serializable, JOB, SERIALIZABLE, GObject)
+G_DECLARE_INTERFACE (
+    JobSerializable, job_serializable, JOB, SERIALIZABLE, GObject)
 
 /**
  * JobSerializeFunc:
@@ -44,10 +45,10 @@ G_DECLARE_INTERFACE (JobSerializable, job_serializable, JOB, SERIALIZABLE, GObje
  * Returns: (transfer full) (nullable): the encoded value, or %NULL with
  *   @error set
  */
-typedef GVariant *(*JobSerializeFunc) (GObject     *object,
-                                       GParamSpec  *pspec,
-                                       gpointer     user_data,
-                                       GError     **error);
+typedef GVariant *(*JobSerializeFunc) (GObject *object,
+                                       GParamSpec *pspec,
+                                       gpointer user_data,
+                                       GError **error);
 
 /**
  * JobDeserializeFunc:
@@ -62,11 +63,11 @@ typedef GVariant *(*JobSerializeFunc) (GObject     *object,
  *
  * Returns: %TRUE on success, %FALSE with @error set
  */
-typedef gboolean (*JobDeserializeFunc) (GObject     *object,
-                                        GParamSpec  *pspec,
-                                        GVariant    *value,
-                                        gpointer     user_data,
-                                        GError     **error);
+typedef gboolean (*JobDeserializeFunc) (GObject *object,
+                                        GParamSpec *pspec,
+                                        GVariant *value,
+                                        gpointer user_data,
+                                        GError **error);
 
 /**
  * JobSerializableInterface:
@@ -85,76 +86,75 @@ struct _JobSerializableInterface
   GTypeInterface g_iface;
 
   /*< public >*/
-  GVariant *(*serialize_property)   (JobSerializable  *self,
-                                     GParamSpec       *pspec,
-                                     GError          **error);
-  gboolean  (*deserialize_property) (JobSerializable  *self,
-                                     GParamSpec       *pspec,
-                                     GVariant         *value,
-                                     GError          **error);
-  void      (*restored)             (JobSerializable  *self);
+  GVariant *(*serialize_property) (JobSerializable *self,
+                                   GParamSpec *pspec,
+                                   GError **error);
+  gboolean (*deserialize_property) (JobSerializable *self,
+                                    GParamSpec *pspec,
+                                    GVariant *value,
+                                    GError **error);
+  void (*restored) (JobSerializable *self);
 
   /*< private >*/
   gpointer padding[8];
 };
 
 JOB_AVAILABLE_IN_ALL
-void      job_serializable_declare_clear                (GType               type,
-                                                         const char         *property_name);
+void job_serializable_declare_clear (GType type, const char *property_name);
 JOB_AVAILABLE_IN_ALL
-void      job_serializable_declare_custom               (GType               type,
-                                                         const char         *property_name,
-                                                         JobSerializeFunc    serialize,
-                                                         JobDeserializeFunc  deserialize,
-                                                         gpointer            user_data,
-                                                         GDestroyNotify      destroy);
+void job_serializable_declare_custom (GType type,
+                                      const char *property_name,
+                                      JobSerializeFunc serialize,
+                                      JobDeserializeFunc deserialize,
+                                      gpointer user_data,
+                                      GDestroyNotify destroy);
 JOB_AVAILABLE_IN_ALL
-gboolean  job_serializable_is_clear                     (GParamSpec         *pspec);
+gboolean job_serializable_is_clear (GParamSpec *pspec);
 
 JOB_AVAILABLE_IN_ALL
-GVariant *job_serializable_serialize_property           (JobSerializable    *self,
-                                                         GParamSpec         *pspec,
-                                                         GError            **error);
+GVariant *job_serializable_serialize_property (JobSerializable *self,
+                                               GParamSpec *pspec,
+                                               GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean  job_serializable_deserialize_property         (JobSerializable    *self,
-                                                         GParamSpec         *pspec,
-                                                         GVariant           *value,
-                                                         GError            **error);
+gboolean job_serializable_deserialize_property (JobSerializable *self,
+                                                GParamSpec *pspec,
+                                                GVariant *value,
+                                                GError **error);
 JOB_AVAILABLE_IN_ALL
-void      job_serializable_restored                     (JobSerializable    *self);
+void job_serializable_restored (JobSerializable *self);
 
 JOB_AVAILABLE_IN_ALL
-GVariant *job_serializable_default_serialize_property   (JobSerializable    *self,
-                                                         GParamSpec         *pspec,
-                                                         GError            **error);
+GVariant *job_serializable_default_serialize_property (JobSerializable *self,
+                                                       GParamSpec *pspec,
+                                                       GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean  job_serializable_default_deserialize_property (JobSerializable    *self,
-                                                         GParamSpec         *pspec,
-                                                         GVariant           *value,
-                                                         GError            **error);
+gboolean job_serializable_default_deserialize_property (JobSerializable *self,
+                                                        GParamSpec *pspec,
+                                                        GVariant *value,
+                                                        GError **error);
 JOB_AVAILABLE_IN_ALL
-void      job_serializable_default_restored             (JobSerializable    *self);
+void job_serializable_default_restored (JobSerializable *self);
 
 JOB_AVAILABLE_IN_ALL
-GVariant *job_serializable_default_serialize_property_by_name   (JobSerializable  *self,
-                                                                 const char       *property_name,
-                                                                 GError          **error);
+GVariant *job_serializable_default_serialize_property_by_name (
+    JobSerializable *self, const char *property_name, GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean  job_serializable_default_deserialize_property_by_name (JobSerializable  *self,
-                                                                 const char       *property_name,
-                                                                 GVariant         *value,
-                                                                 GError          **error);
+gboolean job_serializable_default_deserialize_property_by_name (
+    JobSerializable *self,
+    const char *property_name,
+    GVariant *value,
+    GError **error);
 
 JOB_AVAILABLE_IN_ALL
-void        job_type_set_origin                         (GType               type,
-                                                         const char         *origin);
+void job_type_set_origin (GType type, const char *origin);
 JOB_AVAILABLE_IN_ALL
-const char *job_type_get_origin                         (GType               type);
+const char *job_type_get_origin (GType type);
 
 #define JOB_TYPE_UNSERIALIZABLE (job_unserializable_get_type ())
 
 JOB_AVAILABLE_IN_ALL
-G_DECLARE_INTERFACE (JobUnserializable, job_unserializable, JOB, UNSERIALIZABLE, GObject)
+G_DECLARE_INTERFACE (
+    JobUnserializable, job_unserializable, JOB, UNSERIALIZABLE, GObject)
 
 /**
  * JobUnserializableInterface:

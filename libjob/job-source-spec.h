@@ -22,12 +22,12 @@ JOB_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (JobSourceSpec, job_source_spec, JOB, SOURCE_SPEC, GObject)
 
 JOB_AVAILABLE_IN_ALL
-const char *job_source_spec_get_kind       (JobSourceSpec *self);
+const char *job_source_spec_get_kind (JobSourceSpec *self);
 JOB_AVAILABLE_IN_ALL
-const char *job_source_spec_get_directory  (JobSourceSpec *self);
+const char *job_source_spec_get_directory (JobSourceSpec *self);
 JOB_AVAILABLE_IN_ALL
 const char *job_source_spec_get_provenance (JobSourceSpec *self);
 JOB_AVAILABLE_IN_ALL
-JobNode    *job_source_spec_get_config     (JobSourceSpec *self);
+JobNode *job_source_spec_get_config (JobSourceSpec *self);
 
 G_END_DECLS

@@ -29,7 +29,8 @@ typedef struct
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (JobSource, job_source, JOB_TYPE_PLUGIN)
 
-enum {
+enum
+{
   PROP_0,
   PROP_DIRECTORY,
   PROP_CACHE_DIRECTORY,
@@ -41,7 +42,8 @@ static GParamSpec *properties[N_PROPS];
 static void
 job_source_finalize (GObject *object)
 {
-  JobSourcePrivate *priv = job_source_get_instance_private (JOB_SOURCE (object));
+  JobSourcePrivate *priv =
+      job_source_get_instance_private (JOB_SOURCE (object));
 
   g_free (priv->directory);
   g_free (priv->cache_directory);
@@ -54,7 +56,8 @@ job_source_get_property (GObject *object,
                          GValue *value,
                          GParamSpec *pspec)
 {
-  JobSourcePrivate *priv = job_source_get_instance_private (JOB_SOURCE (object));
+  JobSourcePrivate *priv =
+      job_source_get_instance_private (JOB_SOURCE (object));
 
   switch (prop_id)
     {
@@ -75,7 +78,8 @@ job_source_set_property (GObject *object,
                          const GValue *value,
                          GParamSpec *pspec)
 {
-  JobSourcePrivate *priv = job_source_get_instance_private (JOB_SOURCE (object));
+  JobSourcePrivate *priv =
+      job_source_get_instance_private (JOB_SOURCE (object));
 
   switch (prop_id)
     {
@@ -113,8 +117,7 @@ job_source_real_get_ref (JobSource *self)
 }
 
 static void
-job_source_real_set_ref (JobSource *self,
-                         const char *ref)
+job_source_real_set_ref (JobSource *self, const char *ref)
 {
 }
 
@@ -161,8 +164,8 @@ job_source_class_init (JobSourceClass *klass)
    * the build directory's root (the source's `directory` key).
    */
   properties[PROP_DIRECTORY] =
-    g_param_spec_string ("directory", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_string ("directory", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
    * JobSource:cache-directory:
@@ -171,8 +174,8 @@ job_source_class_init (JobSourceClass *klass)
    * kind.
    */
   properties[PROP_CACHE_DIRECTORY] =
-    g_param_spec_string ("cache-directory", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_string ("cache-directory", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -245,9 +248,7 @@ job_source_is_cached (JobSource *self)
  * Returns: %TRUE on success
  */
 gboolean
-job_source_fetch (JobSource *self,
-                  GCancellable *cancellable,
-                  GError **error)
+job_source_fetch (JobSource *self, GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (JOB_IS_SOURCE (self), FALSE);
 
@@ -275,7 +276,8 @@ job_source_stage (JobSource *self,
   g_return_val_if_fail (JOB_IS_SOURCE (self), FALSE);
   g_return_val_if_fail (directory != NULL, FALSE);
 
-  return JOB_SOURCE_GET_CLASS (self)->stage (self, directory, cancellable, error);
+  return JOB_SOURCE_GET_CLASS (self)->stage (self, directory, cancellable,
+                                             error);
 }
 
 /**
@@ -302,8 +304,7 @@ job_source_get_ref (JobSource *self)
  * Sets the source's ref.
  */
 void
-job_source_set_ref (JobSource *self,
-                    const char *ref)
+job_source_set_ref (JobSource *self, const char *ref)
 {
   g_return_if_fail (JOB_IS_SOURCE (self));
 
@@ -321,9 +322,7 @@ job_source_set_ref (JobSource *self,
  * Returns: (transfer full) (nullable): the new ref, or %NULL with @error set
  */
 char *
-job_source_track (JobSource *self,
-                  GCancellable *cancellable,
-                  GError **error)
+job_source_track (JobSource *self, GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (JOB_IS_SOURCE (self), NULL);
 

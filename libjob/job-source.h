@@ -37,54 +37,48 @@ struct _JobSourceClass
 {
   JobPluginClass parent_class;
 
-  gboolean  (*is_cached) (JobSource     *self);
-  gboolean  (*fetch)     (JobSource     *self,
-                          GCancellable  *cancellable,
-                          GError       **error);
-  gboolean  (*stage)     (JobSource     *self,
-                          const char    *directory,
-                          GCancellable  *cancellable,
-                          GError       **error);
-  char     *(*get_ref)   (JobSource     *self);
-  void      (*set_ref)   (JobSource     *self,
-                          const char    *ref);
-  char     *(*track)     (JobSource     *self,
-                          GCancellable  *cancellable,
-                          GError       **error);
+  gboolean (*is_cached) (JobSource *self);
+  gboolean (*fetch) (JobSource *self,
+                     GCancellable *cancellable,
+                     GError **error);
+  gboolean (*stage) (JobSource *self,
+                     const char *directory,
+                     GCancellable *cancellable,
+                     GError **error);
+  char *(*get_ref) (JobSource *self);
+  void (*set_ref) (JobSource *self, const char *ref);
+  char *(*track) (JobSource *self, GCancellable *cancellable, GError **error);
 
   /*< private >*/
   gpointer padding[8];
 };
 
 JOB_AVAILABLE_IN_ALL
-const char *job_source_get_directory        (JobSource     *self);
+const char *job_source_get_directory (JobSource *self);
 JOB_AVAILABLE_IN_ALL
-const char *job_source_get_cache_directory  (JobSource     *self);
+const char *job_source_get_cache_directory (JobSource *self);
 JOB_AVAILABLE_IN_ALL
-gboolean    job_source_is_cached            (JobSource     *self);
+gboolean job_source_is_cached (JobSource *self);
 JOB_AVAILABLE_IN_ALL
-gboolean    job_source_fetch                (JobSource     *self,
-                                             GCancellable  *cancellable,
-                                             GError       **error);
+gboolean
+job_source_fetch (JobSource *self, GCancellable *cancellable, GError **error);
 JOB_AVAILABLE_IN_ALL
-gboolean    job_source_stage                (JobSource     *self,
-                                             const char    *directory,
-                                             GCancellable  *cancellable,
-                                             GError       **error);
+gboolean job_source_stage (JobSource *self,
+                           const char *directory,
+                           GCancellable *cancellable,
+                           GError **error);
 JOB_AVAILABLE_IN_ALL
-char       *job_source_get_ref              (JobSource     *self);
+char *job_source_get_ref (JobSource *self);
 JOB_AVAILABLE_IN_ALL
-void        job_source_set_ref              (JobSource     *self,
-                                             const char    *ref);
+void job_source_set_ref (JobSource *self, const char *ref);
 JOB_AVAILABLE_IN_ALL
-gboolean    job_source_stage_directory      (JobSource     *self,
-                                             const char    *host_dir,
-                                             const char    *directory,
-                                             GCancellable  *cancellable,
-                                             GError       **error);
+gboolean job_source_stage_directory (JobSource *self,
+                                     const char *host_dir,
+                                     const char *directory,
+                                     GCancellable *cancellable,
+                                     GError **error);
 JOB_AVAILABLE_IN_ALL
-char       *job_source_track                (JobSource     *self,
-                                             GCancellable  *cancellable,
-                                             GError       **error);
+char *
+job_source_track (JobSource *self, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

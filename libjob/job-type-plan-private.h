@@ -13,7 +13,8 @@
 G_BEGIN_DECLS
 
 /* How one property value is encoded, by the property's value type. */
-typedef enum {
+typedef enum
+{
   JOB_VALUE_BOOLEAN,
   JOB_VALUE_CHAR,
   JOB_VALUE_UCHAR,
@@ -38,7 +39,8 @@ typedef enum {
 } JobValueKind;
 
 /* How an object of a type is pickled as a whole. */
-typedef enum {
+typedef enum
+{
   JOB_PLAN_SERIALIZABLE,   /* implements JobSerializable: its properties */
   JOB_PLAN_CODEC,          /* a registered codec encodes it as one value */
   JOB_PLAN_LIST,           /* a GListModel: its items, rebuilt as GListStore */
@@ -67,16 +69,17 @@ typedef struct
 
 typedef struct
 {
-  GParamSpec *pspec;        /* the property (an override's redirect target) */
-  GObjectClass *owner;      /* class whose get_property serves it */
-  guint param_id;           /* its id in that class */
+  GParamSpec *pspec;   /* the property (an override's redirect target) */
+  GObjectClass *owner; /* class whose get_property serves it */
+  guint param_id;      /* its id in that class */
   const char *name;
   JobValueKind kind;
   guint construct_only : 1;
-  guint at_construction : 1; /* construct or construct-only */
-  guint variant_coded : 1;  /* goes through the vfuncs as a GVariant */
-  const JobCodec *boxed_codec;  /* for JOB_VALUE_BOXED */
-  const JobCustomCodec *custom; /* declared with job_serializable_declare_custom() */
+  guint at_construction : 1;   /* construct or construct-only */
+  guint variant_coded : 1;     /* goes through the vfuncs as a GVariant */
+  const JobCodec *boxed_codec; /* for JOB_VALUE_BOXED */
+  const JobCustomCodec
+      *custom; /* declared with job_serializable_declare_custom() */
 } JobPropPlan;
 
 typedef struct
@@ -113,9 +116,7 @@ const char *job_value_kind_variant_type (JobValueKind kind);
 /* Reads a property the way g_object_get_property() does, without looking
  * its name up: value is initialized by this function. */
 static inline void
-job_prop_plan_get (const JobPropPlan *prop,
-                   GObject *object,
-                   GValue *value)
+job_prop_plan_get (const JobPropPlan *prop, GObject *object, GValue *value)
 {
   g_value_init (value, prop->pspec->value_type);
   prop->owner->get_property (object, prop->param_id, value, prop->pspec);

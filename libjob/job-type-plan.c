@@ -13,12 +13,11 @@
  * one. Invalidation (a declaration made after a type was first pickled)
  * only forgets them, and declarations happen once per property. */
 G_LOCK_DEFINE_STATIC (plans);
-static GHashTable *plans;     /* GType -> JobTypePlan* */
-static GPtrArray *old_plans;  /* forgotten, kept alive */
+static GHashTable *plans;    /* GType -> JobTypePlan* */
+static GPtrArray *old_plans; /* forgotten, kept alive */
 
 static JobValueKind
-value_kind_for (GType value_type,
-                const JobCodec **boxed_codec)
+value_kind_for (GType value_type, const JobCodec **boxed_codec)
 {
   *boxed_codec = NULL;
 
@@ -31,21 +30,36 @@ value_kind_for (GType value_type,
 
   switch (G_TYPE_FUNDAMENTAL (value_type))
     {
-    case G_TYPE_BOOLEAN: return JOB_VALUE_BOOLEAN;
-    case G_TYPE_CHAR: return JOB_VALUE_CHAR;
-    case G_TYPE_UCHAR: return JOB_VALUE_UCHAR;
-    case G_TYPE_INT: return JOB_VALUE_INT;
-    case G_TYPE_UINT: return JOB_VALUE_UINT;
-    case G_TYPE_LONG: return JOB_VALUE_LONG;
-    case G_TYPE_ULONG: return JOB_VALUE_ULONG;
-    case G_TYPE_INT64: return JOB_VALUE_INT64;
-    case G_TYPE_UINT64: return JOB_VALUE_UINT64;
-    case G_TYPE_FLOAT: return JOB_VALUE_FLOAT;
-    case G_TYPE_DOUBLE: return JOB_VALUE_DOUBLE;
-    case G_TYPE_ENUM: return JOB_VALUE_ENUM;
-    case G_TYPE_FLAGS: return JOB_VALUE_FLAGS;
-    case G_TYPE_STRING: return JOB_VALUE_STRING;
-    case G_TYPE_VARIANT: return JOB_VALUE_VARIANT;
+    case G_TYPE_BOOLEAN:
+      return JOB_VALUE_BOOLEAN;
+    case G_TYPE_CHAR:
+      return JOB_VALUE_CHAR;
+    case G_TYPE_UCHAR:
+      return JOB_VALUE_UCHAR;
+    case G_TYPE_INT:
+      return JOB_VALUE_INT;
+    case G_TYPE_UINT:
+      return JOB_VALUE_UINT;
+    case G_TYPE_LONG:
+      return JOB_VALUE_LONG;
+    case G_TYPE_ULONG:
+      return JOB_VALUE_ULONG;
+    case G_TYPE_INT64:
+      return JOB_VALUE_INT64;
+    case G_TYPE_UINT64:
+      return JOB_VALUE_UINT64;
+    case G_TYPE_FLOAT:
+      return JOB_VALUE_FLOAT;
+    case G_TYPE_DOUBLE:
+      return JOB_VALUE_DOUBLE;
+    case G_TYPE_ENUM:
+      return JOB_VALUE_ENUM;
+    case G_TYPE_FLAGS:
+      return JOB_VALUE_FLAGS;
+    case G_TYPE_STRING:
+      return JOB_VALUE_STRING;
+    case G_TYPE_VARIANT:
+      return JOB_VALUE_VARIANT;
     case G_TYPE_OBJECT:
     case G_TYPE_INTERFACE:
       return JOB_VALUE_OBJECT;
@@ -62,41 +76,62 @@ job_value_kind_variant_type (JobValueKind kind)
 {
   switch (kind)
     {
-    case JOB_VALUE_BOOLEAN: return "b";
-    case JOB_VALUE_CHAR: return "y";
-    case JOB_VALUE_UCHAR: return "y";
-    case JOB_VALUE_INT: return "i";
-    case JOB_VALUE_UINT: return "u";
-    case JOB_VALUE_LONG: return "x";
-    case JOB_VALUE_ULONG: return "t";
-    case JOB_VALUE_INT64: return "x";
-    case JOB_VALUE_UINT64: return "t";
-    case JOB_VALUE_FLOAT: return "d";
-    case JOB_VALUE_DOUBLE: return "d";
-    case JOB_VALUE_ENUM: return "s";
-    case JOB_VALUE_FLAGS: return "as";
-    case JOB_VALUE_STRING: return "s";
-    case JOB_VALUE_STRV: return "as";
-    case JOB_VALUE_BYTES: return "ay";
-    case JOB_VALUE_VARIANT: return "v";
-    case JOB_VALUE_GTYPE: return "s";
-    case JOB_VALUE_OBJECT: return "u";
-    case JOB_VALUE_BOXED: return "v";
-    case JOB_VALUE_UNSUPPORTED: return "()";
-    default: g_assert_not_reached ();
+    case JOB_VALUE_BOOLEAN:
+      return "b";
+    case JOB_VALUE_CHAR:
+      return "y";
+    case JOB_VALUE_UCHAR:
+      return "y";
+    case JOB_VALUE_INT:
+      return "i";
+    case JOB_VALUE_UINT:
+      return "u";
+    case JOB_VALUE_LONG:
+      return "x";
+    case JOB_VALUE_ULONG:
+      return "t";
+    case JOB_VALUE_INT64:
+      return "x";
+    case JOB_VALUE_UINT64:
+      return "t";
+    case JOB_VALUE_FLOAT:
+      return "d";
+    case JOB_VALUE_DOUBLE:
+      return "d";
+    case JOB_VALUE_ENUM:
+      return "s";
+    case JOB_VALUE_FLAGS:
+      return "as";
+    case JOB_VALUE_STRING:
+      return "s";
+    case JOB_VALUE_STRV:
+      return "as";
+    case JOB_VALUE_BYTES:
+      return "ay";
+    case JOB_VALUE_VARIANT:
+      return "v";
+    case JOB_VALUE_GTYPE:
+      return "s";
+    case JOB_VALUE_OBJECT:
+      return "u";
+    case JOB_VALUE_BOXED:
+      return "v";
+    case JOB_VALUE_UNSUPPORTED:
+      return "()";
+    default:
+      g_assert_not_reached ();
     }
 }
 
 static int
-compare_props (gconstpointer a,
-               gconstpointer b)
+compare_props (gconstpointer a, gconstpointer b)
 {
-  return strcmp (((const JobPropPlan *) a)->name, ((const JobPropPlan *) b)->name);
+  return strcmp (((const JobPropPlan *) a)->name,
+                 ((const JobPropPlan *) b)->name);
 }
 
 static gboolean
-vfunc_is (gpointer vfunc,
-          gpointer default_impl)
+vfunc_is (gpointer vfunc, gpointer default_impl)
 {
   return vfunc == default_impl;
 }
@@ -113,19 +148,23 @@ build_plan (GType type)
   if (g_type_is_a (type, JOB_TYPE_SERIALIZABLE))
     {
       GObjectClass *klass = g_type_class_ref (type);
-      JobSerializableInterface *iface = g_type_interface_peek (klass, JOB_TYPE_SERIALIZABLE);
+      JobSerializableInterface *iface =
+          g_type_interface_peek (klass, JOB_TYPE_SERIALIZABLE);
       g_autofree GParamSpec **pspecs = NULL;
       g_autoptr (GPtrArray) names = g_ptr_array_new ();
       guint n_pspecs = 0;
 
       plan->kind = JOB_PLAN_SERIALIZABLE;
-      plan->instantiatable = G_TYPE_IS_INSTANTIATABLE (type) && !G_TYPE_IS_ABSTRACT (type);
-      plan->overrides_serialize = !vfunc_is (iface->serialize_property,
-                                             job_serializable_default_serialize_property);
-      plan->overrides_deserialize = !vfunc_is (iface->deserialize_property,
-                                               job_serializable_default_deserialize_property);
-      plan->overrides_restored = !vfunc_is (iface->restored,
-                                            job_serializable_default_restored);
+      plan->instantiatable =
+          G_TYPE_IS_INSTANTIATABLE (type) && !G_TYPE_IS_ABSTRACT (type);
+      plan->overrides_serialize =
+          !vfunc_is (iface->serialize_property,
+                     job_serializable_default_serialize_property);
+      plan->overrides_deserialize =
+          !vfunc_is (iface->deserialize_property,
+                     job_serializable_default_deserialize_property);
+      plan->overrides_restored =
+          !vfunc_is (iface->restored, job_serializable_default_restored);
 
       pspecs = g_object_class_list_properties (klass, &n_pspecs);
       plan->props = g_new0 (JobPropPlan, MAX (n_pspecs, 1));
@@ -151,22 +190,25 @@ build_plan (GType type)
           prop->param_id = listed->param_id;
           prop->name = pspec->name;
           prop->construct_only = (pspec->flags & G_PARAM_CONSTRUCT_ONLY) != 0;
-          prop->at_construction = (pspec->flags & (G_PARAM_CONSTRUCT | G_PARAM_CONSTRUCT_ONLY)) != 0;
+          prop->at_construction =
+              (pspec->flags & (G_PARAM_CONSTRUCT | G_PARAM_CONSTRUCT_ONLY))
+              != 0;
           prop->custom = job_serializable_get_custom (pspec);
           prop->kind = value_kind_for (pspec->value_type, &prop->boxed_codec);
           /* Construct-only values are needed before the object exists, so
            * they never go through the per-property virtual methods. */
-          prop->variant_coded = !prop->construct_only
-                                && (prop->custom != NULL || plan->overrides_serialize
-                                    || plan->overrides_deserialize);
+          prop->variant_coded =
+              !prop->construct_only
+              && (prop->custom != NULL || plan->overrides_serialize
+                  || plan->overrides_deserialize);
           if (prop->kind == JOB_VALUE_UNSUPPORTED && prop->custom == NULL)
             plan->has_unsupported = TRUE;
         }
       qsort (plan->props, plan->n_props, sizeof (JobPropPlan), compare_props);
       for (guint i = 0; i < plan->n_props; i++)
         g_ptr_array_add (names, (gpointer) plan->props[i].name);
-      plan->schema = g_variant_ref_sink (g_variant_new_strv ((const char * const *) names->pdata,
-                                                             names->len));
+      plan->schema = g_variant_ref_sink (
+          g_variant_new_strv ((const char *const *) names->pdata, names->len));
       /* Static and dynamic types keep their class forever once pickled. */
     }
   else if (g_type_is_a (type, JOB_TYPE_UNSERIALIZABLE))
@@ -247,8 +289,7 @@ job_type_plan_invalidate (void)
 }
 
 const JobPropPlan *
-job_type_plan_find_prop (const JobTypePlan *plan,
-                         const char *name)
+job_type_plan_find_prop (const JobTypePlan *plan, const char *name)
 {
   guint lo = 0, hi = plan->n_props;
 
@@ -268,8 +309,7 @@ job_type_plan_find_prop (const JobTypePlan *plan,
 }
 
 const JobPropPlan *
-job_type_plan_find_pspec (const JobTypePlan *plan,
-                          GParamSpec *pspec)
+job_type_plan_find_pspec (const JobTypePlan *plan, GParamSpec *pspec)
 {
   const JobPropPlan *prop = job_type_plan_find_prop (plan, pspec->name);
 

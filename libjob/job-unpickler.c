@@ -49,10 +49,9 @@ job_unpickler_get_current (void)
   return g_private_get (&current_unpickler);
 }
 
-G_GNUC_PRINTF (2, 3) static gboolean
-invalid (GError **error,
-         const char *format,
-         ...)
+G_GNUC_PRINTF (2, 3)
+static gboolean
+invalid (GError **error, const char *format, ...)
 {
   va_list args;
   g_autofree char *message = NULL;
@@ -62,14 +61,16 @@ invalid (GError **error,
   va_end (args);
   /* "Invalid pickle: " is prefixed once, by the entry points, after the
    * location prefixes. */
-  g_set_error_literal (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID, message);
+  g_set_error_literal (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID,
+                       message);
   return FALSE;
 }
 
 void
 job_pickle_prefix_invalid (GError **error)
 {
-  if (error != NULL && *error != NULL && g_error_matches (*error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID)
+  if (error != NULL && *error != NULL
+      && g_error_matches (*error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID)
       && !g_str_has_prefix ((*error)->message, "Invalid pickle: "))
     g_prefix_error (error, "Invalid pickle: ");
 }
@@ -87,16 +88,20 @@ job_pickle_parse_header (GBytes *header,
 
   memset (info, 0, sizeof *info);
   job_reader_init (&r, data, size);
-  if (!job_reader_bytes (&r, 4, &magic) || memcmp (magic, JOB_PICKLE_HEADER_MAGIC, 4) != 0)
-    return invalid (error, "the header does not start with a libjob pickle's magic");
+  if (!job_reader_bytes (&r, 4, &magic)
+      || memcmp (magic, JOB_PICKLE_HEADER_MAGIC, 4) != 0)
+    return invalid (error,
+                    "the header does not start with a libjob pickle's magic");
   if (!job_reader_varint (&r, &version))
     return invalid (error, "the header is truncated before its version");
   if (version != JOB_PICKLE_FORMAT_VERSION)
     {
-      g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_VERSION,
-                   "The pickle is in format version %" G_GUINT64_FORMAT "; this libjob (%s) "
-                   "reads version %u. Pickle and unpickle with the same libjob version",
-                   version, JOB_VERSION_S, JOB_PICKLE_FORMAT_VERSION);
+      g_set_error (
+          error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_VERSION,
+          "The pickle is in format version %" G_GUINT64_FORMAT
+          "; this libjob (%s) "
+          "reads version %u. Pickle and unpickle with the same libjob version",
+          version, JOB_VERSION_S, JOB_PICKLE_FORMAT_VERSION);
       return FALSE;
     }
   /* Each frame size takes at least one byte: the count is bounded by the
@@ -128,7 +133,8 @@ expect (GVariant *variant,
 {
   if (g_variant_is_of_type (variant, G_VARIANT_TYPE (type)))
     return TRUE;
-  return invalid (error, "property “%s” (%s) holds a value of type “%s”, not “%s”",
+  return invalid (error,
+                  "property “%s” (%s) holds a value of type “%s”, not “%s”",
                   prop->name, g_type_name (prop->pspec->value_type),
                   g_variant_get_type_string (variant), type);
 }
@@ -141,12 +147,17 @@ reference (JobUnpickler *self,
            GError **error)
 {
   if (index >= self->n_objects)
-    return invalid (error, "a reference to object %u, but there are %u", index, self->n_objects);
+    return invalid (error, "a reference to object %u, but there are %u", index,
+                    self->n_objects);
   if (self->objects[index].object == NULL)
-    return invalid (error, "a construct-only reference to object %u, which is not built yet", index);
+    return invalid (
+        error,
+        "a construct-only reference to object %u, which is not built yet",
+        index);
   if (!g_type_is_a (G_OBJECT_TYPE (self->objects[index].object), expected))
     return invalid (error, "object %u is a %s, where a %s is expected", index,
-                    G_OBJECT_TYPE_NAME (self->objects[index].object), g_type_name (expected));
+                    G_OBJECT_TYPE_NAME (self->objects[index].object),
+                    g_type_name (expected));
   *object = self->objects[index].object;
   return TRUE;
 }
@@ -212,8 +223,9 @@ decode_value (JobUnpickler *self,
           return FALSE;
         v = g_variant_get_int64 (variant);
         if (v < G_MINLONG || v > G_MAXLONG)
-          return invalid (error, "property “%s”: %" G_GINT64_FORMAT " does not fit a long",
-                          prop->name, v);
+          return invalid (
+              error, "property “%s”: %" G_GINT64_FORMAT " does not fit a long",
+              prop->name, v);
         g_value_set_long (value, (glong) v);
       }
       break;
@@ -224,7 +236,9 @@ decode_value (JobUnpickler *self,
           return FALSE;
         v = g_variant_get_uint64 (variant);
         if (v > G_MAXULONG)
-          return invalid (error, "property “%s”: %" G_GUINT64_FORMAT " does not fit a ulong",
+          return invalid (error,
+                          "property “%s”: %" G_GUINT64_FORMAT
+                          " does not fit a ulong",
                           prop->name, v);
         g_value_set_ulong (value, (gulong) v);
       }
@@ -246,7 +260,8 @@ decode_value (JobUnpickler *self,
           return FALSE;
         d = g_variant_get_double (variant);
         if (d == d && (d > G_MAXFLOAT || d < -G_MAXFLOAT) && d != d * 2)
-          return invalid (error, "property “%s”: %g does not fit a float", prop->name, d);
+          return invalid (error, "property “%s”: %g does not fit a float",
+                          prop->name, d);
         g_value_set_float (value, (float) d);
       }
       break;
@@ -265,7 +280,8 @@ decode_value (JobUnpickler *self,
       break;
     case JOB_VALUE_STRV:
       if (g_variant_is_of_type (variant, G_VARIANT_TYPE_BYTESTRING_ARRAY))
-        g_value_take_boxed (value, g_variant_dup_bytestring_array (variant, NULL));
+        g_value_take_boxed (value,
+                            g_variant_dup_bytestring_array (variant, NULL));
       else if (expect (variant, "as", prop, error))
         g_value_take_boxed (value, g_variant_dup_strv (variant, NULL));
       else
@@ -279,11 +295,13 @@ decode_value (JobUnpickler *self,
         if (!expect (variant, "s", prop, error))
           return FALSE;
         klass = g_type_class_ref (value_type);
-        ev = g_enum_get_value_by_nick (klass, g_variant_get_string (variant, NULL));
+        ev = g_enum_get_value_by_nick (klass,
+                                       g_variant_get_string (variant, NULL));
         g_type_class_unref (klass);
         if (ev == NULL)
-          return invalid (error, "property “%s”: “%s” is not a value of %s", prop->name,
-                          g_variant_get_string (variant, NULL), g_type_name (value_type));
+          return invalid (error, "property “%s”: “%s” is not a value of %s",
+                          prop->name, g_variant_get_string (variant, NULL),
+                          g_type_name (value_type));
         g_value_set_enum (value, ev->value);
       }
       break;
@@ -303,8 +321,8 @@ decode_value (JobUnpickler *self,
           {
             GFlagsValue *fv = g_flags_get_value_by_nick (klass, nick);
             if (fv == NULL)
-              ok = invalid (error, "property “%s”: “%s” is not a flag of %s", prop->name, nick,
-                            g_type_name (value_type));
+              ok = invalid (error, "property “%s”: “%s” is not a flag of %s",
+                            prop->name, nick, g_type_name (value_type));
             else
               flags |= fv->value;
           }
@@ -323,7 +341,8 @@ decode_value (JobUnpickler *self,
         if (type == G_TYPE_INVALID)
           {
             g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
-                         "Property “%s” names type “%s”, which is not registered in this process",
+                         "Property “%s” names type “%s”, which is not "
+                         "registered in this process",
                          prop->name, g_variant_get_string (variant, NULL));
             return FALSE;
           }
@@ -344,9 +363,11 @@ decode_value (JobUnpickler *self,
         {
           guint32 frame = g_variant_get_uint32 (variant);
           if (frame >= job_pickle_frames_get_n_frames (self->frames))
-            return invalid (error, "property “%s”: frame %u, but there are %u", prop->name,
-                            frame, job_pickle_frames_get_n_frames (self->frames));
-          g_value_set_boxed (value, job_pickle_frames_get_frame (self->frames, frame));
+            return invalid (error, "property “%s”: frame %u, but there are %u",
+                            prop->name, frame,
+                            job_pickle_frames_get_n_frames (self->frames));
+          g_value_set_boxed (value,
+                             job_pickle_frames_get_frame (self->frames, frame));
         }
       else if (expect (variant, "ay", prop, error))
         g_value_take_boxed (value, g_variant_get_data_as_bytes (variant));
@@ -357,7 +378,8 @@ decode_value (JobUnpickler *self,
       {
         GObject *object = NULL;
         if (!expect (variant, "u", prop, error)
-            || !reference (self, g_variant_get_uint32 (variant), value_type, &object, error))
+            || !reference (self, g_variant_get_uint32 (variant), value_type,
+                           &object, error))
           return FALSE;
         g_value_set_object (value, object);
       }
@@ -379,16 +401,17 @@ decode_value (JobUnpickler *self,
       break;
     case JOB_VALUE_UNSUPPORTED:
     default:
-      return invalid (error, "property “%s” has type %s, which has no codec", prop->name,
-                      g_type_name (value_type));
+      return invalid (error, "property “%s” has type %s, which has no codec",
+                      prop->name, g_type_name (value_type));
     }
 
 validate:
   /* GObject would warn about a value out of the property's range; for
    * untrusted data that is an error, not a warning. */
   if (g_param_value_validate (prop->pspec, value))
-    return invalid (error, "property “%s” (%s): the value is out of the property's range",
-                    prop->name, g_type_name (value_type));
+    return invalid (
+        error, "property “%s” (%s): the value is out of the property's range",
+        prop->name, g_type_name (value_type));
   return TRUE;
 }
 
@@ -403,9 +426,7 @@ job_unpickler_decode_value (JobUnpickler *self,
 }
 
 static gboolean
-read_types (JobUnpickler *self,
-            JobReader *r,
-            GError **error)
+read_types (JobUnpickler *self, JobReader *r, GError **error)
 {
   if (!job_reader_count (r, job_reader_remaining (r), &self->n_types))
     return invalid (error, "the type table is malformed");
@@ -438,10 +459,11 @@ read_types (JobUnpickler *self,
         }
       if (gtype == G_TYPE_INVALID)
         {
-          g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
-                       "The pickle holds a %s, a type that is not registered in this "
-                       "process (origin “%s”): load the plugin that provides it first",
-                       name, origin);
+          g_set_error (
+              error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
+              "The pickle holds a %s, a type that is not registered in this "
+              "process (origin “%s”): load the plugin that provides it first",
+              name, origin);
           return FALSE;
         }
       plan = job_type_plan_get (gtype);
@@ -451,8 +473,10 @@ read_types (JobUnpickler *self,
             || (plan->kind == JOB_PLAN_LIST && gtype == G_TYPE_LIST_STORE)))
         {
           g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
-                       "The pickle asks for a %s, which may not be rebuilt from a pickle: "
-                       "only instantiable types that implement JobSerializable, or have a "
+                       "The pickle asks for a %s, which may not be rebuilt "
+                       "from a pickle: "
+                       "only instantiable types that implement "
+                       "JobSerializable, or have a "
                        "codec, may",
                        name);
           return FALSE;
@@ -462,12 +486,15 @@ read_types (JobUnpickler *self,
       if (plan->kind != JOB_PLAN_SERIALIZABLE)
         {
           if (n_names != 0)
-            return invalid (error, "type %s lists properties, but is pickled as a value", name);
+            return invalid (
+                error, "type %s lists properties, but is pickled as a value",
+                name);
           continue;
         }
       if (n_names > plan->n_props)
-        return invalid (error, "type %s lists %u properties, but has %u that are pickled",
-                        name, n_names, plan->n_props);
+        return invalid (
+            error, "type %s lists %u properties, but has %u that are pickled",
+            name, n_names, plan->n_props);
 
       type->n_props = n_names;
       type->props = g_new (const JobPropPlan *, MAX (n_names, 1));
@@ -483,9 +510,11 @@ read_types (JobUnpickler *self,
           prop_name = g_strndup ((const char *) prop_data, prop_len);
           prop = job_type_plan_find_prop (plan, prop_name);
           if (prop == NULL)
-            return invalid (error, "type %s has no pickled property “%s”", name, prop_name);
+            return invalid (error, "type %s has no pickled property “%s”", name,
+                            prop_name);
           if (j > 0 && strcmp (type->props[j - 1]->name, prop_name) >= 0)
-            return invalid (error, "the properties of type %s are not sorted", name);
+            return invalid (error, "the properties of type %s are not sorted",
+                            name);
           type->props[j] = prop;
         }
     }
@@ -494,9 +523,7 @@ read_types (JobUnpickler *self,
 
 /* Reads a GVariant written by write_variant(): NULL for the "no value" tag. */
 static gboolean
-read_variant (JobReader *r,
-              GVariant **out,
-              GError **error)
+read_variant (JobReader *r, GVariant **out, GError **error)
 {
   const guint8 *type_data, *data;
   gsize type_len, size;
@@ -508,23 +535,24 @@ read_variant (JobReader *r,
     return invalid (error, "a value is truncated");
   if (tag == 0)
     return TRUE;
-  if (tag != 1 || !job_reader_string (r, &type_data, &type_len) || type_len >= sizeof type)
+  if (tag != 1 || !job_reader_string (r, &type_data, &type_len)
+      || type_len >= sizeof type)
     return invalid (error, "a GVariant value is malformed");
   memcpy (type, type_data, type_len);
   type[type_len] = '\0';
-  if (!g_variant_type_string_is_valid (type) || !g_variant_type_is_definite (G_VARIANT_TYPE (type)))
+  if (!g_variant_type_string_is_valid (type)
+      || !g_variant_type_is_definite (G_VARIANT_TYPE (type)))
     return invalid (error, "a GVariant value has the invalid type “%s”", type);
   if (!job_reader_string (r, &data, &size))
     return invalid (error, "a GVariant value is truncated");
   /* Untrusted: GVariant checks every access of non-normal data itself. */
-  *out = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE (type), data, size, FALSE,
-                                                      NULL, NULL));
+  *out = g_variant_ref_sink (g_variant_new_from_data (
+      G_VARIANT_TYPE (type), data, size, FALSE, NULL, NULL));
   return TRUE;
 }
 
 static gboolean
-skip_variant (JobReader *r,
-              GError **error)
+skip_variant (JobReader *r, GError **error)
 {
   const guint8 *data;
   gsize len;
@@ -534,32 +562,30 @@ skip_variant (JobReader *r,
     return invalid (error, "a value is truncated");
   if (tag == 0)
     return TRUE;
-  if (tag != 1 || !job_reader_string (r, &data, &len) || !job_reader_string (r, &data, &len))
+  if (tag != 1 || !job_reader_string (r, &data, &len)
+      || !job_reader_string (r, &data, &len))
     return invalid (error, "a GVariant value is malformed");
   return TRUE;
 }
 
 /* Reads an object reference: *index is G_MAXUINT for NULL. */
 static gboolean
-read_reference (JobUnpickler *self,
-                JobReader *r,
-                guint *index,
-                GError **error)
+read_reference (JobUnpickler *self, JobReader *r, guint *index, GError **error)
 {
   guint64 v;
 
   if (!job_reader_varint (r, &v))
     return invalid (error, "a reference is truncated");
   if (v > self->n_objects)
-    return invalid (error, "a reference to object %" G_GUINT64_FORMAT ", but there are %u",
-                    v - 1, self->n_objects);
+    return invalid (
+        error, "a reference to object %" G_GUINT64_FORMAT ", but there are %u",
+        v - 1, self->n_objects);
   *index = v == 0 ? G_MAXUINT : (guint) (v - 1);
   return TRUE;
 }
 
 static char *
-read_owned_string (const guint8 *data,
-                   gsize len)
+read_owned_string (const guint8 *data, gsize len)
 {
   return g_strndup ((const char *) data, len);
 }
@@ -589,7 +615,8 @@ read_value (JobUnpickler *self,
     {
     case JOB_VALUE_BOOLEAN:
       if (!job_reader_byte (r, &byte) || byte > 1)
-        return invalid (error, "property “%s”: a malformed boolean", prop->name);
+        return invalid (error, "property “%s”: a malformed boolean",
+                        prop->name);
       if (value)
         g_value_set_boolean (value, byte);
       break;
@@ -606,8 +633,9 @@ read_value (JobUnpickler *self,
       if (!job_reader_zigzag (r, &i))
         goto truncated;
       if (i < G_MININT || i > G_MAXINT)
-        return invalid (error, "property “%s”: %" G_GINT64_FORMAT " does not fit an int",
-                        prop->name, i);
+        return invalid (
+            error, "property “%s”: %" G_GINT64_FORMAT " does not fit an int",
+            prop->name, i);
       if (value)
         g_value_set_int (value, (int) i);
       break;
@@ -615,8 +643,9 @@ read_value (JobUnpickler *self,
       if (!job_reader_zigzag (r, &i))
         goto truncated;
       if (i < G_MINLONG || i > G_MAXLONG)
-        return invalid (error, "property “%s”: %" G_GINT64_FORMAT " does not fit a long",
-                        prop->name, i);
+        return invalid (
+            error, "property “%s”: %" G_GINT64_FORMAT " does not fit a long",
+            prop->name, i);
       if (value)
         g_value_set_long (value, (glong) i);
       break;
@@ -630,8 +659,9 @@ read_value (JobUnpickler *self,
       if (!job_reader_varint (r, &u))
         goto truncated;
       if (u > G_MAXUINT)
-        return invalid (error, "property “%s”: %" G_GUINT64_FORMAT " does not fit a uint",
-                        prop->name, u);
+        return invalid (
+            error, "property “%s”: %" G_GUINT64_FORMAT " does not fit a uint",
+            prop->name, u);
       if (value)
         g_value_set_uint (value, (guint) u);
       break;
@@ -639,8 +669,9 @@ read_value (JobUnpickler *self,
       if (!job_reader_varint (r, &u))
         goto truncated;
       if (u > G_MAXULONG)
-        return invalid (error, "property “%s”: %" G_GUINT64_FORMAT " does not fit a ulong",
-                        prop->name, u);
+        return invalid (
+            error, "property “%s”: %" G_GUINT64_FORMAT " does not fit a ulong",
+            prop->name, u);
       if (value)
         g_value_set_ulong (value, (gulong) u);
       break;
@@ -658,9 +689,10 @@ read_value (JobUnpickler *self,
         if (!job_reader_fixed64 (r, &u))
           goto truncated;
         memcpy (&d, &u, 8);
-        if (prop->kind == JOB_VALUE_FLOAT && d == d && (d > G_MAXFLOAT || d < -G_MAXFLOAT)
-            && d != d * 2)
-          return invalid (error, "property “%s”: %g does not fit a float", prop->name, d);
+        if (prop->kind == JOB_VALUE_FLOAT && d == d
+            && (d > G_MAXFLOAT || d < -G_MAXFLOAT) && d != d * 2)
+          return invalid (error, "property “%s”: %g does not fit a float",
+                          prop->name, d);
         if (value && prop->kind == JOB_VALUE_FLOAT)
           g_value_set_float (value, (float) d);
         else if (value)
@@ -683,8 +715,10 @@ read_value (JobUnpickler *self,
 
           if (type == G_TYPE_INVALID)
             {
-              g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
-                           "Property “%s” names type “%s”, which is not registered in this "
+              g_set_error (error, JOB_PICKLE_ERROR,
+                           JOB_PICKLE_ERROR_UNKNOWN_TYPE,
+                           "Property “%s” names type “%s”, which is not "
+                           "registered in this "
                            "process",
                            prop->name, name);
               return FALSE;
@@ -722,11 +756,12 @@ read_value (JobUnpickler *self,
       if (value)
         {
           g_autofree char *nick = read_owned_string (data, len);
-          GEnumValue *ev = g_enum_get_value_by_nick (g_type_class_peek (value_type), nick);
+          GEnumValue *ev =
+              g_enum_get_value_by_nick (g_type_class_peek (value_type), nick);
 
           if (ev == NULL)
-            return invalid (error, "property “%s”: “%s” is not a value of %s", prop->name, nick,
-                            g_type_name (value_type));
+            return invalid (error, "property “%s”: “%s” is not a value of %s",
+                            prop->name, nick, g_type_name (value_type));
           g_value_set_enum (value, ev->value);
         }
       break;
@@ -743,11 +778,13 @@ read_value (JobUnpickler *self,
             if (value)
               {
                 g_autofree char *nick = read_owned_string (data, len);
-                GFlagsValue *fv = g_flags_get_value_by_nick (g_type_class_peek (value_type), nick);
+                GFlagsValue *fv = g_flags_get_value_by_nick (
+                    g_type_class_peek (value_type), nick);
 
                 if (fv == NULL)
-                  return invalid (error, "property “%s”: “%s” is not a flag of %s", prop->name,
-                                  nick, g_type_name (value_type));
+                  return invalid (error,
+                                  "property “%s”: “%s” is not a flag of %s",
+                                  prop->name, nick, g_type_name (value_type));
                 flags |= fv->value;
               }
           }
@@ -772,13 +809,16 @@ read_value (JobUnpickler *self,
           if (!job_reader_count (r, G_MAXUINT, &frame))
             goto truncated;
           if (frame >= job_pickle_frames_get_n_frames (self->frames))
-            return invalid (error, "property “%s”: frame %u, but there are %u", prop->name,
-                            frame, job_pickle_frames_get_n_frames (self->frames));
+            return invalid (error, "property “%s”: frame %u, but there are %u",
+                            prop->name, frame,
+                            job_pickle_frames_get_n_frames (self->frames));
           if (value)
-            g_value_set_boxed (value, job_pickle_frames_get_frame (self->frames, frame));
+            g_value_set_boxed (
+                value, job_pickle_frames_get_frame (self->frames, frame));
         }
       else if (byte != 0)
-        return invalid (error, "property “%s”: a malformed byte array", prop->name);
+        return invalid (error, "property “%s”: a malformed byte array",
+                        prop->name);
       break;
     case JOB_VALUE_VARIANT:
     case JOB_VALUE_BOXED:
@@ -795,14 +835,16 @@ read_value (JobUnpickler *self,
           {
             /* The variant read points into the pickle's buffer, which the
              * caller frees: the object keeps a copy of its own. */
-            g_autoptr (GBytes) copy =
-                g_bytes_new (g_variant_get_data (variant), g_variant_get_size (variant));
-            g_autoptr (GVariant) owned = g_variant_ref_sink (
-                g_variant_new_from_bytes (g_variant_get_type (variant), copy, FALSE));
+            g_autoptr (GBytes) copy = g_bytes_new (
+                g_variant_get_data (variant), g_variant_get_size (variant));
+            g_autoptr (GVariant) owned =
+                g_variant_ref_sink (g_variant_new_from_bytes (
+                    g_variant_get_type (variant), copy, FALSE));
 
             g_value_set_variant (value, owned);
           }
-        else if (!prop->boxed_codec->decode (variant, value, prop->boxed_codec->user_data, error))
+        else if (!prop->boxed_codec->decode (
+                     variant, value, prop->boxed_codec->user_data, error))
           {
             g_prefix_error (error, "Property “%s”: ", prop->name);
             return FALSE;
@@ -813,19 +855,21 @@ read_value (JobUnpickler *self,
       return read_reference (self, r, ref, error);
     case JOB_VALUE_UNSUPPORTED:
     default:
-      return invalid (error, "property “%s” has type %s, which has no codec", prop->name,
-                      g_type_name (value_type));
+      return invalid (error, "property “%s” has type %s, which has no codec",
+                      prop->name, g_type_name (value_type));
     }
 
   /* GObject would warn about a value out of the property's range; for
    * untrusted data that is an error, not a warning. */
   if (value != NULL && g_param_value_validate (prop->pspec, value))
-    return invalid (error, "property “%s” (%s): the value is out of the property's range",
-                    prop->name, g_type_name (value_type));
+    return invalid (
+        error, "property “%s” (%s): the value is out of the property's range",
+        prop->name, g_type_name (value_type));
   return TRUE;
 
 truncated:
-  return invalid (error, "property “%s”: the value is truncated or malformed", prop->name);
+  return invalid (error, "property “%s”: the value is truncated or malformed",
+                  prop->name);
 }
 
 /* Checks one object record and finds where it ends; collects its
@@ -841,7 +885,8 @@ scan_object (JobUnpickler *self,
   ObjectEntry *entry = &self->objects[index];
   const TypeEntry *type;
 
-  if (!job_reader_count (r, self->n_types == 0 ? 0 : self->n_types - 1, &entry->type))
+  if (!job_reader_count (r, self->n_types == 0 ? 0 : self->n_types - 1,
+                         &entry->type))
     return invalid (error, "object %u has no valid type", index);
   entry->offset = job_reader_offset (r);
   type = &self->types[entry->type];
@@ -905,7 +950,8 @@ scan_object (JobUnpickler *self,
             guint link[2];
 
             if (!job_reader_count (r, self->n_objects - 1, &item))
-              return invalid (error, "list %u: item %u is not a valid reference", index, k);
+              return invalid (
+                  error, "list %u: item %u is not a valid reference", index, k);
             link[0] = index;
             link[1] = item;
             g_array_append_vals (links, link, 2);
@@ -926,9 +972,7 @@ fail:
  * built for nothing and, in a cycle, never freed. Checked before anything
  * is instantiated. */
 static gboolean
-check_reachable (JobUnpickler *self,
-                 GArray *links,
-                 GError **error)
+check_reachable (JobUnpickler *self, GArray *links, GError **error)
 {
   guint n = self->n_objects;
   guint n_links = links->len / 2;
@@ -958,7 +1002,8 @@ check_reachable (JobUnpickler *self,
     return TRUE;
   for (guint i = 0; i < n; i++)
     if (!reached[i])
-      return invalid (error, "object %u (%s) is not reachable from the root object", i,
+      return invalid (error,
+                      "object %u (%s) is not reachable from the root object", i,
                       self->types[self->objects[i].type].plan->type_name);
   return TRUE;
 }
@@ -1026,20 +1071,20 @@ resolve (JobUnpickler *self,
          GError **error)
 {
   if (self->objects[index].object == NULL)
-    return invalid (error, "a construct-only reference to object %u, which is not built yet",
-                    index);
+    return invalid (
+        error,
+        "a construct-only reference to object %u, which is not built yet",
+        index);
   if (!g_type_is_a (G_OBJECT_TYPE (self->objects[index].object), expected))
     return invalid (error, "object %u is a %s, where a %s is expected", index,
-                    G_OBJECT_TYPE_NAME (self->objects[index].object), g_type_name (expected));
+                    G_OBJECT_TYPE_NAME (self->objects[index].object),
+                    g_type_name (expected));
   *object = self->objects[index].object;
   return TRUE;
 }
 
 static gboolean
-build_object (JobUnpickler *self,
-              guint index,
-              GArray *deferred,
-              GError **error)
+build_object (JobUnpickler *self, guint index, GArray *deferred, GError **error)
 {
   ObjectEntry *entry = &self->objects[index];
   const TypeEntry *type = &self->types[entry->type];
@@ -1089,7 +1134,8 @@ build_object (JobUnpickler *self,
                 {
                   GObject *target = NULL;
 
-                  ok = resolve (self, ref, prop->pspec->value_type, &target, error);
+                  ok = resolve (self, ref, prop->pspec->value_type, &target,
+                                error);
                   if (ok)
                     g_value_set_object (&value, target);
                 }
@@ -1119,9 +1165,11 @@ build_object (JobUnpickler *self,
         }
       if (ok)
         {
-          entry->object = g_object_new_with_properties (plan->type, n_construct, names, values);
+          entry->object = g_object_new_with_properties (plan->type, n_construct,
+                                                        names, values);
           for (guint k = 0; k < n; k++)
-            job_prop_plan_set (later[k], entry->object, &values[type->n_props - 1 - k]);
+            job_prop_plan_set (later[k], entry->object,
+                               &values[type->n_props - 1 - k]);
         }
       for (guint k = 0; k < n_construct; k++)
         g_value_unset (&values[k]);
@@ -1146,16 +1194,19 @@ build_object (JobUnpickler *self,
       if (!read_variant (&r, &variant, error))
         return FALSE;
       if (variant == NULL)
-        return invalid (error, "object %u (%s) has no value", index, plan->type_name);
+        return invalid (error, "object %u (%s) has no value", index,
+                        plan->type_name);
       g_value_init (&decoded, plan->codec->type);
-      if (!plan->codec->decode (variant, &decoded, plan->codec->user_data, error))
+      if (!plan->codec->decode (variant, &decoded, plan->codec->user_data,
+                                error))
         {
           g_prefix_error (error, "object %u (%s): ", index, plan->type_name);
           return FALSE;
         }
       entry->object = g_value_dup_object (&decoded);
       if (entry->object == NULL)
-        return invalid (error, "object %u (%s): its codec made nothing", index, plan->type_name);
+        return invalid (error, "object %u (%s): its codec made nothing", index,
+                        plan->type_name);
       return TRUE;
     }
 
@@ -1172,10 +1223,11 @@ build_object (JobUnpickler *self,
     item_type = g_type_from_name (item_type_name);
     if (item_type == G_TYPE_INVALID || !g_type_is_a (item_type, G_TYPE_OBJECT))
       {
-        g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
-                     "A list in the pickle holds items of type “%s”, which is not an "
-                     "object type registered in this process",
-                     item_type_name);
+        g_set_error (
+            error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
+            "A list in the pickle holds items of type “%s”, which is not an "
+            "object type registered in this process",
+            item_type_name);
         return FALSE;
       }
     entry->object = G_OBJECT (g_list_store_new (item_type));
@@ -1185,9 +1237,7 @@ build_object (JobUnpickler *self,
 }
 
 static gboolean
-fill_list (JobUnpickler *self,
-           guint index,
-           GError **error)
+fill_list (JobUnpickler *self, guint index, GError **error)
 {
   ObjectEntry *entry = &self->objects[index];
   GListStore *store = G_LIST_STORE (entry->object);
@@ -1223,9 +1273,7 @@ fill_list (JobUnpickler *self,
 /* Re-reads an object's record for its references only: cheaper than
  * keeping one deferred entry per reference. */
 static gboolean
-set_references (JobUnpickler *self,
-                guint index,
-                GError **error)
+set_references (JobUnpickler *self, guint index, GError **error)
 {
   ObjectEntry *entry = &self->objects[index];
   const TypeEntry *type = &self->types[entry->type];
@@ -1276,16 +1324,14 @@ set_references (JobUnpickler *self,
 }
 
 static gboolean
-apply_deferred (JobUnpickler *self,
-                const Deferred *d,
-                GError **error)
+apply_deferred (JobUnpickler *self, const Deferred *d, GError **error)
 {
   GObject *object = self->objects[d->object].object;
 
   if (d->variant == NULL)
     return TRUE; /* the serializer failed with no value: keep the default */
-  if (!job_serializable_deserialize_property (JOB_SERIALIZABLE (object), d->prop->pspec,
-                                              d->variant, error))
+  if (!job_serializable_deserialize_property (
+          JOB_SERIALIZABLE (object), d->prop->pspec, d->variant, error))
     {
       g_prefix_error (error, "object %u (%s), property “%s”: ", d->object,
                       G_OBJECT_TYPE_NAME (object), d->prop->name);
@@ -1295,8 +1341,7 @@ apply_deferred (JobUnpickler *self,
 }
 
 GObject *
-job_unpickler_run (JobPickleFrames *frames,
-                   GError **error)
+job_unpickler_run (JobPickleFrames *frames, GError **error)
 {
   JobUnpickler self = { 0 };
   JobUnpickler *previous = g_private_get (&current_unpickler);
@@ -1316,16 +1361,19 @@ job_unpickler_run (JobPickleFrames *frames,
     }
   if (info.n_frames != job_pickle_frames_get_n_frames (frames))
     {
-      invalid (error, "the header announces %u frames, but %u came", info.n_frames,
-               job_pickle_frames_get_n_frames (frames));
+      invalid (error, "the header announces %u frames, but %u came",
+               info.n_frames, job_pickle_frames_get_n_frames (frames));
       job_pickle_prefix_invalid (error);
       g_free (info.frame_sizes);
       return NULL;
     }
   for (guint i = 0; i < info.n_frames; i++)
-    if (info.frame_sizes[i] != g_bytes_get_size (job_pickle_frames_get_frame (frames, i)))
+    if (info.frame_sizes[i]
+        != g_bytes_get_size (job_pickle_frames_get_frame (frames, i)))
       {
-        invalid (error, "frame %u has %" G_GSIZE_FORMAT " bytes, the header says %" G_GUINT64_FORMAT,
+        invalid (error,
+                 "frame %u has %" G_GSIZE_FORMAT
+                 " bytes, the header says %" G_GUINT64_FORMAT,
                  i, g_bytes_get_size (job_pickle_frames_get_frame (frames, i)),
                  info.frame_sizes[i]);
         job_pickle_prefix_invalid (error);
@@ -1348,9 +1396,11 @@ job_unpickler_run (JobPickleFrames *frames,
   if (!read_types (&self, &r, error))
     goto out;
   /* Each object takes at least one byte: the count is bounded by the data. */
-  if (!job_reader_count (&r, job_reader_remaining (&r), &self.n_objects) || self.n_objects == 0)
+  if (!job_reader_count (&r, job_reader_remaining (&r), &self.n_objects)
+      || self.n_objects == 0)
     {
-      invalid (error, "the object count is missing, zero, or larger than the data");
+      invalid (error,
+               "the object count is missing, zero, or larger than the data");
       goto out;
     }
   self.objects = g_new0 (ObjectEntry, self.n_objects);
@@ -1375,7 +1425,8 @@ job_unpickler_run (JobPickleFrames *frames,
     if (!build_object (&self, order[i], deferred, error))
       goto out;
   for (guint i = 0; i < self.n_objects; i++)
-    if (self.types[self.objects[i].type].plan->kind == JOB_PLAN_LIST && !fill_list (&self, i, error))
+    if (self.types[self.objects[i].type].plan->kind == JOB_PLAN_LIST
+        && !fill_list (&self, i, error))
       goto out;
   for (guint i = 0; i < self.n_objects; i++)
     if (!set_references (&self, i, error))

@@ -246,7 +246,6 @@ fetch_fails (Fixture *f, const char *target, const char *expected)
     g_error ("expected “%s” in the error: %s", expected, error->message);
 }
 
-
 static void
 assert_error_contains (GError *error, const char *expected)
 {
@@ -752,9 +751,9 @@ test_tar_errors (Fixture *f, gconstpointer data)
   write_tar_element (f, "badref.bst", "outside:hello.tar.gz", "1234", NULL);
   prepare_fails (f, "badref.bst", "the ref “1234” is not a sha256");
   /* A ref not in the cache, so that fetching must reach the URL. */
-  write_tar_element (f, "remote.bst", "https://example.com/a.tar.gz",
-                     "abababababababababababababababababababababababababababababababab",
-                     NULL);
+  write_tar_element (
+      f, "remote.bst", "https://example.com/a.tar.gz",
+      "abababababababababababababababababababababababababababababababab", NULL);
   fetch_fails (f, "remote.bst", "is not local");
   write_tar_element (f, "nourl.bst", "", sha, NULL);
   write_element (f, "nourl.bst",
@@ -763,9 +762,9 @@ test_tar_errors (Fixture *f, gconstpointer data)
   write_tar_element (f, "badkey.bst", "outside:hello.tar.gz", sha,
                      "  sha: x\n");
   prepare_fails (f, "badkey.bst", "sha");
-  write_tar_element (f, "badfile.bst", "file://%zz",
-                     "abababababababababababababababababababababababababababababababab",
-                     NULL);
+  write_tar_element (
+      f, "badfile.bst", "file://%zz",
+      "abababababababababababababababababababababababababababababababab", NULL);
   fetch_fails (f, "badfile.bst", "invalid file URL");
 }
 

@@ -8,12 +8,18 @@
 static void
 test_domain_names (void)
 {
-  g_assert_cmpstr (g_quark_to_string (JOB_PICKLE_ERROR), ==, "job-pickle-error-quark");
-  g_assert_cmpstr (g_quark_to_string (JOB_WORKER_ERROR), ==, "job-worker-error-quark");
-  g_assert_cmpstr (g_quark_to_string (JOB_LOAD_ERROR), ==, "job-load-error-quark");
-  g_assert_cmpstr (g_quark_to_string (JOB_PLUGIN_ERROR), ==, "job-plugin-error-quark");
-  g_assert_cmpstr (g_quark_to_string (JOB_CACHE_ERROR), ==, "job-cache-error-quark");
-  g_assert_cmpstr (g_quark_to_string (JOB_SANDBOX_ERROR), ==, "job-sandbox-error-quark");
+  g_assert_cmpstr (g_quark_to_string (JOB_PICKLE_ERROR), ==,
+                   "job-pickle-error-quark");
+  g_assert_cmpstr (g_quark_to_string (JOB_WORKER_ERROR), ==,
+                   "job-worker-error-quark");
+  g_assert_cmpstr (g_quark_to_string (JOB_LOAD_ERROR), ==,
+                   "job-load-error-quark");
+  g_assert_cmpstr (g_quark_to_string (JOB_PLUGIN_ERROR), ==,
+                   "job-plugin-error-quark");
+  g_assert_cmpstr (g_quark_to_string (JOB_CACHE_ERROR), ==,
+                   "job-cache-error-quark");
+  g_assert_cmpstr (g_quark_to_string (JOB_SANDBOX_ERROR), ==,
+                   "job-sandbox-error-quark");
 }
 
 int

@@ -24,23 +24,12 @@ round_trip (GObject *object)
 static void
 test_round_trip_scalars (void)
 {
-  g_autoptr (GObject) values = g_object_new (TEST_TYPE_VALUES,
-                                             "boolean", TRUE,
-                                             "char", -100,
-                                             "uchar", 250,
-                                             "int", G_MININT,
-                                             "uint", G_MAXUINT,
-                                             "long", G_MINLONG,
-                                             "ulong", G_MAXULONG,
-                                             "int64", G_MININT64 + 1,
-                                             "uint64", G_MAXUINT64 - 1,
-                                             "float", 1.5f,
-                                             "double", 3.0e300,
-                                             "enum", TEST_COLOR_BLUE,
-                                             "flags", TEST_FLAG_A | TEST_FLAG_C,
-                                             "string", "héllo",
-                                             "gtype", G_TYPE_FILE,
-                                             NULL);
+  g_autoptr (GObject) values = g_object_new (
+      TEST_TYPE_VALUES, "boolean", TRUE, "char", -100, "uchar", 250, "int",
+      G_MININT, "uint", G_MAXUINT, "long", G_MINLONG, "ulong", G_MAXULONG,
+      "int64", G_MININT64 + 1, "uint64", G_MAXUINT64 - 1, "float", 1.5f,
+      "double", 3.0e300, "enum", TEST_COLOR_BLUE, "flags",
+      TEST_FLAG_A | TEST_FLAG_C, "string", "héllo", "gtype", G_TYPE_FILE, NULL);
   g_autoptr (GObject) copy = round_trip (values);
   gboolean b;
   gint8 c;
@@ -58,9 +47,10 @@ test_round_trip_scalars (void)
   g_autofree char *s = NULL;
   GType t;
 
-  g_object_get (copy, "boolean", &b, "char", &c, "uchar", &uc, "int", &i, "uint", &u,
-                "long", &l, "ulong", &ul, "int64", &i64, "uint64", &u64, "float", &f,
-                "double", &d, "enum", &e, "flags", &fl, "string", &s, "gtype", &t, NULL);
+  g_object_get (copy, "boolean", &b, "char", &c, "uchar", &uc, "int", &i,
+                "uint", &u, "long", &l, "ulong", &ul, "int64", &i64, "uint64",
+                &u64, "float", &f, "double", &d, "enum", &e, "flags", &fl,
+                "string", &s, "gtype", &t, NULL);
   g_assert_true (b);
   g_assert_cmpint (c, ==, -100);
   g_assert_cmpuint (uc, ==, 250);
@@ -83,14 +73,16 @@ test_round_trip_boxed (void)
 {
   const char *strv[] = { "a", "", "ünï", NULL };
   g_autoptr (GBytes) bytes = g_bytes_new ("\0\1\2\3", 4);
-  g_autoptr (GVariant) variant = g_variant_ref_sink (g_variant_new ("(sa{sv})", "x", NULL));
+  g_autoptr (GVariant) variant =
+      g_variant_ref_sink (g_variant_new ("(sa{sv})", "x", NULL));
   g_autoptr (GTimeZone) tz = g_time_zone_new_identifier ("Europe/Paris");
   g_autoptr (GDateTime) dt = g_date_time_new (tz, 2026, 11, 22, 10, 30, 15.25);
   g_autoptr (GFile) file = g_file_new_for_path ("/tmp/some where");
-  g_autoptr (GError) err = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "gone");
-  g_autoptr (GObject) values = g_object_new (TEST_TYPE_VALUES, "strv", strv, "bytes", bytes,
-                                             "variant", variant, "date-time", dt, "file", file,
-                                             "error", err, NULL);
+  g_autoptr (GError) err =
+      g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "gone");
+  g_autoptr (GObject) values =
+      g_object_new (TEST_TYPE_VALUES, "strv", strv, "bytes", bytes, "variant",
+                    variant, "date-time", dt, "file", file, "error", err, NULL);
   g_autoptr (GObject) copy = round_trip (values);
   g_auto (GStrv) strv2 = NULL;
   g_autoptr (GBytes) bytes2 = NULL;
@@ -99,13 +91,14 @@ test_round_trip_boxed (void)
   g_autoptr (GFile) file2 = NULL;
   g_autoptr (GError) err2 = NULL;
 
-  g_object_get (copy, "strv", &strv2, "bytes", &bytes2, "variant", &variant2, "date-time", &dt2,
-                "file", &file2, "error", &err2, NULL);
-  g_assert_true (g_strv_equal (strv, (const char * const *) strv2));
+  g_object_get (copy, "strv", &strv2, "bytes", &bytes2, "variant", &variant2,
+                "date-time", &dt2, "file", &file2, "error", &err2, NULL);
+  g_assert_true (g_strv_equal (strv, (const char *const *) strv2));
   g_assert_true (g_bytes_equal (bytes, bytes2));
   g_assert_true (g_variant_equal (variant, variant2));
   g_assert_true (g_date_time_equal (dt, dt2));
-  g_assert_cmpstr (g_time_zone_get_identifier (g_date_time_get_timezone (dt2)), ==, "Europe/Paris");
+  g_assert_cmpstr (g_time_zone_get_identifier (g_date_time_get_timezone (dt2)),
+                   ==, "Europe/Paris");
   g_assert_cmpint (g_date_time_get_microsecond (dt2), ==, 250000);
   g_assert_true (g_file_equal (file, file2));
   g_assert_error (err2, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
@@ -118,8 +111,10 @@ test_round_trip_variant_owned (void)
 {
   g_autoptr (GError) error = NULL;
   const char *strings[] = { "a", "b", "c", NULL };
-  g_autoptr (GVariant) variant = g_variant_ref_sink (g_variant_new ("(s^as)", "dictionary", strings));
-  g_autoptr (GObject) values = g_object_new (TEST_TYPE_VALUES, "variant", variant, NULL);
+  g_autoptr (GVariant) variant =
+      g_variant_ref_sink (g_variant_new ("(s^as)", "dictionary", strings));
+  g_autoptr (GObject) values =
+      g_object_new (TEST_TYPE_VALUES, "variant", variant, NULL);
   g_autoptr (GObject) copy = NULL;
   g_autoptr (GVariant) copied = NULL;
   GBytes *bytes = job_pickle_dumps (values, &error);
@@ -148,8 +143,8 @@ test_round_trip_nulls (void)
   g_autoptr (GObject) object = NULL;
   g_autoptr (GDateTime) dt = NULL;
 
-  g_object_get (copy, "string", &s, "strv", &strv, "bytes", &bytes, "object", &object,
-                "date-time", &dt, NULL);
+  g_object_get (copy, "string", &s, "strv", &strv, "bytes", &bytes, "object",
+                &object, "date-time", &dt, NULL);
   g_assert_null (s);
   g_assert_null (strv);
   g_assert_null (bytes);
@@ -161,22 +156,23 @@ static void
 test_round_trip_non_utf8 (void)
 {
   const char *strv[] = { "ok", "caf\xe9", NULL };
-  g_autoptr (GObject) values = g_object_new (TEST_TYPE_VALUES, "string", "\xff\xfe path",
-                                             "strv", strv, NULL);
+  g_autoptr (GObject) values = g_object_new (
+      TEST_TYPE_VALUES, "string", "\xff\xfe path", "strv", strv, NULL);
   g_autoptr (GObject) copy = round_trip (values);
   g_autofree char *s = NULL;
   g_auto (GStrv) strv2 = NULL;
 
   g_object_get (copy, "string", &s, "strv", &strv2, NULL);
   g_assert_cmpstr (s, ==, "\xff\xfe path");
-  g_assert_true (g_strv_equal (strv, (const char * const *) strv2));
+  g_assert_true (g_strv_equal (strv, (const char *const *) strv2));
 }
 
 static void
 test_runtime_type_kept (void)
 {
   g_autoptr (TestNode) node = test_node_new ("inner");
-  g_autoptr (GObject) values = g_object_new (TEST_TYPE_VALUES, "object", node, NULL);
+  g_autoptr (GObject) values =
+      g_object_new (TEST_TYPE_VALUES, "object", node, NULL);
   g_autoptr (GObject) copy = round_trip (values);
   g_autoptr (GObject) inner = NULL;
   g_autofree char *name = NULL;
@@ -267,23 +263,29 @@ test_clear_and_custom (void)
   g_autofree char *cache = NULL, *point = NULL;
   int scratch;
 
-  g_object_set (node, "cache", "parent-only", "scratch", 99, "point", "3,-4", NULL);
+  g_object_set (node, "cache", "parent-only", "scratch", 99, "point", "3,-4",
+                NULL);
   copy = round_trip (G_OBJECT (node));
-  g_object_get (copy, "cache", &cache, "scratch", &scratch, "point", &point, NULL);
+  g_object_get (copy, "cache", &cache, "scratch", &scratch, "point", &point,
+                NULL);
   /* Clear by flag and by declaration: defaults in the copy. */
   g_assert_cmpstr (cache, ==, "default-cache");
   g_assert_cmpint (scratch, ==, 7);
   /* Custom: through its own codec. */
   g_assert_cmpstr (point, ==, "3,-4");
-  g_assert_true (job_serializable_is_clear (g_object_class_find_property (G_OBJECT_GET_CLASS (node), "cache")));
-  g_assert_true (job_serializable_is_clear (g_object_class_find_property (G_OBJECT_GET_CLASS (node), "scratch")));
-  g_assert_false (job_serializable_is_clear (g_object_class_find_property (G_OBJECT_GET_CLASS (node), "point")));
+  g_assert_true (job_serializable_is_clear (
+      g_object_class_find_property (G_OBJECT_GET_CLASS (node), "cache")));
+  g_assert_true (job_serializable_is_clear (
+      g_object_class_find_property (G_OBJECT_GET_CLASS (node), "scratch")));
+  g_assert_false (job_serializable_is_clear (
+      g_object_class_find_property (G_OBJECT_GET_CLASS (node), "point")));
 }
 
 static void
 test_override_vfuncs (void)
 {
-  g_autoptr (GObject) object = g_object_new (TEST_TYPE_OVERRIDE, "encoded", 41, "plain", 5, NULL);
+  g_autoptr (GObject) object =
+      g_object_new (TEST_TYPE_OVERRIDE, "encoded", 41, "plain", 5, NULL);
   g_autoptr (GObject) copy = round_trip (object);
   int encoded, plain;
 
@@ -296,7 +298,8 @@ static void
 test_override_refuses (void)
 {
   int dummy;
-  g_autoptr (GObject) object = g_object_new (TEST_TYPE_OVERRIDE, "opaque", &dummy, NULL);
+  g_autoptr (GObject) object =
+      g_object_new (TEST_TYPE_OVERRIDE, "opaque", &dummy, NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = job_pickle_dumps (object, &error);
 
@@ -314,21 +317,21 @@ test_by_name_chain_up (void)
   g_autoptr (GVariant) encoded = NULL;
   g_autoptr (GError) error = NULL;
 
-  encoded = job_serializable_default_serialize_property_by_name (JOB_SERIALIZABLE (object),
-                                                                 "no-such", &error);
+  encoded = job_serializable_default_serialize_property_by_name (
+      JOB_SERIALIZABLE (object), "no-such", &error);
   g_assert_null (encoded);
   g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE);
   g_assert_nonnull (strstr (error->message, "no-such"));
   g_clear_error (&error);
 
-  g_assert_false (job_serializable_default_deserialize_property_by_name (JOB_SERIALIZABLE (object),
-                                                                         "no-such", value, &error));
+  g_assert_false (job_serializable_default_deserialize_property_by_name (
+      JOB_SERIALIZABLE (object), "no-such", value, &error));
   g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE);
   g_clear_error (&error);
 
   /* A known name reaches the default implementation. */
-  g_assert_false (job_serializable_default_deserialize_property_by_name (JOB_SERIALIZABLE (object),
-                                                                         "plain", value, &error));
+  g_assert_false (job_serializable_default_deserialize_property_by_name (
+      JOB_SERIALIZABLE (object), "plain", value, &error));
   g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "TestOverride:plain"));
 }
@@ -337,8 +340,8 @@ static void
 test_construct_only (void)
 {
   g_autoptr (TestNode) partner = test_node_new ("partner");
-  g_autoptr (GObject) frozen = g_object_new (TEST_TYPE_FROZEN, "id", "f1", "partner", partner,
-                                             NULL);
+  g_autoptr (GObject) frozen =
+      g_object_new (TEST_TYPE_FROZEN, "id", "f1", "partner", partner, NULL);
   g_autoptr (GObject) copy = round_trip (frozen);
   g_autofree char *id = NULL, *name = NULL;
   g_autoptr (GObject) partner2 = NULL;
@@ -357,8 +360,10 @@ test_construct_only_chain_reverse (void)
    * refers construct-only to another: construction must follow references,
    * not discovery order. */
   g_autoptr (GObject) c = g_object_new (TEST_TYPE_FROZEN, "id", "c", NULL);
-  g_autoptr (GObject) b = g_object_new (TEST_TYPE_FROZEN, "id", "b", "partner", c, NULL);
-  g_autoptr (GObject) a = g_object_new (TEST_TYPE_FROZEN, "id", "a", "partner", b, NULL);
+  g_autoptr (GObject) b =
+      g_object_new (TEST_TYPE_FROZEN, "id", "b", "partner", c, NULL);
+  g_autoptr (GObject) a =
+      g_object_new (TEST_TYPE_FROZEN, "id", "a", "partner", b, NULL);
   g_autoptr (GObject) copy = NULL;
   g_autoptr (GObject) b2 = NULL, c2 = NULL, mate = NULL;
   g_autofree char *id = NULL;
@@ -387,7 +392,8 @@ test_construct_only_cycle (void)
   TestNode *hub = test_node_new ("hub");
 
   inner = g_object_new (TEST_TYPE_FROZEN, "id", "inner", "partner", hub, NULL);
-  outer = g_object_new (TEST_TYPE_FROZEN, "id", "outer", "partner", inner, NULL);
+  outer =
+      g_object_new (TEST_TYPE_FROZEN, "id", "outer", "partner", inner, NULL);
   /* hub.next is not construct-only, so this is still fine. */
   g_object_set (hub, "other", outer, NULL);
   bytes = job_pickle_dumps (outer, &error);
@@ -401,15 +407,18 @@ static void
 test_construct_only_cycle_refused (void)
 {
   g_autoptr (GObject) a = g_object_new (TEST_TYPE_FROZEN, "id", "a", NULL);
-  g_autoptr (GObject) b = g_object_new (TEST_TYPE_FROZEN, "id", "b", "partner", a, NULL);
+  g_autoptr (GObject) b =
+      g_object_new (TEST_TYPE_FROZEN, "id", "b", "partner", a, NULL);
   g_autoptr (GError) error = NULL;
 
   test_frozen_force_partner (a, b);
   g_assert_false (job_pickle_check (a, &error));
   g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNSERIALIZABLE);
   g_test_message ("%s", error->message);
-  g_assert_nonnull (strstr (error->message, "construct-only references form a cycle"));
-  g_assert_nonnull (strstr (error->message, "TestFrozen → TestFrozen → TestFrozen"));
+  g_assert_nonnull (
+      strstr (error->message, "construct-only references form a cycle"));
+  g_assert_nonnull (
+      strstr (error->message, "TestFrozen → TestFrozen → TestFrozen"));
   g_assert_null (strstr (error->message, "reached through"));
   test_frozen_force_partner (a, NULL);
 }
@@ -424,7 +433,9 @@ test_restored_hook (void)
   test_node_set_next (a, b);
   copy = round_trip (G_OBJECT (a));
   g_assert_cmpuint (test_node_get_restored_count (TEST_NODE (copy)), ==, 1);
-  g_assert_cmpuint (test_node_get_restored_count (test_node_get_next (TEST_NODE (copy))), ==, 1);
+  g_assert_cmpuint (
+      test_node_get_restored_count (test_node_get_next (TEST_NODE (copy))), ==,
+      1);
   g_assert_cmpuint (test_node_get_restored_count (a), ==, 0);
 }
 
@@ -439,7 +450,8 @@ make_graph (void)
       g_autofree char *name = g_strdup_printf ("child-%d", i);
       g_autoptr (TestNode) child = test_node_new (name);
 
-      g_object_set (child, "index", i, "weight", (gint64) i * 1000000000000, NULL);
+      g_object_set (child, "index", i, "weight", (gint64) i * 1000000000000,
+                    NULL);
       g_list_store_append (children, child);
     }
   g_object_set (root, "children", children, NULL);
@@ -458,7 +470,8 @@ test_deterministic (void)
   g_autoptr (GBytes) d = job_pickle_dumps (copy, NULL);
 
   g_assert_true (g_bytes_equal (a, b));
-  /* An equal graph built separately, and the rebuilt graph, give the same bytes. */
+  /* An equal graph built separately, and the rebuilt graph, give the same
+   * bytes. */
   g_assert_true (g_bytes_equal (a, c));
   g_assert_true (g_bytes_equal (a, d));
 }
@@ -469,7 +482,8 @@ test_chain_error (void)
   g_autoptr (TestNode) root = test_node_new ("root");
   g_autoptr (TestNode) mid = test_node_new ("mid");
   g_autoptr (TestNode) deep = test_node_new ("deep");
-  g_autoptr (TestSecret) secret = g_object_new (TEST_TYPE_SECRET, "name", "db", NULL);
+  g_autoptr (TestSecret) secret =
+      g_object_new (TEST_TYPE_SECRET, "name", "db", NULL);
   g_autoptr (TestForeign) foreign = g_object_new (TEST_TYPE_FOREIGN, NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = NULL;
@@ -488,17 +502,21 @@ test_chain_error (void)
 
   g_assert_nonnull (strstr (error->message, "2 values cannot be pickled"));
   /* The first problem: the secret, with its reason and both referrers. */
-  g_assert_nonnull (strstr (error->message, "1. TestSecret: must never be pickled: it holds an open connection"));
+  g_assert_nonnull (strstr (
+      error->message,
+      "1. TestSecret: must never be pickled: it holds an open connection"));
   g_assert_nonnull (strstr (error->message, "TestNode “root” through .other"));
   g_assert_nonnull (strstr (error->message, "TestNode “mid” through .other"));
   /* The second: the foreign object, with its whole chain. */
-  g_assert_nonnull (strstr (error->message, "2. TestForeign: does not implement JobSerializable"));
+  g_assert_nonnull (strstr (
+      error->message, "2. TestForeign: does not implement JobSerializable"));
   g_assert_nonnull (strstr (error->message, ".next → TestNode “mid”"));
   g_assert_nonnull (strstr (error->message, ".next → TestNode “deep”"));
   g_assert_nonnull (strstr (error->message, ".other → TestForeign"));
   /* The fixes. */
   g_assert_nonnull (strstr (error->message, "declare TestNode:other clear"));
-  g_assert_nonnull (strstr (error->message, "make TestForeign implement JobSerializable"));
+  g_assert_nonnull (
+      strstr (error->message, "make TestForeign implement JobSerializable"));
 
   /* job_pickle_check() reports exactly the same. */
   {
@@ -561,12 +579,14 @@ test_long_chain (void)
   copy = job_pickle_loads (bytes, &error);
   g_assert_no_error (error);
 
-  for (TestNode *node = TEST_NODE (copy); node != NULL; node = test_node_get_next (node))
+  for (TestNode *node = TEST_NODE (copy); node != NULL;
+       node = test_node_get_next (node))
     count++;
   g_assert_cmpuint (count, ==, n);
 
   /* Unlink from the head so that freeing does not recurse either. */
-  for (GObject *objects[2] = { G_OBJECT (head), copy }, **p = objects; p < objects + 2; p++)
+  for (GObject *objects[2] = { G_OBJECT (head), copy }, **p = objects;
+       p < objects + 2; p++)
     {
       TestNode *node = TEST_NODE (*p);
       g_object_ref (node);
@@ -589,8 +609,10 @@ test_frames_out_of_band (void)
   gsize size = 64 * 1024 * 1024;
   g_autoptr (GBytes) big = g_bytes_new_take (g_malloc0 (size), size);
   g_autoptr (GBytes) small = g_bytes_new ("small", 5);
-  g_autoptr (GObject) values = g_object_new (TEST_TYPE_VALUES, "bytes", big, NULL);
-  g_autoptr (GObject) small_values = g_object_new (TEST_TYPE_VALUES, "bytes", small, NULL);
+  g_autoptr (GObject) values =
+      g_object_new (TEST_TYPE_VALUES, "bytes", big, NULL);
+  g_autoptr (GObject) small_values =
+      g_object_new (TEST_TYPE_VALUES, "bytes", small, NULL);
   g_autoptr (JobPickleFrames) frames = NULL, small_frames = NULL;
   g_autoptr (GObject) copy = NULL;
   g_autoptr (GBytes) big2 = NULL;
@@ -600,7 +622,8 @@ test_frames_out_of_band (void)
   g_assert_no_error (error);
   g_assert_cmpuint (job_pickle_frames_get_n_frames (frames), ==, 1);
   g_assert_true (job_pickle_frames_get_frame (frames, 0) == big);
-  g_assert_cmpuint (g_bytes_get_size (job_pickle_frames_get_header (frames)), <, 4096);
+  g_assert_cmpuint (g_bytes_get_size (job_pickle_frames_get_header (frames)), <,
+                    4096);
 
   copy = job_pickle_load_frames (frames, &error);
   g_assert_no_error (error);
@@ -648,10 +671,13 @@ test_frames_flat (void)
 
   /* Reassembled from parts, as a transport would. */
   {
-    GBytes *parts[2] = { job_pickle_frames_get_frame (frames, 0), job_pickle_frames_get_frame (frames, 1) };
-    g_autoptr (JobPickleFrames) again = job_pickle_frames_new (job_pickle_frames_get_header (frames), parts, 2);
+    GBytes *parts[2] = { job_pickle_frames_get_frame (frames, 0),
+                         job_pickle_frames_get_frame (frames, 1) };
+    g_autoptr (JobPickleFrames) again =
+        job_pickle_frames_new (job_pickle_frames_get_header (frames), parts, 2);
     g_autoptr (GObject) copy2 = job_pickle_load_frames (again, &error);
-    g_autoptr (JobPickleFrames) missing = job_pickle_frames_new (job_pickle_frames_get_header (frames), parts, 1);
+    g_autoptr (JobPickleFrames) missing =
+        job_pickle_frames_new (job_pickle_frames_get_header (frames), parts, 1);
     g_autoptr (GObject) copy3 = NULL;
 
     g_assert_no_error (error);
@@ -666,17 +692,21 @@ static void
 test_origins (void)
 {
   g_autoptr (TestNode) node = test_node_new ("x");
-  g_autoptr (JobPickleFrames) frames = job_pickle_dump_frames (G_OBJECT (node), 0, NULL);
+  g_autoptr (JobPickleFrames) frames =
+      job_pickle_dump_frames (G_OBJECT (node), 0, NULL);
   g_auto (GStrv) origins = job_pickle_frames_get_origins (frames, NULL);
 
   /* Types of the program itself are "core": nothing to load. */
   g_assert_cmpstr (job_type_get_origin (TEST_TYPE_NODE), ==, "core");
   g_assert_cmpuint (g_strv_length (origins), ==, 0);
 
-  job_type_set_origin (TEST_TYPE_FROZEN, "/usr/lib/libjob-1.0/plugins/libtest.so");
+  job_type_set_origin (TEST_TYPE_FROZEN,
+                       "/usr/lib/libjob-1.0/plugins/libtest.so");
   {
-    g_autoptr (GObject) frozen = g_object_new (TEST_TYPE_FROZEN, "partner", node, NULL);
-    g_autoptr (JobPickleFrames) frames2 = job_pickle_dump_frames (frozen, 0, NULL);
+    g_autoptr (GObject) frozen =
+        g_object_new (TEST_TYPE_FROZEN, "partner", node, NULL);
+    g_autoptr (JobPickleFrames) frames2 =
+        job_pickle_dump_frames (frozen, 0, NULL);
     g_auto (GStrv) origins2 = job_pickle_frames_get_origins (frames2, NULL);
 
     g_assert_cmpuint (g_strv_length (origins2), ==, 1);
@@ -726,8 +756,13 @@ craft_string (Craft *c, const char *s)
 
 /* A header with one type and its property names, then raw object bytes. */
 static GBytes *
-craft_pickle (const char *magic, guint version, const char *type, const char * const *props,
-              guint n_objects, const guint8 *objects, gsize objects_len)
+craft_pickle (const char *magic,
+              guint version,
+              const char *type,
+              const char *const *props,
+              guint n_objects,
+              const guint8 *objects,
+              gsize objects_len)
 {
   Craft c = { g_byte_array_new () };
   g_autoptr (GBytes) header = NULL;
@@ -771,29 +806,46 @@ test_version_and_types (void)
   const char *unsorted[] = { "name", "index", NULL };
   const char *both[] = { "index", "name", NULL };
   /* type index 0, then values */
-  const guint8 next_5[] = { 0, 6 };                /* next -> object 5 */
-  const guint8 bad_varint[] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
-  const guint8 index_84[] = { 0, 84 };             /* zigzag 42 */
+  const guint8 next_5[] = { 0, 6 }; /* next -> object 5 */
+  const guint8 bad_varint[] = { 0,    0xff, 0xff, 0xff, 0xff, 0xff,
+                                0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+  const guint8 index_84[] = { 0, 84 }; /* zigzag 42 */
   const guint8 cache_x[] = { 0, 2, 'x' };
-  const guint8 cycle[] = { 0, 2, 0, 1 };           /* 0.partner = 1, 1.partner = 0 */
-  const guint8 huge_ulong[] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
-  const guint8 ok[] = { 0, 84, 10, 'h', 'a', 'n', 'd', '-', 'm', 'a', 'd', 'e' };
+  const guint8 cycle[] = { 0, 2, 0, 1 }; /* 0.partner = 1, 1.partner = 0 */
+  const guint8 huge_ulong[] = { 0,    0xff, 0xff, 0xff, 0xff, 0xff,
+                                0xff, 0xff, 0xff, 0xff, 0x01 };
+  const guint8 ok[] = {
+    0, 84, 10, 'h', 'a', 'n', 'd', '-', 'm', 'a', 'd', 'e'
+  };
   const guint8 stray[] = { 0, 84, 1, 0, 0 };
-  g_autoptr (GBytes) future = craft_pickle ("JOBP", 99, "TestNode", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) other = craft_pickle ("XXXX", 1, "TestNode", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) unknown = craft_pickle ("JOBP", 1, "NoSuchType", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) foreign = craft_pickle ("JOBP", 1, "TestForeign", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) list = craft_pickle ("JOBP", 1, "GFileMonitor", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) bad_index = craft_pickle ("JOBP", 1, "TestNode", next, 1, next_5, sizeof next_5);
-  g_autoptr (GBytes) overlong = craft_pickle ("JOBP", 1, "TestNode", index, 1, bad_varint, sizeof bad_varint);
-  g_autoptr (GBytes) no_prop = craft_pickle ("JOBP", 1, "TestNode", cache, 1, cache_x, sizeof cache_x);
-  g_autoptr (GBytes) construct_cycle = craft_pickle ("JOBP", 1, "TestFrozen", partner, 2, cycle, sizeof cycle);
-  g_autoptr (GBytes) out_of_range = craft_pickle ("JOBP", 1, "TestValues", ulong_prop, 1, huge_ulong,
-                                                  sizeof huge_ulong);
-  g_autoptr (GBytes) not_sorted = craft_pickle ("JOBP", 1, "TestNode", unsorted, 1, ok, sizeof ok);
-  g_autoptr (GBytes) too_many = craft_pickle ("JOBP", 1, "TestNode", index, 1000000, index_84, sizeof index_84);
-  g_autoptr (GBytes) trailing = craft_pickle ("JOBP", 1, "TestNode", index, 1, stray, sizeof stray);
-  g_autoptr (GBytes) good = craft_pickle ("JOBP", 1, "TestNode", both, 1, ok, sizeof ok);
+  g_autoptr (GBytes) future =
+      craft_pickle ("JOBP", 99, "TestNode", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) other =
+      craft_pickle ("XXXX", 1, "TestNode", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) unknown =
+      craft_pickle ("JOBP", 1, "NoSuchType", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) foreign =
+      craft_pickle ("JOBP", 1, "TestForeign", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) list =
+      craft_pickle ("JOBP", 1, "GFileMonitor", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) bad_index =
+      craft_pickle ("JOBP", 1, "TestNode", next, 1, next_5, sizeof next_5);
+  g_autoptr (GBytes) overlong = craft_pickle ("JOBP", 1, "TestNode", index, 1,
+                                              bad_varint, sizeof bad_varint);
+  g_autoptr (GBytes) no_prop =
+      craft_pickle ("JOBP", 1, "TestNode", cache, 1, cache_x, sizeof cache_x);
+  g_autoptr (GBytes) construct_cycle =
+      craft_pickle ("JOBP", 1, "TestFrozen", partner, 2, cycle, sizeof cycle);
+  g_autoptr (GBytes) out_of_range = craft_pickle (
+      "JOBP", 1, "TestValues", ulong_prop, 1, huge_ulong, sizeof huge_ulong);
+  g_autoptr (GBytes) not_sorted =
+      craft_pickle ("JOBP", 1, "TestNode", unsorted, 1, ok, sizeof ok);
+  g_autoptr (GBytes) too_many = craft_pickle (
+      "JOBP", 1, "TestNode", index, 1000000, index_84, sizeof index_84);
+  g_autoptr (GBytes) trailing =
+      craft_pickle ("JOBP", 1, "TestNode", index, 1, stray, sizeof stray);
+  g_autoptr (GBytes) good =
+      craft_pickle ("JOBP", 1, "TestNode", both, 1, ok, sizeof ok);
   g_autoptr (GError) error = NULL;
   g_autoptr (GObject) made = NULL;
   g_autofree char *name = NULL;
@@ -836,7 +888,8 @@ break_graph (GObject *root)
   g_object_get (root, "children", &children, NULL);
   if (children != NULL)
     {
-      g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr (GPtrArray) items =
+          g_ptr_array_new_with_free_func (g_object_unref);
 
       for (guint i = 0; i < g_list_model_get_n_items (children); i++)
         g_ptr_array_add (items, g_list_model_get_item (children, i));
@@ -859,24 +912,26 @@ craft_node (GByteArray *out, const char *name, int next, GVariant *point)
   const char *type = g_variant_get_type_string (owned);
   guint8 zero = 0, one = 1;
 
-  craft_varint (&c, 0);                          /* type 0 */
-  g_byte_array_append (out, &zero, 1);           /* children: NULL */
-  craft_varint (&c, 0);                          /* index: 0 */
-  craft_varint (&c, strlen (name) + 1);          /* name */
+  craft_varint (&c, 0);                 /* type 0 */
+  g_byte_array_append (out, &zero, 1);  /* children: NULL */
+  craft_varint (&c, 0);                 /* index: 0 */
+  craft_varint (&c, strlen (name) + 1); /* name */
   g_byte_array_append (out, (const guint8 *) name, strlen (name));
   craft_varint (&c, next < 0 ? 0 : (guint) next + 1); /* next */
-  g_byte_array_append (out, &zero, 1);           /* other: NULL */
-  g_byte_array_append (out, &one, 1);            /* point: a GVariant */
+  g_byte_array_append (out, &zero, 1);                /* other: NULL */
+  g_byte_array_append (out, &one, 1);                 /* point: a GVariant */
   craft_string (&c, type);
   craft_varint (&c, g_variant_get_size (owned));
-  g_byte_array_append (out, g_variant_get_data (owned), g_variant_get_size (owned));
-  craft_varint (&c, 0);                          /* weight: 0 */
+  g_byte_array_append (out, g_variant_get_data (owned),
+                       g_variant_get_size (owned));
+  craft_varint (&c, 0); /* weight: 0 */
 }
 
 static void
 test_unreachable_and_cycles (void)
 {
-  const char *props[] = { "children", "index", "name", "next", "other", "point", "weight", NULL };
+  const char *props[] = { "children", "index", "name",   "next",
+                          "other",    "point", "weight", NULL };
   g_autoptr (GByteArray) lost = g_byte_array_new ();
   g_autoptr (GByteArray) cycle = g_byte_array_new ();
   g_autoptr (GBytes) unreachable = NULL, failing_cycle = NULL;
@@ -885,16 +940,19 @@ test_unreachable_and_cycles (void)
   /* Object 1 is not reachable from the root and refers to itself. */
   craft_node (lost, "root", -1, g_variant_new ("(ii)", 0, 0));
   craft_node (lost, "lost", 1, g_variant_new ("(ii)", 0, 0));
-  unreachable = craft_pickle ("JOBP", 1, "TestNode", props, 2, lost->data, lost->len);
+  unreachable =
+      craft_pickle ("JOBP", 1, "TestNode", props, 2, lost->data, lost->len);
   /* A cycle 0 -> 1 -> 0 is wired up before object 1's point fails. */
   craft_node (cycle, "a", 1, g_variant_new ("(ii)", 0, 0));
   craft_node (cycle, "b", 0, g_variant_new_string ("not a point"));
-  failing_cycle = craft_pickle ("JOBP", 1, "TestNode", props, 2, cycle->data, cycle->len);
+  failing_cycle =
+      craft_pickle ("JOBP", 1, "TestNode", props, 2, cycle->data, cycle->len);
 
   /* Under ASan (G_SLICE=always-malloc) a leaked cycle fails this test. */
   g_assert_null (job_pickle_loads (unreachable, &error));
   g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
-  g_assert_nonnull (strstr (error->message, "object 1 (TestNode) is not reachable from the root"));
+  g_assert_nonnull (strstr (
+      error->message, "object 1 (TestNode) is not reachable from the root"));
   g_clear_error (&error);
   g_assert_null (job_pickle_loads (failing_cycle, &error));
   g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
@@ -927,7 +985,8 @@ test_mutations (void)
         {
         case 0: /* flip bits */
           for (int k = g_rand_int_range (rand, 1, 8); k > 0; k--)
-            copy[g_rand_int_range (rand, 0, size)] ^= 1 << g_rand_int_range (rand, 0, 8);
+            copy[g_rand_int_range (rand, 0, size)] ^=
+                1 << g_rand_int_range (rand, 0, 8);
           break;
         case 1: /* truncate */
           new_size = g_rand_int_range (rand, 0, size);
@@ -940,7 +999,8 @@ test_mutations (void)
           }
           break;
         default: /* header length field */
-          copy[4 + g_rand_int_range (rand, 0, 4)] = g_rand_int_range (rand, 0, 256);
+          copy[4 + g_rand_int_range (rand, 0, 4)] =
+              g_rand_int_range (rand, 0, 256);
           break;
         }
       mutated = g_bytes_new_take (copy, new_size);
@@ -957,7 +1017,8 @@ test_mutations (void)
           n_loaded++;
         }
     }
-  g_test_message ("%u mutations refused with an error, %u still loaded", n_errors, n_loaded);
+  g_test_message ("%u mutations refused with an error, %u still loaded",
+                  n_errors, n_loaded);
   g_assert_cmpuint (n_errors + n_loaded, ==, 500);
   g_assert_cmpuint (n_errors, >, 250);
 }
@@ -996,24 +1057,33 @@ main (int argc, char **argv)
   g_test_add_func ("/job/pickle/round-trip/scalars", test_round_trip_scalars);
   g_test_add_func ("/job/pickle/round-trip/boxed", test_round_trip_boxed);
   g_test_add_func ("/job/pickle/round-trip/nulls", test_round_trip_nulls);
-  g_test_add_func ("/job/pickle/round-trip/variant-owned", test_round_trip_variant_owned);
+  g_test_add_func ("/job/pickle/round-trip/variant-owned",
+                   test_round_trip_variant_owned);
   g_test_add_func ("/job/pickle/round-trip/non-utf8", test_round_trip_non_utf8);
-  g_test_add_func ("/job/pickle/round-trip/runtime-type", test_runtime_type_kept);
+  g_test_add_func ("/job/pickle/round-trip/runtime-type",
+                   test_runtime_type_kept);
   g_test_add_func ("/job/pickle/round-trip/list-model", test_list_model);
-  g_test_add_func ("/job/pickle/graph/shared-and-cycles", test_shared_and_cycles);
+  g_test_add_func ("/job/pickle/graph/shared-and-cycles",
+                   test_shared_and_cycles);
   g_test_add_func ("/job/pickle/graph/self-reference", test_self_reference);
   g_test_add_func ("/job/pickle/graph/long-chain", test_long_chain);
-  g_test_add_func ("/job/pickle/declarations/clear-and-custom", test_clear_and_custom);
-  g_test_add_func ("/job/pickle/declarations/unknown-property", test_declare_errors);
+  g_test_add_func ("/job/pickle/declarations/clear-and-custom",
+                   test_clear_and_custom);
+  g_test_add_func ("/job/pickle/declarations/unknown-property",
+                   test_declare_errors);
   g_test_add_func ("/job/pickle/declarations/twice", test_declare_twice);
   g_test_add_func ("/job/pickle/vfuncs/override", test_override_vfuncs);
-  g_test_add_func ("/job/pickle/vfuncs/override-refuses", test_override_refuses);
+  g_test_add_func ("/job/pickle/vfuncs/override-refuses",
+                   test_override_refuses);
   g_test_add_func ("/job/pickle/vfuncs/by-name", test_by_name_chain_up);
   g_test_add_func ("/job/pickle/vfuncs/restored", test_restored_hook);
-  g_test_add_func ("/job/pickle/construct-only/cycle-refused", test_construct_only_cycle_refused);
+  g_test_add_func ("/job/pickle/construct-only/cycle-refused",
+                   test_construct_only_cycle_refused);
   g_test_add_func ("/job/pickle/construct-only/values", test_construct_only);
-  g_test_add_func ("/job/pickle/construct-only/order", test_construct_only_chain_reverse);
-  g_test_add_func ("/job/pickle/construct-only/back-edge", test_construct_only_cycle);
+  g_test_add_func ("/job/pickle/construct-only/order",
+                   test_construct_only_chain_reverse);
+  g_test_add_func ("/job/pickle/construct-only/back-edge",
+                   test_construct_only_cycle);
   g_test_add_func ("/job/pickle/deterministic", test_deterministic);
   g_test_add_func ("/job/pickle/unserializable/chain", test_chain_error);
   g_test_add_func ("/job/pickle/unserializable/list", test_chain_error_list);
@@ -1022,9 +1092,11 @@ main (int argc, char **argv)
   g_test_add_func ("/job/pickle/frames/flat", test_frames_flat);
   g_test_add_func ("/job/pickle/frames/origins", test_origins);
   g_test_add_func ("/job/pickle/untrusted/invalid", test_invalid_inputs);
-  g_test_add_func ("/job/pickle/untrusted/version-and-types", test_version_and_types);
+  g_test_add_func ("/job/pickle/untrusted/version-and-types",
+                   test_version_and_types);
   g_test_add_func ("/job/pickle/untrusted/mutations", test_mutations);
-  g_test_add_func ("/job/pickle/untrusted/unreachable-and-cycles", test_unreachable_and_cycles);
+  g_test_add_func ("/job/pickle/untrusted/unreachable-and-cycles",
+                   test_unreachable_and_cycles);
 
   return g_test_run ();
 }

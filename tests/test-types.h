@@ -6,13 +6,15 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   TEST_COLOR_RED,
   TEST_COLOR_GREEN,
   TEST_COLOR_BLUE,
 } TestColor;
 
-typedef enum {
+typedef enum
+{
   TEST_FLAG_A = 1 << 0,
   TEST_FLAG_B = 1 << 1,
   TEST_FLAG_C = 1 << 2,

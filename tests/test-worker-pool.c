@@ -127,9 +127,10 @@ test_secret_env (gconstpointer data)
   g_assert_no_error (error);
   output = JOB_COMMAND_OUTPUT (job_result_get_output (result));
   g_assert_cmpint (job_command_output_get_exit_status (output), ==, 0);
-  g_assert_cmpmem (g_bytes_get_data (job_command_output_get_stdout (output), NULL),
-                   g_bytes_get_size (job_command_output_get_stdout (output)),
-                   "unset added has-path\n", 21);
+  g_assert_cmpmem (
+      g_bytes_get_data (job_command_output_get_stdout (output), NULL),
+      g_bytes_get_size (job_command_output_get_stdout (output)),
+      "unset added has-path\n", 21);
   g_unsetenv ("AWS_SECRET_ACCESS_KEY");
 }
 

@@ -18,24 +18,23 @@ typedef struct
   JobScheduler *scheduler;
   gboolean quiet;
   gboolean verbose;
-  gboolean terminal;     /* draw a live status area below the events */
-  guint status_lines;    /* how many lines the status area takes now */
+  gboolean terminal;  /* draw a live status area below the events */
+  guint status_lines; /* how many lines the status area takes now */
   gint64 start;
   guint to_build;
   guint started;
   guint finished;
   guint failed;
-  GHashTable *running;   /* element name -> start time (gint64*) */
+  GHashTable *running; /* element name -> start time (gint64*) */
 } Progress;
 
 static void
-format_elapsed (char *out,
-                gsize size,
-                gint64 since)
+format_elapsed (char *out, gsize size, gint64 since)
 {
   gint64 elapsed = (g_get_monotonic_time () - since) / G_USEC_PER_SEC;
 
-  g_snprintf (out, size, "%02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT, elapsed / 60, elapsed % 60);
+  g_snprintf (out, size, "%02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT,
+              elapsed / 60, elapsed % 60);
 }
 
 static void
@@ -50,10 +49,9 @@ erase_status (Progress *progress)
 }
 
 static int
-compare_names (gconstpointer a,
-               gconstpointer b)
+compare_names (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(char * const *) a, *(char * const *) b);
+  return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
 static void
@@ -69,8 +67,8 @@ draw_status (Progress *progress)
   names = g_hash_table_get_keys_as_array (progress->running, &n_running);
   qsort (names, n_running, sizeof (gpointer), compare_names);
   g_print ("[%s] queued %u  running %u  done %u  failed %u\n", elapsed,
-           progress->to_build - MIN (progress->to_build, progress->started), n_running,
-           progress->finished - progress->failed, progress->failed);
+           progress->to_build - MIN (progress->to_build, progress->started),
+           n_running, progress->finished - progress->failed, progress->failed);
   for (guint i = 0; i < n_running; i++)
     {
       gint64 *since = g_hash_table_lookup (progress->running, names[i]);
@@ -81,9 +79,7 @@ draw_status (Progress *progress)
 }
 
 static void
-print_event (Progress *progress,
-             const char *what,
-             const char *element)
+print_event (Progress *progress, const char *what, const char *element)
 {
   char elapsed[32];
 
@@ -163,8 +159,7 @@ on_interrupt (gpointer user_data)
 
 /* The last @n lines of a file, for the failure summary. */
 static char *
-tail_of (const char *path,
-         guint n)
+tail_of (const char *path, guint n)
 {
   g_autofree char *contents = NULL;
   gsize len = 0;
@@ -184,8 +179,7 @@ tail_of (const char *path,
 }
 
 JobArtifactCache *
-job_tool_open_cache (const char *cache_dir,
-            GError **error)
+job_tool_open_cache (const char *cache_dir, GError **error)
 {
   g_autofree char *root = NULL;
 
@@ -199,9 +193,7 @@ job_tool_open_cache (const char *cache_dir,
 }
 
 static JobBackend *
-make_backend (const char *name,
-              JobScheduler *for_plugins,
-              GError **error)
+make_backend (const char *name, JobScheduler *for_plugins, GError **error)
 {
   if (name == NULL || g_str_equal (name, "pool"))
     return JOB_BACKEND (job_worker_pool_new ());
@@ -213,24 +205,31 @@ make_backend (const char *name,
 }
 
 int
-job_tool_build (JobToolGlobals *globals,
-                int argc,
-                char **argv)
+job_tool_build (JobToolGlobals *globals, int argc, char **argv)
 {
   g_autofree char *backend_name = NULL, *on_error = NULL, *cache_dir = NULL;
   int builders = 0;
   gboolean quiet = FALSE, verbose = FALSE;
   const GOptionEntry entries[] = {
-    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name, "Where build jobs run: pool (worker processes, the default) or inline (threads of this process, for debugging)", "NAME" },
-    { "builders", 0, 0, G_OPTION_ARG_INT, &builders, "How many build jobs run at once (default: the number of CPUs)", "N" },
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name,
+      "Where build jobs run: pool (worker processes, the default) or inline "
+      "(threads of this process, for debugging)",
+      "NAME" },
+    { "builders", 0, 0, G_OPTION_ARG_INT, &builders,
+      "How many build jobs run at once (default: the number of CPUs)", "N" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &builders, "Same as --builders", "N" },
-    { "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error, "What to do when a build fails: quit (default), continue or terminate", "POLICY" },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir, "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)", "DIR" },
+    { "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
+      "What to do when a build fails: quit (default), continue or terminate",
+      "POLICY" },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
+      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
+      "DIR" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print more", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("TARGET… - build elements and what they need");
+  g_autoptr (GOptionContext) context =
+      g_option_context_new ("TARGET… - build elements and what they need");
   g_autoptr (GError) error = NULL;
   g_autoptr (JobProject) project = NULL;
   g_autoptr (JobLoader) loader = NULL;
@@ -258,7 +257,7 @@ job_tool_build (JobToolGlobals *globals,
   if ((project = job_tool_load_project (globals, &error)) == NULL)
     goto fail;
   loader = job_loader_new (project);
-  if (!job_loader_load (loader, (const char * const *) argv + 1, NULL, &error))
+  if (!job_loader_load (loader, (const char *const *) argv + 1, NULL, &error))
     goto fail;
   if ((cache = job_tool_open_cache (cache_dir, &error)) == NULL)
     goto fail;
@@ -275,29 +274,39 @@ job_tool_build (JobToolGlobals *globals,
       g_type_class_unref (klass);
       if (value == NULL)
         {
-          g_printerr ("job build: --on-error takes quit, continue or terminate, not “%s”\n", on_error);
+          g_printerr ("job build: --on-error takes quit, continue or "
+                      "terminate, not “%s”\n",
+                      on_error);
           return 2;
         }
       g_object_set (scheduler, "on-error", value->value, NULL);
     }
-  if (!job_scheduler_prepare (scheduler, (const char * const *) argv + 1, &error))
+  if (!job_scheduler_prepare (scheduler, (const char *const *) argv + 1,
+                              &error))
     goto fail;
 
   progress.scheduler = scheduler;
   progress.quiet = quiet;
   progress.verbose = verbose;
-  progress.terminal = !quiet && isatty (STDOUT_FILENO) && g_getenv ("TERM") != NULL
+  progress.terminal = !quiet && isatty (STDOUT_FILENO)
+                      && g_getenv ("TERM") != NULL
                       && !g_str_equal (g_getenv ("TERM"), "dumb");
   progress.start = g_get_monotonic_time ();
-  progress.running = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  progress.running =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   elements = job_scheduler_dup_elements (scheduler);
   for (guint i = 0; elements[i] != NULL; i++)
-    if (job_scheduler_get_state (scheduler, elements[i]) != JOB_ELEMENT_STATE_CACHED)
+    if (job_scheduler_get_state (scheduler, elements[i])
+        != JOB_ELEMENT_STATE_CACHED)
       progress.to_build++;
-  g_signal_connect (scheduler, "job-started", G_CALLBACK (on_job_started), &progress);
-  g_signal_connect (scheduler, "job-finished", G_CALLBACK (on_job_finished), &progress);
-  g_signal_connect (scheduler, "fetch-started", G_CALLBACK (on_fetch_started), &progress);
-  g_signal_connect (scheduler, "fetch-finished", G_CALLBACK (on_fetch_finished), &progress);
+  g_signal_connect (scheduler, "job-started", G_CALLBACK (on_job_started),
+                    &progress);
+  g_signal_connect (scheduler, "job-finished", G_CALLBACK (on_job_finished),
+                    &progress);
+  g_signal_connect (scheduler, "fetch-started", G_CALLBACK (on_fetch_started),
+                    &progress);
+  g_signal_connect (scheduler, "fetch-finished", G_CALLBACK (on_fetch_finished),
+                    &progress);
   if (progress.terminal)
     tick = g_timeout_add_seconds (1, on_tick, &progress);
   sigint = g_unix_signal_add (SIGINT, on_interrupt, cancellable);
@@ -313,7 +322,8 @@ job_tool_build (JobToolGlobals *globals,
   job_backend_shutdown (backend, TRUE);
 
   if (!quiet)
-    g_print ("%u built, %u failed\n", progress.finished - progress.failed, progress.failed);
+    g_print ("%u built, %u failed\n", progress.finished - progress.failed,
+             progress.failed);
   if (!ok)
     {
       g_auto (GStrv) failed = job_scheduler_dup_failed (scheduler);
@@ -321,7 +331,8 @@ job_tool_build (JobToolGlobals *globals,
       job_tool_print_error (error);
       for (guint i = 0; failed[i] != NULL; i++)
         {
-          g_autofree char *log = job_scheduler_get_log_path (scheduler, failed[i]);
+          g_autofree char *log =
+              job_scheduler_get_log_path (scheduler, failed[i]);
           g_autofree char *tail = tail_of (log, 20);
 
           g_printerr ("\nFailed: %s\n", failed[i]);
@@ -340,16 +351,17 @@ fail:
 }
 
 int
-job_tool_checkout (JobToolGlobals *globals,
-                   int argc,
-                   char **argv)
+job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
 {
   g_autofree char *cache_dir = NULL;
   const GOptionEntry entries[] = {
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir, "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)", "DIR" },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
+      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
+      "DIR" },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("TARGET DIRECTORY - copy an element's artifact into a directory");
+  g_autoptr (GOptionContext) context = g_option_context_new (
+      "TARGET DIRECTORY - copy an element's artifact into a directory");
   g_autoptr (GError) error = NULL;
   g_autoptr (JobProject) project = NULL;
   g_autoptr (JobLoader) loader = NULL;
@@ -373,7 +385,8 @@ job_tool_checkout (JobToolGlobals *globals,
   targets[0] = argv[1];
 
   if ((project = job_tool_load_project (globals, &error)) == NULL
-      || !job_loader_load ((loader = job_loader_new (project)), targets, NULL, &error)
+      || !job_loader_load ((loader = job_loader_new (project)), targets, NULL,
+                           &error)
       || (cache = job_tool_open_cache (cache_dir, &error)) == NULL)
     goto fail;
   backend = JOB_BACKEND (job_inline_backend_new ());
@@ -383,7 +396,8 @@ job_tool_checkout (JobToolGlobals *globals,
   key = job_scheduler_get_cache_key (scheduler, targets[0]);
   if (!job_artifact_cache_contains (cache, key))
     {
-      g_printerr ("job checkout: %s is not built (cache key %.12s…): run job build %s first\n",
+      g_printerr ("job checkout: %s is not built (cache key %.12s…): run job "
+                  "build %s first\n",
                   targets[0], key, targets[0]);
       return 1;
     }

@@ -11,11 +11,10 @@
  * need, exactly as job build would, and checks that it pickles. Every
  * problem of every element is reported in one run. */
 int
-job_tool_check (JobToolGlobals *globals,
-                int argc,
-                char **argv)
+job_tool_check (JobToolGlobals *globals, int argc, char **argv)
 {
-  g_autoptr (GOptionContext) context = g_option_context_new ("TARGET… - check that every element's build job can be sent to a worker");
+  g_autoptr (GOptionContext) context = g_option_context_new (
+      "TARGET… - check that every element's build job can be sent to a worker");
   g_autoptr (GError) error = NULL;
   g_autoptr (JobProject) project = NULL;
   g_autoptr (JobLoader) loader = NULL;
@@ -37,18 +36,21 @@ job_tool_check (JobToolGlobals *globals,
     }
 
   if ((project = job_tool_load_project (globals, &error)) == NULL
-      || !job_loader_load ((loader = job_loader_new (project)), (const char * const *) argv + 1, NULL, &error)
+      || !job_loader_load ((loader = job_loader_new (project)),
+                           (const char *const *) argv + 1, NULL, &error)
       || (cache = job_tool_open_cache (NULL, &error)) == NULL)
     goto fail;
   backend = JOB_BACKEND (job_inline_backend_new ());
   scheduler = job_scheduler_new (loader, cache, backend);
-  if (!job_scheduler_prepare (scheduler, (const char * const *) argv + 1, &error))
+  if (!job_scheduler_prepare (scheduler, (const char *const *) argv + 1,
+                              &error))
     goto fail;
 
   elements = job_scheduler_dup_elements (scheduler);
   for (guint i = 0; elements[i] != NULL; i++)
     {
-      g_autoptr (JobTask) task = job_scheduler_make_task (scheduler, elements[i]);
+      g_autoptr (JobTask) task =
+          job_scheduler_make_task (scheduler, elements[i]);
       g_autoptr (GError) check_error = NULL;
 
       if (job_pickle_check (G_OBJECT (task), &check_error))
@@ -59,7 +61,8 @@ job_tool_check (JobToolGlobals *globals,
       n_bad++;
       g_print ("FAILED  %s\n%s\n\n", elements[i], check_error->message);
     }
-  g_print ("%u elements checked, %u cannot be sent to a worker\n", g_strv_length (elements), n_bad);
+  g_print ("%u elements checked, %u cannot be sent to a worker\n",
+           g_strv_length (elements), n_bad);
   return n_bad == 0 ? 0 : 1;
 
 fail:

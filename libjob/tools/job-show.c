@@ -46,11 +46,13 @@ field_value (JobScheduler *scheduler, JobElementSpec *spec, const char *key)
   if (g_str_equal (key, "name"))
     return g_strdup (name);
   if (g_str_equal (key, "key"))
-    return scheduler != NULL ? g_strndup (job_scheduler_get_cache_key (scheduler, name), 8)
-                             : g_strdup (KEY_PLACEHOLDER);
+    return scheduler != NULL
+               ? g_strndup (job_scheduler_get_cache_key (scheduler, name), 8)
+               : g_strdup (KEY_PLACEHOLDER);
   if (g_str_equal (key, "full-key"))
-    return g_strdup (scheduler != NULL ? job_scheduler_get_cache_key (scheduler, name)
-                                       : FULL_KEY_PLACEHOLDER);
+    return g_strdup (scheduler != NULL
+                         ? job_scheduler_get_cache_key (scheduler, name)
+                         : FULL_KEY_PLACEHOLDER);
   if (g_str_equal (key, "state") && scheduler != NULL)
     {
       JobElement *element = job_scheduler_get_element (scheduler, name);
@@ -65,7 +67,8 @@ field_value (JobScheduler *scheduler, JobElementSpec *spec, const char *key)
           if (!job_source_is_cached (source))
             return g_strdup ("fetch needed");
         }
-      return g_strdup (state == JOB_ELEMENT_STATE_BUILDABLE ? "buildable" : "waiting");
+      return g_strdup (state == JOB_ELEMENT_STATE_BUILDABLE ? "buildable"
+                                                            : "waiting");
     }
   if (g_str_equal (key, "state"))
     {
@@ -182,7 +185,9 @@ check_format (const char *format, GError **error)
 }
 
 static void
-format_element (GString *out, const char *format, JobScheduler *scheduler,
+format_element (GString *out,
+                const char *format,
+                JobScheduler *scheduler,
                 JobElementSpec *spec)
 {
   const char *p = format;
@@ -333,7 +338,8 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
       if (cache != NULL)
         scheduler = job_scheduler_new (loader, cache, backend);
       if (scheduler == NULL
-          || !job_scheduler_prepare (scheduler, (const char *const *) targets, &error))
+          || !job_scheduler_prepare (scheduler, (const char *const *) targets,
+                                     &error))
         {
           job_tool_print_error (error);
           return 1;

@@ -17,30 +17,20 @@ typedef struct
 
 /* Removes "-C DIR", "--directory DIR", "--directory=DIR" and
  * "--option KEY VALUE" from argv (GOption cannot take two values). */
-gboolean    job_tool_extract_globals (JobToolGlobals  *globals,
-                                      int             *argc,
-                                      char           **argv,
-                                      GError         **error);
-JobProject *job_tool_load_project    (JobToolGlobals  *globals,
-                                      GError         **error);
-void        job_tool_print_error     (const GError    *error);
+gboolean job_tool_extract_globals (JobToolGlobals *globals,
+                                   int *argc,
+                                   char **argv,
+                                   GError **error);
+JobProject *job_tool_load_project (JobToolGlobals *globals, GError **error);
+void job_tool_print_error (const GError *error);
 
 /* The artifact cache: @cache_dir, else $JOB_CACHE_DIR, else
  * ~/.cache/libjob. */
-JobArtifactCache *job_tool_open_cache (const char *cache_dir,
-                                       GError    **error);
+JobArtifactCache *job_tool_open_cache (const char *cache_dir, GError **error);
 
-int         job_tool_check           (JobToolGlobals  *globals,
-                                      int              argc,
-                                      char           **argv);
-int         job_tool_build           (JobToolGlobals  *globals,
-                                      int              argc,
-                                      char           **argv);
-int         job_tool_checkout        (JobToolGlobals  *globals,
-                                      int              argc,
-                                      char           **argv);
-int         job_tool_show            (JobToolGlobals  *globals,
-                                      int              argc,
-                                      char           **argv);
+int job_tool_check (JobToolGlobals *globals, int argc, char **argv);
+int job_tool_build (JobToolGlobals *globals, int argc, char **argv);
+int job_tool_checkout (JobToolGlobals *globals, int argc, char **argv);
+int job_tool_show (JobToolGlobals *globals, int argc, char **argv);
 
 G_END_DECLS

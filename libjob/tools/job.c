@@ -21,8 +21,10 @@ typedef struct
 /* Each subcommand lives in its own job-<name>.c. */
 static const Command commands[] = {
   { "build", "Build elements and what they need", job_tool_build },
-  { "check", "Check that every element's build job can be sent to a worker", job_tool_check },
-  { "checkout", "Copy a built element's artifact into a directory", job_tool_checkout },
+  { "check", "Check that every element's build job can be sent to a worker",
+    job_tool_check },
+  { "checkout", "Copy a built element's artifact into a directory",
+    job_tool_checkout },
   { "show", "Show elements, their dependencies and configuration",
     job_tool_show },
 };

@@ -11,7 +11,8 @@
  * artifact, default /). */
 
 #define JOB_TYPE_IMPORT_ELEMENT (job_import_element_get_type ())
-G_DECLARE_FINAL_TYPE (JobImportElement, job_import_element, JOB, IMPORT_ELEMENT, JobElement)
+G_DECLARE_FINAL_TYPE (
+    JobImportElement, job_import_element, JOB, IMPORT_ELEMENT, JobElement)
 
 struct _JobImportElement
 {
@@ -20,7 +21,8 @@ struct _JobImportElement
   char *target;
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_SOURCE,
   PROP_TARGET,
@@ -102,10 +104,12 @@ read_path (JobPlugin *plugin,
   if (expanded == NULL)
     {
       JobNode *node = job_node_lookup (config, key);
-      g_autofree char *where = node != NULL ? job_node_dup_provenance (node) : g_strdup (job_plugin_get_name (plugin));
+      g_autofree char *where = node != NULL
+                                   ? job_node_dup_provenance (node)
+                                   : g_strdup (job_plugin_get_name (plugin));
 
-      g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_VARIABLE, "%s: %s", where,
-                   local_error->message);
+      g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_VARIABLE, "%s: %s",
+                   where, local_error->message);
       return FALSE;
     }
   g_free (*out);
@@ -119,7 +123,7 @@ job_import_element_configure (JobPlugin *plugin,
                               GError **error)
 {
   JobImportElement *self = JOB_IMPORT_ELEMENT (plugin);
-  const char * const valid[] = { "source", "target", NULL };
+  const char *const valid[] = { "source", "target", NULL };
 
   return job_node_validate_keys (config, valid, error)
          && read_path (plugin, config, "source", &self->source, error)
@@ -151,10 +155,10 @@ job_import_element_assemble (JobElement *element,
                              GError **error)
 {
   JobImportElement *self = JOB_IMPORT_ELEMENT (element);
-  g_autofree char *from = g_build_filename (job_build_context_get_build_directory (context),
-                                            self->source, NULL);
-  g_autofree char *to = g_build_filename (job_build_context_get_install_directory (context),
-                                          self->target, NULL);
+  g_autofree char *from = g_build_filename (
+      job_build_context_get_build_directory (context), self->source, NULL);
+  g_autofree char *to = g_build_filename (
+      job_build_context_get_install_directory (context), self->target, NULL);
 
   if (!g_file_test (from, G_FILE_TEST_IS_DIR))
     {
@@ -181,10 +185,10 @@ job_import_element_class_init (JobImportElementClass *klass)
   JOB_ELEMENT_CLASS (klass)->stage = job_import_element_stage;
   JOB_ELEMENT_CLASS (klass)->assemble = job_import_element_assemble;
 
-  properties[PROP_SOURCE] = g_param_spec_string ("source", NULL, NULL, "/",
-                                                 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_TARGET] = g_param_spec_string ("target", NULL, NULL, "/",
-                                                 G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SOURCE] = g_param_spec_string (
+      "source", NULL, NULL, "/", G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TARGET] = g_param_spec_string (
+      "target", NULL, NULL, "/", G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

@@ -10,14 +10,17 @@
  * defaults are data/plugins/manual.yaml. */
 
 #define JOB_TYPE_MANUAL_ELEMENT (job_manual_element_get_type ())
-G_DECLARE_FINAL_TYPE (JobManualElement, job_manual_element, JOB, MANUAL_ELEMENT, JobBuildElement)
+G_DECLARE_FINAL_TYPE (
+    JobManualElement, job_manual_element, JOB, MANUAL_ELEMENT, JobBuildElement)
 
 struct _JobManualElement
 {
   JobBuildElement parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE (JobManualElement, job_manual_element, JOB_TYPE_BUILD_ELEMENT)
+G_DEFINE_DYNAMIC_TYPE (JobManualElement,
+                       job_manual_element,
+                       JOB_TYPE_BUILD_ELEMENT)
 
 static void
 job_manual_element_class_init (JobManualElementClass *klass)

@@ -10,14 +10,17 @@
  */
 
 #define JOB_TYPE_MESON_ELEMENT (job_meson_element_get_type ())
-G_DECLARE_FINAL_TYPE (JobMesonElement, job_meson_element, JOB, MESON_ELEMENT, JobBuildElement)
+G_DECLARE_FINAL_TYPE (
+    JobMesonElement, job_meson_element, JOB, MESON_ELEMENT, JobBuildElement)
 
 struct _JobMesonElement
 {
   JobBuildElement parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE (JobMesonElement, job_meson_element, JOB_TYPE_BUILD_ELEMENT)
+G_DEFINE_DYNAMIC_TYPE (JobMesonElement,
+                       job_meson_element,
+                       JOB_TYPE_BUILD_ELEMENT)
 
 static void
 job_meson_element_class_init (JobMesonElementClass *klass)

@@ -10,7 +10,8 @@
  * on at run time. */
 
 #define JOB_TYPE_STACK_ELEMENT (job_stack_element_get_type ())
-G_DECLARE_FINAL_TYPE (JobStackElement, job_stack_element, JOB, STACK_ELEMENT, JobElement)
+G_DECLARE_FINAL_TYPE (
+    JobStackElement, job_stack_element, JOB, STACK_ELEMENT, JobElement)
 
 struct _JobStackElement
 {
@@ -20,18 +21,16 @@ struct _JobStackElement
 G_DEFINE_DYNAMIC_TYPE (JobStackElement, job_stack_element, JOB_TYPE_ELEMENT)
 
 static gboolean
-job_stack_element_configure (JobPlugin *plugin,
-                             JobNode *config,
-                             GError **error)
+job_stack_element_configure (JobPlugin *plugin, JobNode *config, GError **error)
 {
   return job_node_validate_keys (config, NULL, error);
 }
 
 static gboolean
-job_stack_element_preflight (JobPlugin *plugin,
-                             GError **error)
+job_stack_element_preflight (JobPlugin *plugin, GError **error)
 {
-  if (g_list_model_get_n_items (job_element_get_sources (JOB_ELEMENT (plugin))) > 0)
+  if (g_list_model_get_n_items (job_element_get_sources (JOB_ELEMENT (plugin)))
+      > 0)
     {
       g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
                    "%s: a stack element has no sources; remove them",

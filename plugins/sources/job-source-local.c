@@ -16,7 +16,8 @@
  * element that uses it. */
 
 #define JOB_TYPE_LOCAL_SOURCE (job_local_source_get_type ())
-G_DECLARE_FINAL_TYPE (JobLocalSource, job_local_source, JOB, LOCAL_SOURCE, JobSource)
+G_DECLARE_FINAL_TYPE (
+    JobLocalSource, job_local_source, JOB, LOCAL_SOURCE, JobSource)
 
 struct _JobLocalSource
 {
@@ -24,7 +25,8 @@ struct _JobLocalSource
   char *path;
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_PATH,
   N_PROPS
@@ -85,26 +87,26 @@ full_path (JobLocalSource *self)
 }
 
 static gboolean
-job_local_source_configure (JobPlugin *plugin,
-                            JobNode *config,
-                            GError **error)
+job_local_source_configure (JobPlugin *plugin, JobNode *config, GError **error)
 {
   JobLocalSource *self = JOB_LOCAL_SOURCE (plugin);
-  const char * const valid[] = { "kind", "directory", "path", NULL };
+  const char *const valid[] = { "kind", "directory", "path", NULL };
   JobNode *path_node;
   const char *path;
 
   if (!job_node_validate_keys (config, valid, error))
     return FALSE;
   path_node = job_node_require (config, "path", error);
-  if (path_node == NULL || (path = job_node_as_string (path_node, error)) == NULL)
+  if (path_node == NULL
+      || (path = job_node_as_string (path_node, error)) == NULL)
     return FALSE;
   if (g_path_is_absolute (path) || strstr (path, "..") != NULL)
     {
       g_autofree char *where = job_node_dup_provenance (path_node);
 
       g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
-                   "%s: the path “%s” must be relative and inside the project", where, path);
+                   "%s: the path “%s” must be relative and inside the project",
+                   where, path);
       return FALSE;
     }
   g_free (self->path);
@@ -113,8 +115,7 @@ job_local_source_configure (JobPlugin *plugin,
 }
 
 static gboolean
-job_local_source_preflight (JobPlugin *plugin,
-                            GError **error)
+job_local_source_preflight (JobPlugin *plugin, GError **error)
 {
   JobLocalSource *self = JOB_LOCAL_SOURCE (plugin);
   g_autofree char *path = full_path (self);
@@ -123,42 +124,44 @@ job_local_source_preflight (JobPlugin *plugin,
     {
       JobNode *config = job_plugin_get_config (plugin);
       JobNode *node = config != NULL ? job_node_lookup (config, "path") : NULL;
-      g_autofree char *where = node != NULL ? job_node_dup_provenance (node) : g_strdup (job_plugin_get_name (plugin));
+      g_autofree char *where = node != NULL
+                                   ? job_node_dup_provenance (node)
+                                   : g_strdup (job_plugin_get_name (plugin));
 
       g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_PREFLIGHT,
-                   "%s: the local path “%s” does not exist (%s)", where, self->path, path);
+                   "%s: the local path “%s” does not exist (%s)", where,
+                   self->path, path);
       return FALSE;
     }
   return TRUE;
 }
 
 static int
-compare_names (gconstpointer a,
-               gconstpointer b)
+compare_names (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(char * const *) a, *(char * const *) b);
+  return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
 /* Checksums a tree: each entry's relative path, kind, executable bit and
  * content or link target, in sorted order. */
 static gboolean
-checksum_tree (GChecksum *checksum,
-               const char *root,
-               const char *relative)
+checksum_tree (GChecksum *checksum, const char *root, const char *relative)
 {
   g_autofree char *path = g_build_filename (root, relative, NULL);
   struct stat st;
 
   if (lstat (path, &st) != 0)
     return FALSE;
-  g_checksum_update (checksum, (const guchar *) relative, strlen (relative) + 1);
+  g_checksum_update (checksum, (const guchar *) relative,
+                     strlen (relative) + 1);
   if (S_ISLNK (st.st_mode))
     {
       g_autofree char *target = g_file_read_link (path, NULL);
 
       g_checksum_update (checksum, (const guchar *) "l", 1);
       if (target != NULL)
-        g_checksum_update (checksum, (const guchar *) target, strlen (target) + 1);
+        g_checksum_update (checksum, (const guchar *) target,
+                           strlen (target) + 1);
     }
   else if (S_ISDIR (st.st_mode))
     {
@@ -172,8 +175,9 @@ checksum_tree (GChecksum *checksum,
       g_ptr_array_sort (names, compare_names);
       for (guint i = 0; i < names->len; i++)
         {
-          g_autofree char *child = *relative ? g_build_filename (relative, names->pdata[i], NULL)
-                                             : g_strdup (names->pdata[i]);
+          g_autofree char *child =
+              *relative ? g_build_filename (relative, names->pdata[i], NULL)
+                        : g_strdup (names->pdata[i]);
           if (!checksum_tree (checksum, root, child))
             return FALSE;
         }
@@ -182,10 +186,12 @@ checksum_tree (GChecksum *checksum,
     {
       g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, NULL);
 
-      g_checksum_update (checksum, (const guchar *) ((st.st_mode & 0111) ? "x" : "f"), 1);
+      g_checksum_update (checksum,
+                         (const guchar *) ((st.st_mode & 0111) ? "x" : "f"), 1);
       if (file == NULL)
         return FALSE;
-      g_checksum_update (checksum, (const guchar *) g_mapped_file_get_contents (file),
+      g_checksum_update (checksum,
+                         (const guchar *) g_mapped_file_get_contents (file),
                          g_mapped_file_get_length (file));
     }
   return TRUE;
@@ -213,7 +219,8 @@ job_local_source_stage (JobSource *source,
   g_autofree char *path = full_path (self);
 
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    return job_source_stage_directory (source, path, directory, cancellable, error);
+    return job_source_stage_directory (source, path, directory, cancellable,
+                                       error);
   else
     {
       g_autoptr (GFile) from = g_file_new_for_path (path);
@@ -221,7 +228,9 @@ job_local_source_stage (JobSource *source,
       g_autofree char *dest = g_build_filename (directory, basename, NULL);
       g_autoptr (GFile) to = g_file_new_for_path (dest);
 
-      return g_file_copy (from, to, G_FILE_COPY_OVERWRITE | G_FILE_COPY_ALL_METADATA | G_FILE_COPY_NOFOLLOW_SYMLINKS,
+      return g_file_copy (from, to,
+                          G_FILE_COPY_OVERWRITE | G_FILE_COPY_ALL_METADATA
+                              | G_FILE_COPY_NOFOLLOW_SYMLINKS,
                           cancellable, NULL, NULL, error);
     }
 }
@@ -239,8 +248,8 @@ job_local_source_class_init (JobLocalSourceClass *klass)
   JOB_PLUGIN_CLASS (klass)->get_unique_key = job_local_source_get_unique_key;
   JOB_SOURCE_CLASS (klass)->stage = job_local_source_stage;
 
-  properties[PROP_PATH] = g_param_spec_string ("path", NULL, NULL, NULL,
-                                               G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PATH] = g_param_spec_string (
+      "path", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
