@@ -498,7 +498,6 @@ make_element (JobScheduler *self, Record *record, GError **error)
   const char *name = job_element_spec_get_name (spec);
   GListModel *source_specs = job_element_spec_get_sources (spec);
   g_autoptr (GListStore) sources = g_list_store_new (JOB_TYPE_SOURCE);
-  g_autoptr (GPtrArray) env = NULL;
   g_auto (GStrv) environment = NULL;
   g_autoptr (GObject) element = NULL;
 

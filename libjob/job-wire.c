@@ -183,7 +183,8 @@ job_wire_send (int fd,
       fixed = fixed_heap = g_malloc (fixed_size);
       iov = iov_heap = g_new (struct iovec, 1 + 2 * n_parts);
     }
-  table = (JobWirePart *) (fixed + FIXED_SIZE);
+  table =
+      (JobWirePart *) (gpointer) (fixed + FIXED_SIZE); /* fixed is 8-aligned */
 
   /* Small parts inline, in order, while they fit; the rest out of band. */
   for (guint i = 0; i < n_parts; i++)
@@ -204,7 +205,7 @@ job_wire_send (int fd,
     }
 
   {
-    JobWireHeader *header = (JobWireHeader *) fixed;
+    JobWireHeader *header = (JobWireHeader *) (gpointer) fixed;
 
     header->magic = JOB_WIRE_MAGIC;
     header->version = JOB_WIRE_VERSION;
@@ -429,7 +430,8 @@ job_wire_receive (int fd,
       protocol_error (error, "a truncated message");
       goto out;
     }
-  header = (const JobWireHeader *) buffer;
+  header =
+      (const JobWireHeader *) (gconstpointer) buffer; /* malloc'd: aligned */
   if (header->magic != JOB_WIRE_MAGIC)
     {
       protocol_error (error, "a message without the protocol's magic number");
@@ -456,7 +458,7 @@ job_wire_receive (int fd,
       protocol_error (error, "a truncated message");
       goto out;
     }
-  table = (const JobWirePart *) (buffer + FIXED_SIZE);
+  table = (const JobWirePart *) (gconstpointer) (buffer + FIXED_SIZE);
   for (guint i = 0; i < header->n_parts; i++)
     {
       guint64 offset = table[i].offset & ~JOB_WIRE_PART_OUT_OF_BAND;

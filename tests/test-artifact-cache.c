@@ -264,7 +264,6 @@ test_killed_commit_cleaned (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (JobArtifactCache) cache = NULL;
-  g_autofree char *line = NULL;
   char buffer[16] = { 0 };
   gsize n_read = 0;
 

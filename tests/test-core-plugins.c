@@ -302,9 +302,6 @@ fetch_all (JobScheduler *scheduler, const char *element)
 static char *
 make_archive (Fixture *f)
 {
-  g_autofree char *path = g_build_filename (f->files, "hello.tar.gz", NULL);
-  g_autoptr (GError) error = NULL;
-
   write_file (f->files, "tree/hello-1.0/README", "hello\nworld\n");
   write_file (f->files, "tree/hello-1.0/src/main.c",
               "int main (void) { return 0; }\n");

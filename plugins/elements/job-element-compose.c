@@ -446,7 +446,8 @@ job_compose_element_assemble (JobElement *element,
   g_variant_iter_init (&iter, self->split_rules);
   while (g_variant_iter_next (&iter, "{&s@as}", &domain, &patterns))
     {
-      g_autoptr (GVariant) owned = patterns;
+      /* Owns patterns: released at the end of each iteration. */
+      G_GNUC_UNUSED g_autoptr (GVariant) owned = patterns;
       g_autoptr (GString) re = g_string_new ("^(?:");
       g_autoptr (GRegex) regex = NULL;
 

@@ -341,9 +341,8 @@ job_git_source_stage (JobSource *source,
 {
   JobGitSource *self = JOB_GIT_SOURCE (source);
   g_autofree char *mirror = mirror_path (self);
-  g_autofree char *scratch = NULL, *index = NULL, *index_env = NULL,
-                  *gitmodules = NULL;
-  g_autofree char *tree = NULL, *listing = NULL;
+  g_autofree char *scratch = NULL, *index = NULL, *index_env = NULL;
+  g_autofree char *listing = NULL;
   gboolean ok;
 
   if (!require_ref (self, error))

@@ -201,6 +201,8 @@ bench_big_output (const char *kind, guint n)
       gint64 start = g_get_monotonic_time ();
       g_autoptr (JobResult) result = submit_wait (backend, fresh);
 
+      g_assert_nonnull (result);
+
       fresh_times[i] = (g_get_monotonic_time () - start) / 1e3;
     }
   qsort (times, n, sizeof (double), compare_doubles);
