@@ -341,12 +341,17 @@ job_tool_path (void)
   return g_build_filename (builddir, "libjob", "tools", "job", NULL);
 }
 
-/* argv after "job -C PROJECT SUBCOMMAND --cache-dir CACHE" */
+/* argv after "job -C PROJECT SUBCOMMAND --cache-dir CACHE"; with $PATH set
+ * to @path if not %NULL. */
 static GSubprocess *
-job_spawn (Scratch *scratch, const char *subcommand, const char *const *args)
+job_spawn_with_path (Scratch *scratch,
+                     const char *path,
+                     const char *subcommand,
+                     const char *const *args)
 {
   g_autofree char *job = job_tool_path ();
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GError) error = NULL;
   GSubprocess *process;
 
@@ -359,11 +364,20 @@ job_spawn (Scratch *scratch, const char *subcommand, const char *const *args)
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-  process = g_subprocess_newv (
-      (const char *const *) argv->pdata,
-      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (path != NULL)
+    g_subprocess_launcher_setenv (launcher, "PATH", path, TRUE);
+  process = g_subprocess_launcher_spawnv (
+      launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   return process;
+}
+
+static GSubprocess *
+job_spawn (Scratch *scratch, const char *subcommand, const char *const *args)
+{
+  return job_spawn_with_path (scratch, NULL, subcommand, args);
 }
 
 static void
@@ -913,6 +927,68 @@ test_cli_kill (void)
     }
 }
 
+/* Without bwrap (none in PATH) commands run on the host: the build must
+ * still work, and write nothing outside the cache. */
+static void
+test_cli_host_mode (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autoptr (GSubprocess) process = NULL;
+  g_autofree char *empty = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *checkout = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *contents = NULL;
+  const char *args[] = { "host.bst", NULL };
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  /* No mkdir: nothing may be created on the host if the install root is
+   * wrongly taken as a host path. */
+  write_file (scratch.project, "src/in.txt", "from the source\n");
+  write_file (scratch.project, "elements/host.bst",
+              "kind: manual\n"
+              "build-depends:\n- base.bst\n"
+              "sources:\n- kind: local\n  path: src\n"
+              "config:\n"
+              "  install-commands:\n"
+              "  - cat in.txt > %{install-root}/out.txt\n");
+  empty = g_build_filename (scratch.dir, "empty-path", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0755), ==, 0);
+
+  process = job_spawn_with_path (&scratch, empty, "build", args);
+  job_wait (process, &run);
+  {
+    g_autofree char *log_dir =
+        g_build_filename (scratch.cache, "logs", "host", NULL);
+    g_autoptr (GDir) dir = g_dir_open (log_dir, 0, NULL);
+    const char *name = dir != NULL ? g_dir_read_name (dir) : NULL;
+
+    g_assert_nonnull (name);
+    log = g_build_filename (log_dir, name, NULL);
+    contents = read_file (log);
+    g_assert_nonnull (strstr (contents, "sandbox: host"));
+  }
+  if (run.status != 0)
+    {
+      /* Known bug: in host mode %{install-root} (/buildstream-install)
+       * is used as a host path instead of the install directory. */
+      g_test_message ("job build in host mode failed:\n%s%s", run.out, run.err);
+      g_test_incomplete ("host mode runs commands with the sandbox paths of "
+                         "%{install-root} and %{build-root}, not the host's");
+      return;
+    }
+  checkout = g_build_filename (scratch.dir, "checkout", NULL);
+  job_run (&scratch, &run, "checkout", "host.bst", checkout, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  file = g_build_filename (checkout, "out.txt", NULL);
+  g_clear_pointer (&contents, g_free);
+  contents = read_file (file);
+  g_assert_cmpstr (contents, ==, "from the source\n");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -925,6 +1001,7 @@ main (int argc, char *argv[])
                    test_cli_on_error_continue);
   g_test_add_func ("/job/build/cli/on-error-quit", test_cli_on_error_quit);
   g_test_add_func ("/job/build/cli/kill", test_cli_kill);
+  g_test_add_func ("/job/build/cli/host-mode", test_cli_host_mode);
 
   return g_test_run ();
 }
