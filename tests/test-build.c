@@ -800,7 +800,7 @@ list_artifacts (Scratch *scratch)
 }
 
 static void
-test_cli_kill (void)
+test_cli_kill (gconstpointer data)
 {
   g_auto (Scratch) scratch = { 0 };
   g_auto (JobRun) run = { 0 };
@@ -837,7 +837,8 @@ test_cli_kill (void)
     }
   write_file (scratch.project, "elements/all.bst", all->str);
 
-  /* Kill -9 the tool once a few artifacts are in, while others build. */
+  /* Kill -9 (or interrupt) the tool once a few artifacts are in, while
+   * others build. */
   process = job_spawn (&scratch, "build", args);
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   for (;;)
@@ -851,9 +852,22 @@ test_cli_kill (void)
     }
   children = descendants (atoi (g_subprocess_get_identifier (process)));
   g_assert_cmpuint (children->len, >, 0);
-  g_subprocess_force_exit (process);
-  job_wait (process, &run);
-  g_assert_cmpint (run.status, ==, -SIGKILL);
+  g_subprocess_send_signal (process, GPOINTER_TO_INT (data));
+  {
+    gint64 sent = g_get_monotonic_time ();
+
+    job_wait (process, &run);
+    if (GPOINTER_TO_INT (data) == SIGKILL)
+      g_assert_cmpint (run.status, ==, -SIGKILL);
+    else
+      {
+        /* Interrupted: running jobs are cancelled, not waited for, and
+         * the tool says so and fails. */
+        g_assert_cmpint (run.status, >, 0);
+        g_assert_nonnull (strstr (run.err, "Interrupted"));
+        g_assert_cmpint (g_get_monotonic_time () - sent, <, 5 * G_USEC_PER_SEC);
+      }
+  }
 
   /* Every worker and command dies with it. */
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
@@ -1000,7 +1014,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/on-error-continue",
                    test_cli_on_error_continue);
   g_test_add_func ("/job/build/cli/on-error-quit", test_cli_on_error_quit);
-  g_test_add_func ("/job/build/cli/kill", test_cli_kill);
+  g_test_add_data_func ("/job/build/cli/kill", GINT_TO_POINTER (SIGKILL),
+                        test_cli_kill);
+  g_test_add_data_func ("/job/build/cli/interrupt", GINT_TO_POINTER (SIGINT),
+                        test_cli_kill);
   g_test_add_func ("/job/build/cli/host-mode", test_cli_host_mode);
 
   return g_test_run ();
