@@ -1964,6 +1964,8 @@ job_node_to_yaml (JobNode *self, gboolean sort_keys)
  * key column, scalar, n children)]). */
 #define NODE_RECORD "(ybuuusuusu)"
 #define NODE_VARIANT "(asa" NODE_RECORD ")"
+/* NODE_RECORD for g_variant_get: strings borrowed from the variant. */
+#define NODE_RECORD_BORROWED "(ybuuu&suu&su)"
 
 static void
 encode_node (JobNode *node,
@@ -2075,8 +2077,8 @@ node_decode (GVariant *variant,
       JobNode *node;
       DecodeFrame *parent = NULL;
 
-      g_variant_get_child (records, i, NODE_RECORD, &type, &is_null, &file,
-                           &line, &column, &key, &key_line, &key_column,
+      g_variant_get_child (records, i, NODE_RECORD_BORROWED, &type, &is_null,
+                           &file, &line, &column, &key, &key_line, &key_column,
                            &scalar, &n_children);
       if (type > JOB_NODE_SEQUENCE || file >= n_files
           || (type == JOB_NODE_SCALAR && n_children != 0)
