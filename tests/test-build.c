@@ -1003,12 +1003,51 @@ test_cli_host_mode (void)
   g_assert_cmpstr (contents, ==, "from the source\n");
 }
 
+/* A caller's cancellable may outlive the scheduler (and serve several
+ * builds): cancelling it later must not touch the freed scheduler. */
+static void
+test_api_cancellable_outlives (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  const char *targets[] = { "a.bst", NULL };
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_diamond (&scratch);
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr (JobProject) project = job_project_new (scratch.project);
+      g_autoptr (JobLoader) loader = NULL;
+      g_autoptr (JobArtifactCache) cache = NULL;
+      g_autoptr (JobBackend) backend = JOB_BACKEND (job_inline_backend_new ());
+      g_autoptr (JobScheduler) scheduler = NULL;
+
+      g_assert_true (job_project_load (project, NULL, &error));
+      loader = job_loader_new (project);
+      g_assert_true (job_loader_load (loader, targets, NULL, &error));
+      cache = job_artifact_cache_new (scratch.cache, NULL, &error);
+      g_assert_no_error (error);
+      scheduler = job_scheduler_new (loader, cache, backend);
+      g_assert_true (job_scheduler_prepare (scheduler, targets, &error));
+      g_assert_true (job_scheduler_build (scheduler, cancellable, &error));
+      g_assert_no_error (error);
+      job_backend_shutdown (backend, TRUE);
+    }
+  /* Both schedulers are gone. */
+  g_cancellable_cancel (cancellable);
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/job/build/api/build-and-rebuild", test_api_build);
+  g_test_add_func ("/job/build/api/cancellable-outlives",
+                   test_api_cancellable_outlives);
   g_test_add_func ("/job/build/cli/build-and-rebuild", test_cli_build);
   g_test_add_func ("/job/build/cli/failure", test_cli_failure);
   g_test_add_func ("/job/build/cli/on-error-continue",
