@@ -777,6 +777,38 @@ is_alive (int pid)
   return read_stat (name, &ppid, &state) && state != 'Z';
 }
 
+/* Live processes with @text in their command line. */
+static guint
+count_processes_naming (const char *text)
+{
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *cmdline = NULL;
+      gsize len = 0;
+
+      if (!g_ascii_isdigit (name[0]) || atoi (name) == getpid ()
+          || !is_alive (atoi (name)))
+        continue;
+      path = g_strdup_printf ("/proc/%s/cmdline", name);
+      if (!g_file_get_contents (path, &cmdline, &len, NULL))
+        continue;
+      for (gsize i = 0; i + 1 < len; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      if (strstr (cmdline, text) != NULL)
+        {
+          g_test_message ("still running: %s: %s", name, cmdline);
+          n++;
+        }
+    }
+  return n;
+}
+
 /* Artifact directories: cache/artifacts/XX/KEY. */
 static GPtrArray *
 list_artifacts (Scratch *scratch)
@@ -891,6 +923,9 @@ test_cli_kill (gconstpointer data)
         }
       g_usleep (10000);
     }
+  /* Nor does anything started after the snapshot: no process names the
+   * project's or cache's directories on its command line. */
+  g_assert_cmpint (count_processes_naming (scratch.dir), ==, 0);
 
   /* What is in the cache is complete: it checks out. */
   done = list_artifacts (&scratch);
