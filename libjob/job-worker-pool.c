@@ -912,7 +912,27 @@ submit_request (JobWorkerPool *self,
       return;
     }
 
+  /* Once queued, the dispatcher thread may run, complete and free the
+   * request at any time: keep a reference until this function returns,
+   * and connect the cancellable before the request is published. */
+  request_ref (request);
+  if (cancellable != NULL)
+    {
+      request->cancellable = g_object_ref (cancellable);
+      /* Runs the handler now if already cancelled: it completes the
+       * request, which is then not queued. */
+      request->cancelled_id = g_cancellable_connect (
+          cancellable, G_CALLBACK (request_cancelled_cb), request_ref (request),
+          (GDestroyNotify) request_unref);
+    }
+
   g_mutex_lock (&self->mutex);
+  if (request->state == REQUEST_DONE)
+    {
+      g_mutex_unlock (&self->mutex);
+      request_unref (request);
+      return;
+    }
   if (self->shut_down)
     {
       request->state = REQUEST_DONE;
@@ -924,6 +944,7 @@ submit_request (JobWorkerPool *self,
               "Task %s was submitted to a worker pool that was shut down",
               G_OBJECT_TYPE_NAME (task)),
           FALSE);
+      request_unref (request);
       request_unref (request);
       return;
     }
@@ -948,15 +969,7 @@ submit_request (JobWorkerPool *self,
 
   if (spawn)
     g_main_context_invoke (self->context, spawn_cb, self);
-
-  if (cancellable != NULL)
-    {
-      request->cancellable = g_object_ref (cancellable);
-      /* Runs the handler now if already cancelled. */
-      request->cancelled_id = g_cancellable_connect (
-          cancellable, G_CALLBACK (request_cancelled_cb), request_ref (request),
-          (GDestroyNotify) request_unref);
-    }
+  request_unref (request);
 }
 
 static Request *
