@@ -126,9 +126,13 @@ test_secret_env (gconstpointer data)
   g_assert_no_error (error);
   output = JOB_COMMAND_OUTPUT (job_result_get_output (result));
   g_assert_cmpint (job_command_output_get_exit_status (output), ==, 0);
-  g_assert_cmpstr (
-      g_bytes_get_data (job_command_output_get_stdout (output), NULL), ==,
-      "unset added has-path\n");
+  {
+    GBytes *out = job_command_output_get_stdout (output);
+    g_autofree char *text =
+        g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+
+    g_assert_cmpstr (text, ==, "unset added has-path\n");
+  }
   g_unsetenv ("AWS_SECRET_ACCESS_KEY");
 }
 
