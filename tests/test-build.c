@@ -1080,12 +1080,70 @@ test_api_cancellable_outlives (void)
   g_cancellable_cancel (cancellable);
 }
 
+/* Many quick jobs on a worker pool with a cancellable: a job may finish
+ * in the dispatcher thread before its submission returns (this raced with
+ * connecting the cancellable: use-after-free under ASan). */
+static void
+test_api_many_quick (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_autoptr (GString) all = g_string_new ("kind: stack\ndepends:\n");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (JobArtifactCache) cache = NULL;
+  g_autoptr (JobBackend) backend = NULL;
+  g_autoptr (JobScheduler) scheduler = NULL;
+  g_autoptr (GPtrArray) started = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) finished = g_ptr_array_new_with_free_func (g_free);
+  Events events = { started, finished, 0 };
+  const char *targets[] = { "all.bst", NULL };
+  const guint n = 150;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_file (scratch.project, "files/data.txt", "data\n");
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("elements/i%03u.bst", i);
+
+      write_file (scratch.project, path,
+                  "kind: import\nsources:\n- kind: local\n  path: files\n");
+      g_string_append_printf (all, "- i%03u.bst\n", i);
+    }
+  write_file (scratch.project, "elements/all.bst", all->str);
+
+  project = job_project_new (scratch.project);
+  g_assert_true (job_project_load (project, NULL, &error));
+  loader = job_loader_new (project);
+  g_assert_true (job_loader_load (loader, targets, NULL, &error));
+  cache = job_artifact_cache_new (scratch.cache, NULL, &error);
+  g_assert_no_error (error);
+  backend = JOB_BACKEND (job_worker_pool_new ());
+  scheduler = job_scheduler_new (loader, cache, backend);
+  g_assert_true (job_scheduler_prepare (scheduler, targets, &error));
+  g_signal_connect (scheduler, "job-started", G_CALLBACK (on_started), &events);
+  g_signal_connect (scheduler, "job-finished", G_CALLBACK (on_finished),
+                    &events);
+  g_assert_true (job_scheduler_build (scheduler, cancellable, &error));
+  g_assert_no_error (error);
+  job_backend_shutdown (backend, TRUE);
+  g_assert_cmpuint (started->len, ==, n + 1);
+  g_assert_cmpuint (finished->len, ==, n + 1);
+  g_assert_cmpuint (events.failed, ==, 0);
+  g_assert_cmpint (job_scheduler_get_state (scheduler, "all.bst"), ==,
+                   JOB_ELEMENT_STATE_CACHED);
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/job/build/api/build-and-rebuild", test_api_build);
+  g_test_add_func ("/job/build/api/many-quick", test_api_many_quick);
   g_test_add_func ("/job/build/api/cancellable-outlives",
                    test_api_cancellable_outlives);
   g_test_add_func ("/job/build/cli/build-and-rebuild", test_cli_build);
