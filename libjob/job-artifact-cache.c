@@ -541,7 +541,8 @@ job_artifact_cache_get_public_data (JobArtifactCache *self,
           dir, local_error->message);
       return NULL;
     }
-  return g_variant_ref_sink (data);
+  /* g_variant_parse returns a full, non-floating reference. */
+  return data;
 }
 
 static char *

@@ -188,9 +188,12 @@ test_commit_lookup (void)
   public_data = job_artifact_cache_get_public_data (cache, key, &error);
   g_assert_no_error (error);
   g_assert_nonnull (public_data);
-  g_assert_true (g_variant_equal (
-      public_data,
-      g_variant_new_parsed ("{'integration-commands': <['ldconfig']>}")));
+  {
+    g_autoptr (GVariant) expected = g_variant_ref_sink (
+        g_variant_new_parsed ("{'integration-commands': <['ldconfig']>}"));
+
+    g_assert_true (g_variant_equal (public_data, expected));
+  }
 
   remove_tree (root);
 }
