@@ -462,7 +462,12 @@ test_big_task_run (JobTask *task, GCancellable *c, GError **error)
       cached = g_bytes_new_take (data, size);
       return output_new ("big", getpid (), cached);
     }
-  return output_new ("big", getpid (), g_bytes_new_take (data, size));
+  {
+    g_autoptr (GBytes) bytes = g_bytes_new_take (data, size);
+
+    /* The output takes its own reference. */
+    return output_new ("big", getpid (), bytes);
+  }
 }
 
 /* Change the received object (a TestOutput), return it. */
