@@ -802,8 +802,12 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   worker = g_new0 (Worker, 1);
   worker->pool = self;
   worker->process = process;
-  worker->pid =
-      g_ascii_strtoll (g_subprocess_get_identifier (process), NULL, 10);
+  /* NULL if the worker already died and was reaped: its death is seen on
+   * its socket; it has no pid to report. */
+  worker->pid = g_subprocess_get_identifier (process) != NULL
+                    ? g_ascii_strtoll (g_subprocess_get_identifier (process),
+                                       NULL, 10)
+                    : 0;
   worker->fd = sv[0];
   worker->dirs_generation = generation;
   worker->stderr_tail = g_byte_array_new ();
@@ -1567,7 +1571,8 @@ job_worker_pool_dup_worker_pids (JobWorkerPool *self)
   pids = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_mutex_lock (&self->mutex);
   for (guint i = 0; i < self->workers->len; i++)
-    g_array_append_val (pids, ((Worker *) self->workers->pdata[i])->pid);
+    if (((Worker *) self->workers->pdata[i])->pid > 0)
+      g_array_append_val (pids, ((Worker *) self->workers->pdata[i])->pid);
   g_mutex_unlock (&self->mutex);
   return pids;
 }
