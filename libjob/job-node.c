@@ -1987,6 +1987,8 @@ job_node_to_yaml (JobNode *self, gboolean sort_keys)
  * key column, scalar, n children)]). */
 #define NODE_RECORD "(ybuuusuusu)"
 #define NODE_VARIANT "(asa" NODE_RECORD ")"
+/* NODE_RECORD for g_variant_get: strings borrowed from the variant. */
+#define NODE_RECORD_BORROWED "(ybuuu&suu&su)"
 
 static void
 encode_node (JobNode *node,

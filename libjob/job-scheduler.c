@@ -83,6 +83,7 @@ struct _JobScheduler
   /* A build in progress. */
   GTask *build;
   GCancellable *terminate;
+  gulong cancelled_id; /* on the build's cancellable */
   GQueue ready;
   GQueue to_fetch;
   guint running;
@@ -1050,6 +1051,10 @@ pump (JobScheduler *self)
       g_autoptr (GTask) finished = g_steal_pointer (&self->build);
 
       g_clear_object (&self->terminate);
+      /* The caller's cancellable may outlive this scheduler. */
+      g_cancellable_disconnect (g_task_get_cancellable (finished),
+                                self->cancelled_id);
+      self->cancelled_id = 0;
       if (self->first_error != NULL)
         g_task_return_error (finished, g_steal_pointer (&self->first_error));
       else if (g_cancellable_is_cancelled (g_task_get_cancellable (finished)))
@@ -1108,7 +1113,8 @@ job_scheduler_build_async (JobScheduler *self,
   g_queue_clear (&self->ready);
   g_queue_clear (&self->to_fetch);
   if (cancellable != NULL)
-    g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), self, NULL);
+    self->cancelled_id = g_cancellable_connect (
+        cancellable, G_CALLBACK (on_cancelled), self, NULL);
 
   for (guint i = 0; i < self->records->len; i++)
     {

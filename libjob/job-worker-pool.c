@@ -803,9 +803,12 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   worker = g_new0 (Worker, 1);
   worker->pool = self;
   worker->process = process;
-  /* No identifier if it already exited and was reaped. */
-  identifier = g_subprocess_get_identifier (process);
-  worker->pid = identifier != NULL ? g_ascii_strtoll (identifier, NULL, 10) : 0;
+  /* NULL if the worker already died and was reaped: its death is seen on
+   * its socket; it has no pid to report. */
+  worker->pid =
+      g_subprocess_get_identifier (process) != NULL
+          ? g_ascii_strtoll (g_subprocess_get_identifier (process), NULL, 10)
+          : 0;
   worker->fd = sv[0];
   worker->dirs_generation = generation;
   worker->stderr_tail = g_byte_array_new ();
@@ -915,12 +918,15 @@ submit_request (JobWorkerPool *self,
       return;
     }
 
-  /* Connect first, so that any completion can disconnect; the handler runs
-   * right away if already cancelled. Hold the request meanwhile. */
+  /* Once queued, the dispatcher thread may run, complete and free the
+   * request at any time: keep a reference until this function returns,
+   * and connect the cancellable before the request is published. */
+  request_ref (request);
   if (cancellable != NULL)
     {
       request->cancellable = g_object_ref (cancellable);
-      request_ref (request);
+      /* Runs the handler now if already cancelled: it completes the
+       * request, which is then not queued. */
       request->cancelled_id = g_cancellable_connect (
           cancellable, G_CALLBACK (request_cancelled_cb), request_ref (request),
           (GDestroyNotify) request_unref);
@@ -929,7 +935,6 @@ submit_request (JobWorkerPool *self,
   g_mutex_lock (&self->mutex);
   if (request->state == REQUEST_DONE)
     {
-      /* Cancelled already: the handler completed it. */
       g_mutex_unlock (&self->mutex);
       request_unref (request);
       return;
@@ -947,6 +952,7 @@ submit_request (JobWorkerPool *self,
               "Task %s was submitted to a worker pool that was shut down",
               G_OBJECT_TYPE_NAME (task)),
           FALSE);
+      request_unref (request);
       request_unref (request);
       return;
     }
@@ -971,8 +977,7 @@ submit_request (JobWorkerPool *self,
 
   if (spawn)
     g_main_context_invoke (self->context, spawn_cb, self);
-  if (cancellable != NULL)
-    request_unref (request);
+  request_unref (request);
 }
 
 static Request *
@@ -1569,7 +1574,8 @@ job_worker_pool_dup_worker_pids (JobWorkerPool *self)
   pids = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_mutex_lock (&self->mutex);
   for (guint i = 0; i < self->workers->len; i++)
-    g_array_append_val (pids, ((Worker *) self->workers->pdata[i])->pid);
+    if (((Worker *) self->workers->pdata[i])->pid > 0)
+      g_array_append_val (pids, ((Worker *) self->workers->pdata[i])->pid);
   g_mutex_unlock (&self->mutex);
   return pids;
 }
