@@ -57,6 +57,9 @@ struct _Record
   JobElementSpec *spec;
   JobElement *element;
   char *key;
+  GPtrArray *build_deps;   /* Record*: direct build dependencies */
+  GPtrArray *runtime_deps; /* Record*: direct runtime dependencies */
+  char *runtime_digest;    /* its key and, recursively, its runtime deps' */
   GArray *runtime;     /* guint plan indexes: itself and its runtime closure */
   GArray *build_scope; /* guint plan indexes staged for its build, in order */
   GPtrArray *dependents; /* Record*: waiting for this one */
@@ -77,8 +80,9 @@ struct _JobScheduler
   guint fetchers;
   JobOnError on_error;
 
-  GPtrArray *records;  /* Record*, plan order */
-  GHashTable *by_name; /* name -> Record* */
+  GPtrArray *records;   /* Record*, plan order */
+  gboolean have_scopes; /* the staging closures are computed */
+  GHashTable *by_name;  /* name -> Record* */
 
   /* A build in progress. */
   GTask *build;
@@ -145,6 +149,9 @@ record_free (gpointer data)
   g_clear_object (&record->spec);
   g_clear_object (&record->element);
   g_free (record->key);
+  g_clear_pointer (&record->build_deps, g_ptr_array_unref);
+  g_clear_pointer (&record->runtime_deps, g_ptr_array_unref);
+  g_free (record->runtime_digest);
   g_clear_pointer (&record->runtime, g_array_unref);
   g_clear_pointer (&record->build_scope, g_array_unref);
   g_clear_pointer (&record->dependents, g_ptr_array_unref);
@@ -609,16 +616,19 @@ compute_key (JobScheduler *self, Record *record)
       g_variant_builder_add (&source_keys, "(sv)", job_plugin_get_kind (source),
                              source_key);
     }
+  /* Each build dependency by its runtime digest, which covers everything
+   * of it that is staged: linear in the edges, where listing every staged
+   * artifact is quadratic on deep graphs. */
   g_variant_builder_init (&dep_keys, G_VARIANT_TYPE ("a(ss)"));
-  for (guint i = 0; i < record->build_scope->len; i++)
+  for (guint i = 0; i < record->build_deps->len; i++)
     {
-      Record *dep =
-          self->records->pdata[g_array_index (record->build_scope, guint, i)];
+      Record *dep = record->build_deps->pdata[i];
       g_variant_builder_add (&dep_keys, "(ss)",
-                             job_element_spec_get_name (dep->spec), dep->key);
+                             job_element_spec_get_name (dep->spec),
+                             dep->runtime_digest);
     }
   key = g_variant_ref_sink (g_variant_new (
-      "(uss@v^asa(sv)a(ss))", 1U, job_element_spec_get_kind (spec), "",
+      "(uss@v^asa(sv)a(ss))", 2U, job_element_spec_get_kind (spec), "",
       g_variant_new_variant (unique), environment, &source_keys, &dep_keys));
   {
     g_autoptr (GVariant) normal = g_variant_get_normal_form (key);
@@ -626,6 +636,52 @@ compute_key (JobScheduler *self, Record *record)
 
     return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
   }
+}
+
+/* The key of an element with everything it needs at run time. */
+static char *
+compute_runtime_digest (Record *record)
+{
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GPtrArray) digests = g_ptr_array_new ();
+
+  g_checksum_update (checksum, (const guchar *) record->key, -1);
+  for (guint i = 0; i < record->runtime_deps->len; i++)
+    g_ptr_array_add (
+        digests, ((Record *) record->runtime_deps->pdata[i])->runtime_digest);
+  g_ptr_array_sort (digests, compare_string_pointers);
+  for (guint i = 0; i < digests->len; i++)
+    {
+      g_checksum_update (checksum, (const guchar *) "/", 1);
+      g_checksum_update (checksum, digests->pdata[i], -1);
+    }
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+/* What running each element needs (itself and, recursively, its runtime
+ * dependencies) and what building it stages (the runtime closure of each
+ * of its build dependencies), in build order. Only building needs them:
+ * a build with nothing to do never computes them. */
+static void
+ensure_scopes (JobScheduler *self)
+{
+  if (self->have_scopes)
+    return;
+  for (guint i = 0; i < self->records->len; i++)
+    {
+      Record *record = self->records->pdata[i];
+
+      g_array_set_size (record->runtime, 0);
+      g_array_set_size (record->build_scope, 0);
+      g_array_append_val (record->runtime, i);
+      for (guint j = 0; j < record->runtime_deps->len; j++)
+        merge_into (record->runtime,
+                    ((Record *) record->runtime_deps->pdata[j])->runtime);
+      for (guint j = 0; j < record->build_deps->len; j++)
+        merge_into (record->build_scope,
+                    ((Record *) record->build_deps->pdata[j])->runtime);
+    }
+  self->have_scopes = TRUE;
 }
 
 /**
@@ -667,6 +723,7 @@ job_scheduler_prepare (JobScheduler *self,
 
   g_ptr_array_set_size (self->records, 0);
   g_hash_table_remove_all (self->by_name);
+  self->have_scopes = FALSE;
   n = g_list_model_get_n_items (plan);
   for (guint i = 0; i < n; i++)
     {
@@ -677,6 +734,8 @@ job_scheduler_prepare (JobScheduler *self,
       record->runtime = g_array_new (FALSE, FALSE, sizeof (guint));
       record->build_scope = g_array_new (FALSE, FALSE, sizeof (guint));
       record->dependents = g_ptr_array_new ();
+      record->build_deps = g_ptr_array_new ();
+      record->runtime_deps = g_ptr_array_new ();
       g_ptr_array_add (self->records, record);
       g_hash_table_insert (self->by_name,
                            (gpointer) job_element_spec_get_name (record->spec),
@@ -694,25 +753,22 @@ job_scheduler_prepare (JobScheduler *self,
       if (!make_element (self, record, error))
         return FALSE;
 
-      /* What running this element needs: itself and, recursively, its
-       * runtime dependencies. What building it stages: the runtime closure
-       * of each of its build dependencies. */
-      g_array_append_val (record->runtime, i);
       for (guint j = 0; runtime != NULL && runtime[j] != NULL; j++)
         {
           Record *dep = lookup_dependency (self, record, runtime[j], error);
           if (dep == NULL)
             return FALSE;
-          merge_into (record->runtime, dep->runtime);
+          g_ptr_array_add (record->runtime_deps, dep);
         }
       for (guint j = 0; build != NULL && build[j] != NULL; j++)
         {
           Record *dep = lookup_dependency (self, record, build[j], error);
           if (dep == NULL)
             return FALSE;
-          merge_into (record->build_scope, dep->runtime);
+          g_ptr_array_add (record->build_deps, dep);
         }
       record->key = compute_key (self, record);
+      record->runtime_digest = compute_runtime_digest (record);
       record->state = job_artifact_cache_contains (self->cache, record->key)
                           ? RECORD_CACHED
                           : RECORD_WAITING;
@@ -774,6 +830,7 @@ job_scheduler_get_state (JobScheduler *self, const char *name)
     return JOB_ELEMENT_STATE_WAITING;
   if (job_artifact_cache_contains (self->cache, record->key))
     return JOB_ELEMENT_STATE_CACHED;
+  ensure_scopes (self);
   for (guint i = 0; i < record->build_scope->len; i++)
     {
       Record *dep =
@@ -855,6 +912,7 @@ make_task (JobScheduler *self, Record *record)
   g_autoptr (GPtrArray) keys = g_ptr_array_new ();
   g_autofree char *log_path = NULL;
 
+  ensure_scopes (self);
   for (guint i = 0; i < record->build_scope->len; i++)
     {
       Record *dep =
@@ -1132,6 +1190,8 @@ job_scheduler_build_async (JobScheduler *self,
 
       if (record->state != RECORD_WAITING)
         continue;
+      /* Something to build: what it stages is needed now. */
+      ensure_scopes (self);
       record->n_waiting = 0;
       /* Sources not in their cache are fetched first, by a job of their own. */
       {

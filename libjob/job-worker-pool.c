@@ -729,7 +729,6 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   g_autoptr (GError) error = NULL;
   g_autofree char *worker_path = NULL;
   GSubprocess *process;
-  const char *identifier;
   Worker *worker;
   int sv[2];
   guint generation;
