@@ -184,15 +184,28 @@ checksum_tree (GChecksum *checksum, const char *root, const char *relative)
     }
   else if (S_ISREG (st.st_mode))
     {
-      g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, NULL);
-
       g_checksum_update (checksum,
                          (const guchar *) ((st.st_mode & 0111) ? "x" : "f"), 1);
-      if (file == NULL)
-        return FALSE;
-      g_checksum_update (checksum,
-                         (const guchar *) g_mapped_file_get_contents (file),
-                         g_mapped_file_get_length (file));
+      /* Small files (most of a project) are cheaper read than mapped. */
+      if (st.st_size <= 256 * 1024)
+        {
+          g_autofree char *contents = NULL;
+          gsize length = 0;
+
+          if (!g_file_get_contents (path, &contents, &length, NULL))
+            return FALSE;
+          g_checksum_update (checksum, (const guchar *) contents, length);
+        }
+      else
+        {
+          g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, NULL);
+
+          if (file == NULL)
+            return FALSE;
+          g_checksum_update (checksum,
+                             (const guchar *) g_mapped_file_get_contents (file),
+                             g_mapped_file_get_length (file));
+        }
     }
   return TRUE;
 }
