@@ -124,6 +124,7 @@ typedef struct
   const guint8 *p;
   const guint8 *end;
   gboolean failed;
+  GBytes *owner; /* what start points into, if any: not owned */
 } JobReader;
 
 static inline void
@@ -132,6 +133,7 @@ job_reader_init (JobReader *r, gconstpointer data, gsize size)
   r->start = r->p = data;
   r->end = r->p + size;
   r->failed = FALSE;
+  r->owner = NULL;
 }
 
 static inline gsize

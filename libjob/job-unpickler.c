@@ -545,9 +545,22 @@ read_variant (JobReader *r, GVariant **out, GError **error)
     return invalid (error, "a GVariant value has the invalid type “%s”", type);
   if (!job_reader_string (r, &data, &size))
     return invalid (error, "a GVariant value is truncated");
-  /* Untrusted: GVariant checks every access of non-normal data itself. */
-  *out = g_variant_ref_sink (g_variant_new_from_data (
-      G_VARIANT_TYPE (type), data, size, FALSE, NULL, NULL));
+  /* Untrusted: GVariant checks every access of non-normal data itself.
+   * A slice of the pickle, not a copy, which stays valid as long as
+   * whoever keeps the variant (a custom deserializer may). */
+  if (r->owner != NULL)
+    {
+      g_autoptr (GBytes) slice =
+          g_bytes_new_from_bytes (r->owner, (gsize) (data - r->start), size);
+      *out = g_variant_ref_sink (
+          g_variant_new_from_bytes (G_VARIANT_TYPE (type), slice, FALSE));
+    }
+  else
+    {
+      g_autoptr (GBytes) copy = g_bytes_new (size > 0 ? data : NULL, size);
+      *out = g_variant_ref_sink (
+          g_variant_new_from_bytes (G_VARIANT_TYPE (type), copy, FALSE));
+    }
   return TRUE;
 }
 
@@ -833,13 +846,9 @@ read_value (JobUnpickler *self,
           break;
         if (prop->kind == JOB_VALUE_VARIANT)
           {
-            /* The variant read points into the pickle's buffer, which the
-             * caller frees: the object keeps a copy of its own. */
-            g_autoptr (GBytes) copy = g_bytes_new (
-                g_variant_get_data (variant), g_variant_get_size (variant));
-            g_autoptr (GVariant) owned =
-                g_variant_ref_sink (g_variant_new_from_bytes (
-                    g_variant_get_type (variant), copy, FALSE));
+            /* A self-contained copy in normal form: the property keeps
+             * neither the pickle's buffer nor non-normal data. */
+            g_autoptr (GVariant) owned = g_variant_get_normal_form (variant);
 
             g_value_set_variant (value, owned);
           }
@@ -885,8 +894,9 @@ scan_object (JobUnpickler *self,
   ObjectEntry *entry = &self->objects[index];
   const TypeEntry *type;
 
-  if (!job_reader_count (r, self->n_types == 0 ? 0 : self->n_types - 1,
-                         &entry->type))
+  /* With no type at all, no index is valid (not even 0). */
+  if (self->n_types == 0
+      || !job_reader_count (r, self->n_types - 1, &entry->type))
     return invalid (error, "object %u has no valid type", index);
   entry->offset = job_reader_offset (r);
   type = &self->types[entry->type];
@@ -1092,6 +1102,7 @@ build_object (JobUnpickler *self, guint index, GArray *deferred, GError **error)
   JobReader r;
 
   job_reader_init (&r, self->body, self->body_size);
+  r.owner = job_pickle_frames_get_header (self->frames);
   r.p += entry->offset;
 
   if (plan->kind == JOB_PLAN_SERIALIZABLE)
@@ -1247,6 +1258,7 @@ fill_list (JobUnpickler *self, guint index, GError **error)
   guint n;
 
   job_reader_init (&r, self->body, self->body_size);
+  r.owner = job_pickle_frames_get_header (self->frames);
   r.p += entry->offset;
   if (!job_reader_count (&r, self->n_objects, &n))
     return invalid (error, "list %u is truncated", index);
@@ -1282,6 +1294,7 @@ set_references (JobUnpickler *self, guint index, GError **error)
   if (type->plan->kind != JOB_PLAN_SERIALIZABLE)
     return TRUE;
   job_reader_init (&r, self->body, self->body_size);
+  r.owner = job_pickle_frames_get_header (self->frames);
   r.p += entry->offset;
   for (guint j = 0; j < type->n_props; j++)
     {
@@ -1385,6 +1398,7 @@ job_unpickler_run (JobPickleFrames *frames, GError **error)
   self.frames = frames;
   self.body = g_bytes_get_data (header, &self.body_size);
   job_reader_init (&r, self.body, self.body_size);
+  r.owner = header;
   r.p += info.body_offset;
 
   g_private_set (&current_unpickler, &self);

@@ -685,6 +685,8 @@ test_cli_on_error_quit (void)
   job_run (&scratch, &run, "build", "--builders", "1", "--on-error", "quit",
            "fail.bst", "after.bst", "ok1.bst", "ok2.bst", "ok3.bst", "ok4.bst",
            NULL);
+  if (run.status != 1)
+    g_printerr ("job failed: %s\n", run.err);
   g_assert_cmpint (run.status, ==, 1);
   failure = strstr (run.out, "FAILURE fail.bst");
   g_assert_nonnull (failure);
