@@ -60,6 +60,8 @@ struct _Record
   GPtrArray *build_deps;   /* Record*: direct build dependencies */
   GPtrArray *runtime_deps; /* Record*: direct runtime dependencies */
   char *runtime_digest;    /* its key and, recursively, its runtime deps' */
+  gboolean cached;         /* for job_scheduler_get_state() */
+  gboolean runtime_cached; /* it and its runtime closure are cached */
   GArray *runtime;     /* guint plan indexes: itself and its runtime closure */
   GArray *build_scope; /* guint plan indexes staged for its build, in order */
   GPtrArray *dependents; /* Record*: waiting for this one */
@@ -82,6 +84,7 @@ struct _JobScheduler
 
   GPtrArray *records;   /* Record*, plan order */
   gboolean have_scopes; /* the staging closures are computed */
+  gboolean have_states; /* cached and runtime_cached are computed */
   GHashTable *by_name;  /* name -> Record* */
 
   /* A build in progress. */
@@ -724,6 +727,7 @@ job_scheduler_prepare (JobScheduler *self,
   g_ptr_array_set_size (self->records, 0);
   g_hash_table_remove_all (self->by_name);
   self->have_scopes = FALSE;
+  self->have_states = FALSE;
   n = g_list_model_get_n_items (plan);
   for (guint i = 0; i < n; i++)
     {
@@ -828,16 +832,29 @@ job_scheduler_get_state (JobScheduler *self, const char *name)
 
   if (record == NULL)
     return JOB_ELEMENT_STATE_WAITING;
-  if (job_artifact_cache_contains (self->cache, record->key))
-    return JOB_ELEMENT_STATE_CACHED;
-  ensure_scopes (self);
-  for (guint i = 0; i < record->build_scope->len; i++)
+  if (!self->have_states)
     {
-      Record *dep =
-          self->records->pdata[g_array_index (record->build_scope, guint, i)];
-      if (!job_artifact_cache_contains (self->cache, dep->key))
-        return JOB_ELEMENT_STATE_WAITING;
+      /* An element can run if it and, recursively, its runtime
+       * dependencies are cached; one pass in build order, linear. */
+      for (guint i = 0; i < self->records->len; i++)
+        {
+          Record *r = self->records->pdata[i];
+
+          r->cached = job_artifact_cache_contains (self->cache, r->key);
+          r->runtime_cached = r->cached;
+          for (guint j = 0; r->runtime_cached && j < r->runtime_deps->len; j++)
+            r->runtime_cached =
+                ((Record *) r->runtime_deps->pdata[j])->runtime_cached;
+        }
+      self->have_states = TRUE;
     }
+  if (record->cached)
+    return JOB_ELEMENT_STATE_CACHED;
+  /* Buildable if everything it stages is cached: the runtime closure of
+   * each build dependency. */
+  for (guint i = 0; i < record->build_deps->len; i++)
+    if (!((Record *) record->build_deps->pdata[i])->runtime_cached)
+      return JOB_ELEMENT_STATE_WAITING;
   return JOB_ELEMENT_STATE_BUILDABLE;
 }
 
@@ -1017,6 +1034,8 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
       job_backend_submit_finish (JOB_BACKEND (source), result, &error);
   const char *name = job_element_spec_get_name (record->spec);
 
+  /* Whatever finished changed the cache: states are computed again. */
+  self->have_states = FALSE;
   if (submitted->fetch)
     {
       self->fetching--;
@@ -1163,6 +1182,7 @@ job_scheduler_build_async (JobScheduler *self,
     }
 
   self->build = g_object_ref (task);
+  self->have_states = FALSE;
   self->terminate = g_cancellable_new ();
   self->stopping = FALSE;
   self->running = 0;
