@@ -983,7 +983,6 @@ check_construct_cycles (JobPickler *self)
     GString *cycle = g_string_new (NULL);
     g_autofree guint *seen_at = g_new0 (guint, n);
     guint at = 0, step = 1;
-    Hop hop = { NO_INDEX, NULL, 0 };
 
     while (done[at])
       at++;
@@ -1016,7 +1015,6 @@ check_construct_cycles (JobPickler *self)
 
     self->current = NO_INDEX;
     self->current_prop = NULL;
-    (void) hop;
     /* Not reached from anywhere in particular: no referrer, no chain. */
     add_problem (
         self, NULL,

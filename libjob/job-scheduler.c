@@ -67,7 +67,6 @@ struct _Record
   GPtrArray *dependents; /* Record*: waiting for this one */
   guint n_waiting;
   RecordState state;
-  gboolean needs_fetch;
 };
 
 struct _JobScheduler

@@ -93,11 +93,9 @@ typedef struct
   /* JOB_PLAN_SERIALIZABLE only: pickled properties, sorted by name. */
   guint n_props;
   JobPropPlan *props;
-  GVariant *schema; /* "as" of the names, in order */
   guint overrides_serialize : 1;
   guint overrides_deserialize : 1;
   guint overrides_restored : 1;
-  guint has_unsupported : 1;
   guint instantiatable : 1;
 } JobTypePlan;
 
@@ -110,8 +108,6 @@ void job_type_plan_invalidate (void);
 
 const JobCodec *job_codec_lookup (GType type);
 void job_codec_ensure_builtins (void);
-
-const char *job_value_kind_variant_type (JobValueKind kind);
 
 /* Reads a property the way g_object_get_property() does, without looking
  * its name up: value is initialized by this function. */

@@ -71,58 +71,6 @@ value_kind_for (GType value_type, const JobCodec **boxed_codec)
     }
 }
 
-const char *
-job_value_kind_variant_type (JobValueKind kind)
-{
-  switch (kind)
-    {
-    case JOB_VALUE_BOOLEAN:
-      return "b";
-    case JOB_VALUE_CHAR:
-      return "y";
-    case JOB_VALUE_UCHAR:
-      return "y";
-    case JOB_VALUE_INT:
-      return "i";
-    case JOB_VALUE_UINT:
-      return "u";
-    case JOB_VALUE_LONG:
-      return "x";
-    case JOB_VALUE_ULONG:
-      return "t";
-    case JOB_VALUE_INT64:
-      return "x";
-    case JOB_VALUE_UINT64:
-      return "t";
-    case JOB_VALUE_FLOAT:
-      return "d";
-    case JOB_VALUE_DOUBLE:
-      return "d";
-    case JOB_VALUE_ENUM:
-      return "s";
-    case JOB_VALUE_FLAGS:
-      return "as";
-    case JOB_VALUE_STRING:
-      return "s";
-    case JOB_VALUE_STRV:
-      return "as";
-    case JOB_VALUE_BYTES:
-      return "ay";
-    case JOB_VALUE_VARIANT:
-      return "v";
-    case JOB_VALUE_GTYPE:
-      return "s";
-    case JOB_VALUE_OBJECT:
-      return "u";
-    case JOB_VALUE_BOXED:
-      return "v";
-    case JOB_VALUE_UNSUPPORTED:
-      return "()";
-    default:
-      g_assert_not_reached ();
-    }
-}
-
 static int
 compare_props (gconstpointer a, gconstpointer b)
 {
@@ -151,7 +99,6 @@ build_plan (GType type)
       JobSerializableInterface *iface =
           g_type_interface_peek (klass, JOB_TYPE_SERIALIZABLE);
       g_autofree GParamSpec **pspecs = NULL;
-      g_autoptr (GPtrArray) names = g_ptr_array_new ();
       guint n_pspecs = 0;
 
       plan->kind = JOB_PLAN_SERIALIZABLE;
@@ -201,14 +148,8 @@ build_plan (GType type)
               !prop->construct_only
               && (prop->custom != NULL || plan->overrides_serialize
                   || plan->overrides_deserialize);
-          if (prop->kind == JOB_VALUE_UNSUPPORTED && prop->custom == NULL)
-            plan->has_unsupported = TRUE;
         }
       qsort (plan->props, plan->n_props, sizeof (JobPropPlan), compare_props);
-      for (guint i = 0; i < plan->n_props; i++)
-        g_ptr_array_add (names, (gpointer) plan->props[i].name);
-      plan->schema = g_variant_ref_sink (
-          g_variant_new_strv ((const char *const *) names->pdata, names->len));
       /* Static and dynamic types keep their class forever once pickled. */
     }
   else if (g_type_is_a (type, JOB_TYPE_UNSERIALIZABLE))
@@ -228,8 +169,6 @@ build_plan (GType type)
   else
     plan->kind = JOB_PLAN_FOREIGN;
 
-  if (plan->schema == NULL)
-    plan->schema = g_variant_ref_sink (g_variant_new_strv (NULL, 0));
   return plan;
 }
 
