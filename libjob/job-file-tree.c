@@ -255,21 +255,31 @@ copy_entry (int src_dfd,
       return ok;
     }
 
+  /* Regular files and symbolic links are shared by a hard link when asked:
+   * linkat() without AT_SYMLINK_FOLLOW links the link itself, so its
+   * target, owner and times come along for free. */
+  if ((flags & JOB_FILE_TREE_HARDLINK)
+      && (S_ISREG (st.st_mode) || S_ISLNK (st.st_mode)))
+    {
+      if (linkat (src_dfd, name, dst_dfd, name, 0) == 0)
+        return TRUE;
+      if (errno == EEXIST)
+        {
+          if (!clear_destination (dst_dfd, name, path, error))
+            return FALSE;
+          if (linkat (src_dfd, name, dst_dfd, name, 0) == 0)
+            return TRUE;
+        }
+      if (errno != EXDEV && errno != EMLINK && errno != EPERM
+          && errno != EACCES)
+        return job_cache_set_errno_error (error, errno, "link", path);
+    }
+
   if (!clear_destination (dst_dfd, name, path, error))
     return FALSE;
 
   if (S_ISREG (st.st_mode))
-    {
-      if (flags & JOB_FILE_TREE_HARDLINK)
-        {
-          if (linkat (src_dfd, name, dst_dfd, name, 0) == 0)
-            return TRUE;
-          if (errno != EXDEV && errno != EMLINK && errno != EPERM
-              && errno != EACCES)
-            return job_cache_set_errno_error (error, errno, "link", path);
-        }
-      return copy_regular (src_dfd, dst_dfd, name, &st, path, error);
-    }
+    return copy_regular (src_dfd, dst_dfd, name, &st, path, error);
 
   if (S_ISLNK (st.st_mode))
     {
