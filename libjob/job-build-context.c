@@ -408,6 +408,90 @@ append_quoted (GString *script, const char *text)
   g_string_append_c (script, '\'');
 }
 
+static gboolean
+is_path_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '/' || c == '.' || c == '_' || c == '-'
+         || c == '+' || c == '~';
+}
+
+/* In the host mode commands run without the sandbox's mounts, so the paths
+ * the element wrote into them (its %{build-root}, %{install-root}, …) must
+ * become the host directories behind those mounts: @text with every mount
+ * point that stands as a whole path (or a path's leading part) replaced,
+ * longest mount point first. */
+static char *
+rewrite_for_host (GVariant *mounts, const char *text)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  const char *p = text;
+
+  while (*p != '\0')
+    {
+      const char *best_host = NULL;
+      gsize best_len = 0;
+
+      if (*p == '/' && (p == text || !is_path_char (p[-1])))
+        {
+          GVariantIter iter;
+          const char *s, *h;
+
+          g_variant_iter_init (&iter, mounts);
+          while (g_variant_iter_next (&iter, "(&s&s)", &s, &h))
+            {
+              gsize len = strlen (s);
+
+              if (len > best_len && strncmp (p, s, len) == 0
+                  && (p[len] == '\0' || p[len] == '/'
+                      || !is_path_char (p[len])))
+                {
+                  best_len = len;
+                  best_host = h;
+                }
+            }
+        }
+      if (best_host != NULL)
+        {
+          g_string_append (out, best_host);
+          p += best_len;
+        }
+      else
+        g_string_append_c (out, *p++);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Rewrites the queued commands and the environment for the host mode. */
+static gboolean
+prepare_host_mode (JobBuildContext *self, GPtrArray *queued, GError **error)
+{
+  GVariant *mounts;
+  const char *const *env;
+  g_auto (GStrv) new_env = NULL;
+
+  if (!job_sandbox_resolve_mode (self->sandbox, error))
+    return FALSE;
+  if (job_sandbox_get_effective_mode (self->sandbox) != JOB_SANDBOX_MODE_HOST)
+    return TRUE;
+  mounts = job_sandbox_get_mounts (self->sandbox);
+  if (mounts == NULL)
+    return TRUE;
+
+  for (guint i = 1; i < queued->len; i += 2)
+    {
+      char *rewritten = rewrite_for_host (mounts, queued->pdata[i]);
+
+      g_free (queued->pdata[i]);
+      queued->pdata[i] = rewritten;
+    }
+  env = job_sandbox_get_env (self->sandbox);
+  new_env = g_new0 (char *, env != NULL ? g_strv_length ((GStrv) env) + 1 : 1);
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    new_env[i] = rewrite_for_host (mounts, env[i]);
+  job_sandbox_set_env (self->sandbox, (const char *const *) new_env);
+  return TRUE;
+}
+
 /**
  * job_build_context_run_queued:
  * @self: a #JobBuildContext
@@ -418,6 +502,11 @@ append_quoted (GString *script, const char *text)
  * in the sandbox's working directory, their output going to the build log.
  * The first one that fails stops the build, and the error names it. The
  * queue is empty afterwards.
+ *
+ * When the sandbox runs on the host (see [enum@Job.SandboxMode]), the
+ * sandbox paths of its mounts (`%{build-root}`, `%{install-root}`, …) that
+ * appear as whole paths in the commands and in the environment are replaced
+ * by their host directories first, so the same commands work in both modes.
  *
  * Returns: %TRUE if every command exited with status 0
  */
@@ -448,8 +537,18 @@ job_build_context_run_queued (JobBuildContext *self,
       job_plugin_get_variable (JOB_PLUGIN (self->element), "build-root");
   status_host =
       g_build_filename (self->build_directory, ".libjob-status", NULL);
-  status_sandbox = g_build_filename (build_root, ".libjob-status", NULL);
   g_unlink (status_host);
+  if (!prepare_host_mode (self, queued, error))
+    return FALSE;
+  {
+    g_autofree char *in_sandbox =
+        g_build_filename (build_root, ".libjob-status", NULL);
+
+    status_sandbox =
+        job_sandbox_get_command_path (self->sandbox, in_sandbox, error);
+    if (status_sandbox == NULL)
+      return FALSE;
+  }
 
   script = g_string_new ("_libjob_run () {\n"
                          "  printf 'Running %s: %s\\n' \"$2\" \"$3\"\n"
