@@ -23,9 +23,19 @@
  * `%{install-root}`, the artifact cache holding the dependencies, and the
  * build log.
  *
+ * What is staged comes from a staging plan (see
+ * [ctor@Job.BuildTask.new]): every artifact of the build scope with its
+ * cache key and integration commands, and the runtime closure of each
+ * direct build dependency, so an element can stage everything at `/`
+ * ([method@Job.BuildContext.stage_dependencies]) or one dependency where
+ * it wants it ([method@Job.BuildContext.stage_dependency]).
+ *
  * The staged root holds hard links into the artifact cache, so it is
  * mounted read-only: only the build and install directories (and `/tmp`)
- * are writable to the element's commands.
+ * are writable to the element's commands. When an artifact of the scope
+ * has integration commands (its public `bst` `integration-commands`),
+ * which write into the root, the root is staged by copying instead and
+ * mounted writable.
  */
 
 struct _JobBuildContext
@@ -34,7 +44,9 @@ struct _JobBuildContext
 
   JobElement *element;
   JobArtifactCache *cache;
-  GStrv dependency_keys;
+  GVariant *plan;     /* (a(ssas)a(sau)), see job_build_task_new() */
+  gboolean copy_root; /* some artifact has integration commands */
+  GArray *at_root;    /* gboolean per scope entry: staged at / */
   char *root;
   char *build_directory;
   char *install_directory;
@@ -79,7 +91,8 @@ job_build_context_finalize (GObject *object)
 {
   JobBuildContext *self = JOB_BUILD_CONTEXT (object);
 
-  g_strfreev (self->dependency_keys);
+  g_clear_pointer (&self->plan, g_variant_unref);
+  g_clear_pointer (&self->at_root, g_array_unref);
   g_ptr_array_unref (self->queued);
   g_free (self->root);
   g_free (self->build_directory);
@@ -128,8 +141,9 @@ host_path (JobBuildContext *self, const char *sandbox_path)
  * job_build_context_new:
  * @element: the element being built
  * @cache: the artifact cache holding the dependencies
- * @dependency_keys: (array zero-terminated=1): the cache keys of the
- *   artifacts to stage for the build, in staging order
+ * @staging_plan: (nullable): what the build may stage, of the type
+ *   `(a(ssas)a(sau))` described at [ctor@Job.BuildTask.new]; %NULL stages
+ *   nothing
  * @directory: (type filename): an empty directory for the build; it
  *   receives `root/`, `build/` and `install/`
  * @log: (nullable): where the build's output goes
@@ -144,7 +158,7 @@ host_path (JobBuildContext *self, const char *sandbox_path)
 JobBuildContext *
 job_build_context_new (JobElement *element,
                        JobArtifactCache *cache,
-                       const char *const *dependency_keys,
+                       GVariant *staging_plan,
                        const char *directory,
                        GOutputStream *log,
                        GError **error)
@@ -156,6 +170,11 @@ job_build_context_new (JobElement *element,
   g_return_val_if_fail (JOB_IS_ELEMENT (element), NULL);
   g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (cache), NULL);
   g_return_val_if_fail (directory != NULL, NULL);
+  g_return_val_if_fail (
+      staging_plan == NULL
+          || g_variant_is_of_type (staging_plan,
+                                   G_VARIANT_TYPE ("(a(ssas)a(sau))")),
+      NULL);
 
   build_root = job_plugin_get_variable (JOB_PLUGIN (element), "build-root");
   install_root = job_plugin_get_variable (JOB_PLUGIN (element), "install-root");
@@ -172,7 +191,23 @@ job_build_context_new (JobElement *element,
   self = g_object_new (JOB_TYPE_BUILD_CONTEXT, NULL);
   self->element = g_object_ref (element);
   self->cache = g_object_ref (cache);
-  self->dependency_keys = g_strdupv ((char **) dependency_keys);
+  self->plan = staging_plan != NULL ? g_variant_ref_sink (staging_plan)
+                                    : g_variant_ref_sink (g_variant_new_parsed (
+                                        "@(a(ssas)a(sau)) ([], [])"));
+  {
+    g_autoptr (GVariant) scope = g_variant_get_child_value (self->plan, 0);
+    gsize n = g_variant_n_children (scope);
+
+    self->at_root = g_array_new (FALSE, TRUE, sizeof (gboolean));
+    g_array_set_size (self->at_root, n);
+    for (gsize i = 0; i < n && !self->copy_root; i++)
+      {
+        g_autoptr (GVariant) commands = NULL;
+
+        g_variant_get_child (scope, i, "(&s&s@as)", NULL, NULL, &commands);
+        self->copy_root = g_variant_n_children (commands) > 0;
+      }
+  }
   self->root = g_build_filename (directory, "root", NULL);
   self->build_directory = g_build_filename (directory, "build", NULL);
   self->install_directory = g_build_filename (directory, "install", NULL);
@@ -189,7 +224,7 @@ job_build_context_new (JobElement *element,
     return NULL;
 
   self->sandbox = job_sandbox_new (self->root);
-  job_sandbox_set_root_read_only (self->sandbox, TRUE);
+  job_sandbox_set_root_read_only (self->sandbox, !self->copy_root);
   job_sandbox_add_mount (self->sandbox, build_root, self->build_directory);
   job_sandbox_add_mount (self->sandbox, install_root, self->install_directory);
   if (!job_element_configure_sandbox (element, self->sandbox, error))
@@ -279,15 +314,48 @@ job_build_context_get_install_directory (JobBuildContext *self)
   return self->install_directory;
 }
 
+/* Stages scope entry @i at @dest (a host directory). */
+static gboolean
+stage_entry (JobBuildContext *self,
+             GVariant *scope,
+             gsize i,
+             const char *dest,
+             gboolean at_root,
+             GCancellable *cancellable,
+             GError **error)
+{
+  const char *key;
+
+  g_variant_get_child (scope, i, "(&s&s@as)", NULL, &key, NULL);
+  if (self->copy_root ? !job_artifact_cache_checkout (self->cache, key, dest,
+                                                      cancellable, error)
+                      : !job_artifact_cache_stage (self->cache, key, dest,
+                                                   cancellable, error))
+    return FALSE;
+  if (at_root)
+    g_array_index (self->at_root, gboolean, i) = TRUE;
+  return TRUE;
+}
+
+static gboolean
+is_root (const char *path)
+{
+  while (*path == '/')
+    path++;
+  return *path == '\0';
+}
+
 /**
  * job_build_context_stage_dependencies:
  * @self: a #JobBuildContext
- * @path: where in the sandbox to stage, usually `/`
+ * @path: where to stage, a path in the sandbox (usually `/`)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Stages the artifacts of the build's dependencies, in order, at @path in
- * the root. Files are hard links into the cache where possible.
+ * Stages every artifact of the build scope (the runtime closure of each
+ * build dependency), in staging order, at @path. Files are hard links into
+ * the cache where possible (see the class description for when the root is
+ * copied instead).
  *
  * Returns: %TRUE on success
  */
@@ -298,6 +366,8 @@ job_build_context_stage_dependencies (JobBuildContext *self,
                                       GError **error)
 {
   g_autofree char *dest = NULL;
+  g_autoptr (GVariant) scope = NULL;
+  gboolean at_root;
 
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -305,12 +375,246 @@ job_build_context_stage_dependencies (JobBuildContext *self,
   dest = host_path (self, path);
   if (!make_directory (dest, error))
     return FALSE;
-  for (guint i = 0;
-       self->dependency_keys != NULL && self->dependency_keys[i] != NULL; i++)
-    if (!job_artifact_cache_stage (self->cache, self->dependency_keys[i], dest,
-                                   cancellable, error))
+  at_root = is_root (path);
+  scope = g_variant_get_child_value (self->plan, 0);
+  for (gsize i = 0; i < g_variant_n_children (scope); i++)
+    if (!stage_entry (self, scope, i, dest, at_root, cancellable, error))
       return FALSE;
   return TRUE;
+}
+
+/**
+ * job_build_context_stage_dependency:
+ * @self: a #JobBuildContext
+ * @name: the name of a direct build dependency of the element
+ * @path: where to stage, a path in the sandbox
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Stages the artifact of the build dependency @name and of everything it
+ * needs at run time, in staging order, at @path: what a `script` element's
+ * layout asks for.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set, a
+ *   %JOB_PLUGIN_ERROR_CONFIGURATION one if @name is not a direct build
+ *   dependency
+ */
+gboolean
+job_build_context_stage_dependency (JobBuildContext *self,
+                                    const char *name,
+                                    const char *path,
+                                    GCancellable *cancellable,
+                                    GError **error)
+{
+  g_autoptr (GVariant) scope = NULL;
+  g_autoptr (GVariant) direct = NULL;
+  g_autofree char *dest = NULL;
+  gboolean at_root;
+
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  scope = g_variant_get_child_value (self->plan, 0);
+  direct = g_variant_get_child_value (self->plan, 1);
+  for (gsize i = 0; i < g_variant_n_children (direct); i++)
+    {
+      const char *direct_name;
+      g_autoptr (GVariant) closure = NULL;
+      gsize n;
+      const guint32 *positions;
+
+      g_variant_get_child (direct, i, "(&s@au)", &direct_name, &closure);
+      if (!g_str_equal (direct_name, name))
+        continue;
+      dest = host_path (self, path);
+      if (!make_directory (dest, error))
+        return FALSE;
+      at_root = is_root (path);
+      positions = g_variant_get_fixed_array (closure, &n, sizeof (guint32));
+      for (gsize j = 0; j < n; j++)
+        {
+          if (positions[j] >= g_variant_n_children (scope))
+            {
+              g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
+                           "The staging plan of %s is damaged: %s names "
+                           "artifact %u of %zu",
+                           job_plugin_get_name (JOB_PLUGIN (self->element)),
+                           name, positions[j], g_variant_n_children (scope));
+              return FALSE;
+            }
+          if (!stage_entry (self, scope, positions[j], dest, at_root,
+                            cancellable, error))
+            return FALSE;
+        }
+      return TRUE;
+    }
+  g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
+               "%s: cannot stage %s: it is not a build dependency of the "
+               "element; add it to build-depends",
+               job_plugin_get_name (JOB_PLUGIN (self->element)), name);
+  return FALSE;
+}
+
+/**
+ * job_build_context_integrate:
+ * @self: a #JobBuildContext
+ *
+ * Queues the integration commands (public `bst` `integration-commands`,
+ * expanded with each artifact's own variables) of every artifact staged at
+ * `/` so far, in staging order, each artifact's once. They run with the
+ * next [method@Job.BuildContext.run_queued], before what is queued after
+ * this call.
+ *
+ * Returns: how many commands were queued
+ */
+guint
+job_build_context_integrate (JobBuildContext *self)
+{
+  g_autoptr (GVariant) scope = NULL;
+  guint n_queued = 0;
+
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), 0);
+
+  scope = g_variant_get_child_value (self->plan, 0);
+  for (gsize i = 0; i < self->at_root->len; i++)
+    {
+      const char *name;
+      g_autofree const char **commands = NULL;
+      g_autofree char *group = NULL;
+
+      if (!g_array_index (self->at_root, gboolean, i))
+        continue;
+      /* Each artifact integrates once. */
+      g_array_index (self->at_root, gboolean, i) = FALSE;
+      g_variant_get_child (scope, i, "(&s&s^a&s)", &name, NULL, &commands);
+      if (commands[0] == NULL)
+        continue;
+      group = g_strdup_printf ("integration-commands of %s", name);
+      job_build_context_queue_commands (self, group, commands);
+      n_queued += g_strv_length ((char **) commands);
+    }
+  return n_queued;
+}
+
+/**
+ * job_build_context_dup_dependencies:
+ * @self: a #JobBuildContext
+ *
+ * Lists the artifacts of the build scope (what
+ * [method@Job.BuildContext.stage_dependencies] stages), in staging order.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): element names
+ */
+char **
+job_build_context_dup_dependencies (JobBuildContext *self)
+{
+  g_autoptr (GVariant) scope = NULL;
+  char **names;
+  gsize n;
+
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
+
+  scope = g_variant_get_child_value (self->plan, 0);
+  n = g_variant_n_children (scope);
+  names = g_new0 (char *, n + 1);
+  for (gsize i = 0; i < n; i++)
+    g_variant_get_child (scope, i, "(s&s@as)", &names[i], NULL, NULL);
+  return names;
+}
+
+/* The cache key of @name in the build scope. */
+static char *
+find_scope_key (JobBuildContext *self, const char *name, GError **error)
+{
+  g_autoptr (GVariant) scope = g_variant_get_child_value (self->plan, 0);
+
+  for (gsize i = 0; i < g_variant_n_children (scope); i++)
+    {
+      const char *entry, *key;
+
+      g_variant_get_child (scope, i, "(&s&s@as)", &entry, &key, NULL);
+      if (g_str_equal (entry, name))
+        return g_strdup (key);
+    }
+  g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
+               "%s: %s is not in the build scope of the element",
+               job_plugin_get_name (JOB_PLUGIN (self->element)), name);
+  return NULL;
+}
+
+/**
+ * job_build_context_dup_dependency_files:
+ * @self: a #JobBuildContext
+ * @name: an element of the build scope
+ * @error: return location for a #GError
+ *
+ * Finds the files of the artifact of @name in the cache, to read what it
+ * holds (never write there: the cache and every staged root share them).
+ *
+ * Returns: (transfer full) (nullable) (type filename): the directory, or
+ *   %NULL with @error set
+ */
+char *
+job_build_context_dup_dependency_files (JobBuildContext *self,
+                                        const char *name,
+                                        GError **error)
+{
+  g_autofree char *key = NULL;
+  g_autoptr (GFile) files = NULL;
+
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  key = find_scope_key (self, name, error);
+  if (key != NULL)
+    files = job_artifact_cache_lookup (self->cache, key, error);
+  return files != NULL ? g_file_get_path (files) : NULL;
+}
+
+/**
+ * job_build_context_dup_dependency_public:
+ * @self: a #JobBuildContext
+ * @name: an element of the build scope
+ * @error: return location for a #GError
+ *
+ * Reads the public data committed with the artifact of @name, for example
+ * its `bst` `split-rules`.
+ *
+ * Returns: (transfer full) (nullable): the public data; %NULL without an
+ *   error if the artifact has none, %NULL with @error set on failure
+ */
+JobNode *
+job_build_context_dup_dependency_public (JobBuildContext *self,
+                                         const char *name,
+                                         GError **error)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *display = NULL;
+  g_autoptr (GVariant) data = NULL;
+  const char *text;
+  gsize len;
+
+  g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  key = find_scope_key (self, name, error);
+  if (key == NULL)
+    return NULL;
+  data = job_artifact_cache_get_public_data (self->cache, key, error);
+  if (data == NULL)
+    return NULL;
+  if (!g_variant_is_of_type (data, G_VARIANT_TYPE_STRING))
+    {
+      g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CORRUPT,
+                   "The public data of %s (artifact %s) is not YAML text; "
+                   "remove the artifact and build it again",
+                   name, key);
+      return NULL;
+    }
+  text = g_variant_get_string (data, &len);
+  display = g_strdup_printf ("public data of %s", name);
+  return job_node_load_data (text, len, display, error);
 }
 
 /**

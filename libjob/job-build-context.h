@@ -26,7 +26,7 @@ G_DECLARE_FINAL_TYPE (
 JOB_AVAILABLE_IN_ALL
 JobBuildContext *job_build_context_new (JobElement *element,
                                         JobArtifactCache *cache,
-                                        const char *const *dependency_keys,
+                                        GVariant *staging_plan,
                                         const char *directory,
                                         GOutputStream *log,
                                         GError **error);
@@ -45,6 +45,24 @@ gboolean job_build_context_stage_dependencies (JobBuildContext *self,
                                                const char *path,
                                                GCancellable *cancellable,
                                                GError **error);
+JOB_AVAILABLE_IN_ALL
+gboolean job_build_context_stage_dependency (JobBuildContext *self,
+                                             const char *name,
+                                             const char *path,
+                                             GCancellable *cancellable,
+                                             GError **error);
+JOB_AVAILABLE_IN_ALL
+guint job_build_context_integrate (JobBuildContext *self);
+JOB_AVAILABLE_IN_ALL
+char **job_build_context_dup_dependencies (JobBuildContext *self);
+JOB_AVAILABLE_IN_ALL
+char *job_build_context_dup_dependency_files (JobBuildContext *self,
+                                              const char *name,
+                                              GError **error);
+JOB_AVAILABLE_IN_ALL
+JobNode *job_build_context_dup_dependency_public (JobBuildContext *self,
+                                                  const char *name,
+                                                  GError **error);
 JOB_AVAILABLE_IN_ALL
 gboolean job_build_context_stage_sources (JobBuildContext *self,
                                           GCancellable *cancellable,

@@ -157,6 +157,21 @@ job_build_element_configure_sandbox (JobElement *element,
   return TRUE;
 }
 
+/* As BuildStream's build elements: the dependencies' integration commands
+ * run in the staged root before the element's own commands. */
+static gboolean
+job_build_element_stage (JobElement *element,
+                         JobBuildContext *context,
+                         GCancellable *cancellable,
+                         GError **error)
+{
+  if (!JOB_ELEMENT_CLASS (job_build_element_parent_class)
+           ->stage (element, context, cancellable, error))
+    return FALSE;
+  job_build_context_integrate (context);
+  return TRUE;
+}
+
 static char *
 job_build_element_assemble (JobElement *element,
                             JobBuildContext *context,
@@ -188,6 +203,7 @@ job_build_element_class_init (JobBuildElementClass *klass)
   plugin_class->configure = job_build_element_configure;
   plugin_class->get_unique_key = job_build_element_get_unique_key;
   element_class->configure_sandbox = job_build_element_configure_sandbox;
+  element_class->stage = job_build_element_stage;
   element_class->assemble = job_build_element_assemble;
 
   /**

@@ -36,7 +36,7 @@ struct _JobBuildTask
 
   JobElement *element;
   char *cache_key;
-  GStrv dependency_keys;
+  GVariant *staging_plan;
   char *cache_directory;
   char *log_path;
 };
@@ -48,7 +48,7 @@ enum
   PROP_0,
   PROP_ELEMENT,
   PROP_CACHE_KEY,
-  PROP_DEPENDENCY_KEYS,
+  PROP_STAGING_PLAN,
   PROP_CACHE_DIRECTORY,
   PROP_LOG_PATH,
   N_PROPS
@@ -69,7 +69,7 @@ job_build_task_finalize (GObject *object)
   JobBuildTask *self = JOB_BUILD_TASK (object);
 
   g_free (self->cache_key);
-  g_strfreev (self->dependency_keys);
+  g_clear_pointer (&self->staging_plan, g_variant_unref);
   g_free (self->cache_directory);
   g_free (self->log_path);
   G_OBJECT_CLASS (job_build_task_parent_class)->finalize (object);
@@ -91,8 +91,8 @@ job_build_task_get_property (GObject *object,
     case PROP_CACHE_KEY:
       g_value_set_string (value, self->cache_key);
       break;
-    case PROP_DEPENDENCY_KEYS:
-      g_value_set_boxed (value, self->dependency_keys);
+    case PROP_STAGING_PLAN:
+      g_value_set_variant (value, self->staging_plan);
       break;
     case PROP_CACHE_DIRECTORY:
       g_value_set_string (value, self->cache_directory);
@@ -122,9 +122,9 @@ job_build_task_set_property (GObject *object,
       g_free (self->cache_key);
       self->cache_key = g_value_dup_string (value);
       break;
-    case PROP_DEPENDENCY_KEYS:
-      g_strfreev (self->dependency_keys);
-      self->dependency_keys = g_value_dup_boxed (value);
+    case PROP_STAGING_PLAN:
+      g_clear_pointer (&self->staging_plan, g_variant_unref);
+      self->staging_plan = g_value_dup_variant (value);
       break;
     case PROP_CACHE_DIRECTORY:
       g_free (self->cache_directory);
@@ -200,8 +200,8 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
     }
 
   context = job_build_context_new (
-      self->element, cache, (const char *const *) self->dependency_keys,
-      directory, log != NULL ? G_OUTPUT_STREAM (log) : NULL, &local_error);
+      self->element, cache, self->staging_plan, directory,
+      log != NULL ? G_OUTPUT_STREAM (log) : NULL, &local_error);
   if (context != NULL
       && job_element_stage (self->element, context, cancellable, &local_error)
       && (collect = job_element_assemble (self->element, context, cancellable,
@@ -280,13 +280,14 @@ job_build_task_class_init (JobBuildTaskClass *klass)
       g_param_spec_string ("cache-key", NULL, NULL, NULL,
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /**
-   * JobBuildTask:dependency-keys:
+   * JobBuildTask:staging-plan:
    *
-   * The keys of the artifacts staged for the build, in staging order.
+   * What the build may stage, of the type `(a(ssas)a(sau))`: see
+   * [ctor@Job.BuildTask.new].
    */
-  properties[PROP_DEPENDENCY_KEYS] =
-      g_param_spec_boxed ("dependency-keys", NULL, NULL, G_TYPE_STRV,
-                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STAGING_PLAN] = g_param_spec_variant (
+      "staging-plan", NULL, NULL, G_VARIANT_TYPE ("(a(ssas)a(sau))"), NULL,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /**
    * JobBuildTask:cache-directory:
    *
@@ -315,19 +316,26 @@ job_build_task_init (JobBuildTask *self)
  * job_build_task_new:
  * @element: a configured element
  * @cache_key: the element's cache key
- * @dependency_keys: (array zero-terminated=1) (nullable): the keys of the
- *   artifacts to stage, in order
+ * @staging_plan: (nullable): what the build may stage, or %NULL for nothing
  * @cache_directory: (type filename): the root of the artifact cache
  * @log_path: (type filename) (nullable): where to write the build log
  *
  * Makes the job that builds @element.
+ *
+ * The staging plan is a #GVariant of the type `(a(ssas)a(sau))`. Its first
+ * member is the build scope, the artifacts staged when everything is staged
+ * at once, in staging order: each element's name, cache key and expanded
+ * integration commands. Its second member lists each direct build
+ * dependency by name with the positions, in the scope, of the artifacts
+ * its runtime closure stages (itself included), in staging order.
+ * [class@Job.Scheduler] makes it; see [class@Job.BuildContext] for its use.
  *
  * Returns: (transfer full): a new #JobBuildTask
  */
 JobBuildTask *
 job_build_task_new (JobElement *element,
                     const char *cache_key,
-                    const char *const *dependency_keys,
+                    GVariant *staging_plan,
                     const char *cache_directory,
                     const char *log_path)
 {
@@ -336,7 +344,7 @@ job_build_task_new (JobElement *element,
   g_return_val_if_fail (cache_directory != NULL, NULL);
 
   return g_object_new (JOB_TYPE_BUILD_TASK, "element", element, "cache-key",
-                       cache_key, "dependency-keys", dependency_keys,
+                       cache_key, "staging-plan", staging_plan,
                        "cache-directory", cache_directory, "log-path", log_path,
                        NULL);
 }

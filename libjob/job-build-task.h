@@ -22,7 +22,7 @@ G_DECLARE_FINAL_TYPE (JobBuildTask, job_build_task, JOB, BUILD_TASK, JobTask)
 JOB_AVAILABLE_IN_ALL
 JobBuildTask *job_build_task_new (JobElement *element,
                                   const char *cache_key,
-                                  const char *const *dependency_keys,
+                                  GVariant *staging_plan,
                                   const char *cache_directory,
                                   const char *log_path);
 

@@ -60,6 +60,7 @@ struct _Record
   GPtrArray *build_deps;   /* Record*: direct build dependencies */
   GPtrArray *runtime_deps; /* Record*: direct runtime dependencies */
   char *runtime_digest;    /* its key and, recursively, its runtime deps' */
+  GStrv integration;       /* its integration commands, expanded */
   gboolean cached;         /* for job_scheduler_get_state() */
   gboolean runtime_cached; /* it and its runtime closure are cached */
   GArray *runtime;     /* guint plan indexes: itself and its runtime closure */
@@ -156,6 +157,7 @@ record_free (gpointer data)
   g_free (record->runtime_digest);
   g_clear_pointer (&record->runtime, g_array_unref);
   g_clear_pointer (&record->build_scope, g_array_unref);
+  g_clear_pointer (&record->integration, g_strfreev);
   g_clear_pointer (&record->dependents, g_ptr_array_unref);
   g_free (record);
 }
@@ -553,6 +555,20 @@ make_element (JobScheduler *self, Record *record, GError **error)
   if (!job_plugin_configure (JOB_PLUGIN (element), error)
       || !job_plugin_preflight (JOB_PLUGIN (element), error))
     return FALSE;
+  /* What staging this element into a sysroot runs there, with its own
+   * variables: dependents need it expanded, and it goes into the key. */
+  {
+    JobNode *public_data = job_element_get_public (JOB_ELEMENT (element));
+    JobNode *bst =
+        public_data != NULL ? job_node_lookup (public_data, "bst") : NULL;
+
+    record->integration =
+        bst != NULL ? job_plugin_subst_list (JOB_PLUGIN (element), bst,
+                                             "integration-commands", error)
+                    : g_new0 (char *, 1);
+    if (record->integration == NULL)
+      return FALSE;
+  }
   record->element = JOB_ELEMENT (g_steal_pointer (&element));
   return TRUE;
 }
@@ -607,6 +623,8 @@ compute_key (JobScheduler *self, Record *record)
   g_autoptr (GVariant) unique =
       job_plugin_get_unique_key (JOB_PLUGIN (record->element));
   g_autoptr (GVariant) key = NULL;
+  g_autofree char *public_text = NULL;
+  JobNode *public_data;
   GVariantBuilder source_keys, dep_keys;
 
   g_variant_builder_init (&source_keys, G_VARIANT_TYPE ("a(sv)"));
@@ -629,9 +647,15 @@ compute_key (JobScheduler *self, Record *record)
                              job_element_spec_get_name (dep->spec),
                              dep->runtime_digest);
     }
+  /* The public data is committed with the artifact (and dependents read
+   * their split rules and integration commands from it). */
+  public_data = job_element_get_public (record->element);
+  public_text = public_data != NULL ? job_node_to_yaml (public_data, TRUE)
+                                    : g_strdup ("");
   key = g_variant_ref_sink (g_variant_new (
-      "(uss@v^asa(sv)a(ss))", 2U, job_element_spec_get_kind (spec), "",
-      g_variant_new_variant (unique), environment, &source_keys, &dep_keys));
+      "(uss@v^asa(sv)a(ss)^ass)", 3U, job_element_spec_get_kind (spec), "",
+      g_variant_new_variant (unique), environment, &source_keys, &dep_keys,
+      record->integration, public_text));
   {
     g_autoptr (GVariant) normal = g_variant_get_normal_form (key);
     g_autoptr (GBytes) bytes = g_variant_get_data_as_bytes (normal);
@@ -922,24 +946,54 @@ job_scheduler_dup_failed (JobScheduler *self)
   return g_strv_builder_end (builder);
 }
 
+/* The staging plan of a build, see job_build_task_new(). */
+static GVariant *
+make_staging_plan (JobScheduler *self, Record *record)
+{
+  g_autoptr (GHashTable) positions = g_hash_table_new (NULL, NULL);
+  GVariantBuilder scope, direct;
+
+  ensure_scopes (self);
+  g_variant_builder_init (&scope, G_VARIANT_TYPE ("a(ssas)"));
+  for (guint i = 0; i < record->build_scope->len; i++)
+    {
+      guint index = g_array_index (record->build_scope, guint, i);
+      Record *dep = self->records->pdata[index];
+
+      g_variant_builder_add (&scope, "(ss^as)",
+                             job_element_spec_get_name (dep->spec), dep->key,
+                             dep->integration);
+      g_hash_table_insert (positions, GUINT_TO_POINTER (index),
+                           GUINT_TO_POINTER (i));
+    }
+  g_variant_builder_init (&direct, G_VARIANT_TYPE ("a(sau)"));
+  for (guint i = 0; i < record->build_deps->len; i++)
+    {
+      Record *dep = record->build_deps->pdata[i];
+      GVariantBuilder closure;
+
+      g_variant_builder_init (&closure, G_VARIANT_TYPE ("au"));
+      for (guint j = 0; j < dep->runtime->len; j++)
+        g_variant_builder_add (&closure, "u",
+                               GPOINTER_TO_UINT (g_hash_table_lookup (
+                                   positions, GUINT_TO_POINTER (g_array_index (
+                                                  dep->runtime, guint, j)))));
+      g_variant_builder_add (&direct, "(s@au)",
+                             job_element_spec_get_name (dep->spec),
+                             g_variant_builder_end (&closure));
+    }
+  return g_variant_new ("(a(ssas)a(sau))", &scope, &direct);
+}
+
 static JobBuildTask *
 make_task (JobScheduler *self, Record *record)
 {
-  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
   g_autofree char *log_path = NULL;
 
-  ensure_scopes (self);
-  for (guint i = 0; i < record->build_scope->len; i++)
-    {
-      Record *dep =
-          self->records->pdata[g_array_index (record->build_scope, guint, i)];
-      g_ptr_array_add (keys, dep->key);
-    }
-  g_ptr_array_add (keys, NULL);
   log_path = job_artifact_cache_get_log_path (
       self->cache, job_element_spec_get_name (record->spec), record->key, NULL);
   return job_build_task_new (
-      record->element, record->key, (const char *const *) keys->pdata,
+      record->element, record->key, make_staging_plan (self, record),
       job_artifact_cache_get_root (self->cache), log_path);
 }
 

@@ -1113,6 +1113,7 @@ test_compose (Fixture *f, gconstpointer data)
     const char *config;
     const char *present[6];
     const char *absent[6];
+    const char *dependency; /* NULL: files.bst */
   } cases[] = {
     { "all.bst",
       "",
@@ -1129,19 +1130,33 @@ test_compose (Fixture *f, gconstpointer data)
       { "usr/bin/tool", "etc/x.conf", "var/empty/.keep" },
       { "usr/include/x.h", "usr/lib/pkgconfig/x.pc",
         "usr/share/doc/x/README" } },
-    /* An element's own split rules extend the project's. */
+    /* Each dependency's files are split by its own rules (conf.bst's
+     * extend the project's); the compose element's name the domains. */
     { "custom.bst",
       "config:\n  include: [conf]\n  include-orphans: false\n"
       "public:\n  bst:\n    split-rules:\n      conf:\n      - /etc/*.conf\n",
       { "etc/x.conf" },
-      { "usr/bin/tool", "var/empty/.keep" } },
+      { "usr/bin/tool", "var/empty/.keep" },
+      "conf.bst" },
+    /* Rules only the compose element has do not split its dependencies. */
+    { "ownrules.bst",
+      "config:\n  include: [conf]\n  include-orphans: false\n"
+      "public:\n  bst:\n    split-rules:\n      conf:\n      - /etc/*.conf\n",
+      { NULL },
+      { "etc/x.conf", "usr/bin/tool" } },
   };
 
   write_compose_project (f);
+  write_element (f, "conf.bst",
+                 "kind: import\nsources:\n- kind: local\n  path: files\n"
+                 "public:\n  bst:\n    split-rules:\n      conf:\n"
+                 "      - /etc/*.conf\n");
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *content = g_strdup_printf (
-          "kind: compose\nbuild-depends:\n- files.bst\n%s", cases[i].config);
+          "kind: compose\nbuild-depends:\n- %s\n%s",
+          cases[i].dependency != NULL ? cases[i].dependency : "files.bst",
+          cases[i].config);
       g_autoptr (JobScheduler) scheduler = NULL;
       g_autofree char *checkout = NULL;
 
@@ -1244,6 +1259,27 @@ test_script (Fixture *f, gconstpointer data)
   g_assert_false (exists (checkout, "bin"));
   g_assert_false (exists (checkout, "data"));
 
+  /* A dependency staged elsewhere than /, with its runtime closure. */
+  {
+    g_autoptr (JobScheduler) sysroot = NULL;
+    g_autofree char *out = NULL;
+
+    write_element (f, "needs-data.bst", "kind: stack\ndepends: [data.bst]\n");
+    write_element (
+        f, "sysroot.bst",
+        "kind: script\nbuild-depends: [base.bst, needs-data.bst]\nconfig:\n"
+        "  layout:\n  - element: base.bst\n    destination: /\n"
+        "  - element: needs-data.bst\n    destination: /sysroot\n"
+        "  commands:\n"
+        "  - cp /sysroot/data/hello.txt %{install-root}/\n"
+        "  - test ! -e /data && touch %{install-root}/not-at-root\n");
+    sysroot = prepare_ok (f, "sysroot.bst");
+    g_assert_true (build (f, sysroot, "sysroot.bst", &out, &error));
+    g_assert_no_error (error);
+    assert_file (out, "hello.txt", "hello from a dependency\n");
+    g_assert_true (exists (out, "not-at-root"));
+  }
+
   /* Without a layout, every dependency is staged at /. */
   {
     g_autoptr (JobScheduler) plain = NULL;
@@ -1257,6 +1293,71 @@ test_script (Fixture *f, gconstpointer data)
     g_assert_true (build (f, plain, "plain.bst", &out, &error));
     g_assert_no_error (error);
     g_assert_true (exists (out, "hello.txt"));
+  }
+}
+
+/* Integration commands: the public data of an artifact, run with that
+ * element's variables in the root it is staged into, before the commands
+ * of the element being built; compose takes what they create. */
+static void
+test_integration (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *key = NULL;
+
+  write_script_project (f);
+  write_element (
+      f, "integ.bst",
+      "kind: import\nsources:\n- kind: local\n  path: data\n"
+      "variables:\n  greeting: integrated by integ.bst\n"
+      "public:\n  bst:\n    integration-commands:\n"
+      "    - mkdir -p /etc && echo '%{greeting}' >> /etc/integrated\n");
+  write_element (
+      f, "user.bst",
+      "kind: manual\nbuild-depends: [base.bst, integ.bst]\nconfig:\n"
+      "  install-commands:\n  - cp /etc/integrated %{install-root}/\n");
+  {
+    g_autoptr (JobScheduler) scheduler = prepare_ok (f, "user.bst");
+    g_autofree char *out = NULL;
+
+    g_assert_true (build (f, scheduler, "user.bst", &out, &error));
+    g_assert_no_error (error);
+    assert_file (out, "integrated", "integrated by integ.bst\n");
+    key = g_strdup (job_scheduler_get_cache_key (scheduler, "user.bst"));
+  }
+  /* The dependency's integration commands are part of the key. */
+  write_element (f, "integ.bst",
+                 "kind: import\nsources:\n- kind: local\n  path: data\n"
+                 "public:\n  bst:\n    integration-commands:\n"
+                 "    - mkdir -p /etc && echo changed >> /etc/integrated\n");
+  {
+    g_autoptr (JobScheduler) scheduler = prepare_ok (f, "user.bst");
+
+    g_assert_cmpstr (job_scheduler_get_cache_key (scheduler, "user.bst"), !=,
+                     key);
+  }
+
+  write_element (
+      f, "composed.bst",
+      "kind: compose\nbuild-depends: [base.bst, integ.bst]\nconfig:\n"
+      "  include: [runtime]\n  include-orphans: false\n");
+  write_element (
+      f, "unintegrated.bst",
+      "kind: compose\nbuild-depends: [base.bst, integ.bst]\nconfig:\n"
+      "  integrate: false\n");
+  {
+    g_autoptr (JobScheduler) composed = prepare_ok (f, "composed.bst");
+    g_autoptr (JobScheduler) plain = prepare_ok (f, "unintegrated.bst");
+    g_autofree char *out = NULL, *plain_out = NULL;
+
+    g_assert_true (build (f, composed, "composed.bst", &out, &error));
+    g_assert_no_error (error);
+    assert_file (out, "etc/integrated", "changed\n");
+    g_assert_false (exists (out, "hello.txt"));
+    g_assert_true (build (f, plain, "unintegrated.bst", &plain_out, &error));
+    g_assert_no_error (error);
+    g_assert_false (exists (plain_out, "etc/integrated"));
+    g_assert_true (exists (plain_out, "hello.txt"));
   }
 }
 
@@ -1299,11 +1400,22 @@ test_script_errors (Fixture *f, gconstpointer data)
       "kind: script\nvariables:\n  cwd: here\nconfig:\n  commands: [pwd]\n");
   prepare_fails (f, "relcwd.bst",
                  "the variable cwd (“here”) must be an absolute path");
+  /* A layout may only name build dependencies. */
   write_element (f, "layout.bst",
                  "kind: script\nbuild-depends: [base.bst]\nconfig:\n  layout:\n"
-                 "  - element: base.bst\n    destination: /sysroot\n");
-  prepare_fails (f, "layout.bst",
-                 "staging base.bst at “/sysroot” is not supported yet");
+                 "  - element: base.bst\n    destination: /\n"
+                 "  - element: data.bst\n    destination: /sysroot\n"
+                 "  commands: [true]\n");
+  {
+    g_autoptr (JobScheduler) scheduler = prepare_ok (f, "layout.bst");
+    g_autofree char *checkout = NULL;
+
+    g_assert_false (build (f, scheduler, "layout.bst", &checkout, &error));
+    assert_error_contains (
+        error, "cannot stage data.bst: it is not a build "
+               "dependency of the element; add it to build-depends");
+    g_clear_error (&error);
+  }
   write_element (
       f, "reldest.bst",
       "kind: script\nconfig:\n  layout:\n  - destination: relative\n");
@@ -1357,15 +1469,15 @@ test_pool (Fixture *f, gconstpointer data)
                          "  ref: %s\n"
                          "  directory: git\n"
                          "config:\n"
-                         "  target: /usr/share/hello\n",
+                         "  target: /usr/share/hello\n"
+                         "public:\n  bst:\n    split-rules:\n      doc:\n"
+                         "      - /usr/share/hello/README\n"
+                         "      - /usr/share/hello/git/**\n",
                          sha, commit);
   write_element (f, "src.bst", src);
-  write_element (
-      f, "docs.bst",
-      "kind: compose\nbuild-depends: [src.bst]\nconfig:\n"
-      "  include: [doc]\n  include-orphans: false\n"
-      "public:\n  bst:\n    split-rules:\n      doc:\n"
-      "      - /usr/share/hello/README\n      - /usr/share/hello/git/**\n");
+  write_element (f, "docs.bst",
+                 "kind: compose\nbuild-depends: [src.bst]\nconfig:\n"
+                 "  include: [doc]\n  include-orphans: false\n");
   write_element (f, "script.bst",
                  "kind: script\nbuild-depends: [base.bst, docs.bst]\nconfig:\n"
                  "  commands:\n"
@@ -1443,6 +1555,7 @@ main (int argc, char *argv[])
   ADD ("/job/core-plugins/compose-errors", test_compose_errors);
   ADD ("/job/core-plugins/script", test_script);
   ADD ("/job/core-plugins/script-errors", test_script_errors);
+  ADD ("/job/core-plugins/integration", test_integration);
   ADD ("/job/core-plugins/pool", test_pool);
   ADD ("/job/core-plugins/cancel", test_cancel);
 #undef ADD

@@ -19,13 +19,13 @@
  * out, even when a file is also in an included domain) and
  * `include-orphans` (take the files no domain claims), as BuildStream does.
  *
- * The split rules are the element's own public `bst` `split-rules`: the
- * project's rules (projectconfig `split-rules`) with the element's
- * overrides, variables expanded. Limits: the dependencies' own split rules
- * and integration commands are not available to the element yet (the
- * build context stages artifacts by cache key only), so domains come from
- * the compose element's rules and `integrate` is only logged. Empty
- * directories are kept when they are taken like files. */
+ * Each dependency's files are split by that dependency's own public `bst`
+ * `split-rules` (the project's rules with its overrides, variables
+ * expanded, as committed with its artifact); the compose element's own
+ * rules name the valid domains and serve artifacts without rules. With
+ * `integrate` (the default) the dependencies' integration commands run in
+ * the staged root first and every file they create or change is taken.
+ * Empty directories are kept when they are taken like files. */
 
 #define JOB_TYPE_COMPOSE_ELEMENT (job_compose_element_get_type ())
 G_DECLARE_FINAL_TYPE (
@@ -131,28 +131,33 @@ job_compose_element_set_property (GObject *object,
 }
 
 static int
-compare_strings (gconstpointer a, gconstpointer b)
+compare_string_pointers (gconstpointer a, gconstpointer b)
 {
   return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
-/* The split rules of the element's public data, as a{sas}. */
+/* The split rules of some public data, as a{sas}; NULL without an error
+ * if it has none. */
 static GVariant *
-read_split_rules (JobComposeElement *self, GError **error)
+split_rules_of (JobNode *public_data, GError **error)
 {
-  JobNode *public_data = job_element_get_public (JOB_ELEMENT (self));
   JobNode *bst =
       public_data != NULL ? job_node_lookup (public_data, "bst") : NULL;
   JobNode *rules = bst != NULL ? job_node_lookup (bst, "split-rules") : NULL;
   g_autoptr (GPtrArray) domains = g_ptr_array_new ();
   GVariantBuilder builder;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sas}"));
-  if (rules != NULL && !job_node_check_type (rules, JOB_NODE_MAPPING, error))
+  if (rules == NULL)
     return NULL;
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sas}"));
+  if (!job_node_check_type (rules, JOB_NODE_MAPPING, error))
+    {
+      g_variant_builder_clear (&builder);
+      return NULL;
+    }
   for (guint i = 0; rules != NULL && i < job_node_get_n_members (rules); i++)
     g_ptr_array_add (domains, (gpointer) job_node_get_member_key (rules, i));
-  g_ptr_array_sort (domains, compare_strings);
+  g_ptr_array_sort (domains, compare_string_pointers);
   for (guint i = 0; i < domains->len; i++)
     {
       g_auto (GStrv) patterns = job_node_as_string_list (
@@ -224,9 +229,20 @@ job_compose_element_configure (JobPlugin *plugin,
       && (exclude = job_node_get_string_list (config, "exclude", error))
              == NULL)
     return FALSE;
-  rules = read_split_rules (self, error);
-  if (rules == NULL)
-    return FALSE;
+  {
+    g_autoptr (GError) local_error = NULL;
+
+    rules = split_rules_of (job_element_get_public (JOB_ELEMENT (self)),
+                            &local_error);
+    if (local_error != NULL)
+      {
+        g_propagate_error (error, g_steal_pointer (&local_error));
+        return FALSE;
+      }
+    if (rules == NULL)
+      rules = g_variant_ref_sink (
+          g_variant_new_array (G_VARIANT_TYPE ("{sas}"), NULL, 0));
+  }
   g_object_set (self, "split-rules", rules, "include", include, "exclude",
                 exclude, "include-orphans", orphans, "integrate", integrate,
                 NULL);
@@ -255,12 +271,6 @@ job_compose_element_stage (JobElement *element,
                            GCancellable *cancellable,
                            GError **error)
 {
-  JobComposeElement *self = JOB_COMPOSE_ELEMENT (element);
-
-  if (self->integrate)
-    job_build_context_log (
-        context, "compose: the dependencies' integration commands are not run "
-                 "(not available to elements yet)");
   return job_build_context_stage_dependencies (context, "/", cancellable,
                                                error);
 }
@@ -297,8 +307,69 @@ typedef struct
   const char *const *include;
   const char *const *exclude;
   gboolean orphans;
-  const char *skip[2];
 } Filter;
+
+static void
+filter_clear (Filter *filter)
+{
+  g_clear_pointer (&filter->domains, g_ptr_array_unref);
+  g_clear_pointer (&filter->regexes, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Filter, filter_clear)
+
+/* A filter for @rules (a{sas}) with the element's include/exclude. */
+static gboolean
+filter_init (Filter *filter,
+             JobComposeElement *self,
+             GVariant *rules,
+             const char *whose,
+             GError **error)
+{
+  GVariantIter iter;
+  const char *domain;
+  GVariant *patterns;
+
+  filter->domains = g_ptr_array_new_with_free_func (g_free);
+  filter->regexes =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) g_regex_unref);
+  filter->include = (const char *const *) self->include;
+  filter->exclude = (const char *const *) self->exclude;
+  filter->orphans = self->include_orphans;
+
+  g_variant_iter_init (&iter, rules);
+  while (g_variant_iter_next (&iter, "{&s@as}", &domain, &patterns))
+    {
+      /* Owns patterns: released at the end of each iteration. */
+      G_GNUC_UNUSED g_autoptr (GVariant) owned = patterns;
+      g_autoptr (GString) re = g_string_new ("^(?:");
+      g_autoptr (GRegex) regex = NULL;
+
+      for (gsize i = 0; i < g_variant_n_children (patterns); i++)
+        {
+          const char *pattern;
+
+          g_variant_get_child (patterns, i, "&s", &pattern);
+          if (i > 0)
+            g_string_append_c (re, '|');
+          append_glob (re, pattern);
+        }
+      if (g_variant_n_children (patterns) == 0)
+        g_string_append (re, "(?!)");
+      g_string_append (re, ")$");
+      regex = g_regex_new (re->str, G_REGEX_DOTALL, 0, error);
+      if (regex == NULL)
+        {
+          g_prefix_error (error, "%s: split domain %s of %s: ",
+                          job_plugin_get_name (JOB_PLUGIN (self)), domain,
+                          whose);
+          return FALSE;
+        }
+      g_ptr_array_add (filter->domains, g_strdup (domain));
+      g_ptr_array_add (filter->regexes, g_steal_pointer (&regex));
+    }
+  return TRUE;
+}
 
 static gboolean
 filter_keeps (Filter *filter, const char *path)
@@ -370,37 +441,41 @@ take (const char *from,
     }
 }
 
-/* Walks the staged root; @relative is "" or starts with "/". */
+/* Called for each leaf (a file, or an empty directory) of a tree, with its
+ * path relative to the tree's top ("/usr/bin/sh"). */
+typedef void (*LeafFunc) (const char *relative,
+                          const struct stat *st,
+                          gpointer user_data);
+
+/* Walks a tree; @relative is "" or starts with "/". */
 static gboolean
-walk (Filter *filter,
-      const char *root,
+walk (const char *root,
       const char *relative,
-      const char *install,
-      guint *n_taken,
+      const char *const skip[2],
+      LeafFunc func,
+      gpointer user_data,
       GCancellable *cancellable,
       GError **error)
 {
   g_autofree char *path = g_strconcat (root, relative, NULL);
   g_autoptr (GDir) dir = g_dir_open (path, 0, error);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   const char *name;
 
   if (dir == NULL)
     return FALSE;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_strings);
-  for (guint i = 0; i < names->len; i++)
     {
-      g_autofree char *child =
-          g_strconcat (relative, "/", names->pdata[i], NULL);
+      g_autofree char *child = g_strconcat (relative, "/", name, NULL);
       g_autofree char *child_path = g_strconcat (root, child, NULL);
       struct stat st;
       gboolean leaf = TRUE;
 
       /* The build and install directories are mounts, not content. */
-      if (g_strcmp0 (child, filter->skip[0]) == 0
-          || g_strcmp0 (child, filter->skip[1]) == 0)
+      if (skip != NULL
+          && (g_strcmp0 (child, skip[0]) == 0
+              || g_strcmp0 (child, skip[1]) == 0))
         continue;
       if (lstat (child_path, &st) != 0)
         continue;
@@ -410,22 +485,71 @@ walk (Filter *filter,
 
           leaf = sub == NULL || g_dir_read_name (sub) == NULL;
           if (!leaf
-              && !walk (filter, root, child, install, n_taken, cancellable,
-                        error))
+              && !walk (root, child, skip, func, user_data, cancellable, error))
             return FALSE;
         }
-      if (leaf && filter_keeps (filter, child))
-        {
-          g_autofree char *to = g_strconcat (install, child, NULL);
-
-          if (!take (child_path, to, &st, cancellable, error))
-            return FALSE;
-          (*n_taken)++;
-        }
+      if (leaf)
+        func (child, &st, user_data);
     }
   return TRUE;
 }
 
+typedef struct
+{
+  Filter *filter;
+  GHashTable *taken; /* relative path set */
+} KeepData;
+
+static void
+keep_leaf (const char *relative, const struct stat *st, gpointer user_data)
+{
+  KeepData *data = user_data;
+
+  if (filter_keeps (data->filter, relative))
+    g_hash_table_add (data->taken, g_strdup (relative));
+}
+
+/* What identifies a file's content and metadata before integration. */
+static char *
+stat_signature (const struct stat *st)
+{
+  return g_strdup_printf ("%lu:%ld.%09ld:%ld:%o", (gulong) st->st_ino,
+                          (long) st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
+                          (long) st->st_size, (unsigned) st->st_mode);
+}
+
+static void
+snapshot_leaf (const char *relative, const struct stat *st, gpointer user_data)
+{
+  g_hash_table_insert (user_data, g_strdup (relative), stat_signature (st));
+}
+
+typedef struct
+{
+  GHashTable *before;
+  GHashTable *taken;
+  guint n_changed;
+} ChangedData;
+
+static void
+changed_leaf (const char *relative, const struct stat *st, gpointer user_data)
+{
+  ChangedData *data = user_data;
+  const char *before = g_hash_table_lookup (data->before, relative);
+  g_autofree char *now = stat_signature (st);
+
+  if (before == NULL || !g_str_equal (before, now))
+    {
+      data->n_changed++;
+      g_hash_table_add (data->taken, g_strdup (relative));
+    }
+}
+
+/* The files of each dependency are selected by the dependency's own split
+ * rules (from the public data of its artifact; the compose element's rules
+ * for an artifact without any), as BuildStream does; with `integrate`, the
+ * dependencies' integration commands run in the staged root first and
+ * every file they create or change is taken too. */
 static char *
 job_compose_element_assemble (JobElement *element,
                               JobBuildContext *context,
@@ -433,61 +557,102 @@ job_compose_element_assemble (JobElement *element,
                               GError **error)
 {
   JobComposeElement *self = JOB_COMPOSE_ELEMENT (element);
-  g_autoptr (GPtrArray) domains = g_ptr_array_new ();
-  g_autoptr (GPtrArray) regexes =
-      g_ptr_array_new_with_free_func ((GDestroyNotify) g_regex_unref);
+  const char *root = job_build_context_get_root (context);
+  const char *install = job_build_context_get_install_directory (context);
+  const char *skip[2];
+  g_autoptr (GHashTable) taken =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) before = NULL;
+  g_auto (GStrv) dependencies = job_build_context_dup_dependencies (context);
+  g_autoptr (GPtrArray) paths = NULL;
   g_autofree char *note = NULL;
-  Filter filter = { 0 };
-  GVariantIter iter;
-  const char *domain;
-  GVariant *patterns;
-  guint n_taken = 0;
+  guint n_changed = 0;
 
-  g_variant_iter_init (&iter, self->split_rules);
-  while (g_variant_iter_next (&iter, "{&s@as}", &domain, &patterns))
+  skip[0] = job_plugin_get_variable (JOB_PLUGIN (self), "build-root");
+  skip[1] = job_plugin_get_variable (JOB_PLUGIN (self), "install-root");
+
+  for (guint i = 0; dependencies[i] != NULL; i++)
     {
-      /* Owns patterns: released at the end of each iteration. */
-      G_GNUC_UNUSED g_autoptr (GVariant) owned = patterns;
-      g_autoptr (GString) re = g_string_new ("^(?:");
-      g_autoptr (GRegex) regex = NULL;
+      g_auto (Filter) filter = { 0 };
+      g_autoptr (JobNode) public_data = NULL;
+      g_autoptr (GVariant) rules = NULL;
+      g_autoptr (GError) local_error = NULL;
+      g_autofree char *files = NULL;
+      KeepData data = { &filter, taken };
 
-      for (gsize i = 0; i < g_variant_n_children (patterns); i++)
+      public_data = job_build_context_dup_dependency_public (
+          context, dependencies[i], &local_error);
+      if (local_error == NULL)
+        rules = split_rules_of (public_data, &local_error);
+      if (local_error != NULL)
         {
-          const char *pattern;
-
-          g_variant_get_child (patterns, i, "&s", &pattern);
-          if (i > 0)
-            g_string_append_c (re, '|');
-          append_glob (re, pattern);
-        }
-      if (g_variant_n_children (patterns) == 0)
-        g_string_append (re, "(?!)");
-      g_string_append (re, ")$");
-      regex = g_regex_new (re->str, G_REGEX_DOTALL, 0, error);
-      if (regex == NULL)
-        {
-          g_prefix_error (error, "%s: split domain %s: ",
-                          job_plugin_get_name (JOB_PLUGIN (self)), domain);
+          g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
-      g_ptr_array_add (domains, (gpointer) domain);
-      g_ptr_array_add (regexes, g_steal_pointer (&regex));
+      files = job_build_context_dup_dependency_files (context, dependencies[i],
+                                                      error);
+      if (files == NULL
+          || !filter_init (&filter, self,
+                           rules != NULL ? rules : self->split_rules,
+                           dependencies[i], error)
+          || !walk (files, "", NULL, keep_leaf, &data, cancellable, error))
+        return NULL;
     }
 
-  filter.domains = domains;
-  filter.regexes = regexes;
-  filter.include = (const char *const *) self->include;
-  filter.exclude = (const char *const *) self->exclude;
-  filter.orphans = self->include_orphans;
-  filter.skip[0] = job_plugin_get_variable (JOB_PLUGIN (self), "build-root");
-  filter.skip[1] = job_plugin_get_variable (JOB_PLUGIN (self), "install-root");
-  if (!walk (&filter, job_build_context_get_root (context), "",
-             job_build_context_get_install_directory (context), &n_taken,
-             cancellable, error))
-    return NULL;
-  note = g_strdup_printf ("compose: took %u files", n_taken);
+  if (self->integrate)
+    {
+      before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      if (!walk (root, "", skip, snapshot_leaf, before, cancellable, error))
+        return NULL;
+      if (job_build_context_integrate (context) > 0)
+        {
+          ChangedData data = { before, taken, 0 };
+
+          if (!job_build_context_run_queued (context, cancellable, error)
+              || !walk (root, "", skip, changed_leaf, &data, cancellable,
+                        error))
+            return NULL;
+          n_changed = data.n_changed;
+        }
+    }
+
+  {
+    GHashTableIter iter;
+    gpointer path;
+
+    paths = g_ptr_array_new_full (g_hash_table_size (taken), g_free);
+    g_hash_table_iter_init (&iter, taken);
+    while (g_hash_table_iter_next (&iter, &path, NULL))
+      {
+        g_hash_table_iter_steal (&iter);
+        g_ptr_array_add (paths, path);
+      }
+  }
+  g_ptr_array_sort (paths, compare_string_pointers);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autofree char *from = g_strconcat (root, paths->pdata[i], NULL);
+      g_autofree char *to = g_strconcat (install, paths->pdata[i], NULL);
+      struct stat st;
+
+      /* A later artifact may have replaced a directory by a file, or
+       * integration removed it: what is in the root now is what counts. */
+      if (lstat (from, &st) != 0)
+        continue;
+      if (S_ISDIR (st.st_mode))
+        {
+          g_autoptr (GDir) sub = g_dir_open (from, 0, NULL);
+
+          if (sub != NULL && g_dir_read_name (sub) != NULL)
+            continue;
+        }
+      if (!take (from, to, &st, cancellable, error))
+        return NULL;
+    }
+  note = g_strdup_printf ("compose: took %u files (%u from integration)",
+                          paths->len, n_changed);
   job_build_context_log (context, note);
-  return g_strdup (job_build_context_get_install_directory (context));
+  return g_strdup (install);
 }
 
 static void

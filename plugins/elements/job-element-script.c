@@ -18,13 +18,16 @@
  * directory), `root-read-only` and `create-dev-shm`. The artifact is
  * `%{install-root}`.
  *
- * Limits: the build context stages the dependencies all together, by cache
- * key, so a layout entry naming an element must have the destination `/`
- * (everything is staged there; other destinations are refused at
- * configure time with a clear error). The staged root holds hard links into
- * the artifact cache and is always mounted read-only: `root-read-only:
- * false` is noted in the log, and commands write into %{install-root},
- * %{build-root} or /tmp. `create-dev-shm` is accepted and has no effect. */
+ * An entry naming an element stages that build dependency with its
+ * runtime closure at its destination; the integration commands of what is
+ * staged at `/` run before `commands`. Without a layout every build
+ * dependency is staged at `/`.
+ *
+ * Limits: the staged root holds hard links into the artifact cache and is
+ * mounted read-only unless integration commands need it writable:
+ * `root-read-only: false` alone is noted in the log, and commands write
+ * into %{install-root}, %{build-root} or /tmp. `create-dev-shm` is accepted
+ * and has no effect. */
 
 #define JOB_TYPE_SCRIPT_ELEMENT (job_script_element_get_type ())
 G_DECLARE_FINAL_TYPE (
@@ -211,18 +214,6 @@ read_layout (JobScriptElement *self, JobNode *config, GError **error)
                        where, destination);
           return FALSE;
         }
-      if (element != NULL && !g_str_equal (destination, "/"))
-        {
-          g_autofree char *where = job_node_dup_provenance (entry);
-
-          g_set_error (
-              error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
-              "%s: staging %s at “%s” is not supported yet: the script element "
-              "stages "
-              "all its build dependencies together at /; use destination: /",
-              where, element, destination);
-          return FALSE;
-        }
       g_ptr_array_add (elements, element != NULL ? g_steal_pointer (&element)
                                                  : g_strdup (""));
       g_ptr_array_add (destinations, g_steal_pointer (&destination));
@@ -305,24 +296,22 @@ job_script_element_stage (JobElement *element,
 {
   JobScriptElement *self = JOB_SCRIPT_ELEMENT (element);
   JobSandbox *sandbox = job_build_context_get_sandbox (context);
-  gboolean staged = FALSE;
   guint n =
       self->layout_elements != NULL ? g_strv_length (self->layout_elements) : 0;
 
   if (!self->root_read_only)
     job_build_context_log (
-        context, "script: the staged root stays read-only (it holds links "
-                 "into the artifact cache); write to %{install-root}, "
-                 "%{build-root} or /tmp");
+        context, "script: the staged root is read-only unless integration "
+                 "commands need it (it holds links into the artifact cache); "
+                 "write to %{install-root}, %{build-root} or /tmp");
   for (guint i = 0; i < n; i++)
     {
       if (*self->layout_elements[i] != '\0')
         {
-          if (!staged
-              && !job_build_context_stage_dependencies (context, "/",
-                                                        cancellable, error))
+          if (!job_build_context_stage_dependency (
+                  context, self->layout_elements[i],
+                  self->layout_destinations[i], cancellable, error))
             return FALSE;
-          staged = TRUE;
         }
       else
         {
@@ -345,6 +334,7 @@ job_script_element_stage (JobElement *element,
       && !job_build_context_stage_dependencies (context, "/", cancellable,
                                                 error))
     return FALSE;
+  job_build_context_integrate (context);
   if (self->cwd != NULL && !g_str_equal (self->cwd, "/"))
     {
       g_autofree char *host = job_sandbox_get_host_path (sandbox, self->cwd);
