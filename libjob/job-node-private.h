@@ -19,6 +19,7 @@ G_BEGIN_DECLS
 #define JOB_NODE_MAX_ALIAS_NODES 1000000
 
 const char *job_node_describe_type (JobNode *self);
+void job_node_checksum (JobNode *self, GChecksum *checksum);
 char *
 job_node_format_provenance (const char *filename, guint line, guint column);
 void job_node_set_error (GError **error,

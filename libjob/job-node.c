@@ -2167,3 +2167,62 @@ node_decode (GVariant *variant,
   g_value_take_boxed (value, root);
   return TRUE;
 }
+
+static void
+checksum_string (GChecksum *checksum, char tag, const char *text)
+{
+  gsize len = strlen (text);
+  guint64 len64 = GUINT64_TO_LE ((guint64) len);
+
+  g_checksum_update (checksum, (const guchar *) &tag, 1);
+  g_checksum_update (checksum, (const guchar *) &len64, sizeof len64);
+  g_checksum_update (checksum, (const guchar *) text, len);
+}
+
+/* Feeds what @self holds (not where it came from) into @checksum: scalars
+ * and nulls, sequences in order, mappings by sorted key. Unambiguous: every
+ * part is tagged and counted. Recursion is bounded by JOB_NODE_MAX_DEPTH. */
+void
+job_node_checksum (JobNode *self, GChecksum *checksum)
+{
+  if (self == NULL || self->is_null)
+    {
+      g_checksum_update (checksum, (const guchar *) "~", 1);
+      return;
+    }
+  switch (self->type)
+    {
+    case JOB_NODE_SCALAR:
+      checksum_string (checksum, 's', self->scalar);
+      break;
+    case JOB_NODE_SEQUENCE:
+      checksum_string (checksum, '[', "");
+      for (guint i = 0; i < self->sequence.n_items; i++)
+        job_node_checksum (self->sequence.items[i], checksum);
+      g_checksum_update (checksum, (const guchar *) "]", 1);
+      break;
+    case JOB_NODE_MAPPING:
+    default:
+      {
+        JobNodeMember *small[16];
+        g_autofree JobNodeMember **heap = NULL;
+        JobNodeMember **sorted =
+            self->mapping.n_members <= G_N_ELEMENTS (small)
+                ? small
+                : (heap = g_new (JobNodeMember *, self->mapping.n_members));
+
+        for (guint i = 0; i < self->mapping.n_members; i++)
+          sorted[i] = &self->mapping.members[i];
+        qsort (sorted, self->mapping.n_members, sizeof (JobNodeMember *),
+               compare_members);
+        checksum_string (checksum, '{', "");
+        for (guint i = 0; i < self->mapping.n_members; i++)
+          {
+            checksum_string (checksum, 'k', sorted[i]->key);
+            job_node_checksum (sorted[i]->value, checksum);
+          }
+        g_checksum_update (checksum, (const guchar *) "}", 1);
+      }
+      break;
+    }
+}

@@ -11,6 +11,7 @@
 #include "job-element-spec.h"
 #include "job-fetch-task.h"
 #include "job-enums.h"
+#include "job-node-private.h"
 #include "job-scheduler.h"
 #include "job-serializable.h"
 #include "job-source-spec.h"
@@ -650,8 +651,12 @@ compute_key (JobScheduler *self, Record *record)
   /* The public data is committed with the artifact (and dependents read
    * their split rules and integration commands from it). */
   public_data = job_element_get_public (record->element);
-  public_text = public_data != NULL ? job_node_to_yaml (public_data, TRUE)
-                                    : g_strdup ("");
+  {
+    g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+
+    job_node_checksum (public_data, checksum);
+    public_text = g_strdup (g_checksum_get_string (checksum));
+  }
   key = g_variant_ref_sink (g_variant_new (
       "(uss@v^asa(sv)a(ss)^ass)", 3U, job_element_spec_get_kind (spec), "",
       g_variant_new_variant (unique), environment, &source_keys, &dep_keys,
