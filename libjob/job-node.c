@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "job-codec.h"
+#include "job-inputs.h"
 #include "job-pickle.h"
 #include "job-node-private.h"
 
@@ -1529,6 +1530,7 @@ job_node_load_file (const char *path, const char *display_name, GError **error)
                    is_dir ? "it is a directory" : g_strerror (saved_errno));
       return NULL;
     }
+  job_inputs_note (path);
   contents = g_malloc ((gsize) st.st_size + 1);
   while (length < (gsize) st.st_size)
     {

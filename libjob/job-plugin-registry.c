@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "job-element.h"
+#include "job-inputs.h"
 #include "job-module-private.h"
 #include "job-plugin-registry.h"
 #include "job-serializable.h"
@@ -236,8 +237,11 @@ job_plugin_registry_lookup (JobPluginRegistry *self,
                                                           : JOB_TYPE_SOURCE;
       GType type;
 
+      /* A module added to an earlier directory would take over the kind. */
+      job_inputs_note (self->directories->pdata[i]);
       if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
         continue;
+      job_inputs_note (path);
       if (!job_module_load_path (
               path, (const char *const *) self->directories->pdata, error))
         return G_TYPE_INVALID;

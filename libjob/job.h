@@ -10,6 +10,7 @@
 #include "job-version-macros.h"
 #include "job-artifact-cache.h"
 #include "job-artifact-commit.h"
+#include "job-inputs.h"
 #include "job-codec.h"
 #include "job-element-spec.h"
 #include "job-load-error.h"

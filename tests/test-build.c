@@ -983,6 +983,77 @@ test_cli_kill (gconstpointer data)
     }
 }
 
+/* A no-op build after a build that left everything cached, with no input
+ * changed since, answers from the saved state without loading the
+ * project; any changed input, or a missing artifact, takes the full path. */
+static void
+test_cli_noop_state (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *started = NULL;
+  g_autofree char *artifacts = NULL;
+  const char *up_to_date = "Up to date: no input changed";
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_diamond (&scratch);
+  /* Inputs changed within 2 s of a build are not trusted in a state. */
+  g_usleep (2100 * 1000);
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_null (strstr (run.out, up_to_date));
+
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, up_to_date));
+  g_assert_nonnull (strstr (run.out, "0 built, 0 failed"));
+
+  /* A changed source file: the full path, and only its dependents. */
+  write_file (scratch.project, "files-b/b.txt", "B3\n");
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_null (strstr (run.out, up_to_date));
+  started = sorted_event_names (run.out, "START");
+  g_assert_cmpstr (started, ==, "b.bst mb.bst top.bst");
+  /* That build started less than 2 s after the change: no state saved. */
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_null (strstr (run.out, up_to_date));
+
+  /* A changed element file, seen after the state was saved again. */
+  g_usleep (2100 * 1000);
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  g_assert_nonnull (strstr (run.out, up_to_date));
+  write_file (scratch.project, "elements/top.bst",
+              "kind: manual\n"
+              "build-depends:\n- base.bst\n- ma.bst\n- mb.bst\n"
+              "config:\n"
+              "  install-commands:\n"
+              "  - mkdir -p %{install-root}/out\n"
+              "  - echo changed > %{install-root}/out/top.txt\n");
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_clear_pointer (&started, g_free);
+  started = sorted_event_names (run.out, "START");
+  g_assert_cmpstr (started, ==, "top.bst");
+
+  /* Artifacts removed behind its back: everything is built again. */
+  g_usleep (2100 * 1000);
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  g_assert_nonnull (strstr (run.out, up_to_date));
+  artifacts = g_build_filename (scratch.cache, "artifacts", NULL);
+  rm_rf (artifacts);
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_clear_pointer (&started, g_free);
+  started = sorted_event_names (run.out, "START");
+  g_assert_cmpstr (started, ==, "a.bst b.bst base.bst ma.bst mb.bst top.bst");
+}
+
 /* Without bwrap (none in PATH) commands run on the host: the build must
  * still work, and write nothing outside the cache. */
 static void
@@ -1160,6 +1231,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/job/build/cli/interrupt", GINT_TO_POINTER (SIGINT),
                         test_cli_kill);
   g_test_add_func ("/job/build/cli/host-mode", test_cli_host_mode);
+  g_test_add_func ("/job/build/cli/no-op-state", test_cli_noop_state);
 
   return g_test_run ();
 }

@@ -3,8 +3,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#define _GNU_SOURCE /* dladdr() */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -204,6 +206,93 @@ make_backend (const char *name, JobScheduler *for_plugins, GError **error)
   return NULL;
 }
 
+/* Where the inputs of `job build TARGETS` in this project, with these
+ * options and this environment, are saved: one state per distinct build. */
+static char *
+state_path (JobToolGlobals *globals,
+            JobArtifactCache *cache,
+            const char *const *targets)
+{
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *dir = g_canonicalize_filename (
+      globals->directory != NULL ? globals->directory : cwd, cwd);
+  g_auto (GStrv) env = g_get_environ ();
+  char *real = realpath (dir, NULL);
+
+#define ADD(s)                                                                 \
+  g_checksum_update (checksum, (const guchar *) (s), strlen (s) + 1)
+  ADD ("job build state 1");
+  ADD (real != NULL ? real : dir);
+  free (real);
+  for (guint i = 0; i < globals->options->len; i++)
+    ADD ((char *) globals->options->pdata[i]);
+  ADD ("--");
+  for (guint i = 0; targets[i] != NULL; i++)
+    ADD (targets[i]);
+  ADD ("--");
+  /* What configures libjob (and where it finds plugins and data). */
+  for (guint i = 0; env[i] != NULL; i++)
+    if (g_str_has_prefix (env[i], "JOB_") || g_str_has_prefix (env[i], "XDG_")
+        || g_str_has_prefix (env[i], "HOME="))
+      ADD (env[i]);
+#undef ADD
+  return g_build_filename (job_artifact_cache_get_root (cache), "state",
+                           g_checksum_get_string (checksum), NULL);
+}
+
+/* The program and library that computed the keys are inputs too. */
+static void
+note_own_binaries (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  Dl_info info;
+
+  if (exe != NULL)
+    job_inputs_note (exe);
+  if (dladdr ((void *) job_inputs_new, &info) != 0 && info.dli_fname != NULL)
+    job_inputs_note (info.dli_fname);
+}
+
+/* Nothing to build if no input changed since a build that left every
+ * element cached, and every artifact is still there. */
+static gboolean
+is_up_to_date (const char *state, JobArtifactCache *cache)
+{
+  g_auto (GStrv) keys = job_inputs_check (state);
+
+  if (keys == NULL)
+    return FALSE;
+  for (guint i = 0; keys[i] != NULL; i++)
+    if (!job_artifact_cache_contains (cache, keys[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+save_state (const char *state,
+            JobInputs *inputs,
+            JobScheduler *scheduler,
+            gint64 started)
+{
+  g_auto (GStrv) elements = job_scheduler_dup_elements (scheduler);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; elements[i] != NULL; i++)
+    {
+      const char *key = job_scheduler_get_cache_key (scheduler, elements[i]);
+
+      if (key == NULL)
+        return;
+      g_ptr_array_add (keys, (gpointer) key);
+    }
+  g_ptr_array_add (keys, NULL);
+  if (!job_inputs_save (inputs, state, (const char *const *) keys->pdata,
+                        started, &error))
+    g_debug ("Not saving the build state: %s", error->message);
+}
+
 int
 job_tool_build (JobToolGlobals *globals, int argc, char **argv)
 {
@@ -239,6 +328,9 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   Progress progress = { 0 };
   g_auto (GStrv) elements = NULL;
+  g_autoptr (JobInputs) inputs = NULL;
+  g_autofree char *state = NULL;
+  gint64 started = 0;
   guint sigint, sigterm, tick = 0;
   gboolean ok;
 
@@ -254,12 +346,28 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
       return 2;
     }
 
+  if ((cache = job_tool_open_cache (cache_dir, &error)) == NULL)
+    goto fail;
+  state = state_path (globals, cache, (const char *const *) argv + 1);
+  if (is_up_to_date (state, cache))
+    {
+      if (verbose)
+        g_print ("Up to date: no input changed since the last build and "
+                 "every artifact is cached\n");
+      if (!quiet)
+        g_print ("0 built, 0 failed\n");
+      return 0;
+    }
+
+  /* Record what the keys are computed from, for the next run. */
+  started = g_get_real_time ();
+  inputs = job_inputs_new ();
+  job_inputs_start_recording (inputs);
+  note_own_binaries ();
   if ((project = job_tool_load_project (globals, &error)) == NULL)
     goto fail;
   loader = job_loader_new (project);
   if (!job_loader_load (loader, (const char *const *) argv + 1, NULL, &error))
-    goto fail;
-  if ((cache = job_tool_open_cache (cache_dir, &error)) == NULL)
     goto fail;
   if ((backend = make_backend (backend_name, NULL, &error)) == NULL)
     goto fail;
@@ -284,6 +392,7 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   if (!job_scheduler_prepare (scheduler, (const char *const *) argv + 1,
                               &error))
     goto fail;
+  job_inputs_stop_recording (inputs);
 
   progress.scheduler = scheduler;
   progress.quiet = quiet;
@@ -343,6 +452,7 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
         }
       return 1;
     }
+  save_state (state, inputs, scheduler, started);
   return 0;
 
 fail:

@@ -150,6 +150,7 @@ checksum_tree (GChecksum *checksum, const char *root, const char *relative)
   g_autofree char *path = g_build_filename (root, relative, NULL);
   struct stat st;
 
+  job_inputs_note (path);
   if (lstat (path, &st) != 0)
     return FALSE;
   g_checksum_update (checksum, (const guchar *) relative,

@@ -159,8 +159,10 @@ job_patch_source_get_unique_key (JobPlugin *plugin)
 {
   JobPatchSource *self = JOB_PATCH_SOURCE (plugin);
   g_autofree char *path = full_path (self);
-  g_autofree char *sha = job_plugin_util_sha256_file (path, NULL);
+  g_autofree char *sha = NULL;
 
+  job_inputs_note (path);
+  sha = job_plugin_util_sha256_file (path, NULL);
   return g_variant_new ("(sus)", self->path, self->strip_level,
                         sha != NULL ? sha : "missing");
 }
