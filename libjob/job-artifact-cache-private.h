@@ -26,6 +26,11 @@ gboolean job_file_tree_copy (const char *source_dir,
                              GCancellable *cancellable,
                              GError **error);
 
+/* Copies the regular file @source to @dest (replaced), with its mode,
+ * times and (as root) owner. */
+gboolean
+job_file_tree_copy_file (const char *source, const char *dest, GError **error);
+
 /* Removes @path and everything below it; a missing @path is not an error. */
 gboolean job_file_tree_remove (const char *path, GError **error);
 

@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "job-artifact-cache-private.h"
 
@@ -242,6 +245,136 @@ job_artifact_commit_import_directory (JobArtifactCommit *self,
 
   if (!check_pending (self, error))
     return FALSE;
+  return job_file_tree_copy (source_dir, self->files_path, JOB_FILE_TREE_COPY,
+                             cancellable, error);
+}
+
+/* Replaces every regular file under @dfd that has other hard links by a
+ * copy of its own, so nothing outside can change it later. */
+static gboolean
+unshare_files (int dfd, const char *path, GError **error)
+{
+  int iter_fd = dup (dfd);
+  DIR *dir = iter_fd >= 0 ? fdopendir (iter_fd) : NULL;
+  struct dirent *entry;
+  gboolean ok = TRUE;
+
+  if (dir == NULL)
+    {
+      int saved = errno;
+      if (iter_fd >= 0)
+        close (iter_fd);
+      return job_cache_set_errno_error (error, saved, "read the directory",
+                                        path);
+    }
+  while (ok && (errno = 0, entry = readdir (dir)) != NULL)
+    {
+      struct stat st;
+
+      if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+        continue;
+      if (fstatat (dfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        {
+          g_autofree char *child = g_build_filename (path, entry->d_name, NULL);
+          ok = job_cache_set_errno_error (error, errno, "inspect", child);
+        }
+      else if (S_ISDIR (st.st_mode))
+        {
+          g_autofree char *child = g_build_filename (path, entry->d_name, NULL);
+          int sub = openat (dfd, entry->d_name,
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+          if (sub < 0)
+            ok = job_cache_set_errno_error (error, errno, "open the directory",
+                                            child);
+          else
+            {
+              ok = unshare_files (sub, child, error);
+              close (sub);
+            }
+        }
+      else if (S_ISREG (st.st_mode) && st.st_nlink > 1)
+        {
+          g_autofree char *child = g_build_filename (path, entry->d_name, NULL);
+          g_autofree char *copy = g_strconcat (child, ".libjob-unshare", NULL);
+
+          ok = job_file_tree_copy_file (child, copy, error);
+          if (ok && rename (copy, child) < 0)
+            {
+              ok = job_cache_set_errno_error (error, errno, "replace", child);
+              g_unlink (copy);
+            }
+        }
+    }
+  if (ok && errno != 0 && entry == NULL)
+    ok = job_cache_set_errno_error (error, errno, "read the directory", path);
+  closedir (dir);
+  return ok;
+}
+
+/**
+ * job_artifact_commit_take_directory:
+ * @self: a commit
+ * @source_dir: (type filename): a directory the caller gives up
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Makes the contents of @source_dir the artifact's files, by renaming it
+ * into the commit when it is on the cache's file system (else as
+ * [method@Job.ArtifactCommit.import_directory] does). A file with other
+ * hard links is copied first, so the artifact shares no inode with
+ * anything outside it. @source_dir is gone (or emptied) afterwards: use
+ * this for a build's own output, which nothing else needs.
+ *
+ * Only valid before anything else was put into the artifact's files.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+job_artifact_commit_take_directory (JobArtifactCommit *self,
+                                    const char *source_dir,
+                                    GCancellable *cancellable,
+                                    GError **error)
+{
+  int dfd;
+  gboolean ok;
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_COMMIT (self), FALSE);
+  g_return_val_if_fail (source_dir != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_pending (self, error))
+    return FALSE;
+  dfd = open (source_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return job_cache_set_errno_error (error, errno, "open the directory",
+                                      source_dir);
+  ok = unshare_files (dfd, source_dir, error);
+  close (dfd);
+  if (!ok)
+    return FALSE;
+  /* The empty files/ made by the commit gives way to the whole tree. */
+  if (rmdir (self->files_path) == 0)
+    {
+      if (rename (source_dir, self->files_path) == 0)
+        {
+          chmod (self->files_path, 0755);
+          return TRUE;
+        }
+      if (errno != EXDEV
+          && !(errno == EACCES || errno == EPERM || errno == EBUSY))
+        {
+          int saved = errno;
+          mkdir (self->files_path, 0755);
+          return job_cache_set_errno_error (error, saved, "move", source_dir);
+        }
+      if (mkdir (self->files_path, 0755) < 0)
+        return job_cache_set_errno_error (error, errno, "create",
+                                          self->files_path);
+    }
+  else if (errno != ENOTEMPTY && errno != EEXIST)
+    return job_cache_set_errno_error (error, errno, "replace",
+                                      self->files_path);
   return job_file_tree_copy (source_dir, self->files_path, JOB_FILE_TREE_COPY,
                              cancellable, error);
 }

@@ -35,6 +35,11 @@ JOB_AVAILABLE_IN_ALL
 void job_artifact_commit_set_public_data (JobArtifactCommit *self,
                                           GVariant *public_data);
 JOB_AVAILABLE_IN_ALL
+gboolean job_artifact_commit_take_directory (JobArtifactCommit *self,
+                                             const char *source_dir,
+                                             GCancellable *cancellable,
+                                             GError **error);
+JOB_AVAILABLE_IN_ALL
 gboolean job_artifact_commit_import_directory (JobArtifactCommit *self,
                                                const char *source_dir,
                                                GCancellable *cancellable,

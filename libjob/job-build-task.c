@@ -222,8 +222,9 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
           job_artifact_commit_set_public_data (commit,
                                                g_variant_new_string (yaml));
         }
-      ok = job_artifact_commit_import_directory (commit, collect, cancellable,
-                                                 &local_error)
+      /* The build directory is ours and goes away: move, do not copy. */
+      ok = job_artifact_commit_take_directory (commit, collect, cancellable,
+                                               &local_error)
            && job_artifact_commit_commit (commit, &local_error);
       if (!ok)
         job_artifact_commit_abort (commit);

@@ -98,6 +98,7 @@ copy_file_data (
 
 static gboolean
 copy_regular (int src_dfd,
+              const char *src_name,
               int dst_dfd,
               const char *name,
               const struct stat *st,
@@ -109,7 +110,7 @@ copy_regular (int src_dfd,
   gboolean ok = FALSE;
   struct timespec times[2] = { st->st_atim, st->st_mtim };
 
-  src_fd = openat (src_dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  src_fd = openat (src_dfd, src_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (src_fd < 0)
     {
       job_cache_set_errno_error (error, errno, "open", path);
@@ -279,7 +280,7 @@ copy_entry (int src_dfd,
     return FALSE;
 
   if (S_ISREG (st.st_mode))
-    return copy_regular (src_dfd, dst_dfd, name, &st, path, error);
+    return copy_regular (src_dfd, name, dst_dfd, name, &st, path, error);
 
   if (S_ISLNK (st.st_mode))
     {
@@ -367,6 +368,19 @@ copy_dir_contents (int src_dfd,
                        cancellable, error);
     }
   closedir (dir);
+  return ok;
+}
+
+gboolean
+job_file_tree_copy_file (const char *source, const char *dest, GError **error)
+{
+  struct stat st;
+  gboolean ok;
+
+  if (lstat (source, &st) < 0)
+    return job_cache_set_errno_error (error, errno, "inspect", source);
+  unlink (dest);
+  ok = copy_regular (AT_FDCWD, source, AT_FDCWD, dest, &st, dest, error);
   return ok;
 }
 

@@ -421,6 +421,58 @@ assert_tree (const char *dest)
   g_assert_cmpstr (contents, ==, "s3cret");
 }
 
+/* A build's own output moves into the cache; a file also linked from
+ * outside is copied, so the artifact shares no inode with anything. */
+static void
+test_take_directory (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autofree char *work = make_temp_dir ();
+  g_autofree char *src = g_build_filename (work, "out", NULL);
+  g_autofree char *outside = g_build_filename (work, "outside", NULL);
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autofree char *key = make_key ("take");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobArtifactCommit) commit = NULL;
+  g_autoptr (GFile) files = NULL;
+  g_autofree char *files_path = NULL;
+  g_autofree char *cached_tool = NULL, *cached_secret = NULL;
+  g_autofree char *src_secret = NULL;
+  struct stat linked, cached, tool;
+
+  g_assert_cmpint (mkdir (src, 0755), ==, 0);
+  make_tree (src);
+  src_secret = g_build_filename (src, "secret", NULL);
+  g_assert_cmpint (link (src_secret, outside), ==, 0);
+  g_assert_cmpint (stat (outside, &linked), ==, 0);
+
+  commit = job_artifact_cache_begin_commit (cache, key, &error);
+  g_assert_no_error (error);
+  g_assert_true (
+      job_artifact_commit_take_directory (commit, src, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (job_artifact_commit_commit (commit, &error));
+  g_assert_no_error (error);
+  /* Moved, not copied. */
+  g_assert_false (g_file_test (src, G_FILE_TEST_EXISTS));
+
+  files = job_artifact_cache_lookup (cache, key, &error);
+  g_assert_no_error (error);
+  files_path = g_file_get_path (files);
+  assert_tree (files_path);
+  cached_secret = g_build_filename (files_path, "secret", NULL);
+  g_assert_cmpint (stat (cached_secret, &cached), ==, 0);
+  g_assert_cmpuint (cached.st_ino, !=, linked.st_ino);
+  g_assert_cmpuint (cached.st_nlink, ==, 1);
+  /* Unshared files keep their metadata; the others are the same inodes. */
+  cached_tool = g_build_filename (files_path, "bin", "tool", NULL);
+  g_assert_cmpint (stat (cached_tool, &tool), ==, 0);
+  g_assert_cmpuint (tool.st_nlink, ==, 1);
+
+  remove_tree (root);
+  remove_tree (work);
+}
+
 static void
 test_checkout (void)
 {
@@ -735,6 +787,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/artifact-cache/concurrent-commit",
                    test_concurrent_commit);
   g_test_add_func ("/job/artifact-cache/checkout", test_checkout);
+  g_test_add_func ("/job/artifact-cache/take-directory", test_take_directory);
   g_test_add_func ("/job/artifact-cache/stage-hardlinks", test_stage_hardlinks);
   g_test_add_func ("/job/artifact-cache/remove-corrupt",
                    test_remove_and_corrupt);

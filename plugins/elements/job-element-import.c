@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <stdio.h>
+
 #include <libjob/job.h>
 
 /* `import` stages its sources and collects a directory of them as its
@@ -167,6 +169,16 @@ job_import_element_assemble (JobElement *element,
                    job_plugin_get_name (JOB_PLUGIN (element)), self->source);
       return NULL;
     }
+  /* The build directory is scratch: at `/` collect the sources where they
+   * are, elsewhere move them into place. */
+  if (g_str_equal (self->target, "/") || *self->target == '\0')
+    return g_steal_pointer (&from);
+  {
+    g_autofree char *parent = g_path_get_dirname (to);
+
+    if (g_mkdir_with_parents (parent, 0755) == 0 && rename (from, to) == 0)
+      return g_strdup (job_build_context_get_install_directory (context));
+  }
   if (!job_build_context_copy_files (context, from, to, cancellable, error))
     return NULL;
   return g_strdup (job_build_context_get_install_directory (context));
