@@ -47,6 +47,7 @@ struct _JobBuildContext
   GVariant *plan;     /* (a(ssas)a(sau)), see job_build_task_new() */
   gboolean copy_root; /* some artifact has integration commands */
   GArray *at_root;    /* gboolean per scope entry: staged at / */
+  gboolean root_made; /* the root and its mount points exist */
   char *root;
   char *build_directory;
   char *install_directory;
@@ -137,6 +138,36 @@ host_path (JobBuildContext *self, const char *sandbox_path)
   return g_build_filename (self->root, sandbox_path, NULL);
 }
 
+/* Makes the root and, in it, the mount points of the sandbox (which must
+ * exist in a read-only root), once. */
+static gboolean
+ensure_root (JobBuildContext *self, GError **error)
+{
+  GVariant *mounts;
+
+  if (self->root_made)
+    return TRUE;
+  if (!make_directory (self->root, error))
+    return FALSE;
+  mounts = job_sandbox_get_mounts (self->sandbox);
+  if (mounts != NULL)
+    {
+      GVariantIter iter;
+      const char *sandbox_path;
+
+      g_variant_iter_init (&iter, mounts);
+      while (g_variant_iter_next (&iter, "(&s&s)", &sandbox_path, NULL))
+        {
+          g_autofree char *mount_point = host_path (self, sandbox_path);
+
+          if (!make_directory (mount_point, error))
+            return FALSE;
+        }
+    }
+  self->root_made = TRUE;
+  return TRUE;
+}
+
 /**
  * job_build_context_new:
  * @element: the element being built
@@ -165,7 +196,6 @@ job_build_context_new (JobElement *element,
 {
   g_autoptr (JobBuildContext) self = NULL;
   const char *build_root, *install_root;
-  g_autofree char *build_mount = NULL, *install_mount = NULL;
 
   g_return_val_if_fail (JOB_IS_ELEMENT (element), NULL);
   g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (cache), NULL);
@@ -213,14 +243,9 @@ job_build_context_new (JobElement *element,
   self->install_directory = g_build_filename (directory, "install", NULL);
   self->log = log != NULL ? g_object_ref (log) : NULL;
 
-  /* Mount points must exist in the read-only root. */
-  build_mount = host_path (self, build_root);
-  install_mount = host_path (self, install_root);
-  if (!make_directory (self->root, error)
-      || !make_directory (self->build_directory, error)
-      || !make_directory (self->install_directory, error)
-      || !make_directory (build_mount, error)
-      || !make_directory (install_mount, error))
+  /* The root is made when something needs it (an import never does). */
+  if (!make_directory (self->build_directory, error)
+      || !make_directory (self->install_directory, error))
     return NULL;
 
   self->sandbox = job_sandbox_new (self->root);
@@ -261,6 +286,8 @@ job_build_context_get_sandbox (JobBuildContext *self)
 {
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
 
+  /* Whoever runs it needs the root; a failure shows then. */
+  ensure_root (self, NULL);
   return self->sandbox;
 }
 
@@ -277,6 +304,8 @@ job_build_context_get_root (JobBuildContext *self)
 {
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
 
+  /* A failure shows when the root is used. */
+  ensure_root (self, NULL);
   return self->root;
 }
 
@@ -373,7 +402,7 @@ job_build_context_stage_dependencies (JobBuildContext *self,
   g_return_val_if_fail (path != NULL, FALSE);
 
   dest = host_path (self, path);
-  if (!make_directory (dest, error))
+  if (!ensure_root (self, error) || !make_directory (dest, error))
     return FALSE;
   at_root = is_root (path);
   scope = g_variant_get_child_value (self->plan, 0);
@@ -428,7 +457,7 @@ job_build_context_stage_dependency (JobBuildContext *self,
       if (!g_str_equal (direct_name, name))
         continue;
       dest = host_path (self, path);
-      if (!make_directory (dest, error))
+      if (!ensure_root (self, error) || !make_directory (dest, error))
         return FALSE;
       at_root = is_root (path);
       positions = g_variant_get_fixed_array (closure, &n, sizeof (guint32));
@@ -842,7 +871,7 @@ job_build_context_run_queued (JobBuildContext *self,
   status_host =
       g_build_filename (self->build_directory, ".libjob-status", NULL);
   g_unlink (status_host);
-  if (!prepare_host_mode (self, queued, error))
+  if (!ensure_root (self, error) || !prepare_host_mode (self, queued, error))
     return FALSE;
   {
     g_autofree char *in_sandbox =
