@@ -301,7 +301,9 @@ job_source_get_ref (JobSource *self)
  * @self: a #JobSource
  * @ref: (nullable): the new ref
  *
- * Sets the source's ref.
+ * Sets the source's ref, in this instance only: the element's file keeps
+ * the old one, and a [class@Job.Scheduler] that computed cache keys before
+ * does not recompute them (call [method@Job.Scheduler.prepare] again).
  */
 void
 job_source_set_ref (JobSource *self, const char *ref)
