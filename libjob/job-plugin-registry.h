@@ -48,5 +48,9 @@ GType job_plugin_registry_lookup (JobPluginRegistry *self,
                                   JobPluginType plugin_type,
                                   const char *kind,
                                   GError **error);
+JOB_AVAILABLE_IN_ALL
+gboolean job_plugin_registry_load_file (JobPluginRegistry *self,
+                                        const char *path,
+                                        GError **error);
 
 G_END_DECLS
