@@ -26,6 +26,7 @@ typedef gboolean (*HostLoadFileFunc) (const char *path,
 G_LOCK_DEFINE_STATIC (python);
 static HostLoadFileFunc host_load_file; /* set once the host runs */
 
+#ifdef JOB_PYTHON_LIBRARY
 static gboolean
 running_uninstalled (void)
 {
@@ -41,7 +42,6 @@ running_uninstalled (void)
          && g_str_has_prefix (resolved, JOB_BUILDDIR "/");
 }
 
-#ifdef JOB_PYTHON_LIBRARY
 /* With the lock held. */
 static gboolean
 load_host (GError **error)
@@ -119,9 +119,9 @@ static gboolean
 load_host (GError **error)
 {
   g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
-               "This libjob was built without Python support, so it cannot "
-               "run Python plugins: rebuild it with Python's development "
-               "files installed (Debian: python3-dev)");
+               "This libjob was built without Python plugin support: "
+               "rebuild it with -Dintrospection=true and Python's "
+               "development files installed (Debian: python3-dev)");
   return FALSE;
 }
 #endif
