@@ -25,6 +25,11 @@ gboolean job_python_ensure (GError **error);
 gboolean
 job_python_load_file (const char *path, const char *origin, GError **error);
 
+/* Puts Python's os.environ back as it was when the host started (a
+ * worker, after each task; it restores the C environment itself). */
+JOB_AVAILABLE_IN_ALL
+gboolean job_python_restore_environ (GError **error);
+
 /* Whether this process has started the Python host. */
 JOB_AVAILABLE_IN_ALL
 gboolean job_python_is_loaded (void);

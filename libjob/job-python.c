@@ -22,9 +22,11 @@ typedef gboolean (*HostInitFunc) (const char *typelib_dir,
 typedef gboolean (*HostLoadFileFunc) (const char *path,
                                       const char *origin,
                                       char **error_message);
+typedef gboolean (*HostRestoreEnvironFunc) (char **error_message);
 
 G_LOCK_DEFINE_STATIC (python);
 static HostLoadFileFunc host_load_file; /* set once the host runs */
+static HostRestoreEnvironFunc host_restore_environ;
 
 #ifdef JOB_PYTHON_LIBRARY
 static gboolean
@@ -56,6 +58,7 @@ load_host (GError **error)
   GModule *host;
   HostInitFunc init = NULL;
   HostLoadFileFunc load_file = NULL;
+  HostRestoreEnvironFunc restore_environ = NULL;
   g_autofree char *message = NULL;
 
   /* A PyGObject program has Python already: join its interpreter, if it is
@@ -98,7 +101,9 @@ load_host (GError **error)
   g_module_make_resident (host);
   if (!g_module_symbol (host, "job_python_host_init", (gpointer *) &init)
       || !g_module_symbol (host, "job_python_host_load_file",
-                           (gpointer *) &load_file))
+                           (gpointer *) &load_file)
+      || !g_module_symbol (host, "job_python_host_restore_environ",
+                           (gpointer *) &restore_environ))
     {
       g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
                    "%s is not libjob's Python plugin host: %s", host_path,
@@ -111,6 +116,7 @@ load_host (GError **error)
                    "Python plugins cannot run: %s", message);
       return FALSE;
     }
+  host_restore_environ = restore_environ;
   g_atomic_pointer_set (&host_load_file, load_file);
   return TRUE;
 }
@@ -161,6 +167,22 @@ job_python_load_file (const char *path, const char *origin, GError **error)
     {
       g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
                    "Python plugin %s", message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+job_python_restore_environ (GError **error)
+{
+  g_autofree char *message = NULL;
+
+  if (!job_python_is_loaded ())
+    return TRUE;
+  if (!host_restore_environ (&message))
+    {
+      g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
+                   "Python plugin host: %s", message);
       return FALSE;
     }
   return TRUE;

@@ -23,6 +23,7 @@ G_MODULE_EXPORT gboolean job_python_host_init (const char *typelib_dir,
 G_MODULE_EXPORT gboolean job_python_host_load_file (const char *path,
                                                     const char *origin,
                                                     char **error_message);
+G_MODULE_EXPORT gboolean job_python_host_restore_environ (char **error_message);
 
 static PyObject *host_module; /* job_python_host.py, with the GIL */
 
@@ -154,6 +155,26 @@ job_python_host_load_file (const char *path,
   gboolean ok = check_result (
       PyObject_CallMethod (host_module, "load_file", "ss", path, origin), path,
       error_message);
+
+  PyGILState_Release (gil);
+  return ok;
+}
+
+/**
+ * job_python_host_restore_environ:
+ * @error_message: (out): what went wrong
+ *
+ * Puts `os.environ` back as it was when the host started.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+job_python_host_restore_environ (char **error_message)
+{
+  PyGILState_STATE gil = PyGILState_Ensure ();
+  gboolean ok =
+      check_result (PyObject_CallMethod (host_module, "restore_environ", NULL),
+                    "os.environ", error_message);
 
   PyGILState_Release (gil);
   return ok;

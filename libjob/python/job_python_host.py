@@ -15,6 +15,7 @@ import traceback
 
 GLib = GObject = Job = None
 _loaded = {}  # resolved path -> module
+_environ = None  # os.environ when the host started
 
 
 def describe(exc, skip_frames=0):
@@ -87,6 +88,8 @@ def init(typelib_dir):
         return "PyGObject cannot load libjob's Job-1.0 typelib from %s: %s" % (
             typelib_dir, describe(exc))
     GLib, GObject, Job = glib, gobject, job
+    global _environ
+    _environ = dict(os.environ)
     _install_wrapping(Job.Plugin)
     _install_wrapping(Job.Task)
     return None
@@ -130,4 +133,20 @@ def load_file(path, origin):
     for cls in types:
         Job.type_set_origin(cls, origin)
     _loaded[path] = module
+    return None
+
+
+def restore_environ():
+    """Puts os.environ back as it was when the host started: a worker
+    calls this after each task. (os.environ is a cache of the C
+    environment, which the worker restores by itself; a task that changed
+    os.environ would otherwise leave its changes to the next.)"""
+    try:
+        for name in [name for name in os.environ if name not in _environ]:
+            del os.environ[name]
+        for name, value in _environ.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
+    except Exception as exc:
+        return "cannot restore os.environ: %s" % describe(exc)
     return None

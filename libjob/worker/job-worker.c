@@ -167,6 +167,16 @@ send_error (Worker *self,
   send_or_die (self, JOB_WIRE_ERROR, request_id, metrics, &part, 1);
 }
 
+/* Python caches the environment in os.environ: put it back too. */
+static void
+restore_python_state (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!job_python_restore_environ (&error))
+    die ("%s", error->message);
+}
+
 static void
 run_task (Worker *self, JobWireMessage *message)
 {
@@ -225,6 +235,7 @@ run_task (Worker *self, JobWireMessage *message)
   metrics.peak_rss = read_peak_rss (self);
   g_clear_object (&object);
 
+  restore_python_state ();
   restore_process_state (self);
 
   if (error != NULL)

@@ -266,6 +266,75 @@ class PythonPluginTest(unittest.TestCase):
         finally:
             pool.shutdown(True)
 
+    def test_python_workers_keep_the_pool_guarantees(self):
+        plugin_dir = os.path.join(self.tmp.name, "tasks")
+        os.makedirs(plugin_dir)
+        path = os.path.join(plugin_dir, "pyrogue.py")
+        with open(path, "w") as f:
+            f.write(textwrap.dedent("""\
+                import os
+                import signal
+                import sys
+                import time
+                import gi
+                gi.require_version("Job", "1.0")
+                from gi.repository import GLib, Job
+
+                class EnvTask(Job.Task):
+                    __gtype_name__ = "PyTestEnvTask"
+                    def do_run(self, cancellable):
+                        text = "\\n".join(sorted(os.environ))
+                        os.environ["LEAKED"] = "yes"
+                        return Job.CommandOutput(stdout=GLib.Bytes(text.encode()))
+
+                class CrashTask(Job.Task):
+                    __gtype_name__ = "PyTestCrashTask"
+                    def do_run(self, cancellable):
+                        print("about to crash", file=sys.stderr, flush=True)
+                        os.kill(os.getpid(), signal.SIGSEGV)
+
+                class SleepTask(Job.Task):
+                    __gtype_name__ = "PyTestSleepTask"
+                    def do_run(self, cancellable):
+                        time.sleep(60)
+                """))
+        registry = Job.PluginRegistry.new()
+        registry.add_directory(plugin_dir)
+        registry.load_file(path)
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "hunter2"
+        pool = Job.WorkerPool(max_workers=1, task_timeout=5)
+        try:
+            # The environment is the allowlist, and a task's changes do not
+            # reach the next task.
+            for _ in range(2):
+                names = pool.submit(GObject_new("PyTestEnvTask"), None) \
+                    .get_output().get_stdout().get_data().decode().split("\n")
+                self.assertNotIn("AWS_SECRET_ACCESS_KEY", names)
+                self.assertNotIn("GI_TYPELIB_PATH", names)
+                self.assertNotIn("LEAKED", names)
+                self.assertIn("PATH", names)
+            env_pid = pool.dup_worker_pids()[0]
+            self.assertIn(b"--python", worker_cmdline(env_pid))
+
+            with self.assertRaises(GLib.Error) as caught:
+                pool.submit(GObject_new("PyTestCrashTask"), None)
+            self.assertTrue(caught.exception.matches(Job.worker_error_quark(),
+                                                     Job.WorkerError.CRASHED))
+            self.assertIn("SIGSEGV", caught.exception.message)
+            self.assertIn("about to crash", caught.exception.message)
+
+            with self.assertRaises(GLib.Error) as caught:
+                pool.submit(GObject_new("PyTestSleepTask"), None)
+            self.assertTrue(caught.exception.matches(Job.worker_error_quark(),
+                                                     Job.WorkerError.TIMED_OUT))
+
+            # A fresh Python worker takes over.
+            result = pool.submit(GObject_new("PyTestEnvTask"), None)
+            self.assertNotEqual(result.get_worker_pid(), env_pid)
+        finally:
+            del os.environ["AWS_SECRET_ACCESS_KEY"]
+            pool.shutdown(True)
+
     def test_one_worker_slot_switches_variant(self):
         plugin_dir = os.path.join(self.tmp.name, "tasks")
         os.makedirs(plugin_dir)
