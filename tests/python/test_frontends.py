@@ -43,6 +43,9 @@ class FrontendTest(unittest.TestCase):
             self.assertIn("build    " + name, lines)
             self.assertIn("build done " + name, lines)
         self.assertLess(lines.index("build done greeting.bst"), lines.index("build    hello.bst"))
+        # The Python source is fetched first, by a fetch job.
+        self.assertLess(lines.index("fetch    hello.bst"), lines.index("fetch done hello.bst"))
+        self.assertLess(lines.index("fetch done hello.bst"), lines.index("build    hello.bst"))
         self.assertEqual(lines[-1], "all built")
 
         # The Python element that raises: a failure summary with its traceback.

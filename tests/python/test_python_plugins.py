@@ -95,9 +95,14 @@ class PythonPluginTest(unittest.TestCase):
         def completed(backend, task, result, error):
             if isinstance(task, Job.BuildTask) and result is not None:
                 pids[task.props.element.get_name()] = result.get_worker_pid()
+            elif isinstance(task, Job.FetchTask) and result is not None:
+                pids["fetch"] = result.get_worker_pid()
 
         pool.connect("completed", completed)
         scheduler, cache = self.scheduler(["hello.bst"], pool)
+        fetched = []
+        scheduler.connect("fetch-finished", lambda s, name, error: fetched.append(
+            (name, None if error is None else error.message)))
         element = scheduler.get_element("hello.bst")
         self.assertEqual(type(element).__gtype__.name, "PyHelloElement")
         self.assertEqual(Job.type_get_origin(type(element).__gtype__),
@@ -107,19 +112,23 @@ class PythonPluginTest(unittest.TestCase):
             ok, finished = self.build(scheduler)
             self.assertTrue(ok, finished)
             self.assertEqual(finished, {"base.bst": None, "greeting.bst": None, "hello.bst": None})
+            self.assertEqual(fetched, [("hello.bst", None)])
             context = GLib.MainContext.default()
-            while len(pids) < 3:
+            while len(pids) < 4:
                 context.iteration(True)
 
             text = self.checkout(cache, scheduler, "hello.bst", "share/py.txt").splitlines()
             # Built from the C element's artifact and the Python source.
             self.assertEqual(text[0], "hello from C and from pyplugins")
             self.assertEqual(text[1], "staged by a Python source")
+            # The Python source was fetched by a fetch job in a worker.
+            self.assertEqual(text[2], "fetched by pid %d" % pids["fetch"])
+            self.assertNotEqual(pids["fetch"], os.getpid())
             # In another process: the one the result's metrics name.
-            self.assertEqual(text[2], "pid=%d" % pids["hello.bst"])
+            self.assertEqual(text[3], "pid=%d" % pids["hello.bst"])
             self.assertNotEqual(pids["hello.bst"], os.getpid())
             # Declared clear: the worker's copy had the default, not ours.
-            self.assertEqual(text[3], "parent-note=unset")
+            self.assertEqual(text[4], "parent-note=unset")
             self.assertEqual(element.props.parent_note, "set in pid %d" % os.getpid())
 
             # The Python element ran in a worker that hosts Python; the C
@@ -391,7 +400,7 @@ class PythonPluginTest(unittest.TestCase):
         with open(os.path.join(checkout, "share", "py.txt")) as f:
             lines = f.read().splitlines()
         self.assertEqual(lines[0], "hello from C and from pyplugins")
-        self.assertEqual(lines[3], "parent-note=unset")
+        self.assertEqual(lines[4], "parent-note=unset")
 
 
 def GObject_new(type_name):
