@@ -473,6 +473,15 @@ worker_take_next (Worker *worker)
 
   if (worker->closing || worker->death != NULL)
     return;
+  if (!worker->python && queue_needs_python (self)
+      && self->workers->len + self->n_spawning >= self->max_workers)
+    {
+      /* The oldest task needs Python and no worker may be added: make room
+       * rather than overtake it; the spawn that replaces this worker
+       * follows its exit and hosts Python. */
+      worker_close (worker);
+      return;
+    }
   request = queue_pop_for (self, worker);
   if (request != NULL)
     {
@@ -490,11 +499,6 @@ worker_take_next (Worker *worker)
     }
   worker->idle_since = g_get_monotonic_time ();
   if (self->shut_down)
-    worker_close (worker);
-  else if (self->queue.length > 0
-           && self->workers->len + self->n_spawning >= self->max_workers)
-    /* Only Python tasks wait and no worker may be added: make room for a
-     * worker that hosts Python; its spawn follows this one's exit. */
     worker_close (worker);
 }
 
@@ -955,7 +959,8 @@ request_cancelled_cb (GCancellable *cancellable, gpointer user_data)
 }
 
 /* With the lock held: a Python task waits and every worker slot is taken;
- * an idle worker without Python exits to make room (see worker_take_next). */
+ * an idle worker without Python exits to make room (as in
+ * worker_take_next). */
 static void
 close_idle_worker (JobWorkerPool *self)
 {

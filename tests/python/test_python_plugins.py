@@ -378,6 +378,27 @@ class PythonPluginTest(unittest.TestCase):
         finally:
             pool.shutdown(True)
 
+        # Queued behind a busy C worker, a Python task is not overtaken by
+        # the C tasks queued after it.
+        pool = Job.WorkerPool(max_workers=1)
+        order = []
+        loop = GLib.MainLoop()
+
+        def done(backend, result, name):
+            backend.submit_finish(result)
+            order.append(name)
+            if len(order) == 3:
+                loop.quit()
+
+        try:
+            pool.submit_async(Job.CommandTask.new(["/bin/sleep", "0.3"]), None, done, "c1")
+            pool.submit_async(GObject_new("PyTestSlotNoopTask"), None, done, "python")
+            pool.submit_async(Job.CommandTask.new(["/bin/true"]), None, done, "c2")
+            loop.run()
+            self.assertEqual(order, ["c1", "python", "c2"])
+        finally:
+            pool.shutdown(True)
+
     def test_job_tool_hosts_python(self):
         env = dict(os.environ)
         env["LD_DEBUG"] = "files"
