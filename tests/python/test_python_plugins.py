@@ -129,6 +129,8 @@ class PythonPluginTest(unittest.TestCase):
             self.assertNotEqual(pids["hello.bst"], os.getpid())
             # Declared clear: the worker's copy had the default, not ours.
             self.assertEqual(text[4], "parent-note=unset")
+            # Declared custom: the worker's copy came through the codec.
+            self.assertEqual(text[5], "words=x+y+z (custom codec)")
             self.assertEqual(element.props.parent_note, "set in pid %d" % os.getpid())
 
             # The Python element ran in a worker that hosts Python; the C

@@ -17,11 +17,14 @@ class PyHello(Job.Element):
     # Belongs to the process that loaded the project: declared clear below,
     # so the worker's copy has the default.
     parent_note = GObject.Property(type=str, default="unset")
+    # Pickled by the custom codec declared below: "a,b" travels as ["a", "b"].
+    words = GObject.Property(type=str, default="")
 
     def do_configure(self, config):
         config.validate_keys(["suffix"])
         self.suffix = self.subst(config.get_string("suffix", ""))
         self.parent_note = "set in pid %d" % os.getpid()
+        self.words = "x,y,z"
         return True
 
     def do_get_unique_key(self):
@@ -35,10 +38,23 @@ class PyHello(Job.Element):
         share = os.path.join(context.get_install_directory(), "share")
         os.makedirs(share, exist_ok=True)
         with open(os.path.join(share, "py.txt"), "w") as f:
-            f.write("%s %s\n%s\npid=%d\nparent-note=%s\n"
-                    % (greeting, self.suffix, note, os.getpid(), self.parent_note))
+            f.write("%s %s\n%s\npid=%d\nparent-note=%s\nwords=%s\n"
+                    % (greeting, self.suffix, note, os.getpid(), self.parent_note,
+                       self.words))
         context.log("PyHello wrote share/py.txt\n")
         return context.get_install_directory()
 
 
+def serialize_words(element, pspec):
+    return GLib.Variant("as", element.words.split(","))
+
+
+def deserialize_words(element, pspec, value):
+    if value.get_type_string() != "as":
+        return False
+    element.words = "+".join(value.unpack()) + " (custom codec)"
+    return True
+
+
 Job.serializable_declare_clear(PyHello, "parent-note")
+Job.serializable_declare_custom(PyHello, "words", serialize_words, deserialize_words)
