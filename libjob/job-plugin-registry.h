@@ -18,8 +18,9 @@ G_BEGIN_DECLS
 /**
  * JobPluginType:
  * @JOB_PLUGIN_TYPE_ELEMENT: an element kind, in a module named
- *   `element-KIND.so`
- * @JOB_PLUGIN_TYPE_SOURCE: a source kind, in a module named `source-KIND.so`
+ *   `element-KIND.so` or a Python file `KIND.py`
+ * @JOB_PLUGIN_TYPE_SOURCE: a source kind, in a module named
+ *   `source-KIND.so` or a Python file `KIND.py`
  *
  * What a plugin kind is.
  */
