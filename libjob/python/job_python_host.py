@@ -52,11 +52,27 @@ def _wrap_vfunc(func):
     return vfunc
 
 
+def _registered_type(name):
+    try:
+        return GObject.type_from_name(name)
+    except RuntimeError:  # PyGObject's answer for an unknown name
+        return None
+
+
 def _install_wrapping(base):
     parent_hook = base.__dict__.get("__init_subclass__")
 
     def init_subclass(cls, **kwargs):
-        # Runs before PyGObject hooks up the do_* methods of the new class.
+        # Runs before PyGObject registers the new class and hooks up its
+        # do_* methods. GType names are global to the process: say which
+        # plugin has the name rather than let PyGObject fail with a warning.
+        name = cls.__dict__.get("__gtype_name__")
+        taken = _registered_type(name) if name is not None else None
+        if taken is not None:
+            raise TypeError(
+                "the GType name %s is taken by a type from %s; every Python plugin "
+                "class needs a GType name of its own in the process"
+                % (name, Job.type_get_origin(taken)))
         for name, value in list(cls.__dict__.items()):
             if name.startswith("do_") and callable(value):
                 setattr(cls, name, _wrap_vfunc(value))

@@ -49,11 +49,25 @@ def worker_maps(pid):
         return f.read()
 
 
+# GType names are global to a process: every test of this process uses the
+# same copy of the project, so each plugin file is imported once.
+SHARED = {}
+
+
+def setUpModule():
+    SHARED["dir"] = tempfile.mkdtemp(prefix="test-python-plugins-")
+    SHARED["project"] = make_project(SHARED["dir"])
+
+
+def tearDownModule():
+    shutil.rmtree(SHARED["dir"])
+
+
 @unittest.skipUnless(os.access(BUSYBOX, os.X_OK), "needs Debian's busybox-static")
 class PythonPluginTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
-        self.project_dir = make_project(self.tmp.name)
+        self.project_dir = SHARED["project"]
         self.cache_dir = os.path.join(self.tmp.name, "cache")
 
     def tearDown(self):
@@ -145,6 +159,19 @@ class PythonPluginTest(unittest.TestCase):
         finally:
             pool.shutdown(True)
 
+    def test_inline_backend_runs_python_plugins_in_threads(self):
+        scheduler, cache = self.scheduler(["hello.bst", "boom.bst"], Job.InlineBackend(),
+                                          on_error=Job.OnError.CONTINUE)
+        ok, finished = self.build(scheduler)
+        self.assertFalse(ok)
+        self.assertEqual(scheduler.dup_failed(), ["boom.bst"])
+        self.assertIn("ZeroDivisionError", finished["boom.bst"])
+        text = self.checkout(cache, scheduler, "hello.bst", "share/py.txt").splitlines()
+        # Pickled both ways even in this process: the clear property too.
+        self.assertEqual(text[3], "pid=%d" % os.getpid())
+        self.assertEqual(text[4], "parent-note=unset")
+        self.assertEqual(text[5], "words=x+y+z (custom codec)")
+
     def test_c_only_project_never_starts_python(self):
         pool = Job.WorkerPool(max_workers=2)
         scheduler, cache = self.scheduler(["greeting.bst", "other.bst"], pool)
@@ -208,6 +235,8 @@ class PythonPluginTest(unittest.TestCase):
             f.write("kind: %s\n" % kind)
 
     def test_plugin_load_errors(self):
+        # A copy of its own: the kinds below change project.conf.
+        self.project_dir = make_project(self.tmp.name)
         self.add_kind("pysyntax", "import gi\ndef broken(:\n    pass\n")
         self.add_kind("pyanon", """\
             import gi
@@ -218,7 +247,22 @@ class PythonPluginTest(unittest.TestCase):
                 pass
             """)
         self.add_kind("pynone", "X = 1\n")
-        for kind, expected in [("pysyntax", ["pysyntax.py cannot be loaded: SyntaxError",
+        duplicate = """\
+            import gi
+            gi.require_version("Job", "1.0")
+            from gi.repository import Job
+
+            class Duplicate(Job.Element):
+                __gtype_name__ = "PyTestDuplicateElement"
+            """
+        self.add_kind("pydup1", duplicate)
+        self.add_kind("pydup2", duplicate)
+        self.scheduler(["pydup1.bst"], Job.InlineBackend())
+        for kind, expected in [("pydup2", ["GType name PyTestDuplicateElement is taken by a "
+                                           "type from python:%s" % os.path.realpath(
+                                               os.path.join(self.project_dir, "plugins",
+                                                            "pydup1.py"))]),
+                               ("pysyntax", ["pysyntax.py cannot be loaded: SyntaxError",
                                              'pysyntax.py", line 2']),
                                ("pyanon", ["class Anonymous has no __gtype_name__"]),
                                ("pynone", ["pynone.py defines no subclass of JobElement"])]:
