@@ -469,6 +469,14 @@ class PythonPluginTest(unittest.TestCase):
         self.assertEqual(lines[0], "hello from C and from pyplugins")
         self.assertEqual(lines[4], "parent-note=unset")
 
+        # job check reports what a Python plugin cannot send to a worker.
+        run = subprocess.run([JOB, "-C", self.project_dir, "check", "hello.bst", "leaky.bst"],
+                             capture_output=True, text=True)
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn("ok      hello.bst", run.stdout)
+        self.assertIn(".handle → PyLeakyHandle", run.stdout + run.stderr)
+        self.assertIn("4 elements checked, 1 cannot be sent to a worker", run.stdout + run.stderr)
+
 
 def GObject_new(type_name):
     from gi.repository import GObject
