@@ -33,6 +33,14 @@ gboolean job_module_load_path (const char *path,
                                const char *const *allowed_dirs,
                                GError **error);
 
+/* Loads what an origin names: a module path (as job_module_load_path()) or
+ * a Python plugin file ("python:PATH", imported through the Python host),
+ * confined to @allowed_dirs alike. Exported for job-worker. */
+JOB_AVAILABLE_IN_ALL
+gboolean job_module_load_origin (const char *origin,
+                                 const char *const *allowed_dirs,
+                                 GError **error);
+
 /* Rebuilds @frames; if a type is unknown, loads the pickle's origins
  * (confined to @allowed_dirs, NULL: job_module_dup_default_dirs()) and
  * tries again. Most pickles name only loaded types, so their origins are

@@ -14,6 +14,7 @@
 
 #include "job-module-private.h"
 #include "job-pickle.h"
+#include "job-python-private.h"
 
 struct _JobModule
 {
@@ -92,8 +93,9 @@ job_module_init (JobModule *self)
 }
 
 G_LOCK_DEFINE_STATIC (modules);
-static GHashTable *modules;   /* resolved path -> JobModule, never freed */
-static guint dirs_generation; /* atomic */
+static GHashTable *modules;      /* resolved path -> JobModule, never freed */
+static GHashTable *python_files; /* resolved paths of loaded Python plugins */
+static guint dirs_generation;    /* atomic */
 
 static gboolean
 path_is_inside (const char *path, const char *dir)
@@ -109,16 +111,15 @@ path_is_inside (const char *path, const char *dir)
   return strncmp (path, resolved, len) == 0 && path[len] == '/';
 }
 
-gboolean
-job_module_load_path (const char *path,
-                      const char *const *allowed_dirs,
-                      GError **error)
+/* Resolves @path into @resolved if it is absolute and inside one of
+ * @allowed_dirs (NULL: anywhere). */
+static gboolean
+resolve_allowed (const char *path,
+                 const char *const *allowed_dirs,
+                 char resolved[PATH_MAX],
+                 GError **error)
 {
-  char resolved[PATH_MAX];
-  JobModule *module;
   gboolean allowed = allowed_dirs == NULL;
-
-  g_return_val_if_fail (path != NULL, FALSE);
 
   if (!g_path_is_absolute (path))
     {
@@ -151,6 +152,66 @@ job_module_load_path (const char *path,
           resolved, dirs);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* Imports a Python plugin file: types it defines get @origin. */
+static gboolean
+load_python_origin (const char *origin,
+                    const char *const *allowed_dirs,
+                    GError **error)
+{
+  char resolved[PATH_MAX];
+  gboolean loaded;
+
+  if (!resolve_allowed (origin + strlen (JOB_PYTHON_ORIGIN_PREFIX),
+                        allowed_dirs, resolved, error))
+    return FALSE;
+  G_LOCK (modules);
+  loaded =
+      python_files != NULL && g_hash_table_contains (python_files, resolved);
+  G_UNLOCK (modules);
+  if (loaded)
+    return TRUE;
+  /* The host serializes imports under Python's own lock. */
+  if (!job_python_load_file (resolved, origin, error))
+    return FALSE;
+  G_LOCK (modules);
+  if (python_files == NULL)
+    python_files = g_hash_table_new (g_str_hash, g_str_equal);
+  if (!g_hash_table_contains (python_files, resolved))
+    {
+      g_hash_table_add (python_files, g_strdup (resolved));
+      g_atomic_int_inc (&dirs_generation);
+    }
+  G_UNLOCK (modules);
+  return TRUE;
+}
+
+gboolean
+job_module_load_origin (const char *origin,
+                        const char *const *allowed_dirs,
+                        GError **error)
+{
+  g_return_val_if_fail (origin != NULL, FALSE);
+
+  if (g_str_has_prefix (origin, JOB_PYTHON_ORIGIN_PREFIX))
+    return load_python_origin (origin, allowed_dirs, error);
+  return job_module_load_path (origin, allowed_dirs, error);
+}
+
+gboolean
+job_module_load_path (const char *path,
+                      const char *const *allowed_dirs,
+                      GError **error)
+{
+  char resolved[PATH_MAX];
+  JobModule *module;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!resolve_allowed (path, allowed_dirs, resolved, error))
+    return FALSE;
 
   /* Loading registers types: serialize it. */
   G_LOCK (modules);
@@ -180,6 +241,20 @@ job_module_load_path (const char *path,
   return TRUE;
 }
 
+static void
+add_dir_of (GPtrArray *dirs, const char *path)
+{
+  char *dir = g_path_get_dirname (path);
+
+  for (guint i = 0; i < dirs->len; i++)
+    if (strcmp (dirs->pdata[i], dir) == 0)
+      {
+        g_free (dir);
+        return;
+      }
+  g_ptr_array_add (dirs, dir);
+}
+
 static int
 compare_strings (gconstpointer a, gconstpointer b)
 {
@@ -200,17 +275,13 @@ job_module_dup_loaded_dirs (guint *generation)
     {
       g_hash_table_iter_init (&iter, modules);
       while (g_hash_table_iter_next (&iter, &key, NULL))
-        {
-          char *dir = g_path_get_dirname (key);
-          gboolean seen = FALSE;
-
-          for (guint i = 0; i < dirs->len && !seen; i++)
-            seen = strcmp (dirs->pdata[i], dir) == 0;
-          if (seen)
-            g_free (dir);
-          else
-            g_ptr_array_add (dirs, dir);
-        }
+        add_dir_of (dirs, key);
+    }
+  if (python_files != NULL)
+    {
+      g_hash_table_iter_init (&iter, python_files);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        add_dir_of (dirs, key);
     }
   G_UNLOCK (modules);
   g_ptr_array_sort (dirs, compare_strings);
@@ -265,7 +336,7 @@ job_pickle_load_frames_with_plugins (JobPickleFrames *frames,
     allowed_dirs =
         (const char *const *) (default_dirs = job_module_dup_default_dirs ());
   for (guint i = 0; origins[i] != NULL; i++)
-    if (!job_module_load_path (origins[i], allowed_dirs, error))
+    if (!job_module_load_origin (origins[i], allowed_dirs, error))
       return NULL;
   return job_pickle_load_frames (frames, error);
 }

@@ -5,10 +5,15 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
 #include "job-element.h"
 #include "job-inputs.h"
 #include "job-module-private.h"
 #include "job-plugin-registry.h"
+#include "job-python-private.h"
 #include "job-serializable.h"
 #include "job-source.h"
 
@@ -18,7 +23,9 @@
  * Finds plugin kinds in plugin directories and loads them.
  *
  * An element kind `KIND` is the module `element-KIND.so`, a source kind the
- * module `source-KIND.so`, in the first directory that has it: project-local
+ * module `source-KIND.so`, or in either case the Python file `KIND.py`
+ * (see [method@Job.PluginRegistry.load_file]), in the first directory
+ * that has one: project-local
  * directories ([method@Job.PluginRegistry.add_directory], from the
  * project's `plugins:` with origin `local`), then `$JOB_PLUGIN_PATH`, then
  * libjob's own (the build tree when running uninstalled, else the installed
@@ -178,6 +185,67 @@ prefix_for (JobPluginType plugin_type)
   return plugin_type == JOB_PLUGIN_TYPE_ELEMENT ? "element" : "source";
 }
 
+/* Loads the module or Python file at @path, confined to the registry's
+ * directories, and returns the origin of the types it defines. */
+static char *
+load_plugin_file (JobPluginRegistry *self, const char *path, GError **error)
+{
+  const char *const *dirs = (const char *const *) self->directories->pdata;
+  char resolved[PATH_MAX];
+  g_autofree char *origin = NULL;
+
+  if (realpath (path, resolved) == NULL)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
+                   "Plugin file %s cannot be loaded: %s", path,
+                   g_strerror (saved_errno));
+      return NULL;
+    }
+  if (g_str_has_suffix (resolved, ".py"))
+    origin = g_strconcat (JOB_PYTHON_ORIGIN_PREFIX, resolved, NULL);
+  else
+    origin = g_strdup (resolved);
+  if (!job_module_load_origin (origin, dirs, error))
+    return NULL;
+  return g_steal_pointer (&origin);
+}
+
+/**
+ * job_plugin_registry_load_file:
+ * @self: a #JobPluginRegistry
+ * @path: (type filename): a plugin module (`.so`) or a Python plugin file
+ *   (`.py`) in one of the registry's directories
+ * @error: return location for a #GError
+ *
+ * Loads a plugin file unless it is loaded already, so that the types it
+ * defines (element and source kinds, but also tasks or any other
+ * #JobSerializable) can be made and pickled. Each type gets the file as its
+ * origin (`python:PATH` for a Python file), so a worker that rebuilds one
+ * loads the same file first; a task whose pickle names a Python file runs
+ * in a worker that hosts Python.
+ *
+ * A Python file is imported through PyGObject: in this process's
+ * interpreter if it runs Python already, else in one started for it. Each
+ * GObject class it defines must have an explicit `__gtype_name__`.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+job_plugin_registry_load_file (JobPluginRegistry *self,
+                               const char *path,
+                               GError **error)
+{
+  g_autofree char *origin = NULL;
+
+  g_return_val_if_fail (JOB_IS_PLUGIN_REGISTRY (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  origin = load_plugin_file (self, path, error);
+  return origin != NULL;
+}
+
 static GType
 find_type_from (GType base, const char *origin)
 {
@@ -218,6 +286,7 @@ job_plugin_registry_lookup (JobPluginRegistry *self,
 {
   g_autofree char *key = NULL;
   g_autofree char *module_name = NULL;
+  g_autofree char *python_name = NULL;
   gpointer cached;
 
   g_return_val_if_fail (JOB_IS_PLUGIN_REGISTRY (self), G_TYPE_INVALID);
@@ -229,10 +298,12 @@ job_plugin_registry_lookup (JobPluginRegistry *self,
 
   module_name = g_strdup_printf ("%s-%s.%s", prefix_for (plugin_type), kind,
                                  G_MODULE_SUFFIX);
+  python_name = g_strdup_printf ("%s.py", kind);
   for (guint i = 0; i + 1 < self->directories->len; i++)
     {
       g_autofree char *path =
           g_build_filename (self->directories->pdata[i], module_name, NULL);
+      g_autofree char *origin = NULL;
       GType base = plugin_type == JOB_PLUGIN_TYPE_ELEMENT ? JOB_TYPE_ELEMENT
                                                           : JOB_TYPE_SOURCE;
       GType type;
@@ -240,18 +311,28 @@ job_plugin_registry_lookup (JobPluginRegistry *self,
       /* A module added to an earlier directory would take over the kind. */
       job_inputs_note (self->directories->pdata[i]);
       if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        continue;
+        {
+          /* BuildStream's layout: a local plugin directory holds KIND.py. */
+          g_free (path);
+          path =
+              g_build_filename (self->directories->pdata[i], python_name, NULL);
+          if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+            continue;
+        }
       job_inputs_note (path);
-      if (!job_module_load_path (
-              path, (const char *const *) self->directories->pdata, error))
+      origin = load_plugin_file (self, path, error);
+      if (origin == NULL)
         return G_TYPE_INVALID;
-      type = find_type_from (base, path);
+      type = find_type_from (base, origin);
       if (type == G_TYPE_INVALID)
         {
           g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
-                       "The plugin module %s registers no %s type: its "
-                       "job_module_load() "
-                       "must register one",
+                       g_str_has_suffix (path, ".py")
+                           ? "The Python plugin %s defines no subclass of %s: "
+                             "it must define one, with an explicit "
+                             "__gtype_name__"
+                           : "The plugin module %s registers no %s type: its "
+                             "job_module_load() must register one",
                        path, g_type_name (base));
           return G_TYPE_INVALID;
         }
@@ -264,8 +345,8 @@ job_plugin_registry_lookup (JobPluginRegistry *self,
     g_autofree char *searched =
         g_strjoinv (", ", (char **) self->directories->pdata);
     g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
-                 "No %s kind “%s”: no %s in %s", prefix_for (plugin_type), kind,
-                 module_name, searched);
+                 "No %s kind “%s”: no %s or %s in %s", prefix_for (plugin_type),
+                 kind, module_name, python_name, searched);
   }
   return G_TYPE_INVALID;
 }

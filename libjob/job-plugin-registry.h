@@ -18,8 +18,9 @@ G_BEGIN_DECLS
 /**
  * JobPluginType:
  * @JOB_PLUGIN_TYPE_ELEMENT: an element kind, in a module named
- *   `element-KIND.so`
- * @JOB_PLUGIN_TYPE_SOURCE: a source kind, in a module named `source-KIND.so`
+ *   `element-KIND.so` or a Python file `KIND.py`
+ * @JOB_PLUGIN_TYPE_SOURCE: a source kind, in a module named
+ *   `source-KIND.so` or a Python file `KIND.py`
  *
  * What a plugin kind is.
  */
@@ -48,5 +49,9 @@ GType job_plugin_registry_lookup (JobPluginRegistry *self,
                                   JobPluginType plugin_type,
                                   const char *kind,
                                   GError **error);
+JOB_AVAILABLE_IN_ALL
+gboolean job_plugin_registry_load_file (JobPluginRegistry *self,
+                                        const char *path,
+                                        GError **error);
 
 G_END_DECLS

@@ -258,8 +258,10 @@ job_source_fetch (JobSource *self, GCancellable *cancellable, GError **error)
 /**
  * job_source_stage:
  * @self: a #JobSource
- * @directory: (type filename): the directory to stage into (the build
- *   directory joined with [property@Job.Source:directory])
+ * @directory: the directory to stage into (the build directory joined
+ *   with [property@Job.Source:directory]); a UTF-8 string, not a
+ *   `filename`, because PyGObject 3.42 passes `filename` arguments of
+ *   virtual methods to Python implementations as `None`
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *

@@ -23,6 +23,7 @@
 #include "job-backend-private.h"
 #include "job-module-private.h"
 #include "job-pickle.h"
+#include "job-python-private.h"
 #include "job-wire-private.h"
 #include "job-worker-pool.h"
 
@@ -48,6 +49,13 @@
  *
  * Tasks and outputs travel as pickles over a private socket; large byte
  * buffers are passed as sealed memory files and mapped, not copied.
+ *
+ * A task whose pickle names a Python plugin (an origin `python:PATH`, see
+ * [method@Job.PluginRegistry.load_file]) runs in a worker that hosts
+ * Python: `job-worker --python`, which starts Python once, when it starts.
+ * The pool starts such workers only for such tasks, keeps them idle like
+ * the others and gives them the same guarantees; they run other tasks
+ * too. A pool that never sees a Python plugin never starts Python.
  */
 
 #define STDERR_TAIL_KEEP 8192
@@ -72,6 +80,7 @@ typedef struct
   JobPickleFrames *frames;
   guint64 id;
   RequestState state;
+  gboolean python; /* needs a worker that hosts Python */
   Worker *worker;
   GSource *timeout_source;
   GCancellable *cancellable;
@@ -92,6 +101,7 @@ struct _Worker
   gint64 idle_since;
   guint dirs_generation;
   gboolean closing; /* the socket is closed or to close: no more tasks */
+  gboolean python;  /* hosts Python: runs every task, not only C ones */
   gboolean said_hello;
   char *death; /* set when the process is gone: how it died */
 };
@@ -410,6 +420,50 @@ request_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* With the lock held: the first queued request that @worker can run. A
+ * worker that hosts Python runs any; another, those without Python. */
+static Request *
+queue_pop_for (JobWorkerPool *self, Worker *worker)
+{
+  for (GList *l = self->queue.head; l != NULL; l = l->next)
+    {
+      Request *request = l->data;
+
+      if (worker->python || !request->python)
+        {
+          g_queue_delete_link (&self->queue, l);
+          return request;
+        }
+    }
+  return NULL;
+}
+
+/* With the lock held: whether the next worker to start must host Python,
+ * for the task at the head of the queue. */
+static gboolean
+queue_needs_python (JobWorkerPool *self)
+{
+  Request *head = g_queue_peek_head (&self->queue);
+
+  return head != NULL && head->python;
+}
+
+/* Whether @frames names a Python plugin. Only a process that has loaded
+ * one can have made such a pickle: C-only programs never parse origins. */
+static gboolean
+frames_need_python (JobPickleFrames *frames)
+{
+  g_auto (GStrv) origins = NULL;
+
+  if (!job_python_is_loaded ())
+    return FALSE;
+  origins = job_pickle_frames_get_origins (frames, NULL);
+  for (guint i = 0; origins != NULL && origins[i] != NULL; i++)
+    if (g_str_has_prefix (origins[i], JOB_PYTHON_ORIGIN_PREFIX))
+      return TRUE;
+  return FALSE;
+}
+
 /* With the lock held: the first queued request to @worker, else idle. */
 static void
 worker_take_next (Worker *worker)
@@ -419,7 +473,16 @@ worker_take_next (Worker *worker)
 
   if (worker->closing || worker->death != NULL)
     return;
-  request = g_queue_pop_head (&self->queue);
+  if (!worker->python && queue_needs_python (self)
+      && self->workers->len + self->n_spawning >= self->max_workers)
+    {
+      /* The oldest task needs Python and no worker may be added: make room
+       * rather than overtake it; the spawn that replaces this worker
+       * follows its exit and hosts Python. */
+      worker_close (worker);
+      return;
+    }
+  request = queue_pop_for (self, worker);
   if (request != NULL)
     {
       if (self->task_timeout > 0)
@@ -732,10 +795,12 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   Worker *worker;
   int sv[2];
   guint generation;
+  gboolean python;
 
   g_mutex_lock (&self->mutex);
   worker_path = g_strdup (self->worker_path);
   env = worker_environ (self);
+  python = queue_needs_python (self);
   g_mutex_unlock (&self->mutex);
 
   g_strfreev (job_module_dup_loaded_dirs (&generation));
@@ -746,6 +811,8 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   g_ptr_array_add (argv, g_strdup_printf ("--protocol=%d", JOB_WIRE_VERSION));
   for (guint i = 0; dirs[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup_printf ("--plugin-dir=%s", dirs[i]));
+  if (python)
+    g_ptr_array_add (argv, g_strdup ("--python"));
   g_ptr_array_add (argv, NULL);
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
@@ -802,6 +869,7 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   worker = g_new0 (Worker, 1);
   worker->pool = self;
   worker->process = process;
+  worker->python = python;
   /* NULL if the worker already died and was reaped: its death is seen on
    * its socket; it has no pid to report. */
   worker->pid =
@@ -890,6 +958,24 @@ request_cancelled_cb (GCancellable *cancellable, gpointer user_data)
   request_unref (request);
 }
 
+/* With the lock held: a Python task waits and every worker slot is taken;
+ * an idle worker without Python exits to make room (as in
+ * worker_take_next). */
+static void
+close_idle_worker (JobWorkerPool *self)
+{
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      Worker *worker = self->workers->pdata[i];
+
+      if (worker->request == NULL && !worker->closing && worker->death == NULL)
+        {
+          worker_close (worker);
+          return;
+        }
+    }
+}
+
 /* Queues @request, or runs it on an idle worker, or starts a worker. */
 static void
 submit_request (JobWorkerPool *self,
@@ -904,6 +990,8 @@ submit_request (JobWorkerPool *self,
   job_backend_emit_submitted (JOB_BACKEND (self), self->creation_context, task);
 
   request->frames = job_pickle_dump_frames (G_OBJECT (task), 0, &error);
+  if (request->frames != NULL)
+    request->python = frames_need_python (request->frames);
   if (request->frames == NULL)
     {
       request->state = REQUEST_DONE;
@@ -961,7 +1049,8 @@ submit_request (JobWorkerPool *self,
     {
       Worker *worker = self->workers->pdata[i];
 
-      if (worker->request == NULL && !worker->closing && worker->death == NULL)
+      if (worker->request == NULL && !worker->closing && worker->death == NULL
+          && (worker->python || !request->python))
         idle = worker;
     }
   if (idle != NULL)
@@ -972,6 +1061,8 @@ submit_request (JobWorkerPool *self,
       self->n_spawning++;
       spawn = TRUE;
     }
+  else if (request->python)
+    close_idle_worker (self);
   g_mutex_unlock (&self->mutex);
 
   if (spawn)

@@ -1,11 +1,14 @@
 /* test-worker-pool.c: JobWorkerPool, and what both backends must share */
 
+#define _GNU_SOURCE /* memmem */
+
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "test-backend-util.h"
+#include "job-python-private.h"
 
 static JobBackend *
 backend_new (const char *kind)
@@ -381,6 +384,52 @@ test_pool_lazy_reuse (void)
       /* Sequential tasks reuse the one worker. */
       g_assert_cmpint (job_result_get_worker_pid (result), ==, first_pid);
       g_assert_cmpuint (job_worker_pool_get_n_workers (pool), ==, 1);
+    }
+}
+
+static gboolean
+file_contains (const char *path, const char *needle, gsize needle_len)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  return memmem (contents, len, needle, needle_len) != NULL;
+}
+
+/* Tasks whose pickles name only C types never start Python: not in this
+ * process, not in a worker. */
+static void
+test_pool_c_tasks_start_no_python (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (2);
+  g_autoptr (GArray) pids = NULL;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr (JobTask) task =
+          test_task_new ("TestEchoTask", "text", "x", NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JobResult) result = run (JOB_BACKEND (pool), task, &error);
+
+      g_assert_no_error (error);
+    }
+  g_assert_false (job_python_is_loaded ());
+  pids = job_worker_pool_dup_worker_pids (pool);
+  g_assert_cmpuint (pids->len, >, 0);
+  for (guint i = 0; i < pids->len; i++)
+    {
+      gint64 pid = g_array_index (pids, gint64, i);
+      g_autofree char *cmdline =
+          g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/cmdline", pid);
+      g_autofree char *maps =
+          g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/maps", pid);
+
+      g_assert_false (
+          file_contains (cmdline, "--python", strlen ("--python") + 1));
+      g_assert_false (file_contains (maps, "libpython", strlen ("libpython")));
+      g_assert_false (
+          file_contains (maps, "job-python-host", strlen ("job-python-host")));
     }
 }
 
@@ -919,6 +968,8 @@ main (int argc, char **argv)
   g_test_add_func ("/job/worker-pool/killed-from-outside",
                    test_pool_killed_from_outside);
   g_test_add_func ("/job/worker-pool/timeout", test_pool_timeout);
+  g_test_add_func ("/job/worker-pool/c-tasks-start-no-python",
+                   test_pool_c_tasks_start_no_python);
   g_test_add_func ("/job/worker-pool/isolation", test_pool_isolation);
   g_test_add_func ("/job/worker-pool/isolation-empty-environ",
                    test_pool_isolation_empty_environ);

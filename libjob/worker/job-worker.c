@@ -26,6 +26,7 @@
 #include "job.h"
 #include "job-backend-private.h"
 #include "job-module-private.h"
+#include "job-python-private.h"
 #include "job-wire-private.h"
 
 typedef struct
@@ -166,6 +167,16 @@ send_error (Worker *self,
   send_or_die (self, JOB_WIRE_ERROR, request_id, metrics, &part, 1);
 }
 
+/* Python caches the environment in os.environ: put it back too. */
+static void
+restore_python_state (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!job_python_restore_environ (&error))
+    die ("%s", error->message);
+}
+
 static void
 run_task (Worker *self, JobWireMessage *message)
 {
@@ -224,6 +235,7 @@ run_task (Worker *self, JobWireMessage *message)
   metrics.peak_rss = read_peak_rss (self);
   g_clear_object (&object);
 
+  restore_python_state ();
   restore_process_state (self);
 
   if (error != NULL)
@@ -290,6 +302,17 @@ set_plugin_dirs (Worker *self, GBytes *part)
   self->plugin_dirs = g_strv_builder_end (builder);
 }
 
+/* --python: this worker runs tasks whose pickles name Python plugins.
+ * Python starts now, once, rather than on the first such task. */
+static void
+start_python (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!job_python_ensure (&error))
+    die ("%s", error->message);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -299,6 +322,7 @@ main (int argc, char **argv)
   g_autoptr (GBytes) hello = NULL;
   JobWireMessage message = { 0 };
   long parent_pid = 0;
+  gboolean python = FALSE;
 
   for (int i = 1; i < argc; i++)
     {
@@ -315,6 +339,8 @@ main (int argc, char **argv)
         }
       else if (g_str_has_prefix (argv[i], "--plugin-dir="))
         g_strv_builder_add (dirs, argv[i] + strlen ("--plugin-dir="));
+      else if (g_str_equal (argv[i], "--python"))
+        python = TRUE;
       else
         die ("unknown argument “%s”; this program is started by libjob, not by "
              "hand",
@@ -331,6 +357,8 @@ main (int argc, char **argv)
 
   reset_signals ();
   job_backend_ensure_core_types ();
+  if (python)
+    start_python ();
 
   /* What a task prints must never reach the protocol socket. */
   if (dup2 (STDERR_FILENO, STDOUT_FILENO) < 0)
