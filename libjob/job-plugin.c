@@ -577,7 +577,11 @@ job_plugin_preflight (JobPlugin *self, GError **error)
  * Gets what of the instance affects its output, through
  * [vfunc@Job.Plugin.get_unique_key].
  *
- * Returns: (transfer full): the unique key
+ * A key is never optional: an implementation that returns %NULL (a
+ * Python one that raised, for instance) has failed, and so does this.
+ *
+ * Returns: (transfer full) (nullable): the unique key, or %NULL if the
+ *   plugin failed to give one
  */
 GVariant *
 job_plugin_get_unique_key (JobPlugin *self)
@@ -587,7 +591,5 @@ job_plugin_get_unique_key (JobPlugin *self)
   g_return_val_if_fail (JOB_IS_PLUGIN (self), NULL);
 
   key = JOB_PLUGIN_GET_CLASS (self)->get_unique_key (self);
-  if (key == NULL)
-    key = g_variant_new_tuple (NULL, 0);
-  return g_variant_ref_sink (key);
+  return key != NULL ? g_variant_ref_sink (key) : NULL;
 }

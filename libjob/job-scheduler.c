@@ -613,8 +613,21 @@ lookup_dependency (JobScheduler *self,
   return dep;
 }
 
+static gboolean
+check_unique_key (JobPlugin *plugin, GVariant *key, GError **error)
+{
+  if (key != NULL)
+    return TRUE;
+  g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
+               "%s: the %s plugin gave no unique key (its get_unique_key "
+               "returned NULL or raised an exception); its cache key cannot "
+               "be computed",
+               job_plugin_get_name (plugin), job_plugin_get_kind (plugin));
+  return FALSE;
+}
+
 static char *
-compute_key (JobScheduler *self, Record *record)
+compute_key (JobScheduler *self, Record *record, GError **error)
 {
   JobElementSpec *spec = record->spec;
   GListModel *sources = job_element_get_sources (record->element);
@@ -628,12 +641,19 @@ compute_key (JobScheduler *self, Record *record)
   JobNode *public_data;
   GVariantBuilder source_keys, dep_keys;
 
+  if (!check_unique_key (JOB_PLUGIN (record->element), unique, error))
+    return NULL;
   g_variant_builder_init (&source_keys, G_VARIANT_TYPE ("a(sv)"));
   for (guint i = 0; i < g_list_model_get_n_items (sources); i++)
     {
       g_autoptr (JobPlugin) source = g_list_model_get_item (sources, i);
       g_autoptr (GVariant) source_key = job_plugin_get_unique_key (source);
 
+      if (!check_unique_key (source, source_key, error))
+        {
+          g_variant_builder_clear (&source_keys);
+          return NULL;
+        }
       g_variant_builder_add (&source_keys, "(sv)", job_plugin_get_kind (source),
                              source_key);
     }
@@ -799,7 +819,9 @@ job_scheduler_prepare (JobScheduler *self,
             return FALSE;
           g_ptr_array_add (record->build_deps, dep);
         }
-      record->key = compute_key (self, record);
+      record->key = compute_key (self, record, error);
+      if (record->key == NULL)
+        return FALSE;
       record->runtime_digest = compute_runtime_digest (record);
       record->state = job_artifact_cache_contains (self->cache, record->key)
                           ? RECORD_CACHED

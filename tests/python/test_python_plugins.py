@@ -272,6 +272,28 @@ class PythonPluginTest(unittest.TestCase):
                 self.assertIn(text, caught.exception.message)
             self.assertIn(kind + ".bst [line 1 column 1]", caught.exception.message)
 
+    def test_exception_in_unique_key_fails_preparation(self):
+        # No key is never an empty key: nothing may be cached under it.
+        self.project_dir = make_project(self.tmp.name)
+        self.add_kind("pynokey", """\
+            import gi
+            gi.require_version("Job", "1.0")
+            from gi.repository import Job
+
+            class NoKey(Job.Element):
+                __gtype_name__ = "PyTestNoKeyElement"
+
+                def do_configure(self, config):
+                    return True
+
+                def do_get_unique_key(self):
+                    raise RuntimeError("no key today")
+            """)
+        with self.assertRaises(GLib.Error) as caught:
+            self.scheduler(["pynokey.bst"], Job.InlineBackend())
+        self.assertIn("pynokey.bst: the pynokey plugin gave no unique key",
+                      caught.exception.message)
+
     def test_python_task_from_load_file(self):
         plugin_dir = os.path.join(self.tmp.name, "tasks")
         os.makedirs(plugin_dir)
