@@ -36,21 +36,118 @@ typedef struct
   GArray *referrers; /* Hop, every place that refers to it */
 } Problem;
 
+/* An open-addressing map from pointers to indexes: one probe per lookup
+ * in the common case, no allocation per entry. */
+typedef struct
+{
+  gconstpointer *keys;
+  guint *values;
+  guint mask; /* capacity - 1, a power of two */
+  guint len;
+  gconstpointer stack_keys[32];
+  guint stack_values[32];
+} PtrMap;
+
+static void
+ptr_map_init (PtrMap *map)
+{
+  map->keys = map->stack_keys;
+  map->values = map->stack_values;
+  map->mask = G_N_ELEMENTS (map->stack_keys) - 1;
+  map->len = 0;
+  memset (map->stack_keys, 0, sizeof map->stack_keys);
+}
+
+static void
+ptr_map_clear (PtrMap *map)
+{
+  if (map->keys != map->stack_keys)
+    {
+      g_free (map->keys);
+      g_free (map->values);
+    }
+}
+
+static inline guint
+ptr_map_slot (const PtrMap *map, gconstpointer key)
+{
+  guint64 h =
+      (guint64) (guintptr) key * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
+
+  return (guint) (h >> 32) & map->mask;
+}
+
+/* The value of @key, or G_MAXUINT. */
+static inline guint
+ptr_map_lookup (const PtrMap *map, gconstpointer key)
+{
+  for (guint i = ptr_map_slot (map, key);; i = (i + 1) & map->mask)
+    {
+      if (map->keys[i] == key)
+        return map->values[i];
+      if (map->keys[i] == NULL)
+        return G_MAXUINT;
+    }
+}
+
+static void ptr_map_insert (PtrMap *map, gconstpointer key, guint value);
+
+static void
+ptr_map_grow (PtrMap *map)
+{
+  gconstpointer *old_keys = map->keys;
+  guint *old_values = map->values;
+  guint old_capacity = map->mask + 1;
+
+  map->mask = old_capacity * 2 - 1;
+  map->keys = g_new0 (gconstpointer, old_capacity * 2);
+  map->values = g_new (guint, old_capacity * 2);
+  map->len = 0;
+  for (guint i = 0; i < old_capacity; i++)
+    if (old_keys[i] != NULL)
+      ptr_map_insert (map, old_keys[i], old_values[i]);
+  if (old_keys != map->stack_keys)
+    {
+      g_free (old_keys);
+      g_free (old_values);
+    }
+}
+
+/* @key must not be in the map yet. */
+static void
+ptr_map_insert (PtrMap *map, gconstpointer key, guint value)
+{
+  guint i;
+
+  /* At most half full: probes stay short. */
+  if ((map->len + 1) * 2 > map->mask + 1)
+    ptr_map_grow (map);
+  for (i = ptr_map_slot (map, key); map->keys[i] != NULL;
+       i = (i + 1) & map->mask)
+    ;
+  map->keys[i] = key;
+  map->values[i] = value;
+  map->len++;
+}
+
 struct _JobPickler
 {
-  GHashTable *index_of;   /* GObject* -> index + 1 */
-  GArray *objects;        /* PickleObject */
-  GHashTable *type_index; /* JobTypePlan* -> index + 1 */
-  GPtrArray *types;       /* const JobTypePlan* */
-  GPtrArray *frames;      /* GBytes* */
+  PtrMap index_of;   /* GObject* -> index */
+  GArray *objects;   /* PickleObject */
+  PtrMap type_index; /* JobTypePlan* -> index */
+  GPtrArray *types;  /* const JobTypePlan* */
+  GPtrArray *frames; /* GBytes* */
   gsize threshold;
 
   GPtrArray *problems;     /* Problem* */
   GHashTable *problem_of;  /* GObject* -> Problem* */
   GArray *construct_edges; /* guint pairs: holder, target */
   JobWriter objects_out;   /* the object records, in table order */
-  GType last_type;         /* a one-entry cache in front of the plans */
+  GType last_type;         /* a one-entry cache in front of plan_of */
   const JobTypePlan *last_plan;
+  PtrMap plan_of;   /* GType -> index in plans, in front of the
+                     * process-wide plans and their lock */
+  GPtrArray *plans; /* const JobTypePlan* */
 
   /* Where the walk is, for references and problems. */
   guint current;
@@ -140,16 +237,15 @@ fix_for_property (JobPickler *self, const char *last_resort)
 static guint
 type_index_for (JobPickler *self, const JobTypePlan *plan)
 {
-  guint index = GPOINTER_TO_UINT (g_hash_table_lookup (self->type_index, plan));
+  guint index = ptr_map_lookup (&self->type_index, plan);
 
-  if (index == 0)
+  if (index == G_MAXUINT)
     {
-      g_ptr_array_add (self->types, (gpointer) plan);
       index = self->types->len;
-      g_hash_table_insert (self->type_index, (gpointer) plan,
-                           GUINT_TO_POINTER (index));
+      g_ptr_array_add (self->types, (gpointer) plan);
+      ptr_map_insert (&self->type_index, plan, index);
     }
-  return index - 1;
+  return index;
 }
 
 /* Returns the object's index, adding it to the table (to be walked later)
@@ -157,15 +253,16 @@ type_index_for (JobPickler *self, const JobTypePlan *plan)
 static guint
 add_object (JobPickler *self, GObject *object, GType expected_type)
 {
-  guint index = GPOINTER_TO_UINT (g_hash_table_lookup (self->index_of, object));
+  guint index = ptr_map_lookup (&self->index_of, object);
   const JobTypePlan *plan;
   Problem *problem;
   PickleObject entry = { 0 };
 
-  if (index != 0)
-    return index - 1;
+  if (index != G_MAXUINT)
+    return index;
 
-  if ((problem = g_hash_table_lookup (self->problem_of, object)) != NULL)
+  if (self->problems->len > 0
+      && (problem = g_hash_table_lookup (self->problem_of, object)) != NULL)
     {
       Hop hop = current_hop (self);
       g_array_append_val (problem->referrers, hop);
@@ -174,8 +271,17 @@ add_object (JobPickler *self, GObject *object, GType expected_type)
 
   if (G_OBJECT_TYPE (object) != self->last_type)
     {
-      self->last_type = G_OBJECT_TYPE (object);
-      self->last_plan = job_type_plan_get (self->last_type);
+      GType type = G_OBJECT_TYPE (object);
+      guint k = ptr_map_lookup (&self->plan_of, GSIZE_TO_POINTER (type));
+
+      if (k == G_MAXUINT)
+        {
+          k = self->plans->len;
+          g_ptr_array_add (self->plans, (gpointer) job_type_plan_get (type));
+          ptr_map_insert (&self->plan_of, GSIZE_TO_POINTER (type), k);
+        }
+      self->last_type = type;
+      self->last_plan = self->plans->pdata[k];
     }
   plan = self->last_plan;
   switch (plan->kind)
@@ -234,7 +340,7 @@ add_object (JobPickler *self, GObject *object, GType expected_type)
   entry.reached = current_hop (self);
   g_array_append_val (self->objects, entry);
   index = self->objects->len - 1;
-  g_hash_table_insert (self->index_of, object, GUINT_TO_POINTER (index + 1));
+  ptr_map_insert (&self->index_of, object, index);
   return index;
 }
 
@@ -449,12 +555,10 @@ write_variant (JobWriter *out, GVariant *variant)
   gsize type_len = strlen (type);
 
   job_writer_byte (out, 1);
-  job_writer_varint (out, type_len);
-  job_writer_bytes (out, type, type_len);
-  job_writer_varint (out, size);
+  job_writer_string_len (out, type, type_len);
   /* g_variant_store() wants an aligned destination; the variant's own
    * serialized data is aligned, and copying it is as cheap. */
-  job_writer_bytes (out, g_variant_get_data (variant), size);
+  job_writer_blob (out, g_variant_get_data (variant), size);
 }
 
 /* Called with the current property set; records a problem if it fails. */
@@ -657,8 +761,7 @@ write_value (JobPickler *self,
         else
           {
             job_writer_byte (out, 1);
-            job_writer_varint (out, size);
-            job_writer_bytes (out, data, size);
+            job_writer_blob (out, data, size);
           }
       }
       break;
@@ -759,7 +862,7 @@ walk_object (JobPickler *self, guint index)
 
               job_prop_plan_get (prop, object, &value);
               write_value (self, out, prop, &value);
-              g_value_unset (&value);
+              job_prop_value_unset (prop, &value);
             }
         }
       self->current_prop = NULL;
@@ -1028,33 +1131,136 @@ check_construct_cycles (JobPickler *self)
   }
 }
 
-static GBytes *
-build_header (JobPickler *self)
+static gsize
+align8 (gsize n)
 {
-  JobWriter out;
+  return (n + 7) & ~(gsize) 7;
+}
 
-  job_writer_init (&out, self->objects_out.len + 256 + 64 * self->types->len);
-  job_writer_bytes (&out, JOB_PICKLE_HEADER_MAGIC, 4);
-  job_writer_varint (&out, JOB_PICKLE_FORMAT_VERSION);
-  job_writer_varint (&out, self->frames->len);
+/* Writes the header: its preamble (magic, version, frame sizes, type table)
+ * then the object records, copied once. With @flat, returns the flat form
+ * (see job_pickle_frames_to_bytes()), the frames copied after the header;
+ * else the header alone. */
+static GBytes *
+build_header (JobPickler *self, gboolean flat)
+{
+  JobWriter pre;
+  gsize prefix = flat ? JOB_PICKLE_FLAT_PREFIX : 0;
+  gsize header_len, total;
+  guint8 *data;
+
+  job_writer_init (&pre, 256 + 64 * self->types->len);
+  job_writer_bytes (&pre, JOB_PICKLE_HEADER_MAGIC, 4);
+  job_writer_varint (&pre, JOB_PICKLE_FORMAT_VERSION);
+  job_writer_varint (&pre, self->frames->len);
   for (guint i = 0; i < self->frames->len; i++)
-    job_writer_varint (&out, g_bytes_get_size (self->frames->pdata[i]));
+    job_writer_varint (&pre, g_bytes_get_size (self->frames->pdata[i]));
 
-  job_writer_varint (&out, self->types->len);
+  job_writer_varint (&pre, self->types->len);
   for (guint i = 0; i < self->types->len; i++)
     {
       const JobTypePlan *plan = self->types->pdata[i];
 
-      job_writer_string (&out, plan->type_name);
-      job_writer_string (&out, plan->origin);
-      job_writer_varint (&out, plan->n_props);
-      for (guint j = 0; j < plan->n_props; j++)
-        job_writer_string (&out, plan->props[j].name);
+      job_writer_string (&pre, plan->type_name);
+      job_writer_string (&pre, plan->origin);
+      job_writer_bytes (&pre, plan->schema, plan->schema_len);
+    }
+  job_writer_varint (&pre, self->objects->len);
+
+  header_len = pre.len + self->objects_out.len;
+  total = prefix + header_len;
+  if (flat)
+    {
+      total = align8 (total);
+      for (guint i = 0; i < self->frames->len; i++)
+        total = align8 (total + g_bytes_get_size (self->frames->pdata[i]));
     }
 
-  job_writer_varint (&out, self->objects->len);
-  job_writer_bytes (&out, self->objects_out.data, self->objects_out.len);
-  return g_bytes_new_take (g_realloc (out.data, MAX (out.len, 1)), out.len);
+  data = g_malloc (MAX (total, 1));
+  if (flat)
+    {
+      guint32 len_le = GUINT32_TO_LE ((guint32) header_len);
+
+      memcpy (data, JOB_PICKLE_FLAT_MAGIC, 4);
+      memcpy (data + 4, &len_le, 4);
+    }
+  memcpy (data + prefix, pre.data, pre.len);
+  if (self->objects_out.len > 0)
+    memcpy (data + prefix + pre.len, self->objects_out.data,
+            self->objects_out.len);
+  job_writer_clear (&pre);
+  if (flat)
+    {
+      gsize offset = prefix + header_len;
+
+      for (guint i = 0; i < self->frames->len; i++)
+        {
+          gsize frame_len;
+          gconstpointer frame =
+              g_bytes_get_data (self->frames->pdata[i], &frame_len);
+
+          memset (data + offset, 0, align8 (offset) - offset);
+          offset = align8 (offset);
+          if (frame_len > 0)
+            memcpy (data + offset, frame, frame_len);
+          offset += frame_len;
+        }
+      memset (data + offset, 0, total - offset);
+    }
+  return g_bytes_new_take (data, total);
+}
+
+/* The object records of the last pickle made on this thread: reused, so a
+ * pickle does not grow a fresh buffer by doubling each time. */
+#define CACHED_WRITER_MAX (4 * 1024 * 1024)
+
+static void
+cached_writer_free (gpointer data)
+{
+  JobWriter *writer = data;
+
+  job_writer_clear (writer);
+  g_free (writer);
+}
+
+static GPrivate cached_writer = G_PRIVATE_INIT (cached_writer_free);
+
+static void
+objects_out_init (JobWriter *out)
+{
+  JobWriter *cached = g_private_get (&cached_writer);
+
+  /* Taken, not shared: a nested pickle (from a custom serializer) finds
+   * none and makes its own. */
+  if (cached != NULL && cached->data != NULL)
+    {
+      *out = *cached;
+      out->len = 0;
+      cached->data = NULL;
+      cached->len = cached->cap = 0;
+      return;
+    }
+  job_writer_init (out, 4096);
+}
+
+static void
+objects_out_release (JobWriter *out)
+{
+  JobWriter *cached = g_private_get (&cached_writer);
+
+  if (out->cap <= CACHED_WRITER_MAX && (cached == NULL || cached->data == NULL))
+    {
+      if (cached == NULL)
+        {
+          cached = g_new0 (JobWriter, 1);
+          g_private_set (&cached_writer, cached);
+        }
+      *cached = *out;
+      out->data = NULL;
+      out->len = out->cap = 0;
+      return;
+    }
+  job_writer_clear (out);
 }
 
 static void
@@ -1071,17 +1277,20 @@ job_pickler_run (GObject *root,
                  gboolean check_only,
                  GBytes **header,
                  GPtrArray **frames,
+                 GBytes **flat,
                  GError **error)
 {
   JobPickler self = { 0 };
   JobPickler *previous = g_private_get (&current_pickler);
   gboolean ok;
 
-  self.index_of = g_hash_table_new (NULL, NULL);
+  ptr_map_init (&self.index_of);
   self.objects = g_array_new (FALSE, FALSE, sizeof (PickleObject));
   g_array_set_clear_func (self.objects, pickle_object_clear);
-  self.type_index = g_hash_table_new (NULL, NULL);
+  ptr_map_init (&self.type_index);
   self.types = g_ptr_array_new ();
+  ptr_map_init (&self.plan_of);
+  self.plans = g_ptr_array_new ();
   self.frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self.threshold = frame_threshold == 0 ? JOB_PICKLE_DEFAULT_FRAME_THRESHOLD
                                         : frame_threshold;
@@ -1089,7 +1298,7 @@ job_pickler_run (GObject *root,
   self.problem_of = g_hash_table_new (NULL, NULL);
   self.construct_edges = g_array_new (FALSE, FALSE, sizeof (guint));
   self.current = NO_INDEX;
-  job_writer_init (&self.objects_out, 4096);
+  objects_out_init (&self.objects_out);
 
   g_private_set (&current_pickler, &self);
 
@@ -1120,20 +1329,24 @@ job_pickler_run (GObject *root,
                                JOB_PICKLE_ERROR_UNSERIALIZABLE, message);
         }
     }
+  else if (flat != NULL)
+    *flat = build_header (&self, TRUE);
   else if (!check_only)
     {
-      *header = build_header (&self);
+      *header = build_header (&self, FALSE);
       *frames = g_steal_pointer (&self.frames);
     }
 
-  g_hash_table_unref (self.index_of);
+  ptr_map_clear (&self.index_of);
   g_array_unref (self.objects);
-  g_hash_table_unref (self.type_index);
+  ptr_map_clear (&self.type_index);
   g_ptr_array_unref (self.types);
+  ptr_map_clear (&self.plan_of);
+  g_ptr_array_unref (self.plans);
   g_clear_pointer (&self.frames, g_ptr_array_unref);
   g_ptr_array_unref (self.problems);
   g_hash_table_unref (self.problem_of);
   g_array_unref (self.construct_edges);
-  job_writer_clear (&self.objects_out);
+  objects_out_release (&self.objects_out);
   return ok;
 }

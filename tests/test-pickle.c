@@ -747,11 +747,12 @@ craft_varint (Craft *c, guint64 v)
   while (v != 0);
 }
 
+/* Its length, its bytes and a NUL. */
 static void
 craft_string (Craft *c, const char *s)
 {
   craft_varint (c, strlen (s));
-  g_byte_array_append (c->bytes, (const guint8 *) s, strlen (s));
+  g_byte_array_append (c->bytes, (const guint8 *) s, strlen (s) + 1);
 }
 
 /* A header with one type and its property names, then raw object bytes. */
@@ -810,42 +811,49 @@ test_version_and_types (void)
   const guint8 bad_varint[] = { 0,    0xff, 0xff, 0xff, 0xff, 0xff,
                                 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
   const guint8 index_84[] = { 0, 84 }; /* zigzag 42 */
-  const guint8 cache_x[] = { 0, 2, 'x' };
+  const guint8 cache_x[] = { 0, 2, 'x', 0 };
   const guint8 cycle[] = { 0, 2, 0, 1 }; /* 0.partner = 1, 1.partner = 0 */
   const guint8 huge_ulong[] = { 0,    0xff, 0xff, 0xff, 0xff, 0xff,
                                 0xff, 0xff, 0xff, 0xff, 0x01 };
-  const guint8 ok[] = {
-    0, 84, 10, 'h', 'a', 'n', 'd', '-', 'm', 'a', 'd', 'e'
-  };
+  const guint8 ok[] = { 0,   84,  10,  'h', 'a', 'n', 'd',
+                        '-', 'm', 'a', 'd', 'e', 0 };
   const guint8 stray[] = { 0, 84, 1, 0, 0 };
   g_autoptr (GBytes) future =
       craft_pickle ("JOBP", 99, "TestNode", NULL, 1, index_84, 1);
   g_autoptr (GBytes) other =
       craft_pickle ("XXXX", 1, "TestNode", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) unknown =
-      craft_pickle ("JOBP", 1, "NoSuchType", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) foreign =
-      craft_pickle ("JOBP", 1, "TestForeign", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) list =
-      craft_pickle ("JOBP", 1, "GFileMonitor", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) unknown = craft_pickle (
+      "JOBP", JOB_PICKLE_FORMAT_VERSION, "NoSuchType", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) foreign = craft_pickle (
+      "JOBP", JOB_PICKLE_FORMAT_VERSION, "TestForeign", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) list = craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION,
+                                          "GFileMonitor", NULL, 1, index_84, 1);
   g_autoptr (GBytes) bad_index =
-      craft_pickle ("JOBP", 1, "TestNode", next, 1, next_5, sizeof next_5);
-  g_autoptr (GBytes) overlong = craft_pickle ("JOBP", 1, "TestNode", index, 1,
-                                              bad_varint, sizeof bad_varint);
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", next, 1,
+                    next_5, sizeof next_5);
+  g_autoptr (GBytes) overlong =
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", index, 1,
+                    bad_varint, sizeof bad_varint);
   g_autoptr (GBytes) no_prop =
-      craft_pickle ("JOBP", 1, "TestNode", cache, 1, cache_x, sizeof cache_x);
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", cache, 1,
+                    cache_x, sizeof cache_x);
   g_autoptr (GBytes) construct_cycle =
-      craft_pickle ("JOBP", 1, "TestFrozen", partner, 2, cycle, sizeof cycle);
-  g_autoptr (GBytes) out_of_range = craft_pickle (
-      "JOBP", 1, "TestValues", ulong_prop, 1, huge_ulong, sizeof huge_ulong);
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestFrozen", partner, 2,
+                    cycle, sizeof cycle);
+  g_autoptr (GBytes) out_of_range =
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestValues", ulong_prop,
+                    1, huge_ulong, sizeof huge_ulong);
   g_autoptr (GBytes) not_sorted =
-      craft_pickle ("JOBP", 1, "TestNode", unsorted, 1, ok, sizeof ok);
-  g_autoptr (GBytes) too_many = craft_pickle (
-      "JOBP", 1, "TestNode", index, 1000000, index_84, sizeof index_84);
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", unsorted, 1,
+                    ok, sizeof ok);
+  g_autoptr (GBytes) too_many =
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", index,
+                    1000000, index_84, sizeof index_84);
   g_autoptr (GBytes) trailing =
-      craft_pickle ("JOBP", 1, "TestNode", index, 1, stray, sizeof stray);
-  g_autoptr (GBytes) good =
-      craft_pickle ("JOBP", 1, "TestNode", both, 1, ok, sizeof ok);
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", index, 1,
+                    stray, sizeof stray);
+  g_autoptr (GBytes) good = craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION,
+                                          "TestNode", both, 1, ok, sizeof ok);
   g_autoptr (GError) error = NULL;
   g_autoptr (GObject) made = NULL;
   g_autofree char *name = NULL;
@@ -916,7 +924,7 @@ craft_node (GByteArray *out, const char *name, int next, GVariant *point)
   g_byte_array_append (out, &zero, 1);  /* children: NULL */
   craft_varint (&c, 0);                 /* index: 0 */
   craft_varint (&c, strlen (name) + 1); /* name */
-  g_byte_array_append (out, (const guint8 *) name, strlen (name));
+  g_byte_array_append (out, (const guint8 *) name, strlen (name) + 1);
   craft_varint (&c, next < 0 ? 0 : (guint) next + 1); /* next */
   g_byte_array_append (out, &zero, 1);                /* other: NULL */
   g_byte_array_append (out, &one, 1);                 /* point: a GVariant */
@@ -940,13 +948,13 @@ test_unreachable_and_cycles (void)
   /* Object 1 is not reachable from the root and refers to itself. */
   craft_node (lost, "root", -1, g_variant_new ("(ii)", 0, 0));
   craft_node (lost, "lost", 1, g_variant_new ("(ii)", 0, 0));
-  unreachable =
-      craft_pickle ("JOBP", 1, "TestNode", props, 2, lost->data, lost->len);
+  unreachable = craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode",
+                              props, 2, lost->data, lost->len);
   /* A cycle 0 -> 1 -> 0 is wired up before object 1's point fails. */
   craft_node (cycle, "a", 1, g_variant_new ("(ii)", 0, 0));
   craft_node (cycle, "b", 0, g_variant_new_string ("not a point"));
-  failing_cycle =
-      craft_pickle ("JOBP", 1, "TestNode", props, 2, cycle->data, cycle->len);
+  failing_cycle = craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode",
+                                props, 2, cycle->data, cycle->len);
 
   /* Under ASan (G_SLICE=always-malloc) a leaked cycle fails this test. */
   g_assert_null (job_pickle_loads (unreachable, &error));
