@@ -441,17 +441,18 @@ worker_take_next (Worker *worker)
 
 static gboolean reaper_cb (gpointer user_data);
 
-/* In the dispatcher, with the lock held. */
+/* In the dispatcher, with the lock held: makes sure the reaper runs by the
+ * time the longest idle worker is due. A reaper already scheduled is due
+ * no later than that (workers only go idle after it was scheduled, and a
+ * run schedules the next), so it is left alone: attaching a source wakes
+ * the dispatcher's context up, which per task would cost a wakeup. */
 static void
 schedule_reaper (JobWorkerPool *self)
 {
   gint64 earliest = G_MAXINT64;
 
   if (self->reaper_source != NULL)
-    {
-      g_source_destroy (self->reaper_source);
-      g_clear_pointer (&self->reaper_source, g_source_unref);
-    }
+    return;
   for (guint i = 0; i < self->workers->len; i++)
     {
       Worker *worker = self->workers->pdata[i];
@@ -487,6 +488,23 @@ reaper_cb (gpointer user_data)
           && now - worker->idle_since
                  >= (gint64) (self->idle_timeout * G_USEC_PER_SEC))
         worker_close (worker);
+    }
+  schedule_reaper (self);
+  g_mutex_unlock (&self->mutex);
+  return G_SOURCE_REMOVE;
+}
+
+/* In the dispatcher: a new idle timeout may make the reaper due sooner. */
+static gboolean
+reschedule_reaper_cb (gpointer user_data)
+{
+  JobWorkerPool *self = user_data;
+
+  g_mutex_lock (&self->mutex);
+  if (self->reaper_source != NULL)
+    {
+      g_source_destroy (self->reaper_source);
+      g_clear_pointer (&self->reaper_source, g_source_unref);
     }
   schedule_reaper (self);
   g_mutex_unlock (&self->mutex);
@@ -820,6 +838,10 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
       g_unix_fd_source_new (worker->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
   g_source_set_callback (worker->socket_source, G_SOURCE_FUNC (socket_ready_cb),
                          worker, NULL);
+  /* Never dispatched recursively; and a source that may not recurse has
+   * its fd taken out of the poll set while it runs and put back after,
+   * which wakes the context up again: per reply, a wasted poll. */
+  g_source_set_can_recurse (worker->socket_source, TRUE);
   g_source_attach (worker->socket_source, self->context);
   worker->stderr_source =
       g_unix_fd_source_new (worker->stderr_fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
@@ -1015,15 +1037,14 @@ job_worker_pool_submit (JobBackend *backend,
 {
   JobWorkerPool *self = JOB_WORKER_POOL (backend);
   Request *request = request_new (self, task);
-  JobSyncWait wait;
+  JobSyncWait *wait = job_sync_wait_new ();
 
   /* The pool's reference, as a GTask would hold it. */
   g_object_ref (self);
-  job_sync_wait_init (&wait);
-  request->sync = &wait;
+  request->sync = wait;
   submit_request (self, request, cancellable);
   {
-    JobResult *result = job_sync_wait_finish (&wait, error);
+    JobResult *result = job_sync_wait_finish (wait, error);
 
     g_object_unref (self);
     return result;
@@ -1412,6 +1433,11 @@ job_worker_pool_set_idle_timeout (JobWorkerPool *self, double idle_timeout)
   changed = self->idle_timeout != idle_timeout;
   self->idle_timeout = idle_timeout;
   g_mutex_unlock (&self->mutex);
+  /* No reference: the dispatcher runs only while the pool is alive (its
+   * disposal joins it), and its last reference must never be dropped
+   * there. */
+  if (changed && self->context != NULL)
+    g_main_context_invoke (self->context, reschedule_reaper_cb, self);
   if (changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IDLE_TIMEOUT]);
 }

@@ -224,8 +224,6 @@ run_task (Worker *self, JobWireMessage *message)
   metrics.peak_rss = read_peak_rss (self);
   g_clear_object (&object);
 
-  restore_process_state (self);
-
   if (error != NULL)
     {
       send_error (self, message->request_id, &metrics, error);
@@ -375,7 +373,11 @@ main (int argc, char **argv)
         }
 
       if (message.type == JOB_WIRE_TASK)
-        run_task (&self, &message);
+        {
+          run_task (&self, &message);
+          /* Once the reply is sent: the parent need not wait for it. */
+          restore_process_state (&self);
+        }
       else if (message.type == JOB_WIRE_DIRS && message.parts->len == 1)
         set_plugin_dirs (&self, message.parts->pdata[0]);
       else
