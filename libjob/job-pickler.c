@@ -37,34 +37,47 @@ typedef struct
 } Problem;
 
 /* An open-addressing map from pointers to indexes: one probe per lookup
- * in the common case, no allocation per entry. */
+ * in the common case, no allocation per entry. A slot is in use when its
+ * stamp is the map's: emptying the map is a new stamp, so its storage is
+ * reused from one pickle to the next at no cost. */
 typedef struct
 {
   gconstpointer *keys;
   guint *values;
+  guint *stamps;
+  guint stamp;
   guint mask; /* capacity - 1, a power of two */
   guint len;
-  gconstpointer stack_keys[32];
-  guint stack_values[32];
 } PtrMap;
 
 static void
-ptr_map_init (PtrMap *map)
+ptr_map_init (PtrMap *map, guint capacity)
 {
-  map->keys = map->stack_keys;
-  map->values = map->stack_values;
-  map->mask = G_N_ELEMENTS (map->stack_keys) - 1;
+  map->keys = g_new (gconstpointer, capacity);
+  map->values = g_new (guint, capacity);
+  map->stamps = g_new0 (guint, capacity);
+  map->stamp = 1;
+  map->mask = capacity - 1;
   map->len = 0;
-  memset (map->stack_keys, 0, sizeof map->stack_keys);
 }
 
 static void
 ptr_map_clear (PtrMap *map)
 {
-  if (map->keys != map->stack_keys)
+  g_clear_pointer (&map->keys, g_free);
+  g_clear_pointer (&map->values, g_free);
+  g_clear_pointer (&map->stamps, g_free);
+}
+
+/* Empties the map, keeping its storage. */
+static void
+ptr_map_reset (PtrMap *map)
+{
+  map->len = 0;
+  if (++map->stamp == 0)
     {
-      g_free (map->keys);
-      g_free (map->values);
+      memset (map->stamps, 0, sizeof (guint) * (map->mask + 1));
+      map->stamp = 1;
     }
 }
 
@@ -83,10 +96,10 @@ ptr_map_lookup (const PtrMap *map, gconstpointer key)
 {
   for (guint i = ptr_map_slot (map, key);; i = (i + 1) & map->mask)
     {
+      if (map->stamps[i] != map->stamp)
+        return G_MAXUINT;
       if (map->keys[i] == key)
         return map->values[i];
-      if (map->keys[i] == NULL)
-        return G_MAXUINT;
     }
 }
 
@@ -95,22 +108,13 @@ static void ptr_map_insert (PtrMap *map, gconstpointer key, guint value);
 static void
 ptr_map_grow (PtrMap *map)
 {
-  gconstpointer *old_keys = map->keys;
-  guint *old_values = map->values;
-  guint old_capacity = map->mask + 1;
+  PtrMap old = *map;
 
-  map->mask = old_capacity * 2 - 1;
-  map->keys = g_new0 (gconstpointer, old_capacity * 2);
-  map->values = g_new (guint, old_capacity * 2);
-  map->len = 0;
-  for (guint i = 0; i < old_capacity; i++)
-    if (old_keys[i] != NULL)
-      ptr_map_insert (map, old_keys[i], old_values[i]);
-  if (old_keys != map->stack_keys)
-    {
-      g_free (old_keys);
-      g_free (old_values);
-    }
+  ptr_map_init (map, (old.mask + 1) * 2);
+  for (guint i = 0; i <= old.mask; i++)
+    if (old.stamps[i] == old.stamp)
+      ptr_map_insert (map, old.keys[i], old.values[i]);
+  ptr_map_clear (&old);
 }
 
 /* @key must not be in the map yet. */
@@ -122,11 +126,12 @@ ptr_map_insert (PtrMap *map, gconstpointer key, guint value)
   /* At most half full: probes stay short. */
   if ((map->len + 1) * 2 > map->mask + 1)
     ptr_map_grow (map);
-  for (i = ptr_map_slot (map, key); map->keys[i] != NULL;
+  for (i = ptr_map_slot (map, key); map->stamps[i] == map->stamp;
        i = (i + 1) & map->mask)
     ;
   map->keys[i] = key;
   map->values[i] = value;
+  map->stamps[i] = map->stamp;
   map->len++;
 }
 
@@ -1210,58 +1215,20 @@ build_header (JobPickler *self, gboolean flat)
   return g_bytes_new_take (data, total);
 }
 
-/* The object records of the last pickle made on this thread: reused, so a
- * pickle does not grow a fresh buffer by doubling each time. */
-#define CACHED_WRITER_MAX (4 * 1024 * 1024)
-
-static void
-cached_writer_free (gpointer data)
+/* What a pickle needs to find its objects and write their records, kept
+ * from one pickle to the next on a thread: a graph is walked without
+ * growing (and faulting in) fresh tables and buffers each time. */
+typedef struct
 {
-  JobWriter *writer = data;
+  JobWriter objects_out;
+  GArray *objects;
+  PtrMap index_of;
+  PtrMap type_index;
+  PtrMap plan_of;
+} Scratch;
 
-  job_writer_clear (writer);
-  g_free (writer);
-}
-
-static GPrivate cached_writer = G_PRIVATE_INIT (cached_writer_free);
-
-static void
-objects_out_init (JobWriter *out)
-{
-  JobWriter *cached = g_private_get (&cached_writer);
-
-  /* Taken, not shared: a nested pickle (from a custom serializer) finds
-   * none and makes its own. */
-  if (cached != NULL && cached->data != NULL)
-    {
-      *out = *cached;
-      out->len = 0;
-      cached->data = NULL;
-      cached->len = cached->cap = 0;
-      return;
-    }
-  job_writer_init (out, 4096);
-}
-
-static void
-objects_out_release (JobWriter *out)
-{
-  JobWriter *cached = g_private_get (&cached_writer);
-
-  if (out->cap <= CACHED_WRITER_MAX && (cached == NULL || cached->data == NULL))
-    {
-      if (cached == NULL)
-        {
-          cached = g_new0 (JobWriter, 1);
-          g_private_set (&cached_writer, cached);
-        }
-      *cached = *out;
-      out->data = NULL;
-      out->len = out->cap = 0;
-      return;
-    }
-  job_writer_clear (out);
-}
+/* Beyond this, a thread does not keep what a pickle grew. */
+#define SCRATCH_KEEP_MAX (4 * 1024 * 1024)
 
 static void
 pickle_object_clear (gpointer data)
@@ -1269,6 +1236,62 @@ pickle_object_clear (gpointer data)
   PickleObject *entry = data;
 
   g_clear_object (&entry->object);
+}
+
+static void
+scratch_free (gpointer data)
+{
+  Scratch *scratch = data;
+
+  job_writer_clear (&scratch->objects_out);
+  g_array_unref (scratch->objects);
+  ptr_map_clear (&scratch->index_of);
+  ptr_map_clear (&scratch->type_index);
+  ptr_map_clear (&scratch->plan_of);
+  g_free (scratch);
+}
+
+static GPrivate cached_scratch = G_PRIVATE_INIT (scratch_free);
+
+/* Taken, not shared: a nested pickle (from a custom serializer) finds none
+ * and makes its own. */
+static Scratch *
+scratch_take (void)
+{
+  Scratch *scratch = g_private_get (&cached_scratch);
+
+  if (scratch != NULL)
+    {
+      g_private_set (&cached_scratch, NULL);
+      return scratch;
+    }
+  scratch = g_new0 (Scratch, 1);
+  job_writer_init (&scratch->objects_out, 4096);
+  scratch->objects = g_array_new (FALSE, FALSE, sizeof (PickleObject));
+  g_array_set_clear_func (scratch->objects, pickle_object_clear);
+  ptr_map_init (&scratch->index_of, 64);
+  ptr_map_init (&scratch->type_index, 16);
+  ptr_map_init (&scratch->plan_of, 16);
+  return scratch;
+}
+
+static void
+scratch_release (Scratch *scratch)
+{
+  /* Drops the references the walk took. */
+  g_array_set_size (scratch->objects, 0);
+  if (scratch->objects_out.cap > SCRATCH_KEEP_MAX
+      || scratch->index_of.mask + 1 > SCRATCH_KEEP_MAX / 16
+      || g_private_get (&cached_scratch) != NULL)
+    {
+      scratch_free (scratch);
+      return;
+    }
+  scratch->objects_out.len = 0;
+  ptr_map_reset (&scratch->index_of);
+  ptr_map_reset (&scratch->type_index);
+  ptr_map_reset (&scratch->plan_of);
+  g_private_set (&cached_scratch, scratch);
 }
 
 gboolean
@@ -1282,14 +1305,15 @@ job_pickler_run (GObject *root,
 {
   JobPickler self = { 0 };
   JobPickler *previous = g_private_get (&current_pickler);
+  Scratch *scratch = scratch_take ();
   gboolean ok;
 
-  ptr_map_init (&self.index_of);
-  self.objects = g_array_new (FALSE, FALSE, sizeof (PickleObject));
-  g_array_set_clear_func (self.objects, pickle_object_clear);
-  ptr_map_init (&self.type_index);
+  self.index_of = scratch->index_of;
+  self.objects = scratch->objects;
+  self.type_index = scratch->type_index;
+  self.plan_of = scratch->plan_of;
+  self.objects_out = scratch->objects_out;
   self.types = g_ptr_array_new ();
-  ptr_map_init (&self.plan_of);
   self.plans = g_ptr_array_new ();
   self.frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self.threshold = frame_threshold == 0 ? JOB_PICKLE_DEFAULT_FRAME_THRESHOLD
@@ -1298,7 +1322,6 @@ job_pickler_run (GObject *root,
   self.problem_of = g_hash_table_new (NULL, NULL);
   self.construct_edges = g_array_new (FALSE, FALSE, sizeof (guint));
   self.current = NO_INDEX;
-  objects_out_init (&self.objects_out);
 
   g_private_set (&current_pickler, &self);
 
@@ -1337,16 +1360,17 @@ job_pickler_run (GObject *root,
       *frames = g_steal_pointer (&self.frames);
     }
 
-  ptr_map_clear (&self.index_of);
-  g_array_unref (self.objects);
-  ptr_map_clear (&self.type_index);
   g_ptr_array_unref (self.types);
-  ptr_map_clear (&self.plan_of);
   g_ptr_array_unref (self.plans);
   g_clear_pointer (&self.frames, g_ptr_array_unref);
   g_ptr_array_unref (self.problems);
   g_hash_table_unref (self.problem_of);
   g_array_unref (self.construct_edges);
-  objects_out_release (&self.objects_out);
+  /* The tables may have grown: hand back what they are now. */
+  scratch->index_of = self.index_of;
+  scratch->type_index = self.type_index;
+  scratch->plan_of = self.plan_of;
+  scratch->objects_out = self.objects_out;
+  scratch_release (scratch);
   return ok;
 }

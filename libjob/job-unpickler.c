@@ -1441,6 +1441,64 @@ apply_deferred (JobUnpickler *self, const Deferred *d, GError **error)
   return TRUE;
 }
 
+/* The object table of the last pickle read on this thread, kept for the
+ * next: a large graph is read without faulting in a fresh table. */
+typedef struct
+{
+  ObjectEntry *entries;
+  guint capacity;
+} ObjectTable;
+
+#define OBJECT_TABLE_KEEP_MAX (4 * 1024 * 1024 / sizeof (ObjectEntry))
+
+static void
+object_table_free (gpointer data)
+{
+  ObjectTable *table = data;
+
+  g_free (table->entries);
+  g_free (table);
+}
+
+static GPrivate cached_objects = G_PRIVATE_INIT (object_table_free);
+
+static ObjectEntry *
+objects_take (guint n)
+{
+  ObjectTable *table = g_private_get (&cached_objects);
+  ObjectEntry *entries;
+
+  if (table == NULL || table->entries == NULL || table->capacity < n)
+    return g_new0 (ObjectEntry, n);
+  /* Taken, not shared: a nested unpickle makes its own. */
+  entries = g_steal_pointer (&table->entries);
+  memset (entries, 0, sizeof (ObjectEntry) * n);
+  return entries;
+}
+
+static void
+objects_release (ObjectEntry *entries, guint n)
+{
+  ObjectTable *table = g_private_get (&cached_objects);
+
+  if (entries == NULL)
+    return;
+  if (n > OBJECT_TABLE_KEEP_MAX
+      || (table != NULL && table->entries != NULL && table->capacity >= n))
+    {
+      g_free (entries);
+      return;
+    }
+  if (table == NULL)
+    {
+      table = g_new0 (ObjectTable, 1);
+      g_private_set (&cached_objects, table);
+    }
+  g_free (table->entries);
+  table->entries = entries;
+  table->capacity = n;
+}
+
 GObject *
 job_unpickler_run (JobPickleFrames *frames, GError **error)
 {
@@ -1504,7 +1562,7 @@ job_unpickler_run (JobPickleFrames *frames, GError **error)
                "the object count is missing, zero, or larger than the data");
       goto out;
     }
-  self.objects = g_new0 (ObjectEntry, self.n_objects);
+  self.objects = objects_take (self.n_objects);
 
   if (!self.construct_refs)
     {
@@ -1611,7 +1669,7 @@ out:
         g_object_run_dispose (self.objects[i].object);
   for (guint i = 0; i < self.n_objects; i++)
     g_clear_object (&self.objects[i].object);
-  g_free (self.objects);
+  objects_release (self.objects, self.n_objects);
   for (guint i = 0; i < self.n_types; i++)
     g_free (self.types[i].props);
   g_free (self.types);
