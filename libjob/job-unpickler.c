@@ -45,6 +45,21 @@ struct _JobUnpickler
 
 static GPrivate current_unpickler = G_PRIVATE_INIT (NULL);
 
+/* A type by name; libjob's own types register when first used, so this
+ * process may not have used this one yet. */
+static GType
+type_from_name (const char *name)
+{
+  GType type = g_type_from_name (name);
+
+  if (type == G_TYPE_INVALID && g_str_has_prefix (name, "Job"))
+    {
+      job_core_types_ensure ();
+      type = g_type_from_name (name);
+    }
+  return type;
+}
+
 JobUnpickler *
 job_unpickler_get_current (void)
 {
@@ -339,7 +354,7 @@ decode_value (JobUnpickler *self,
         GType type;
         if (!expect (variant, "s", prop, error))
           return FALSE;
-        type = g_type_from_name (g_variant_get_string (variant, NULL));
+        type = type_from_name (g_variant_get_string (variant, NULL));
         if (type == G_TYPE_INVALID)
           {
             g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
@@ -758,7 +773,7 @@ read_value (JobUnpickler *self,
       if (value && str != NULL)
         {
           const char *name = str;
-          GType type = g_type_from_name (name);
+          GType type = type_from_name (name);
 
           if (type == G_TYPE_INVALID)
             {
@@ -1311,7 +1326,7 @@ build_object (JobUnpickler *self,
 
     if (!job_reader_string (r, &item_type_name, &len))
       return invalid (error, "list %u is truncated", index);
-    item_type = g_type_from_name (item_type_name);
+    item_type = type_from_name (item_type_name);
     if (item_type == G_TYPE_INVALID || !g_type_is_a (item_type, G_TYPE_OBJECT))
       {
         g_set_error (
