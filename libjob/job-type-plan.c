@@ -292,7 +292,8 @@ job_type_plan_invalidate (void)
 }
 
 /* Whether emitting "notify" on @object (of @plan's type) would reach
- * anything: a class handler, or a handler connected (maybe blocked). */
+ * anything: a class handler or closure, or a handler connected (maybe
+ * blocked, maybe for one property's detail). */
 gboolean
 job_type_plan_observed (const JobTypePlan *plan, GObject *object)
 {
@@ -302,7 +303,12 @@ job_type_plan_observed (const JobTypePlan *plan, GObject *object)
     return TRUE;
   if (notify_id == 0)
     notify_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
-  return g_signal_has_handler_pending (object, notify_id, 0, TRUE);
+  /* Without a detail, g_signal_has_handler_pending() sees only handlers
+   * connected without one; a match on the id alone sees them all. */
+  return g_signal_handler_find (object, G_SIGNAL_MATCH_ID, notify_id, 0, NULL,
+                                NULL, NULL)
+             != 0
+         || g_signal_has_handler_pending (object, notify_id, 0, TRUE);
 }
 
 const JobPropPlan *

@@ -1057,12 +1057,117 @@ test_declare_twice (void)
   g_test_trap_assert_stderr ("*already declared*");
 }
 
+/* TestWatched connects to its own "notify" when it is made: the rebuilt
+ * object must see its properties' notifications as if it were set by
+ * g_object_set(). */
+#define TEST_TYPE_WATCHED (test_watched_get_type ())
+G_DECLARE_FINAL_TYPE (TestWatched, test_watched, TEST, WATCHED, GObject)
+
+struct _TestWatched
+{
+  GObject parent_instance;
+  char *label;
+  guint n_notified;
+};
+
+static void
+test_watched_serializable_init (JobSerializableInterface *iface)
+{
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (
+    TestWatched,
+    test_watched,
+    G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (JOB_TYPE_SERIALIZABLE,
+                           test_watched_serializable_init))
+
+static void
+test_watched_finalize (GObject *object)
+{
+  g_free (TEST_WATCHED (object)->label);
+  G_OBJECT_CLASS (test_watched_parent_class)->finalize (object);
+}
+
+static void
+test_watched_get_property (GObject *object,
+                           guint prop_id,
+                           GValue *value,
+                           GParamSpec *pspec)
+{
+  if (prop_id == 1)
+    g_value_set_string (value, TEST_WATCHED (object)->label);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+test_watched_set_property (GObject *object,
+                           guint prop_id,
+                           const GValue *value,
+                           GParamSpec *pspec)
+{
+  TestWatched *self = TEST_WATCHED (object);
+
+  if (prop_id == 1)
+    {
+      g_free (self->label);
+      self->label = g_value_dup_string (value);
+    }
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+test_watched_class_init (TestWatchedClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = test_watched_finalize;
+  object_class->get_property = test_watched_get_property;
+  object_class->set_property = test_watched_set_property;
+  g_object_class_install_property (
+      object_class, 1,
+      g_param_spec_string ("label", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+label_notified (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  TEST_WATCHED (object)->n_notified++;
+}
+
+static void
+test_watched_init (TestWatched *self)
+{
+  g_signal_connect (self, "notify::label", G_CALLBACK (label_notified), NULL);
+}
+
+static void
+test_notify_observed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TestWatched) watched =
+      g_object_new (TEST_TYPE_WATCHED, "label", "seen", NULL);
+  g_autoptr (GBytes) bytes = job_pickle_dumps (G_OBJECT (watched), &error);
+  g_autoptr (GObject) copy = NULL;
+
+  g_assert_no_error (error);
+  copy = job_pickle_loads (bytes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (TEST_WATCHED (copy)->label, ==, "seen");
+  /* Notified, as by g_object_set(), because something listens. */
+  g_assert_cmpuint (TEST_WATCHED (copy)->n_notified, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/job/pickle/round-trip/scalars", test_round_trip_scalars);
+  g_test_add_func ("/job/pickle/notify-observed", test_notify_observed);
   g_test_add_func ("/job/pickle/round-trip/boxed", test_round_trip_boxed);
   g_test_add_func ("/job/pickle/round-trip/nulls", test_round_trip_nulls);
   g_test_add_func ("/job/pickle/round-trip/variant-owned",
