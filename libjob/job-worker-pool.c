@@ -89,6 +89,8 @@ struct _Worker
   GSource *stderr_source;
   GByteArray *stderr_tail;
   Request *request;
+  Request *next; /* sent behind request, not started yet: see
+                  * worker_pipeline() */
   gint64 idle_since;
   guint dirs_generation;
   gboolean closing; /* the socket is closed or to close: no more tasks */
@@ -148,6 +150,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (
 
 static void spawn_worker_in_dispatcher (JobWorkerPool *self);
 static void worker_close (Worker *worker);
+static void worker_requeue_next (Worker *worker);
 
 static Request *
 request_ref (Request *request)
@@ -327,10 +330,11 @@ worker_free (Worker *worker)
   g_free (worker);
 }
 
-/* With the lock held. Sends @request to idle @worker. A failed send is left
- * for the worker's death to report, with what the worker printed. */
+/* With the lock held. Sends @request to @worker: to run now (@worker is
+ * idle), or @pipelined, to run after its current request. A failed send is
+ * left for the worker's death to report, with what the worker printed. */
 static void
-worker_start_request (Worker *worker, Request *request)
+worker_start_request (Worker *worker, Request *request, gboolean pipelined)
 {
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) dirs = NULL;
@@ -342,7 +346,10 @@ worker_start_request (Worker *worker, Request *request)
 
   request->state = REQUEST_RUNNING;
   request->worker = worker;
-  worker->request = request;
+  if (pipelined)
+    worker->next = request;
+  else
+    worker->request = request;
 
   /* Plugins loaded here since the worker started: allow their dirs there. */
   if (job_module_get_generation () != worker->dirs_generation)
@@ -372,8 +379,10 @@ worker_start_request (Worker *worker, Request *request)
   if (!job_wire_send (worker->fd, JOB_WIRE_TASK, request->id, NULL, parts,
                       n_frames + 1, &error))
     g_debug ("Worker %" G_GINT64_FORMAT ": %s", worker->pid, error->message);
-  /* The task now lives in the worker: drop our copy. */
-  g_clear_pointer (&request->frames, job_pickle_frames_unref);
+  /* The task now lives in the worker: drop our copy, unless it may have
+   * to go to another worker (see worker_requeue_next()). */
+  if (!pipelined)
+    g_clear_pointer (&request->frames, job_pickle_frames_unref);
 }
 
 static gboolean
@@ -394,6 +403,7 @@ request_timeout_cb (gpointer user_data)
   worker = request->worker;
   worker->request = NULL;
   worker->closing = TRUE;
+  worker_requeue_next (worker);
   g_subprocess_force_exit (worker->process);
   timeout = self->task_timeout;
   g_mutex_unlock (&self->mutex);
@@ -410,33 +420,120 @@ request_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* With the lock held: the first queued request to @worker, else idle. */
+/* With the lock held: @request starts running now. */
+static void
+request_start_timeout (JobWorkerPool *self, Request *request)
+{
+  if (self->task_timeout <= 0)
+    return;
+  request->timeout_source = g_timeout_source_new (self->task_timeout * 1000);
+  g_source_set_callback (request->timeout_source, request_timeout_cb,
+                         request_ref (request), (GDestroyNotify) request_unref);
+  g_source_attach (request->timeout_source, self->context);
+}
+
+/* With the lock held: sends the first queued request to busy @worker, to
+ * run after its current one, when nothing else could take it sooner (no
+ * idle worker, no room for another). The worker then finds it waiting when
+ * it is done, instead of sleeping until the dispatcher sends it: under load
+ * that is a wakeup and a context switch less per task.
+ *
+ * Only for requests that can be neither cancelled nor timed out: such a
+ * request, not yet started, could not be stopped without killing the task
+ * the worker runs before it. If that one kills the worker, the request is
+ * queued again (worker_requeue_next()): the worker runs tasks in order and
+ * its replies come before its end of file, so it never started it. */
+static void
+worker_pipeline (Worker *worker)
+{
+  JobWorkerPool *self = worker->pool;
+  Request *head = g_queue_peek_head (&self->queue);
+
+  if (head == NULL || head->cancellable != NULL || self->task_timeout > 0
+      || worker->request == NULL || worker->next != NULL || worker->closing
+      || worker->death != NULL
+      || self->workers->len + self->n_spawning < self->max_workers)
+    return;
+  for (guint i = 0; i < self->workers->len; i++)
+    {
+      Worker *other = self->workers->pdata[i];
+
+      if (other->request == NULL && !other->closing && other->death == NULL)
+        return;
+    }
+  worker_start_request (worker, g_queue_pop_head (&self->queue), TRUE);
+}
+
+/* With the lock held: @worker is gone or going; the request it had not
+ * started goes back to the head of the queue. */
+static void
+worker_requeue_next (Worker *worker)
+{
+  Request *next = g_steal_pointer (&worker->next);
+
+  if (next == NULL)
+    return;
+  next->state = REQUEST_QUEUED;
+  next->worker = NULL;
+  g_queue_push_head (&worker->pool->queue, next);
+}
+
+/* Without the lock: a request queued again after the pool was shut down
+ * (see worker_requeue_next()) fails as the queued ones did. */
+static void
+fail_queued_after_shutdown (JobWorkerPool *self)
+{
+  GQueue queued = G_QUEUE_INIT;
+
+  g_mutex_lock (&self->mutex);
+  if (self->shut_down)
+    {
+      queued = self->queue;
+      g_queue_init (&self->queue);
+      for (GList *l = queued.head; l != NULL; l = l->next)
+        ((Request *) l->data)->state = REQUEST_DONE;
+    }
+  g_mutex_unlock (&self->mutex);
+  for (GList *l = queued.head; l != NULL; l = l->next)
+    {
+      Request *request = l->data;
+
+      request_complete (
+          request, NULL,
+          g_error_new (
+              JOB_WORKER_ERROR, JOB_WORKER_ERROR_SHUTDOWN,
+              "Task %s was still queued when the worker pool was shut down",
+              G_OBJECT_TYPE_NAME (request->job_task)),
+          FALSE);
+      request_unref (request);
+    }
+  g_list_free (queued.head);
+}
+
+/* With the lock held: the first queued request to @worker if it is idle,
+ * else idle; then maybe one more behind it. */
 static void
 worker_take_next (Worker *worker)
 {
   JobWorkerPool *self = worker->pool;
-  Request *request;
 
   if (worker->closing || worker->death != NULL)
     return;
-  request = g_queue_pop_head (&self->queue);
-  if (request != NULL)
+  if (worker->request == NULL)
     {
-      if (self->task_timeout > 0)
+      Request *request = g_queue_pop_head (&self->queue);
+
+      if (request == NULL)
         {
-          request->timeout_source =
-              g_timeout_source_new (self->task_timeout * 1000);
-          g_source_set_callback (request->timeout_source, request_timeout_cb,
-                                 request_ref (request),
-                                 (GDestroyNotify) request_unref);
-          g_source_attach (request->timeout_source, self->context);
+          worker->idle_since = g_get_monotonic_time ();
+          if (self->shut_down)
+            worker_close (worker);
+          return;
         }
-      worker_start_request (worker, request);
-      return;
+      request_start_timeout (self, request);
+      worker_start_request (worker, request, FALSE);
     }
-  worker->idle_since = g_get_monotonic_time ();
-  if (self->shut_down)
-    worker_close (worker);
+  worker_pipeline (worker);
 }
 
 static gboolean reaper_cb (gpointer user_data);
@@ -554,6 +651,7 @@ worker_waited_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     request->state = REQUEST_DONE;
   else
     request = NULL;
+  worker_requeue_next (worker);
   g_ptr_array_remove_fast (self->workers, worker);
   respawn = !self->shut_down && self->queue.length > 0
             && self->workers->len + self->n_spawning < self->max_workers;
@@ -574,6 +672,7 @@ worker_waited_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       request_unref (request);
     }
   worker_free (worker);
+  fail_queued_after_shutdown (self);
   if (respawn)
     spawn_worker_in_dispatcher (self);
 }
@@ -618,7 +717,13 @@ handle_reply (Worker *worker, JobWireMessage *message)
       return;
     }
   request->state = REQUEST_DONE;
-  worker->request = NULL;
+  worker->request = g_steal_pointer (&worker->next);
+  if (worker->request != NULL)
+    {
+      /* The worker starts the pipelined request now. */
+      g_clear_pointer (&worker->request->frames, job_pickle_frames_unref);
+      request_start_timeout (self, worker->request);
+    }
   worker_take_next (worker);
   if (worker->request == NULL)
     schedule_reaper (self);
@@ -693,6 +798,7 @@ socket_ready_cb (int fd, GIOCondition condition, gpointer user_data)
               request->state = REQUEST_DONE;
             else
               request = NULL;
+            worker_requeue_next (worker);
             g_subprocess_force_exit (worker->process);
             g_mutex_unlock (&self->mutex);
             if (request != NULL)
@@ -897,6 +1003,7 @@ request_cancelled_cb (GCancellable *cancellable, gpointer user_data)
 
       worker->request = NULL;
       worker->closing = TRUE;
+      worker_requeue_next (worker);
       g_subprocess_force_exit (worker->process);
     }
   request->state = REQUEST_DONE;
@@ -994,6 +1101,9 @@ submit_request (JobWorkerPool *self,
       self->n_spawning++;
       spawn = TRUE;
     }
+  else
+    for (guint i = 0; i < self->workers->len && self->queue.length > 0; i++)
+      worker_pipeline (self->workers->pdata[i]);
   g_mutex_unlock (&self->mutex);
 
   if (spawn)
