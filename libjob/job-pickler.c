@@ -254,9 +254,14 @@ type_index_for (JobPickler *self, const JobTypePlan *plan)
 }
 
 /* Returns the object's index, adding it to the table (to be walked later)
- * the first time; NO_INDEX if it cannot be pickled (a problem is recorded). */
+ * the first time; NO_INDEX if it cannot be pickled (a problem is recorded).
+ * The table holds a reference: the one in *owned (set to NULL) if the
+ * caller has one to give, else a new one. */
 static guint
-add_object (JobPickler *self, GObject *object, GType expected_type)
+add_object (JobPickler *self,
+            GObject *object,
+            GType expected_type,
+            GObject **owned)
 {
   guint index = ptr_map_lookup (&self->index_of, object);
   const JobTypePlan *plan;
@@ -339,7 +344,10 @@ add_object (JobPickler *self, GObject *object, GType expected_type)
       }
     }
 
-  entry.object = g_object_ref (object);
+  if (owned != NULL && *owned == object)
+    entry.object = g_steal_pointer (owned);
+  else
+    entry.object = g_object_ref (object);
   entry.plan = plan;
   entry.type_index = type_index_for (self, plan);
   entry.reached = current_hop (self);
@@ -499,7 +507,7 @@ job_pickler_encode_value (JobPickler *self,
 
         if (object == NULL)
           return unit ();
-        index = add_object (self, object, value_type);
+        index = add_object (self, object, value_type, NULL);
         if (index == NO_INDEX)
           return unit ();
         if (prop->construct_only)
@@ -628,7 +636,7 @@ static void
 write_value (JobPickler *self,
              JobWriter *out,
              const JobPropPlan *prop,
-             const GValue *value)
+             GValue *value)
 {
   GType value_type = prop->pspec->value_type;
 
@@ -774,14 +782,20 @@ write_value (JobPickler *self,
     case JOB_VALUE_OBJECT:
       {
         GObject *object = g_value_get_object (value);
+        GObject *owned = object;
         guint index;
 
         if (object == NULL
-            || (index = add_object (self, object, value_type)) == NO_INDEX)
+            || (index = add_object (self, object, value_type, &owned))
+                   == NO_INDEX)
           {
             job_writer_byte (out, 0);
             break;
           }
+        /* The table took the value's reference (the getter's): a new
+         * object costs no reference of its own. */
+        if (owned == NULL)
+          value->data[0].v_pointer = NULL;
         if (prop->construct_only)
           {
             guint edge[2] = { self->current, index };
@@ -915,8 +929,9 @@ walk_object (JobPickler *self, guint index)
             guint item_index;
 
             self->current_item = i;
-            item_index = item != NULL ? add_object (self, item, G_TYPE_INVALID)
-                                      : NO_INDEX;
+            item_index = item != NULL
+                             ? add_object (self, item, G_TYPE_INVALID, &item)
+                             : NO_INDEX;
             job_writer_varint (out, item_index == NO_INDEX ? 0 : item_index);
           }
       }
@@ -1327,7 +1342,7 @@ job_pickler_run (GObject *root,
 
   /* The root is walked like any reference; if it cannot be pickled at all
    * the report says so. */
-  if (add_object (&self, root, G_TYPE_INVALID) != NO_INDEX)
+  if (add_object (&self, root, G_TYPE_INVALID, NULL) != NO_INDEX)
     for (guint i = 0; i < self.objects->len; i++)
       walk_object (&self, i);
   self.current = NO_INDEX;
