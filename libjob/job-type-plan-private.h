@@ -115,6 +115,8 @@ typedef struct
   guint instantiatable : 1;
   guint class_observes_notify : 1; /* GObjectClass notify or
                                     * dispatch_properties_changed overridden */
+  gint notify_closure; /* see job_type_plan_observed(): 0 not known yet,
+                        * 1 GObject's own, 2 overridden */
 } JobTypePlan;
 
 const JobTypePlan *job_type_plan_get (GType type);

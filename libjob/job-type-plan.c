@@ -298,6 +298,8 @@ gboolean
 job_type_plan_observed (const JobTypePlan *plan, GObject *object)
 {
   static guint notify_id;
+  JobTypePlan *mutable_plan = (JobTypePlan *) plan;
+  gint closure;
 
   if (plan->class_observes_notify)
     return TRUE;
@@ -305,10 +307,20 @@ job_type_plan_observed (const JobTypePlan *plan, GObject *object)
     notify_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
   /* Without a detail, g_signal_has_handler_pending() sees only handlers
    * connected without one; a match on the id alone sees them all. */
-  return g_signal_handler_find (object, G_SIGNAL_MATCH_ID, notify_id, 0, NULL,
-                                NULL, NULL)
-             != 0
-         || g_signal_has_handler_pending (object, notify_id, 0, TRUE);
+  if (g_signal_handler_find (object, G_SIGNAL_MATCH_ID, notify_id, 0, NULL,
+                             NULL, NULL)
+      != 0)
+    return TRUE;
+  /* With no handler, it still sees a class closure overridden for the
+   * type, which never changes after class initialization: asked once. */
+  closure = g_atomic_int_get (&plan->notify_closure);
+  if (closure == 0)
+    {
+      closure =
+          g_signal_has_handler_pending (object, notify_id, 0, TRUE) ? 2 : 1;
+      g_atomic_int_set (&mutable_plan->notify_closure, closure);
+    }
+  return closure == 2;
 }
 
 const JobPropPlan *

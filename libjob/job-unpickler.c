@@ -33,6 +33,8 @@ typedef struct
 
 struct _JobUnpickler
 {
+  GType checked_type;      /* resolve(): the last type found to be a ... */
+  GType checked_expected;  /* ... this one */
   gboolean construct_refs; /* some type has construct-only references */
   JobPickleFrames *frames;
   guint n_types;
@@ -1132,16 +1134,24 @@ resolve (JobUnpickler *self,
          GObject **object,
          GError **error)
 {
-  if (self->objects[index].object == NULL)
+  GObject *target = self->objects[index].object;
+
+  if (target == NULL)
     return invalid (
         error,
         "a construct-only reference to object %u, which is not built yet",
         index);
-  if (!g_type_is_a (G_OBJECT_TYPE (self->objects[index].object), expected))
-    return invalid (error, "object %u is a %s, where a %s is expected", index,
-                    G_OBJECT_TYPE_NAME (self->objects[index].object),
-                    g_type_name (expected));
-  *object = self->objects[index].object;
+  if (G_OBJECT_TYPE (target) != self->checked_type
+      || expected != self->checked_expected)
+    {
+      if (!g_type_is_a (G_OBJECT_TYPE (target), expected))
+        return invalid (error, "object %u is a %s, where a %s is expected",
+                        index, G_OBJECT_TYPE_NAME (target),
+                        g_type_name (expected));
+      self->checked_type = G_OBJECT_TYPE (target);
+      self->checked_expected = expected;
+    }
+  *object = target;
   return TRUE;
 }
 
@@ -1241,10 +1251,16 @@ build_object (JobUnpickler *self,
                   if (!ok)
                     break;
                 }
-              /* resolve() checked the target's type. */
+              /* resolve() checked the target's type. A value set once the
+               * object exists lends the target to the setter (which takes
+               * its own reference, as any set_property() does) and is
+               * cleared before it is released; one given to
+               * g_object_new_with_properties() holds a reference. */
               job_prop_value_init (prop, &value);
-              if (target != NULL)
+              if (target != NULL && prop->at_construction)
                 g_value_set_object (&value, target);
+              else
+                value.data[0].v_pointer = target;
             }
           else
             {
@@ -1281,7 +1297,13 @@ build_object (JobUnpickler *self,
       for (guint k = 0; k < n_construct; k++)
         g_value_unset (&values[k]);
       for (guint k = 0; k < n; k++)
-        job_prop_value_unset (later[k], &values[type->n_props - 1 - k]);
+        {
+          GValue *value = &values[type->n_props - 1 - k];
+
+          if (later[k]->kind == JOB_VALUE_OBJECT)
+            value->data[0].v_pointer = NULL; /* lent, see above */
+          job_prop_value_unset (later[k], value);
+        }
       if (names != stack_names)
         {
           g_free (names);
