@@ -40,9 +40,13 @@ gboolean job_environ_allowed (const char *name, const char *const *allowlist);
 void job_backend_return (GTask *task, JobResult *result, GError *error);
 
 /* What a blocking submit waits on: the backend's thread completes it with
- * a futex wake, no main context involved. */
+ * a futex wake, no main context involved. Two references: the waiter's,
+ * dropped by job_sync_wait_finish(), and the completer's, dropped by
+ * job_sync_wait_complete() after it signals (outside the lock, so that the
+ * waiter does not wake up only to wait for the mutex). */
 typedef struct
 {
+  gatomicrefcount ref_count;
   GMutex mutex;
   GCond cond;
   gboolean done;
@@ -50,7 +54,7 @@ typedef struct
   GError *error;
 } JobSyncWait;
 
-void job_sync_wait_init (JobSyncWait *wait);
+JobSyncWait *job_sync_wait_new (void);
 void
 job_sync_wait_complete (JobSyncWait *wait, JobResult *result, GError *error);
 JobResult *job_sync_wait_finish (JobSyncWait *wait, GError **error);

@@ -478,14 +478,26 @@ job_backend_return (GTask *task, JobResult *result, GError *error)
     attach_idle (context, return_batch_run, batch, NULL);
 }
 
-void
-job_sync_wait_init (JobSyncWait *wait)
+JobSyncWait *
+job_sync_wait_new (void)
 {
+  JobSyncWait *wait = g_new0 (JobSyncWait, 1);
+
+  g_atomic_ref_count_init (&wait->ref_count);
+  g_atomic_ref_count_inc (&wait->ref_count);
   g_mutex_init (&wait->mutex);
   g_cond_init (&wait->cond);
-  wait->done = FALSE;
-  wait->result = NULL;
-  wait->error = NULL;
+  return wait;
+}
+
+static void
+job_sync_wait_unref (JobSyncWait *wait)
+{
+  if (!g_atomic_ref_count_dec (&wait->ref_count))
+    return;
+  g_mutex_clear (&wait->mutex);
+  g_cond_clear (&wait->cond);
+  g_free (wait);
 }
 
 void
@@ -495,8 +507,9 @@ job_sync_wait_complete (JobSyncWait *wait, JobResult *result, GError *error)
   wait->result = result;
   wait->error = error;
   wait->done = TRUE;
-  g_cond_signal (&wait->cond);
   g_mutex_unlock (&wait->mutex);
+  g_cond_signal (&wait->cond);
+  job_sync_wait_unref (wait);
 }
 
 JobResult *
@@ -508,10 +521,9 @@ job_sync_wait_finish (JobSyncWait *wait, GError **error)
   while (!wait->done)
     g_cond_wait (&wait->cond, &wait->mutex);
   g_mutex_unlock (&wait->mutex);
-  g_mutex_clear (&wait->mutex);
-  g_cond_clear (&wait->cond);
   result = wait->result;
   if (wait->error != NULL)
     g_propagate_error (error, wait->error);
+  job_sync_wait_unref (wait);
   return result;
 }

@@ -309,14 +309,13 @@ job_inline_backend_submit (JobBackend *backend,
 {
   JobInlineBackend *self = JOB_INLINE_BACKEND (backend);
   Request *request = request_new (self, task);
-  JobSyncWait wait;
+  JobSyncWait *wait = job_sync_wait_new ();
   JobResult *result;
 
   g_object_ref (self);
-  job_sync_wait_init (&wait);
-  request->sync = &wait;
+  request->sync = wait;
   submit_request (self, request, cancellable);
-  result = job_sync_wait_finish (&wait, error);
+  result = job_sync_wait_finish (wait, error);
   g_object_unref (self);
   return result;
 }

@@ -1,9 +1,11 @@
 /* job-pickle-buffer-private.h: the byte-level encoding of pickle headers
  *
  * Unsigned integers are LEB128 varints, signed ones zigzag varints, floats
- * and doubles little-endian IEEE bits, strings a varint length then the
- * bytes. Every read is bounds-checked: a reader that runs out of data or
- * meets an overlong varint fails, and stays failed.
+ * and doubles little-endian IEEE bits, byte blobs a varint length then the
+ * bytes, strings the same followed by a NUL byte (so that a reader can hand
+ * out pointers into the buffer without copying). Every read is bounds-checked:
+ * a reader that runs out of data or meets an overlong varint fails, and stays
+ * failed.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -93,16 +95,41 @@ job_writer_fixed64 (JobWriter *w, guint64 v)
   job_writer_bytes (w, &v, 8);
 }
 
+/* A byte blob: its length, then its bytes. */
+static inline void
+job_writer_blob (JobWriter *w, gconstpointer data, gsize n)
+{
+  job_writer_varint (w, n);
+  job_writer_bytes (w, data, n);
+}
+
+/* A string: its length, its bytes, then a NUL. */
+static inline void
+job_writer_string_len (JobWriter *w, const char *str, gsize n)
+{
+  guint8 *p = job_writer_reserve (w, n + 11);
+  gsize k = 0;
+  guint64 v = n;
+
+  while (v >= 0x80)
+    {
+      p[k++] = (guint8) (v | 0x80);
+      v >>= 7;
+    }
+  p[k++] = (guint8) v;
+  memcpy (p + k, str, n);
+  p[k + n] = '\0';
+  w->len += k + n + 1;
+}
+
 static inline void
 job_writer_string (JobWriter *w, const char *str)
 {
-  gsize n = strlen (str);
-
-  job_writer_varint (w, n);
-  job_writer_bytes (w, str, n);
+  job_writer_string_len (w, str, strlen (str));
 }
 
-/* A string that may be NULL: 0 for NULL, else length + 1. */
+/* A string that may be NULL: 0 for NULL, else length + 1, the bytes and a
+ * NUL. */
 static inline void
 job_writer_nullable_string (JobWriter *w, const char *str)
 {
@@ -116,6 +143,7 @@ job_writer_nullable_string (JobWriter *w, const char *str)
   n = strlen (str);
   job_writer_varint (w, (guint64) n + 1);
   job_writer_bytes (w, str, n);
+  job_writer_byte (w, 0);
 }
 
 typedef struct
@@ -227,8 +255,9 @@ job_reader_fixed64 (JobReader *r, guint64 *out)
   return TRUE;
 }
 
+/* A byte blob written by job_writer_blob(). */
 static inline gboolean
-job_reader_string (JobReader *r, const guint8 **out, gsize *len)
+job_reader_blob (JobReader *r, const guint8 **out, gsize *len)
 {
   guint64 n;
 
@@ -238,13 +267,29 @@ job_reader_string (JobReader *r, const guint8 **out, gsize *len)
   return job_reader_bytes (r, *len, out);
 }
 
-/* A NULL-able string: *out is NULL for NULL. */
+/* A string written by job_writer_string(): *out points into the buffer and
+ * is NUL-terminated there (the terminator is checked, not trusted). */
 static inline gboolean
-job_reader_nullable_string (JobReader *r, const guint8 **out, gsize *len)
+job_reader_string (JobReader *r, const char **out, gsize *len)
 {
   guint64 n;
 
-  if (!job_reader_varint (r, &n) || (n > 0 && n - 1 > job_reader_remaining (r)))
+  if (!job_reader_varint (r, &n) || n >= job_reader_remaining (r)
+      || r->p[n] != '\0')
+    return !(r->failed = TRUE);
+  *out = (const char *) r->p;
+  *len = (gsize) n;
+  r->p += n + 1;
+  return TRUE;
+}
+
+/* A NULL-able string: *out is NULL for NULL. */
+static inline gboolean
+job_reader_nullable_string (JobReader *r, const char **out, gsize *len)
+{
+  guint64 n;
+
+  if (!job_reader_varint (r, &n))
     return !(r->failed = TRUE);
   if (n == 0)
     {
@@ -252,8 +297,12 @@ job_reader_nullable_string (JobReader *r, const guint8 **out, gsize *len)
       *len = 0;
       return TRUE;
     }
+  if (n - 1 >= job_reader_remaining (r) || r->p[n - 1] != '\0')
+    return !(r->failed = TRUE);
+  *out = (const char *) r->p;
   *len = (gsize) (n - 1);
-  return job_reader_bytes (r, *len, out);
+  r->p += n;
+  return TRUE;
 }
 
 G_END_DECLS

@@ -325,7 +325,7 @@ job_pickle_frames_get_origins (JobPickleFrames *self, GError **error)
     goto malformed;
   for (guint i = 0; i < n_types; i++)
     {
-      const guint8 *p;
+      const char *p;
       gsize len;
       guint n_props;
       char *origin;
@@ -333,7 +333,7 @@ job_pickle_frames_get_origins (JobPickleFrames *self, GError **error)
       if (!job_reader_string (&r, &p, &len)
           || !job_reader_string (&r, &p, &len))
         goto malformed;
-      origin = g_strndup ((const char *) p, len);
+      origin = g_strndup (p, len);
       if (!job_reader_count (&r, job_reader_remaining (&r), &n_props))
         {
           g_free (origin);

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
  *   varint n_frames, n × varint     the size of each frame
  *   varint n_types, per type:       string name, string origin,
  *                                   varint n, n × string property name (sorted)
+ *
+ * (every string followed by a NUL byte, see job-pickle-buffer-private.h)
  *   varint n_objects, per object:   varint type index, one value per property
  *
  * The magic and the version never move, so any version can be identified.
@@ -56,6 +58,7 @@ gboolean job_pickler_run (GObject *root,
                           gboolean check_only,
                           GBytes **header,
                           GPtrArray **frames,
+                          GBytes **flat,
                           GError **error);
 
 GObject *job_unpickler_run (JobPickleFrames *frames, GError **error);

@@ -39,7 +39,7 @@ job_pickle_dump_frames (GObject *object, gsize frame_threshold, GError **error)
   g_return_val_if_fail (G_IS_OBJECT (object), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!job_pickler_run (object, frame_threshold, FALSE, &header, &frames,
+  if (!job_pickler_run (object, frame_threshold, FALSE, &header, &frames, NULL,
                         error))
     return NULL;
   return job_pickle_frames_new_take (header, frames);
@@ -83,15 +83,15 @@ job_pickle_load_frames (JobPickleFrames *frames, GError **error)
 GBytes *
 job_pickle_dumps (GObject *object, GError **error)
 {
-  g_autoptr (JobPickleFrames) frames = NULL;
+  GBytes *flat = NULL;
 
   g_return_val_if_fail (G_IS_OBJECT (object), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  frames = job_pickle_dump_frames (object, 0, error);
-  if (frames == NULL)
+  /* Written in its flat form directly: the header is copied once. */
+  if (!job_pickler_run (object, 0, FALSE, NULL, NULL, &flat, error))
     return NULL;
-  return job_pickle_frames_to_bytes (frames);
+  return flat;
 }
 
 /**
@@ -137,5 +137,5 @@ job_pickle_check (GObject *object, GError **error)
   g_return_val_if_fail (G_IS_OBJECT (object), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return job_pickler_run (object, 0, TRUE, NULL, NULL, error);
+  return job_pickler_run (object, 0, TRUE, NULL, NULL, NULL, error);
 }

@@ -57,7 +57,7 @@ typedef enum
  *
  * The version of the pickle format that this libjob writes and reads.
  */
-#define JOB_PICKLE_FORMAT_VERSION 1
+#define JOB_PICKLE_FORMAT_VERSION 2
 
 JOB_AVAILABLE_IN_ALL
 GQuark job_pickle_error_quark (void);

@@ -36,21 +36,123 @@ typedef struct
   GArray *referrers; /* Hop, every place that refers to it */
 } Problem;
 
+/* An open-addressing map from pointers to indexes: one probe per lookup
+ * in the common case, no allocation per entry. A slot is in use when its
+ * stamp is the map's: emptying the map is a new stamp, so its storage is
+ * reused from one pickle to the next at no cost. */
+typedef struct
+{
+  gconstpointer *keys;
+  guint *values;
+  guint *stamps;
+  guint stamp;
+  guint mask; /* capacity - 1, a power of two */
+  guint len;
+} PtrMap;
+
+static void
+ptr_map_init (PtrMap *map, guint capacity)
+{
+  map->keys = g_new (gconstpointer, capacity);
+  map->values = g_new (guint, capacity);
+  map->stamps = g_new0 (guint, capacity);
+  map->stamp = 1;
+  map->mask = capacity - 1;
+  map->len = 0;
+}
+
+static void
+ptr_map_clear (PtrMap *map)
+{
+  g_clear_pointer (&map->keys, g_free);
+  g_clear_pointer (&map->values, g_free);
+  g_clear_pointer (&map->stamps, g_free);
+}
+
+/* Empties the map, keeping its storage. */
+static void
+ptr_map_reset (PtrMap *map)
+{
+  map->len = 0;
+  if (++map->stamp == 0)
+    {
+      memset (map->stamps, 0, sizeof (guint) * (map->mask + 1));
+      map->stamp = 1;
+    }
+}
+
+static inline guint
+ptr_map_slot (const PtrMap *map, gconstpointer key)
+{
+  guint64 h =
+      (guint64) (guintptr) key * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
+
+  return (guint) (h >> 32) & map->mask;
+}
+
+/* The value of @key, or G_MAXUINT. */
+static inline guint
+ptr_map_lookup (const PtrMap *map, gconstpointer key)
+{
+  for (guint i = ptr_map_slot (map, key);; i = (i + 1) & map->mask)
+    {
+      if (map->stamps[i] != map->stamp)
+        return G_MAXUINT;
+      if (map->keys[i] == key)
+        return map->values[i];
+    }
+}
+
+static void ptr_map_insert (PtrMap *map, gconstpointer key, guint value);
+
+static void
+ptr_map_grow (PtrMap *map)
+{
+  PtrMap old = *map;
+
+  ptr_map_init (map, (old.mask + 1) * 2);
+  for (guint i = 0; i <= old.mask; i++)
+    if (old.stamps[i] == old.stamp)
+      ptr_map_insert (map, old.keys[i], old.values[i]);
+  ptr_map_clear (&old);
+}
+
+/* @key must not be in the map yet. */
+static void
+ptr_map_insert (PtrMap *map, gconstpointer key, guint value)
+{
+  guint i;
+
+  /* At most half full: probes stay short. */
+  if ((map->len + 1) * 2 > map->mask + 1)
+    ptr_map_grow (map);
+  for (i = ptr_map_slot (map, key); map->stamps[i] == map->stamp;
+       i = (i + 1) & map->mask)
+    ;
+  map->keys[i] = key;
+  map->values[i] = value;
+  map->stamps[i] = map->stamp;
+  map->len++;
+}
+
 struct _JobPickler
 {
-  GHashTable *index_of;   /* GObject* -> index + 1 */
-  GArray *objects;        /* PickleObject */
-  GHashTable *type_index; /* JobTypePlan* -> index + 1 */
-  GPtrArray *types;       /* const JobTypePlan* */
-  GPtrArray *frames;      /* GBytes* */
+  PtrMap index_of;   /* GObject* -> index */
+  GArray *objects;   /* PickleObject */
+  PtrMap type_index; /* JobTypePlan* -> index */
+  GPtrArray *types;  /* const JobTypePlan* */
+  GPtrArray *frames; /* GBytes* */
   gsize threshold;
 
   GPtrArray *problems;     /* Problem* */
   GHashTable *problem_of;  /* GObject* -> Problem* */
   GArray *construct_edges; /* guint pairs: holder, target */
   JobWriter objects_out;   /* the object records, in table order */
-  GType last_type;         /* a one-entry cache in front of the plans */
+  GType last_type;         /* a one-entry cache in front of plan_of */
   const JobTypePlan *last_plan;
+  PtrMap plan_of;   /* GType -> index in plans, in front of the
+                     * process-wide plans and their lock */
+  GPtrArray *plans; /* const JobTypePlan* */
 
   /* Where the walk is, for references and problems. */
   guint current;
@@ -140,32 +242,37 @@ fix_for_property (JobPickler *self, const char *last_resort)
 static guint
 type_index_for (JobPickler *self, const JobTypePlan *plan)
 {
-  guint index = GPOINTER_TO_UINT (g_hash_table_lookup (self->type_index, plan));
+  guint index = ptr_map_lookup (&self->type_index, plan);
 
-  if (index == 0)
+  if (index == G_MAXUINT)
     {
-      g_ptr_array_add (self->types, (gpointer) plan);
       index = self->types->len;
-      g_hash_table_insert (self->type_index, (gpointer) plan,
-                           GUINT_TO_POINTER (index));
+      g_ptr_array_add (self->types, (gpointer) plan);
+      ptr_map_insert (&self->type_index, plan, index);
     }
-  return index - 1;
+  return index;
 }
 
 /* Returns the object's index, adding it to the table (to be walked later)
- * the first time; NO_INDEX if it cannot be pickled (a problem is recorded). */
+ * the first time; NO_INDEX if it cannot be pickled (a problem is recorded).
+ * The table holds a reference: the one in *owned (set to NULL) if the
+ * caller has one to give, else a new one. */
 static guint
-add_object (JobPickler *self, GObject *object, GType expected_type)
+add_object (JobPickler *self,
+            GObject *object,
+            GType expected_type,
+            GObject **owned)
 {
-  guint index = GPOINTER_TO_UINT (g_hash_table_lookup (self->index_of, object));
+  guint index = ptr_map_lookup (&self->index_of, object);
   const JobTypePlan *plan;
   Problem *problem;
   PickleObject entry = { 0 };
 
-  if (index != 0)
-    return index - 1;
+  if (index != G_MAXUINT)
+    return index;
 
-  if ((problem = g_hash_table_lookup (self->problem_of, object)) != NULL)
+  if (self->problems->len > 0
+      && (problem = g_hash_table_lookup (self->problem_of, object)) != NULL)
     {
       Hop hop = current_hop (self);
       g_array_append_val (problem->referrers, hop);
@@ -174,8 +281,17 @@ add_object (JobPickler *self, GObject *object, GType expected_type)
 
   if (G_OBJECT_TYPE (object) != self->last_type)
     {
-      self->last_type = G_OBJECT_TYPE (object);
-      self->last_plan = job_type_plan_get (self->last_type);
+      GType type = G_OBJECT_TYPE (object);
+      guint k = ptr_map_lookup (&self->plan_of, GSIZE_TO_POINTER (type));
+
+      if (k == G_MAXUINT)
+        {
+          k = self->plans->len;
+          g_ptr_array_add (self->plans, (gpointer) job_type_plan_get (type));
+          ptr_map_insert (&self->plan_of, GSIZE_TO_POINTER (type), k);
+        }
+      self->last_type = type;
+      self->last_plan = self->plans->pdata[k];
     }
   plan = self->last_plan;
   switch (plan->kind)
@@ -228,13 +344,16 @@ add_object (JobPickler *self, GObject *object, GType expected_type)
       }
     }
 
-  entry.object = g_object_ref (object);
+  if (owned != NULL && *owned == object)
+    entry.object = g_steal_pointer (owned);
+  else
+    entry.object = g_object_ref (object);
   entry.plan = plan;
   entry.type_index = type_index_for (self, plan);
   entry.reached = current_hop (self);
   g_array_append_val (self->objects, entry);
   index = self->objects->len - 1;
-  g_hash_table_insert (self->index_of, object, GUINT_TO_POINTER (index + 1));
+  ptr_map_insert (&self->index_of, object, index);
   return index;
 }
 
@@ -388,7 +507,7 @@ job_pickler_encode_value (JobPickler *self,
 
         if (object == NULL)
           return unit ();
-        index = add_object (self, object, value_type);
+        index = add_object (self, object, value_type, NULL);
         if (index == NO_INDEX)
           return unit ();
         if (prop->construct_only)
@@ -449,12 +568,10 @@ write_variant (JobWriter *out, GVariant *variant)
   gsize type_len = strlen (type);
 
   job_writer_byte (out, 1);
-  job_writer_varint (out, type_len);
-  job_writer_bytes (out, type, type_len);
-  job_writer_varint (out, size);
+  job_writer_string_len (out, type, type_len);
   /* g_variant_store() wants an aligned destination; the variant's own
    * serialized data is aligned, and copying it is as cheap. */
-  job_writer_bytes (out, g_variant_get_data (variant), size);
+  job_writer_blob (out, g_variant_get_data (variant), size);
 }
 
 /* Called with the current property set; records a problem if it fails. */
@@ -519,7 +636,7 @@ static void
 write_value (JobPickler *self,
              JobWriter *out,
              const JobPropPlan *prop,
-             const GValue *value)
+             GValue *value)
 {
   GType value_type = prop->pspec->value_type;
 
@@ -657,8 +774,7 @@ write_value (JobPickler *self,
         else
           {
             job_writer_byte (out, 1);
-            job_writer_varint (out, size);
-            job_writer_bytes (out, data, size);
+            job_writer_blob (out, data, size);
           }
       }
       break;
@@ -666,14 +782,20 @@ write_value (JobPickler *self,
     case JOB_VALUE_OBJECT:
       {
         GObject *object = g_value_get_object (value);
+        GObject *owned = object;
         guint index;
 
         if (object == NULL
-            || (index = add_object (self, object, value_type)) == NO_INDEX)
+            || (index = add_object (self, object, value_type, &owned))
+                   == NO_INDEX)
           {
             job_writer_byte (out, 0);
             break;
           }
+        /* The table took the value's reference (the getter's): a new
+         * object costs no reference of its own. */
+        if (owned == NULL)
+          value->data[0].v_pointer = NULL;
         if (prop->construct_only)
           {
             guint edge[2] = { self->current, index };
@@ -759,7 +881,7 @@ walk_object (JobPickler *self, guint index)
 
               job_prop_plan_get (prop, object, &value);
               write_value (self, out, prop, &value);
-              g_value_unset (&value);
+              job_prop_value_unset (prop, &value);
             }
         }
       self->current_prop = NULL;
@@ -807,8 +929,9 @@ walk_object (JobPickler *self, guint index)
             guint item_index;
 
             self->current_item = i;
-            item_index = item != NULL ? add_object (self, item, G_TYPE_INVALID)
-                                      : NO_INDEX;
+            item_index = item != NULL
+                             ? add_object (self, item, G_TYPE_INVALID, &item)
+                             : NO_INDEX;
             job_writer_varint (out, item_index == NO_INDEX ? 0 : item_index);
           }
       }
@@ -1028,34 +1151,99 @@ check_construct_cycles (JobPickler *self)
   }
 }
 
-static GBytes *
-build_header (JobPickler *self)
+static gsize
+align8 (gsize n)
 {
-  JobWriter out;
+  return (n + 7) & ~(gsize) 7;
+}
 
-  job_writer_init (&out, self->objects_out.len + 256 + 64 * self->types->len);
-  job_writer_bytes (&out, JOB_PICKLE_HEADER_MAGIC, 4);
-  job_writer_varint (&out, JOB_PICKLE_FORMAT_VERSION);
-  job_writer_varint (&out, self->frames->len);
+/* Writes the header: its preamble (magic, version, frame sizes, type table)
+ * then the object records, copied once. With @flat, returns the flat form
+ * (see job_pickle_frames_to_bytes()), the frames copied after the header;
+ * else the header alone. */
+static GBytes *
+build_header (JobPickler *self, gboolean flat)
+{
+  JobWriter pre;
+  gsize prefix = flat ? JOB_PICKLE_FLAT_PREFIX : 0;
+  gsize header_len, total;
+  guint8 *data;
+
+  job_writer_init (&pre, 256 + 64 * self->types->len);
+  job_writer_bytes (&pre, JOB_PICKLE_HEADER_MAGIC, 4);
+  job_writer_varint (&pre, JOB_PICKLE_FORMAT_VERSION);
+  job_writer_varint (&pre, self->frames->len);
   for (guint i = 0; i < self->frames->len; i++)
-    job_writer_varint (&out, g_bytes_get_size (self->frames->pdata[i]));
+    job_writer_varint (&pre, g_bytes_get_size (self->frames->pdata[i]));
 
-  job_writer_varint (&out, self->types->len);
+  job_writer_varint (&pre, self->types->len);
   for (guint i = 0; i < self->types->len; i++)
     {
       const JobTypePlan *plan = self->types->pdata[i];
 
-      job_writer_string (&out, plan->type_name);
-      job_writer_string (&out, plan->origin);
-      job_writer_varint (&out, plan->n_props);
-      for (guint j = 0; j < plan->n_props; j++)
-        job_writer_string (&out, plan->props[j].name);
+      job_writer_string (&pre, plan->type_name);
+      job_writer_string (&pre, plan->origin);
+      job_writer_bytes (&pre, plan->schema, plan->schema_len);
+    }
+  job_writer_varint (&pre, self->objects->len);
+
+  header_len = pre.len + self->objects_out.len;
+  total = prefix + header_len;
+  if (flat)
+    {
+      total = align8 (total);
+      for (guint i = 0; i < self->frames->len; i++)
+        total = align8 (total + g_bytes_get_size (self->frames->pdata[i]));
     }
 
-  job_writer_varint (&out, self->objects->len);
-  job_writer_bytes (&out, self->objects_out.data, self->objects_out.len);
-  return g_bytes_new_take (g_realloc (out.data, MAX (out.len, 1)), out.len);
+  data = g_malloc (MAX (total, 1));
+  if (flat)
+    {
+      guint32 len_le = GUINT32_TO_LE ((guint32) header_len);
+
+      memcpy (data, JOB_PICKLE_FLAT_MAGIC, 4);
+      memcpy (data + 4, &len_le, 4);
+    }
+  memcpy (data + prefix, pre.data, pre.len);
+  if (self->objects_out.len > 0)
+    memcpy (data + prefix + pre.len, self->objects_out.data,
+            self->objects_out.len);
+  job_writer_clear (&pre);
+  if (flat)
+    {
+      gsize offset = prefix + header_len;
+
+      for (guint i = 0; i < self->frames->len; i++)
+        {
+          gsize frame_len;
+          gconstpointer frame =
+              g_bytes_get_data (self->frames->pdata[i], &frame_len);
+
+          memset (data + offset, 0, align8 (offset) - offset);
+          offset = align8 (offset);
+          if (frame_len > 0)
+            memcpy (data + offset, frame, frame_len);
+          offset += frame_len;
+        }
+      memset (data + offset, 0, total - offset);
+    }
+  return g_bytes_new_take (data, total);
 }
+
+/* What a pickle needs to find its objects and write their records, kept
+ * from one pickle to the next on a thread: a graph is walked without
+ * growing (and faulting in) fresh tables and buffers each time. */
+typedef struct
+{
+  JobWriter objects_out;
+  GArray *objects;
+  PtrMap index_of;
+  PtrMap type_index;
+  PtrMap plan_of;
+} Scratch;
+
+/* Beyond this, a thread does not keep what a pickle grew. */
+#define SCRATCH_KEEP_MAX (4 * 1024 * 1024)
 
 static void
 pickle_object_clear (gpointer data)
@@ -1065,23 +1253,83 @@ pickle_object_clear (gpointer data)
   g_clear_object (&entry->object);
 }
 
+static void
+scratch_free (gpointer data)
+{
+  Scratch *scratch = data;
+
+  job_writer_clear (&scratch->objects_out);
+  g_array_unref (scratch->objects);
+  ptr_map_clear (&scratch->index_of);
+  ptr_map_clear (&scratch->type_index);
+  ptr_map_clear (&scratch->plan_of);
+  g_free (scratch);
+}
+
+static GPrivate cached_scratch = G_PRIVATE_INIT (scratch_free);
+
+/* Taken, not shared: a nested pickle (from a custom serializer) finds none
+ * and makes its own. */
+static Scratch *
+scratch_take (void)
+{
+  Scratch *scratch = g_private_get (&cached_scratch);
+
+  if (scratch != NULL)
+    {
+      g_private_set (&cached_scratch, NULL);
+      return scratch;
+    }
+  scratch = g_new0 (Scratch, 1);
+  job_writer_init (&scratch->objects_out, 4096);
+  scratch->objects = g_array_new (FALSE, FALSE, sizeof (PickleObject));
+  g_array_set_clear_func (scratch->objects, pickle_object_clear);
+  ptr_map_init (&scratch->index_of, 64);
+  ptr_map_init (&scratch->type_index, 16);
+  ptr_map_init (&scratch->plan_of, 16);
+  return scratch;
+}
+
+static void
+scratch_release (Scratch *scratch)
+{
+  /* Drops the references the walk took. */
+  g_array_set_size (scratch->objects, 0);
+  if (scratch->objects_out.cap > SCRATCH_KEEP_MAX
+      || scratch->index_of.mask + 1 > SCRATCH_KEEP_MAX / 16
+      || g_private_get (&cached_scratch) != NULL)
+    {
+      scratch_free (scratch);
+      return;
+    }
+  scratch->objects_out.len = 0;
+  ptr_map_reset (&scratch->index_of);
+  ptr_map_reset (&scratch->type_index);
+  ptr_map_reset (&scratch->plan_of);
+  g_private_set (&cached_scratch, scratch);
+}
+
 gboolean
 job_pickler_run (GObject *root,
                  gsize frame_threshold,
                  gboolean check_only,
                  GBytes **header,
                  GPtrArray **frames,
+                 GBytes **flat,
                  GError **error)
 {
   JobPickler self = { 0 };
   JobPickler *previous = g_private_get (&current_pickler);
+  Scratch *scratch = scratch_take ();
   gboolean ok;
 
-  self.index_of = g_hash_table_new (NULL, NULL);
-  self.objects = g_array_new (FALSE, FALSE, sizeof (PickleObject));
-  g_array_set_clear_func (self.objects, pickle_object_clear);
-  self.type_index = g_hash_table_new (NULL, NULL);
+  self.index_of = scratch->index_of;
+  self.objects = scratch->objects;
+  self.type_index = scratch->type_index;
+  self.plan_of = scratch->plan_of;
+  self.objects_out = scratch->objects_out;
   self.types = g_ptr_array_new ();
+  self.plans = g_ptr_array_new ();
   self.frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self.threshold = frame_threshold == 0 ? JOB_PICKLE_DEFAULT_FRAME_THRESHOLD
                                         : frame_threshold;
@@ -1089,13 +1337,12 @@ job_pickler_run (GObject *root,
   self.problem_of = g_hash_table_new (NULL, NULL);
   self.construct_edges = g_array_new (FALSE, FALSE, sizeof (guint));
   self.current = NO_INDEX;
-  job_writer_init (&self.objects_out, 4096);
 
   g_private_set (&current_pickler, &self);
 
   /* The root is walked like any reference; if it cannot be pickled at all
    * the report says so. */
-  if (add_object (&self, root, G_TYPE_INVALID) != NO_INDEX)
+  if (add_object (&self, root, G_TYPE_INVALID, NULL) != NO_INDEX)
     for (guint i = 0; i < self.objects->len; i++)
       walk_object (&self, i);
   self.current = NO_INDEX;
@@ -1120,20 +1367,25 @@ job_pickler_run (GObject *root,
                                JOB_PICKLE_ERROR_UNSERIALIZABLE, message);
         }
     }
+  else if (flat != NULL)
+    *flat = build_header (&self, TRUE);
   else if (!check_only)
     {
-      *header = build_header (&self);
+      *header = build_header (&self, FALSE);
       *frames = g_steal_pointer (&self.frames);
     }
 
-  g_hash_table_unref (self.index_of);
-  g_array_unref (self.objects);
-  g_hash_table_unref (self.type_index);
   g_ptr_array_unref (self.types);
+  g_ptr_array_unref (self.plans);
   g_clear_pointer (&self.frames, g_ptr_array_unref);
   g_ptr_array_unref (self.problems);
   g_hash_table_unref (self.problem_of);
   g_array_unref (self.construct_edges);
-  job_writer_clear (&self.objects_out);
+  /* The tables may have grown: hand back what they are now. */
+  scratch->index_of = self.index_of;
+  scratch->type_index = self.type_index;
+  scratch->plan_of = self.plan_of;
+  scratch->objects_out = self.objects_out;
+  scratch_release (scratch);
   return ok;
 }

@@ -158,7 +158,9 @@ job_result_class_init (JobResultClass *klass)
    * JobResult:cpu-time: (getter get_cpu_time)
    *
    * The processor time (user and system, in seconds) the task used,
-   * including the child processes it waited for.
+   * including the child processes it waited for. In a worker process this
+   * counts from the moment the worker is ready for the task: receiving
+   * and rebuilding it from its pickle are included.
    */
   properties[PROP_CPU_TIME] =
       g_param_spec_double ("cpu-time", NULL, NULL, 0, G_MAXDOUBLE, 0, flags);
@@ -167,9 +169,9 @@ job_result_class_init (JobResultClass *klass)
    * JobResult:peak-rss: (getter get_peak_rss)
    *
    * The peak resident memory, in bytes, of the worker process while it
-   * ran this task: the kernel's high-water mark is reset before each
-   * task. With [class@Job.InlineBackend], where tasks share the caller's
-   * process, it is that process's high-water mark.
+   * received, rebuilt and ran this task: the kernel's high-water mark is
+   * reset before each task. With [class@Job.InlineBackend], where tasks share
+   * the caller's process, it is that process's high-water mark.
    */
   properties[PROP_PEAK_RSS] =
       g_param_spec_uint64 ("peak-rss", NULL, NULL, 0, G_MAXUINT64, 0, flags);

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "job-pickle-buffer-private.h"
 #include "job-type-plan-private.h"
 
 /* Plans are never freed: a pickle in progress on another thread may hold
@@ -69,6 +70,27 @@ value_kind_for (GType value_type, const JobCodec **boxed_codec)
     default:
       return JOB_VALUE_UNSUPPORTED;
     }
+}
+
+static JobValidateKind
+validate_kind_for (GParamSpec *pspec)
+{
+  GType pspec_type = G_PARAM_SPEC_TYPE (pspec);
+
+  /* Only GLib's own param specs, whose validation is known. */
+  if (pspec_type == G_TYPE_PARAM_BOOLEAN)
+    return JOB_VALIDATE_NONE;
+  if (pspec_type == G_TYPE_PARAM_INT)
+    return JOB_VALIDATE_INT_RANGE;
+  if (pspec_type == G_TYPE_PARAM_STRING)
+    {
+      GParamSpecString *sspec = G_PARAM_SPEC_STRING (pspec);
+
+      if (sspec->cset_first == NULL && sspec->cset_nth == NULL
+          && !sspec->null_fold_if_empty && !sspec->ensure_non_null)
+        return JOB_VALIDATE_NONE;
+    }
+  return JOB_VALIDATE_GENERIC;
 }
 
 static int
@@ -142,6 +164,30 @@ build_plan (GType type)
               != 0;
           prop->custom = job_serializable_get_custom (pspec);
           prop->kind = value_kind_for (pspec->value_type, &prop->boxed_codec);
+          prop->validate = validate_kind_for (pspec);
+          switch (G_TYPE_FUNDAMENTAL (pspec->value_type))
+            {
+            case G_TYPE_BOOLEAN:
+            case G_TYPE_CHAR:
+            case G_TYPE_UCHAR:
+            case G_TYPE_INT:
+            case G_TYPE_UINT:
+            case G_TYPE_LONG:
+            case G_TYPE_ULONG:
+            case G_TYPE_INT64:
+            case G_TYPE_UINT64:
+            case G_TYPE_FLOAT:
+            case G_TYPE_DOUBLE:
+            case G_TYPE_ENUM:
+            case G_TYPE_FLAGS:
+            case G_TYPE_STRING:
+            case G_TYPE_OBJECT:
+              prop->simple_value = prop->kind != JOB_VALUE_UNSUPPORTED;
+              break;
+            default:
+              prop->simple_value = FALSE;
+              break;
+            }
           /* Construct-only values are needed before the object exists, so
            * they never go through the per-property virtual methods. */
           prop->variant_coded =
@@ -150,6 +196,14 @@ build_plan (GType type)
                   || plan->overrides_deserialize);
         }
       qsort (plan->props, plan->n_props, sizeof (JobPropPlan), compare_props);
+      {
+        GObjectClass *base = g_type_class_peek (G_TYPE_OBJECT);
+
+        plan->class_observes_notify =
+            klass->notify != NULL
+            || klass->dispatch_properties_changed
+                   != base->dispatch_properties_changed;
+      }
       /* Static and dynamic types keep their class forever once pickled. */
     }
   else if (g_type_is_a (type, JOB_TYPE_UNSERIALIZABLE))
@@ -169,6 +223,16 @@ build_plan (GType type)
   else
     plan->kind = JOB_PLAN_FOREIGN;
 
+  {
+    JobWriter schema;
+
+    job_writer_init (&schema, 16);
+    job_writer_varint (&schema, plan->n_props);
+    for (guint i = 0; i < plan->n_props; i++)
+      job_writer_string (&schema, plan->props[i].name);
+    plan->schema_len = schema.len;
+    plan->schema = schema.data;
+  }
   return plan;
 }
 
@@ -225,6 +289,38 @@ job_type_plan_invalidate (void)
       g_hash_table_remove_all (plans);
     }
   G_UNLOCK (plans);
+}
+
+/* Whether emitting "notify" on @object (of @plan's type) would reach
+ * anything: a class handler or closure, or a handler connected (maybe
+ * blocked, maybe for one property's detail). */
+gboolean
+job_type_plan_observed (const JobTypePlan *plan, GObject *object)
+{
+  static guint notify_id;
+  JobTypePlan *mutable_plan = (JobTypePlan *) plan;
+  gint closure;
+
+  if (plan->class_observes_notify)
+    return TRUE;
+  if (notify_id == 0)
+    notify_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
+  /* Without a detail, g_signal_has_handler_pending() sees only handlers
+   * connected without one; a match on the id alone sees them all. */
+  if (g_signal_handler_find (object, G_SIGNAL_MATCH_ID, notify_id, 0, NULL,
+                             NULL, NULL)
+      != 0)
+    return TRUE;
+  /* With no handler, it still sees a class closure overridden for the
+   * type, which never changes after class initialization: asked once. */
+  closure = g_atomic_int_get (&plan->notify_closure);
+  if (closure == 0)
+    {
+      closure =
+          g_signal_has_handler_pending (object, notify_id, 0, TRUE) ? 2 : 1;
+      g_atomic_int_set (&mutable_plan->notify_closure, closure);
+    }
+  return closure == 2;
 }
 
 const JobPropPlan *

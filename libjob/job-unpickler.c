@@ -28,10 +28,14 @@ typedef struct
   guint type;
   gsize offset; /* where its values start in the header */
   GObject *object;
+  gboolean reached; /* referred to by an object before it */
 } ObjectEntry;
 
 struct _JobUnpickler
 {
+  GType checked_type;      /* resolve(): the last type found to be a ... */
+  GType checked_expected;  /* ... this one */
+  gboolean construct_refs; /* some type has construct-only references */
   JobPickleFrames *frames;
   guint n_types;
   TypeEntry *types;
@@ -42,6 +46,21 @@ struct _JobUnpickler
 };
 
 static GPrivate current_unpickler = G_PRIVATE_INIT (NULL);
+
+/* A type by name; libjob's own types register when first used, so this
+ * process may not have used this one yet. */
+static GType
+type_from_name (const char *name)
+{
+  GType type = g_type_from_name (name);
+
+  if (type == G_TYPE_INVALID && g_str_has_prefix (name, "Job"))
+    {
+      job_core_types_ensure ();
+      type = g_type_from_name (name);
+    }
+  return type;
+}
 
 JobUnpickler *
 job_unpickler_get_current (void)
@@ -337,7 +356,7 @@ decode_value (JobUnpickler *self,
         GType type;
         if (!expect (variant, "s", prop, error))
           return FALSE;
-        type = g_type_from_name (g_variant_get_string (variant, NULL));
+        type = type_from_name (g_variant_get_string (variant, NULL));
         if (type == G_TYPE_INVALID)
           {
             g_set_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_UNKNOWN_TYPE,
@@ -435,19 +454,15 @@ read_types (JobUnpickler *self, JobReader *r, GError **error)
   for (guint i = 0; i < self->n_types; i++)
     {
       TypeEntry *type = &self->types[i];
-      const guint8 *name_data, *origin_data;
+      const char *name, *origin;
       gsize name_len, origin_len;
-      g_autofree char *name = NULL, *origin = NULL;
       const JobTypePlan *plan;
       GType gtype;
       guint n_names;
 
-      if (!job_reader_string (r, &name_data, &name_len)
-          || !job_reader_string (r, &origin_data, &origin_len)
-          || !job_reader_count (r, job_reader_remaining (r), &n_names))
+      if (!job_reader_string (r, &name, &name_len)
+          || !job_reader_string (r, &origin, &origin_len))
         return invalid (error, "type %u is truncated", i);
-      name = g_strndup ((const char *) name_data, name_len);
-      origin = g_strndup ((const char *) origin_data, origin_len);
 
       gtype = g_type_from_name (name);
       if (gtype == G_TYPE_INVALID && g_str_equal (origin, "core"))
@@ -483,6 +498,26 @@ read_types (JobUnpickler *self, JobReader *r, GError **error)
         }
       type->plan = plan;
 
+      /* The common case: the writer had the same properties as this
+       * process, byte for byte. */
+      if (job_reader_remaining (r) >= plan->schema_len
+          && memcmp (r->p, plan->schema, plan->schema_len) == 0)
+        {
+          r->p += plan->schema_len;
+          type->n_props = plan->n_props;
+          type->props = g_new (const JobPropPlan *, MAX (plan->n_props, 1));
+          for (guint j = 0; j < plan->n_props; j++)
+            {
+              type->props[j] = &plan->props[j];
+              if (plan->props[j].construct_only
+                  && plan->props[j].kind == JOB_VALUE_OBJECT)
+                self->construct_refs = TRUE;
+            }
+          continue;
+        }
+
+      if (!job_reader_count (r, job_reader_remaining (r), &n_names))
+        return invalid (error, "type %u is truncated", i);
       if (plan->kind != JOB_PLAN_SERIALIZABLE)
         {
           if (n_names != 0)
@@ -500,14 +535,12 @@ read_types (JobUnpickler *self, JobReader *r, GError **error)
       type->props = g_new (const JobPropPlan *, MAX (n_names, 1));
       for (guint j = 0; j < n_names; j++)
         {
-          const guint8 *prop_data;
+          const char *prop_name;
           gsize prop_len;
-          g_autofree char *prop_name = NULL;
           const JobPropPlan *prop;
 
-          if (!job_reader_string (r, &prop_data, &prop_len))
+          if (!job_reader_string (r, &prop_name, &prop_len))
             return invalid (error, "type %s is truncated", name);
-          prop_name = g_strndup ((const char *) prop_data, prop_len);
           prop = job_type_plan_find_prop (plan, prop_name);
           if (prop == NULL)
             return invalid (error, "type %s has no pickled property “%s”", name,
@@ -516,6 +549,8 @@ read_types (JobUnpickler *self, JobReader *r, GError **error)
             return invalid (error, "the properties of type %s are not sorted",
                             name);
           type->props[j] = prop;
+          if (prop->construct_only && prop->kind == JOB_VALUE_OBJECT)
+            self->construct_refs = TRUE;
         }
     }
   return TRUE;
@@ -525,25 +560,22 @@ read_types (JobUnpickler *self, JobReader *r, GError **error)
 static gboolean
 read_variant (JobReader *r, GVariant **out, GError **error)
 {
-  const guint8 *type_data, *data;
+  const char *type;
+  const guint8 *data;
   gsize type_len, size;
   guint8 tag;
-  char type[256];
 
   *out = NULL;
   if (!job_reader_byte (r, &tag))
     return invalid (error, "a value is truncated");
   if (tag == 0)
     return TRUE;
-  if (tag != 1 || !job_reader_string (r, &type_data, &type_len)
-      || type_len >= sizeof type)
+  if (tag != 1 || !job_reader_string (r, &type, &type_len) || type_len >= 256)
     return invalid (error, "a GVariant value is malformed");
-  memcpy (type, type_data, type_len);
-  type[type_len] = '\0';
   if (!g_variant_type_string_is_valid (type)
       || !g_variant_type_is_definite (G_VARIANT_TYPE (type)))
     return invalid (error, "a GVariant value has the invalid type “%s”", type);
-  if (!job_reader_string (r, &data, &size))
+  if (!job_reader_blob (r, &data, &size))
     return invalid (error, "a GVariant value is truncated");
   /* Untrusted: GVariant checks every access of non-normal data itself.
    * A slice of the pickle, not a copy, which stays valid as long as
@@ -568,6 +600,7 @@ static gboolean
 skip_variant (JobReader *r, GError **error)
 {
   const guint8 *data;
+  const char *type;
   gsize len;
   guint8 tag;
 
@@ -575,8 +608,8 @@ skip_variant (JobReader *r, GError **error)
     return invalid (error, "a value is truncated");
   if (tag == 0)
     return TRUE;
-  if (tag != 1 || !job_reader_string (r, &data, &len)
-      || !job_reader_string (r, &data, &len))
+  if (tag != 1 || !job_reader_string (r, &type, &len)
+      || !job_reader_blob (r, &data, &len))
     return invalid (error, "a GVariant value is malformed");
   return TRUE;
 }
@@ -597,12 +630,6 @@ read_reference (JobUnpickler *self, JobReader *r, guint *index, GError **error)
   return TRUE;
 }
 
-static char *
-read_owned_string (const guint8 *data, gsize len)
-{
-  return g_strndup ((const char *) data, len);
-}
-
 /* Reads (or, with value == NULL, skips) one value written by write_value().
  * A reference is returned in *ref instead of being resolved. */
 static gboolean
@@ -615,6 +642,7 @@ read_value (JobUnpickler *self,
 {
   GType value_type = prop->pspec->value_type;
   const guint8 *data;
+  const char *str;
   gsize len;
   guint8 byte;
   guint64 u;
@@ -622,7 +650,7 @@ read_value (JobUnpickler *self,
 
   *ref = G_MAXUINT;
   if (value != NULL)
-    g_value_init (value, value_type);
+    job_prop_value_init (prop, value);
 
   switch (prop->kind)
     {
@@ -631,7 +659,11 @@ read_value (JobUnpickler *self,
         return invalid (error, "property “%s”: a malformed boolean",
                         prop->name);
       if (value)
-        g_value_set_boolean (value, byte);
+        {
+          g_value_set_boolean (value, byte);
+          if (prop->validate == JOB_VALIDATE_NONE)
+            return TRUE;
+        }
       break;
     case JOB_VALUE_CHAR:
     case JOB_VALUE_UCHAR:
@@ -650,7 +682,17 @@ read_value (JobUnpickler *self,
             error, "property “%s”: %" G_GINT64_FORMAT " does not fit an int",
             prop->name, i);
       if (value)
-        g_value_set_int (value, (int) i);
+        {
+          g_value_set_int (value, (int) i);
+          if (prop->validate == JOB_VALIDATE_INT_RANGE)
+            {
+              const GParamSpecInt *ispec = (const GParamSpecInt *) prop->pspec;
+
+              if (i < ispec->minimum || i > ispec->maximum)
+                goto out_of_range;
+              return TRUE;
+            }
+        }
       break;
     case JOB_VALUE_LONG:
       if (!job_reader_zigzag (r, &i))
@@ -713,18 +755,27 @@ read_value (JobUnpickler *self,
       }
       break;
     case JOB_VALUE_STRING:
-      if (!job_reader_nullable_string (r, &data, &len))
+      if (!job_reader_nullable_string (r, &str, &len))
         goto truncated;
-      if (value && data != NULL)
-        g_value_take_string (value, read_owned_string (data, len));
+      if (value && str != NULL)
+        {
+          /* A string no validation can change is lent from the pickle:
+           * whoever keeps it copies it, as from any GValue. */
+          if (prop->validate == JOB_VALIDATE_NONE)
+            {
+              g_value_set_static_string (value, str);
+              return TRUE;
+            }
+          g_value_set_string (value, str);
+        }
       break;
     case JOB_VALUE_GTYPE:
-      if (!job_reader_nullable_string (r, &data, &len))
+      if (!job_reader_nullable_string (r, &str, &len))
         goto truncated;
-      if (value && data != NULL)
+      if (value && str != NULL)
         {
-          g_autofree char *name = read_owned_string (data, len);
-          GType type = g_type_from_name (name);
+          const char *name = str;
+          GType type = type_from_name (name);
 
           if (type == G_TYPE_INVALID)
             {
@@ -751,24 +802,24 @@ read_value (JobUnpickler *self,
           strv = g_new0 (char *, n);
         for (guint k = 0; k + 1 < n; k++)
           {
-            if (!job_reader_string (r, &data, &len))
+            if (!job_reader_string (r, &str, &len))
               {
                 g_strfreev (strv);
                 goto truncated;
               }
             if (strv)
-              strv[k] = read_owned_string (data, len);
+              strv[k] = g_strndup (str, len);
           }
         if (value)
           g_value_take_boxed (value, strv);
       }
       break;
     case JOB_VALUE_ENUM:
-      if (!job_reader_string (r, &data, &len))
+      if (!job_reader_string (r, &str, &len))
         goto truncated;
       if (value)
         {
-          g_autofree char *nick = read_owned_string (data, len);
+          const char *nick = str;
           GEnumValue *ev =
               g_enum_get_value_by_nick (g_type_class_peek (value_type), nick);
 
@@ -786,11 +837,11 @@ read_value (JobUnpickler *self,
           goto truncated;
         for (guint k = 0; k < n; k++)
           {
-            if (!job_reader_string (r, &data, &len))
+            if (!job_reader_string (r, &str, &len))
               goto truncated;
             if (value)
               {
-                g_autofree char *nick = read_owned_string (data, len);
+                const char *nick = str;
                 GFlagsValue *fv = g_flags_get_value_by_nick (
                     g_type_class_peek (value_type), nick);
 
@@ -810,7 +861,7 @@ read_value (JobUnpickler *self,
         goto truncated;
       if (byte == 1)
         {
-          if (!job_reader_string (r, &data, &len))
+          if (!job_reader_blob (r, &data, &len))
             goto truncated;
           if (value)
             g_value_take_boxed (value, g_bytes_new (data, len));
@@ -871,10 +922,13 @@ read_value (JobUnpickler *self,
   /* GObject would warn about a value out of the property's range; for
    * untrusted data that is an error, not a warning. */
   if (value != NULL && g_param_value_validate (prop->pspec, value))
-    return invalid (
-        error, "property “%s” (%s): the value is out of the property's range",
-        prop->name, g_type_name (value_type));
+    goto out_of_range;
   return TRUE;
+
+out_of_range:
+  return invalid (
+      error, "property “%s” (%s): the value is out of the property's range",
+      prop->name, g_type_name (value_type));
 
 truncated:
   return invalid (error, "property “%s”: the value is truncated or malformed",
@@ -947,7 +1001,7 @@ scan_object (JobUnpickler *self,
 
     case JOB_PLAN_LIST:
       {
-        const guint8 *data;
+        const char *data;
         gsize len;
         guint n;
 
@@ -1080,36 +1134,57 @@ resolve (JobUnpickler *self,
          GObject **object,
          GError **error)
 {
-  if (self->objects[index].object == NULL)
+  GObject *target = self->objects[index].object;
+
+  if (target == NULL)
     return invalid (
         error,
         "a construct-only reference to object %u, which is not built yet",
         index);
-  if (!g_type_is_a (G_OBJECT_TYPE (self->objects[index].object), expected))
-    return invalid (error, "object %u is a %s, where a %s is expected", index,
-                    G_OBJECT_TYPE_NAME (self->objects[index].object),
-                    g_type_name (expected));
-  *object = self->objects[index].object;
+  if (G_OBJECT_TYPE (target) != self->checked_type
+      || expected != self->checked_expected)
+    {
+      if (!g_type_is_a (G_OBJECT_TYPE (target), expected))
+        return invalid (error, "object %u is a %s, where a %s is expected",
+                        index, G_OBJECT_TYPE_NAME (target),
+                        g_type_name (expected));
+      self->checked_type = G_OBJECT_TYPE (target);
+      self->checked_expected = expected;
+    }
+  *object = target;
   return TRUE;
 }
 
+/* A reference property set once every object exists. */
+typedef struct
+{
+  guint object;
+  guint target;
+  const JobPropPlan *prop;
+} Reference;
+
+/* Builds object @index from its record at @r, leaving @r at the record's
+ * end. References to objects already built are set with its other
+ * properties; the others later (from @refs), variant-coded properties too
+ * (from @deferred). Every object it refers to after itself is marked
+ * reached. */
 static gboolean
-build_object (JobUnpickler *self, guint index, GArray *deferred, GError **error)
+build_object (JobUnpickler *self,
+              guint index,
+              JobReader *r,
+              GArray *deferred,
+              GArray **refs,
+              GError **error)
 {
   ObjectEntry *entry = &self->objects[index];
   const TypeEntry *type = &self->types[entry->type];
   const JobTypePlan *plan = type->plan;
-  JobReader r;
-
-  job_reader_init (&r, self->body, self->body_size);
-  r.owner = job_pickle_frames_get_header (self->frames);
-  r.p += entry->offset;
 
   if (plan->kind == JOB_PLAN_SERIALIZABLE)
     {
-      const char *stack_names[16];
-      GValue stack_values[16];
-      const JobPropPlan *stack_later[16];
+      const char *stack_names[32];
+      GValue stack_values[32];
+      const JobPropPlan *stack_later[32];
       const char **names = stack_names;
       GValue *values = stack_values;
       const JobPropPlan **later = stack_later;
@@ -1133,35 +1208,69 @@ build_object (JobUnpickler *self, guint index, GArray *deferred, GError **error)
 
           if (prop->variant_coded)
             {
-              ok = read_variant (&r, &d.variant, error);
-              if (ok)
-                g_array_append_val (deferred, d);
+              ok = read_variant (r, &d.variant, error);
+              if (!ok)
+                break;
+              /* The default encoding of a reference, chained up to. */
+              if (prop->kind == JOB_VALUE_OBJECT && d.variant != NULL
+                  && g_variant_is_of_type (d.variant, G_VARIANT_TYPE_UINT32)
+                  && g_variant_get_uint32 (d.variant) < self->n_objects
+                  && g_variant_get_uint32 (d.variant) > index)
+                self->objects[g_variant_get_uint32 (d.variant)].reached = TRUE;
+              g_array_append_val (deferred, d);
               continue;
             }
-          ok = read_value (self, &r, prop, &value, &ref, error);
-          if (ok && ref != G_MAXUINT)
+          if (prop->kind == JOB_VALUE_OBJECT)
             {
-              if (prop->construct_only)
-                {
-                  GObject *target = NULL;
+              GObject *target = NULL;
 
+              ok = read_reference (self, r, &ref, error);
+              if (!ok)
+                break;
+              if (ref != G_MAXUINT)
+                {
+                  if (ref > index)
+                    self->objects[ref].reached = TRUE;
+                  if (!prop->construct_only
+                      && (self->objects[ref].object == NULL
+                          || self->types[self->objects[ref].type].plan->kind
+                                 == JOB_PLAN_LIST))
+                    {
+                      /* Not built yet, or a list not filled yet: set once
+                       * every object exists and every list is filled. */
+                      Reference reference = { index, ref, prop };
+
+                      if (*refs == NULL)
+                        *refs = g_array_sized_new (FALSE, FALSE,
+                                                   sizeof (Reference), 64);
+                      g_array_append_val (*refs, reference);
+                      continue;
+                    }
                   ok = resolve (self, ref, prop->pspec->value_type, &target,
                                 error);
-                  if (ok)
-                    g_value_set_object (&value, target);
+                  if (!ok)
+                    break;
                 }
+              /* resolve() checked the target's type. A value set once the
+               * object exists lends the target to the setter (which takes
+               * its own reference, as any set_property() does) and is
+               * cleared before it is released; one given to
+               * g_object_new_with_properties() holds a reference. */
+              job_prop_value_init (prop, &value);
+              if (target != NULL && prop->at_construction)
+                g_value_set_object (&value, target);
               else
-                {
-                  /* Set by set_references() once every object exists. */
-                  g_value_unset (&value);
-                  continue;
-                }
+                value.data[0].v_pointer = target;
             }
-          if (!ok)
+          else
             {
-              if (G_IS_VALUE (&value))
-                g_value_unset (&value);
-              break;
+              ok = read_value (self, r, prop, &value, &ref, error);
+              if (!ok)
+                {
+                  if (G_IS_VALUE (&value))
+                    g_value_unset (&value);
+                  break;
+                }
             }
           if (prop->at_construction)
             {
@@ -1176,16 +1285,25 @@ build_object (JobUnpickler *self, guint index, GArray *deferred, GError **error)
         }
       if (ok)
         {
+          gboolean notify;
+
           entry->object = g_object_new_with_properties (plan->type, n_construct,
                                                         names, values);
+          notify = n > 0 && job_type_plan_observed (plan, entry->object);
           for (guint k = 0; k < n; k++)
             job_prop_plan_set (later[k], entry->object,
-                               &values[type->n_props - 1 - k]);
+                               &values[type->n_props - 1 - k], notify);
         }
       for (guint k = 0; k < n_construct; k++)
         g_value_unset (&values[k]);
       for (guint k = 0; k < n; k++)
-        g_value_unset (&values[type->n_props - 1 - k]);
+        {
+          GValue *value = &values[type->n_props - 1 - k];
+
+          if (later[k]->kind == JOB_VALUE_OBJECT)
+            value->data[0].v_pointer = NULL; /* lent, see above */
+          job_prop_value_unset (later[k], value);
+        }
       if (names != stack_names)
         {
           g_free (names);
@@ -1202,7 +1320,7 @@ build_object (JobUnpickler *self, guint index, GArray *deferred, GError **error)
       g_autoptr (GVariant) variant = NULL;
       g_auto (GValue) decoded = G_VALUE_INIT;
 
-      if (!read_variant (&r, &variant, error))
+      if (!read_variant (r, &variant, error))
         return FALSE;
       if (variant == NULL)
         return invalid (error, "object %u (%s) has no value", index,
@@ -1223,15 +1341,14 @@ build_object (JobUnpickler *self, guint index, GArray *deferred, GError **error)
 
   /* JOB_PLAN_LIST: the items are added once every object exists. */
   {
-    const guint8 *data;
+    const char *item_type_name;
     gsize len;
-    g_autofree char *item_type_name = NULL;
     GType item_type;
+    guint n;
 
-    if (!job_reader_string (&r, &data, &len))
+    if (!job_reader_string (r, &item_type_name, &len))
       return invalid (error, "list %u is truncated", index);
-    item_type_name = g_strndup ((const char *) data, len);
-    item_type = g_type_from_name (item_type_name);
+    item_type = type_from_name (item_type_name);
     if (item_type == G_TYPE_INVALID || !g_type_is_a (item_type, G_TYPE_OBJECT))
       {
         g_set_error (
@@ -1242,7 +1359,19 @@ build_object (JobUnpickler *self, guint index, GArray *deferred, GError **error)
         return FALSE;
       }
     entry->object = G_OBJECT (g_list_store_new (item_type));
-    entry->offset = job_reader_offset (&r);
+    entry->offset = job_reader_offset (r);
+    if (!job_reader_count (r, job_reader_remaining (r), &n))
+      return invalid (error, "list %u is truncated", index);
+    for (guint k = 0; k < n; k++)
+      {
+        guint item;
+
+        if (!job_reader_count (r, self->n_objects - 1, &item))
+          return invalid (error, "list %u: item %u is not a valid reference",
+                          index, k);
+        if (item > index)
+          self->objects[item].reached = TRUE;
+      }
     return TRUE;
   }
 }
@@ -1282,58 +1411,54 @@ fill_list (JobUnpickler *self, guint index, GError **error)
   return TRUE;
 }
 
-/* Re-reads an object's record for its references only: cheaper than
- * keeping one deferred entry per reference. */
+/* Sets the references collected by build_object(), in pickle order. */
 static gboolean
-set_references (JobUnpickler *self, guint index, GError **error)
+set_references (JobUnpickler *self, GArray *refs, GError **error)
 {
-  ObjectEntry *entry = &self->objects[index];
-  const TypeEntry *type = &self->types[entry->type];
-  JobReader r;
+  GValue value = G_VALUE_INIT;
+  gboolean ok = TRUE;
+  GObject *last_holder = NULL;
+  gboolean notify = FALSE;
 
-  if (type->plan->kind != JOB_PLAN_SERIALIZABLE)
-    return TRUE;
-  job_reader_init (&r, self->body, self->body_size);
-  r.owner = job_pickle_frames_get_header (self->frames);
-  r.p += entry->offset;
-  for (guint j = 0; j < type->n_props; j++)
+  for (guint i = 0; ok && refs != NULL && i < refs->len; i++)
     {
-      const JobPropPlan *prop = type->props[j];
+      const Reference *ref = &g_array_index (refs, Reference, i);
+      const JobPropPlan *prop = ref->prop;
+      GType value_type = prop->pspec->value_type;
+      GObject *holder = self->objects[ref->object].object;
       GObject *target = NULL;
-      guint ref;
 
-      if (prop->variant_coded)
+      if (!resolve (self, ref->target, value_type, &target, error))
         {
-          if (!skip_variant (&r, error))
-            return FALSE;
-          continue;
+          g_prefix_error (
+              error, "object %u (%s), property “%s”: ", ref->object,
+              self->types[self->objects[ref->object].type].plan->type_name,
+              prop->name);
+          ok = FALSE;
+          break;
         }
-      if (prop->kind != JOB_VALUE_OBJECT)
+      /* The value lends the target to the setter, which takes its own
+       * reference as any set_property() does: resolve() checked its type,
+       * and the value never owns it (it is cleared before the unset). */
+      if (G_VALUE_TYPE (&value) != value_type)
         {
-          if (!read_value (self, &r, prop, NULL, &ref, error))
-            return FALSE;
-          continue;
+          if (G_IS_VALUE (&value))
+            g_value_unset (&value);
+          g_value_init (&value, value_type);
         }
-      if (!read_reference (self, &r, &ref, error))
-        return FALSE;
-      if (ref == G_MAXUINT || prop->construct_only)
-        continue;
-      if (!resolve (self, ref, prop->pspec->value_type, &target, error))
+      value.data[0].v_pointer = target;
+      if (holder != last_holder)
         {
-          g_prefix_error (error, "object %u (%s), property “%s”: ", index,
-                          type->plan->type_name, prop->name);
-          return FALSE;
+          last_holder = holder;
+          notify = job_type_plan_observed (
+              self->types[self->objects[ref->object].type].plan, holder);
         }
-      {
-        GValue value = G_VALUE_INIT;
-
-        g_value_init (&value, prop->pspec->value_type);
-        g_value_set_object (&value, target);
-        job_prop_plan_set (prop, entry->object, &value);
-        g_value_unset (&value);
-      }
+      job_prop_plan_set (prop, holder, &value, notify);
+      value.data[0].v_pointer = NULL;
     }
-  return TRUE;
+  if (G_IS_VALUE (&value))
+    g_value_unset (&value);
+  return ok;
 }
 
 static gboolean
@@ -1353,6 +1478,64 @@ apply_deferred (JobUnpickler *self, const Deferred *d, GError **error)
   return TRUE;
 }
 
+/* The object table of the last pickle read on this thread, kept for the
+ * next: a large graph is read without faulting in a fresh table. */
+typedef struct
+{
+  ObjectEntry *entries;
+  guint capacity;
+} ObjectTable;
+
+#define OBJECT_TABLE_KEEP_MAX (4 * 1024 * 1024 / sizeof (ObjectEntry))
+
+static void
+object_table_free (gpointer data)
+{
+  ObjectTable *table = data;
+
+  g_free (table->entries);
+  g_free (table);
+}
+
+static GPrivate cached_objects = G_PRIVATE_INIT (object_table_free);
+
+static ObjectEntry *
+objects_take (guint n)
+{
+  ObjectTable *table = g_private_get (&cached_objects);
+  ObjectEntry *entries;
+
+  if (table == NULL || table->entries == NULL || table->capacity < n)
+    return g_new0 (ObjectEntry, n);
+  /* Taken, not shared: a nested unpickle makes its own. */
+  entries = g_steal_pointer (&table->entries);
+  memset (entries, 0, sizeof (ObjectEntry) * n);
+  return entries;
+}
+
+static void
+objects_release (ObjectEntry *entries, guint n)
+{
+  ObjectTable *table = g_private_get (&cached_objects);
+
+  if (entries == NULL)
+    return;
+  if (n > OBJECT_TABLE_KEEP_MAX
+      || (table != NULL && table->entries != NULL && table->capacity >= n))
+    {
+      g_free (entries);
+      return;
+    }
+  if (table == NULL)
+    {
+      table = g_new0 (ObjectTable, 1);
+      g_private_set (&cached_objects, table);
+    }
+  g_free (table->entries);
+  table->entries = entries;
+  table->capacity = n;
+}
+
 GObject *
 job_unpickler_run (JobPickleFrames *frames, GError **error)
 {
@@ -1361,6 +1544,7 @@ job_unpickler_run (JobPickleFrames *frames, GError **error)
   JobPickleHeaderInfo info;
   g_autoptr (GArray) edges = NULL;
   g_autoptr (GArray) links = NULL;
+  g_autoptr (GArray) refs = NULL;
   g_autoptr (GArray) deferred = NULL;
   g_autofree guint *order = NULL;
   GBytes *header = job_pickle_frames_get_header (frames);
@@ -1402,8 +1586,6 @@ job_unpickler_run (JobPickleFrames *frames, GError **error)
   r.p += info.body_offset;
 
   g_private_set (&current_unpickler, &self);
-  edges = g_array_new (FALSE, FALSE, sizeof (guint));
-  links = g_array_new (FALSE, FALSE, sizeof (guint));
   deferred = g_array_new (FALSE, FALSE, sizeof (Deferred));
   g_array_set_clear_func (deferred, deferred_clear);
 
@@ -1417,34 +1599,89 @@ job_unpickler_run (JobPickleFrames *frames, GError **error)
                "the object count is missing, zero, or larger than the data");
       goto out;
     }
-  self.objects = g_new0 (ObjectEntry, self.n_objects);
-  for (guint i = 0; i < self.n_objects; i++)
-    if (!scan_object (&self, &r, i, edges, links, error))
-      goto out;
-  if (job_reader_remaining (&r) != 0)
+  self.objects = objects_take (self.n_objects);
+
+  if (!self.construct_refs)
     {
-      invalid (error, "%" G_GSIZE_FORMAT " stray bytes after the last object",
-               job_reader_remaining (&r));
-      goto out;
+      /* No object needs another to exist before it: build each as its
+       * record is read, in one pass. */
+      for (guint i = 0; i < self.n_objects; i++)
+        {
+          ObjectEntry *entry = &self.objects[i];
+
+          /* With no type at all, no index is valid (not even 0). */
+          if (self.n_types == 0
+              || !job_reader_count (&r, self.n_types - 1, &entry->type))
+            {
+              invalid (error, "object %u has no valid type", i);
+              goto out;
+            }
+          entry->offset = job_reader_offset (&r);
+          if (!build_object (&self, i, &r, deferred, &refs, error))
+            goto out;
+        }
+      if (job_reader_remaining (&r) != 0)
+        {
+          invalid (error,
+                   "%" G_GSIZE_FORMAT " stray bytes after the last object",
+                   job_reader_remaining (&r));
+          goto out;
+        }
+      /* The pickler numbers objects as it finds them from the root: each
+       * one is referred to by an object before it, and so, step by step,
+       * reachable from the root. */
+      for (guint i = 1; i < self.n_objects; i++)
+        if (!self.objects[i].reached)
+          {
+            invalid (error,
+                     "object %u (%s) is not reachable from the root object "
+                     "through the objects before it",
+                     i, self.types[self.objects[i].type].plan->type_name);
+            goto out;
+          }
+    }
+  else
+    {
+      /* Construct-only references: check every record and build in an
+       * order where each such target comes before its holder. */
+      edges = g_array_new (FALSE, FALSE, sizeof (guint));
+      links = g_array_new (FALSE, FALSE, sizeof (guint));
+      for (guint i = 0; i < self.n_objects; i++)
+        if (!scan_object (&self, &r, i, edges, links, error))
+          goto out;
+      if (job_reader_remaining (&r) != 0)
+        {
+          invalid (error,
+                   "%" G_GSIZE_FORMAT " stray bytes after the last object",
+                   job_reader_remaining (&r));
+          goto out;
+        }
+
+      if (!check_reachable (&self, links, error))
+        goto out;
+      g_clear_pointer (&links, g_array_unref);
+
+      order = g_new (guint, self.n_objects);
+      if (!construction_order (&self, edges, order, error))
+        goto out;
+      for (guint i = 0; i < self.n_objects; i++)
+        {
+          JobReader record;
+
+          job_reader_init (&record, self.body, self.body_size);
+          record.owner = header;
+          record.p += self.objects[order[i]].offset;
+          if (!build_object (&self, order[i], &record, deferred, &refs, error))
+            goto out;
+        }
     }
 
-  if (!check_reachable (&self, links, error))
-    goto out;
-  g_clear_pointer (&links, g_array_unref);
-
-  order = g_new (guint, self.n_objects);
-  if (!construction_order (&self, edges, order, error))
-    goto out;
-  for (guint i = 0; i < self.n_objects; i++)
-    if (!build_object (&self, order[i], deferred, error))
-      goto out;
   for (guint i = 0; i < self.n_objects; i++)
     if (self.types[self.objects[i].type].plan->kind == JOB_PLAN_LIST
         && !fill_list (&self, i, error))
       goto out;
-  for (guint i = 0; i < self.n_objects; i++)
-    if (!set_references (&self, i, error))
-      goto out;
+  if (!set_references (&self, refs, error))
+    goto out;
   for (guint i = 0; i < deferred->len; i++)
     if (!apply_deferred (&self, &g_array_index (deferred, Deferred, i), error))
       goto out;
@@ -1469,7 +1706,7 @@ out:
         g_object_run_dispose (self.objects[i].object);
   for (guint i = 0; i < self.n_objects; i++)
     g_clear_object (&self.objects[i].object);
-  g_free (self.objects);
+  objects_release (self.objects, self.n_objects);
   for (guint i = 0; i < self.n_types; i++)
     g_free (self.types[i].props);
   g_free (self.types);

@@ -747,11 +747,12 @@ craft_varint (Craft *c, guint64 v)
   while (v != 0);
 }
 
+/* Its length, its bytes and a NUL. */
 static void
 craft_string (Craft *c, const char *s)
 {
   craft_varint (c, strlen (s));
-  g_byte_array_append (c->bytes, (const guint8 *) s, strlen (s));
+  g_byte_array_append (c->bytes, (const guint8 *) s, strlen (s) + 1);
 }
 
 /* A header with one type and its property names, then raw object bytes. */
@@ -810,42 +811,49 @@ test_version_and_types (void)
   const guint8 bad_varint[] = { 0,    0xff, 0xff, 0xff, 0xff, 0xff,
                                 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
   const guint8 index_84[] = { 0, 84 }; /* zigzag 42 */
-  const guint8 cache_x[] = { 0, 2, 'x' };
+  const guint8 cache_x[] = { 0, 2, 'x', 0 };
   const guint8 cycle[] = { 0, 2, 0, 1 }; /* 0.partner = 1, 1.partner = 0 */
   const guint8 huge_ulong[] = { 0,    0xff, 0xff, 0xff, 0xff, 0xff,
                                 0xff, 0xff, 0xff, 0xff, 0x01 };
-  const guint8 ok[] = {
-    0, 84, 10, 'h', 'a', 'n', 'd', '-', 'm', 'a', 'd', 'e'
-  };
+  const guint8 ok[] = { 0,   84,  10,  'h', 'a', 'n', 'd',
+                        '-', 'm', 'a', 'd', 'e', 0 };
   const guint8 stray[] = { 0, 84, 1, 0, 0 };
   g_autoptr (GBytes) future =
       craft_pickle ("JOBP", 99, "TestNode", NULL, 1, index_84, 1);
   g_autoptr (GBytes) other =
       craft_pickle ("XXXX", 1, "TestNode", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) unknown =
-      craft_pickle ("JOBP", 1, "NoSuchType", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) foreign =
-      craft_pickle ("JOBP", 1, "TestForeign", NULL, 1, index_84, 1);
-  g_autoptr (GBytes) list =
-      craft_pickle ("JOBP", 1, "GFileMonitor", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) unknown = craft_pickle (
+      "JOBP", JOB_PICKLE_FORMAT_VERSION, "NoSuchType", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) foreign = craft_pickle (
+      "JOBP", JOB_PICKLE_FORMAT_VERSION, "TestForeign", NULL, 1, index_84, 1);
+  g_autoptr (GBytes) list = craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION,
+                                          "GFileMonitor", NULL, 1, index_84, 1);
   g_autoptr (GBytes) bad_index =
-      craft_pickle ("JOBP", 1, "TestNode", next, 1, next_5, sizeof next_5);
-  g_autoptr (GBytes) overlong = craft_pickle ("JOBP", 1, "TestNode", index, 1,
-                                              bad_varint, sizeof bad_varint);
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", next, 1,
+                    next_5, sizeof next_5);
+  g_autoptr (GBytes) overlong =
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", index, 1,
+                    bad_varint, sizeof bad_varint);
   g_autoptr (GBytes) no_prop =
-      craft_pickle ("JOBP", 1, "TestNode", cache, 1, cache_x, sizeof cache_x);
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", cache, 1,
+                    cache_x, sizeof cache_x);
   g_autoptr (GBytes) construct_cycle =
-      craft_pickle ("JOBP", 1, "TestFrozen", partner, 2, cycle, sizeof cycle);
-  g_autoptr (GBytes) out_of_range = craft_pickle (
-      "JOBP", 1, "TestValues", ulong_prop, 1, huge_ulong, sizeof huge_ulong);
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestFrozen", partner, 2,
+                    cycle, sizeof cycle);
+  g_autoptr (GBytes) out_of_range =
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestValues", ulong_prop,
+                    1, huge_ulong, sizeof huge_ulong);
   g_autoptr (GBytes) not_sorted =
-      craft_pickle ("JOBP", 1, "TestNode", unsorted, 1, ok, sizeof ok);
-  g_autoptr (GBytes) too_many = craft_pickle (
-      "JOBP", 1, "TestNode", index, 1000000, index_84, sizeof index_84);
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", unsorted, 1,
+                    ok, sizeof ok);
+  g_autoptr (GBytes) too_many =
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", index,
+                    1000000, index_84, sizeof index_84);
   g_autoptr (GBytes) trailing =
-      craft_pickle ("JOBP", 1, "TestNode", index, 1, stray, sizeof stray);
-  g_autoptr (GBytes) good =
-      craft_pickle ("JOBP", 1, "TestNode", both, 1, ok, sizeof ok);
+      craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode", index, 1,
+                    stray, sizeof stray);
+  g_autoptr (GBytes) good = craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION,
+                                          "TestNode", both, 1, ok, sizeof ok);
   g_autoptr (GError) error = NULL;
   g_autoptr (GObject) made = NULL;
   g_autofree char *name = NULL;
@@ -916,7 +924,7 @@ craft_node (GByteArray *out, const char *name, int next, GVariant *point)
   g_byte_array_append (out, &zero, 1);  /* children: NULL */
   craft_varint (&c, 0);                 /* index: 0 */
   craft_varint (&c, strlen (name) + 1); /* name */
-  g_byte_array_append (out, (const guint8 *) name, strlen (name));
+  g_byte_array_append (out, (const guint8 *) name, strlen (name) + 1);
   craft_varint (&c, next < 0 ? 0 : (guint) next + 1); /* next */
   g_byte_array_append (out, &zero, 1);                /* other: NULL */
   g_byte_array_append (out, &one, 1);                 /* point: a GVariant */
@@ -940,13 +948,13 @@ test_unreachable_and_cycles (void)
   /* Object 1 is not reachable from the root and refers to itself. */
   craft_node (lost, "root", -1, g_variant_new ("(ii)", 0, 0));
   craft_node (lost, "lost", 1, g_variant_new ("(ii)", 0, 0));
-  unreachable =
-      craft_pickle ("JOBP", 1, "TestNode", props, 2, lost->data, lost->len);
+  unreachable = craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode",
+                              props, 2, lost->data, lost->len);
   /* A cycle 0 -> 1 -> 0 is wired up before object 1's point fails. */
   craft_node (cycle, "a", 1, g_variant_new ("(ii)", 0, 0));
   craft_node (cycle, "b", 0, g_variant_new_string ("not a point"));
-  failing_cycle =
-      craft_pickle ("JOBP", 1, "TestNode", props, 2, cycle->data, cycle->len);
+  failing_cycle = craft_pickle ("JOBP", JOB_PICKLE_FORMAT_VERSION, "TestNode",
+                                props, 2, cycle->data, cycle->len);
 
   /* Under ASan (G_SLICE=always-malloc) a leaked cycle fails this test. */
   g_assert_null (job_pickle_loads (unreachable, &error));
@@ -1049,12 +1057,117 @@ test_declare_twice (void)
   g_test_trap_assert_stderr ("*already declared*");
 }
 
+/* TestWatched connects to its own "notify" when it is made: the rebuilt
+ * object must see its properties' notifications as if it were set by
+ * g_object_set(). */
+#define TEST_TYPE_WATCHED (test_watched_get_type ())
+G_DECLARE_FINAL_TYPE (TestWatched, test_watched, TEST, WATCHED, GObject)
+
+struct _TestWatched
+{
+  GObject parent_instance;
+  char *label;
+  guint n_notified;
+};
+
+static void
+test_watched_serializable_init (JobSerializableInterface *iface)
+{
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (
+    TestWatched,
+    test_watched,
+    G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (JOB_TYPE_SERIALIZABLE,
+                           test_watched_serializable_init))
+
+static void
+test_watched_finalize (GObject *object)
+{
+  g_free (TEST_WATCHED (object)->label);
+  G_OBJECT_CLASS (test_watched_parent_class)->finalize (object);
+}
+
+static void
+test_watched_get_property (GObject *object,
+                           guint prop_id,
+                           GValue *value,
+                           GParamSpec *pspec)
+{
+  if (prop_id == 1)
+    g_value_set_string (value, TEST_WATCHED (object)->label);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+test_watched_set_property (GObject *object,
+                           guint prop_id,
+                           const GValue *value,
+                           GParamSpec *pspec)
+{
+  TestWatched *self = TEST_WATCHED (object);
+
+  if (prop_id == 1)
+    {
+      g_free (self->label);
+      self->label = g_value_dup_string (value);
+    }
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+test_watched_class_init (TestWatchedClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = test_watched_finalize;
+  object_class->get_property = test_watched_get_property;
+  object_class->set_property = test_watched_set_property;
+  g_object_class_install_property (
+      object_class, 1,
+      g_param_spec_string ("label", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+label_notified (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  TEST_WATCHED (object)->n_notified++;
+}
+
+static void
+test_watched_init (TestWatched *self)
+{
+  g_signal_connect (self, "notify::label", G_CALLBACK (label_notified), NULL);
+}
+
+static void
+test_notify_observed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TestWatched) watched =
+      g_object_new (TEST_TYPE_WATCHED, "label", "seen", NULL);
+  g_autoptr (GBytes) bytes = job_pickle_dumps (G_OBJECT (watched), &error);
+  g_autoptr (GObject) copy = NULL;
+
+  g_assert_no_error (error);
+  copy = job_pickle_loads (bytes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (TEST_WATCHED (copy)->label, ==, "seen");
+  /* Notified, as by g_object_set(), because something listens. */
+  g_assert_cmpuint (TEST_WATCHED (copy)->n_notified, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/job/pickle/round-trip/scalars", test_round_trip_scalars);
+  g_test_add_func ("/job/pickle/notify-observed", test_notify_observed);
   g_test_add_func ("/job/pickle/round-trip/boxed", test_round_trip_boxed);
   g_test_add_func ("/job/pickle/round-trip/nulls", test_round_trip_nulls);
   g_test_add_func ("/job/pickle/round-trip/variant-owned",

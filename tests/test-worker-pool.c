@@ -554,6 +554,34 @@ check_crash (const char *how, const char *signal_text)
   g_assert_cmpuint (job_worker_pool_get_n_workers (pool), <=, 2);
 }
 
+/* With one worker, the task queued behind the crashing one is sent to the
+ * worker before the crash (pipelined): it never started, so it runs on the
+ * next worker instead of failing with it. */
+static void
+test_pool_crash_pipelined (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  g_autoptr (JobTask) crash =
+      test_task_new ("TestCrashTask", "text", "abort", NULL);
+  g_autoptr (JobTask) after =
+      test_task_new ("TestEchoTask", "text", "after", NULL);
+  TestWait crash_wait = { 0 }, after_wait = { 0 };
+  g_autoptr (JobResult) crash_result = NULL;
+  g_autoptr (JobResult) after_result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  job_backend_submit_async (JOB_BACKEND (pool), crash, NULL, test_wait_cb,
+                            &crash_wait);
+  job_backend_submit_async (JOB_BACKEND (pool), after, NULL, test_wait_cb,
+                            &after_wait);
+  crash_result = test_wait_finish (JOB_BACKEND (pool), &crash_wait, &error);
+  g_assert_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_CRASHED);
+  g_clear_error (&error);
+  after_result = test_wait_finish (JOB_BACKEND (pool), &after_wait, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (test_output_text (after_result), ==, "after");
+}
+
 static void
 test_pool_crash_segv (void)
 {
@@ -963,6 +991,8 @@ main (int argc, char **argv)
   g_test_add_func ("/job/worker-pool/idle-reaping", test_pool_idle_reaping);
   g_test_add_func ("/job/worker-pool/crash-segv", test_pool_crash_segv);
   g_test_add_func ("/job/worker-pool/crash-abort", test_pool_crash_abort);
+  g_test_add_func ("/job/worker-pool/crash-pipelined",
+                   test_pool_crash_pipelined);
   g_test_add_func ("/job/worker-pool/crash-exit", test_pool_crash_exit);
   g_test_add_func ("/job/worker-pool/crash-kill", test_pool_crash_kill);
   g_test_add_func ("/job/worker-pool/killed-from-outside",

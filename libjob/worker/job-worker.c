@@ -37,6 +37,7 @@ typedef struct
   int status_fd;
   mode_t umask;
   guint64 children_cpu_ns;
+  guint64 armed_cpu_ns; /* the process's CPU time when it was armed */
   gint64 pid;
   char **saved_environ;
   char **plugin_dirs;
@@ -141,6 +142,21 @@ restore_process_state (Worker *self)
     }
 }
 
+/* Resets what a task's metrics count from: the kernel's resident memory
+ * high-water mark and the CPU time. Done once the previous reply is sent,
+ * while the parent has nothing to wait for, so that a task's metrics cover
+ * receiving and rebuilding it, then running it. */
+static void
+arm_metrics (Worker *self)
+{
+  if (self->clear_refs_fd >= 0 && pwrite (self->clear_refs_fd, "5", 1, 0) != 1)
+    {
+      close (self->clear_refs_fd);
+      self->clear_refs_fd = -1;
+    }
+  self->armed_cpu_ns = clock_ns (CLOCK_PROCESS_CPUTIME_ID);
+}
+
 static void
 send_or_die (Worker *self,
              JobWireType type,
@@ -186,7 +202,7 @@ run_task (Worker *self, JobWireMessage *message)
   g_autoptr (GObject) output = NULL;
   g_autoptr (JobPickleFrames) output_frames = NULL;
   g_autoptr (GError) error = NULL;
-  guint64 wall0, cpu0, children;
+  guint64 wall0, children;
 
   metrics.pid = self->pid;
 
@@ -215,12 +231,6 @@ run_task (Worker *self, JobWireMessage *message)
   /* Free the task's pickle (maybe a large mapping) before it runs. */
   g_clear_pointer (&message->parts, g_ptr_array_unref);
 
-  if (self->clear_refs_fd >= 0 && pwrite (self->clear_refs_fd, "5", 1, 0) != 1)
-    {
-      close (self->clear_refs_fd);
-      self->clear_refs_fd = -1;
-    }
-  cpu0 = clock_ns (CLOCK_PROCESS_CPUTIME_ID);
   wall0 = clock_ns (CLOCK_MONOTONIC);
 
   output = job_task_run (JOB_TASK (object), NULL, &error);
@@ -229,14 +239,11 @@ run_task (Worker *self, JobWireMessage *message)
   /* Children are only reaped while a task runs: their total since the
    * last task is this task's. */
   children = children_cpu_ns ();
-  metrics.cpu_ns = clock_ns (CLOCK_PROCESS_CPUTIME_ID) - cpu0
+  metrics.cpu_ns = clock_ns (CLOCK_PROCESS_CPUTIME_ID) - self->armed_cpu_ns
                    + (children - self->children_cpu_ns);
   self->children_cpu_ns = children;
   metrics.peak_rss = read_peak_rss (self);
   g_clear_object (&object);
-
-  restore_python_state ();
-  restore_process_state (self);
 
   if (error != NULL)
     {
@@ -356,7 +363,7 @@ main (int argc, char **argv)
     _exit (1);
 
   reset_signals ();
-  job_backend_ensure_core_types ();
+  /* libjob's own types register when a pickle first names one. */
   if (python)
     start_python ();
 
@@ -383,6 +390,7 @@ main (int argc, char **argv)
   pid_text = g_strdup_printf ("%ld", (long) getpid ());
   hello = g_bytes_new_static (pid_text, strlen (pid_text));
   send_or_die (&self, JOB_WIRE_HELLO, 0, NULL, &hello, 1);
+  arm_metrics (&self);
 
   for (;;)
     {
@@ -403,7 +411,13 @@ main (int argc, char **argv)
         }
 
       if (message.type == JOB_WIRE_TASK)
-        run_task (&self, &message);
+        {
+          run_task (&self, &message);
+          /* Once the reply is sent: the parent need not wait for it. */
+          restore_python_state ();
+          restore_process_state (&self);
+          arm_metrics (&self);
+        }
       else if (message.type == JOB_WIRE_DIRS && message.parts->len == 1)
         set_plugin_dirs (&self, message.parts->pdata[0]);
       else
