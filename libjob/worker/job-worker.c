@@ -27,6 +27,7 @@
 #include "job-backend-private.h"
 #include "job-module-private.h"
 #include "job-wire-private.h"
+#include "job-worker-oneshot.h"
 
 typedef struct
 {
@@ -299,6 +300,9 @@ main (int argc, char **argv)
   g_autoptr (GBytes) hello = NULL;
   JobWireMessage message = { 0 };
   long parent_pid = 0;
+
+  if (job_worker_is_oneshot (argc, argv))
+    return job_worker_oneshot_main (argc, argv);
 
   for (int i = 1; i < argc; i++)
     {
