@@ -253,25 +253,39 @@ tail_text (Request *request)
   return g_strdup_printf ("; it printed:\n%s", start);
 }
 
+static gboolean
+terminate_srun_cb (gpointer data)
+{
+  Request *request = data;
+
+  /* scancel has not ended srun: the controller may not know the job yet. */
+  if (g_subprocess_get_identifier (request->process) != NULL)
+    g_subprocess_send_signal (request->process, SIGTERM);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 cancel_job (Request *request)
 {
   JobSlurmBackend *self = request->backend;
   g_autoptr (GSubprocess) scancel = NULL;
+  g_autoptr (GSource) source = NULL;
   g_autofree char *name_arg = NULL;
 
   /* Called with the mutex held, once srun runs. scancel asks Slurm to end
-   * the job wherever it runs; the signal makes srun let go of it even if
-   * the controller has not seen the job yet. */
+   * the job wherever it runs (and records it as CANCELLED); if srun is
+   * still there a little later, a signal makes it let go of the job. */
   if (request->cancel_sent || request->process == NULL)
     return;
   request->cancel_sent = TRUE;
   name_arg = g_strdup_printf ("--name=%s", request->name);
-  if (self->scancel_path != NULL)
-    scancel = g_subprocess_new (
-        G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-        NULL, self->scancel_path, "--quiet", name_arg, NULL);
-  g_subprocess_send_signal (request->process, SIGTERM);
+  scancel = g_subprocess_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+      NULL, self->scancel_path, "--quiet", name_arg, NULL);
+  source = g_timeout_source_new_seconds (scancel != NULL ? 3 : 0);
+  g_source_set_callback (source, terminate_srun_cb, request_ref (request),
+                         (GDestroyNotify) request_unref);
+  g_source_attach (source, request->context);
 }
 
 static void

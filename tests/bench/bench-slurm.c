@@ -5,7 +5,7 @@
  * submit-to-result latency of a no-op task (median of RUNS), and the
  * throughput of N no-op tasks submitted at once.
  *
- *   _build/tests/bench/bench-slurm [RUNS [N]]
+ *   _build/tests/bench/bench-slurm [RUNS [N [MAX_JOBS_IN_FLIGHT]]]
  */
 
 #include <stdio.h>
@@ -53,6 +53,7 @@ main (int argc, char **argv)
 {
   guint runs = argc > 1 ? (guint) atoi (argv[1]) : 10;
   guint n = argc > 2 ? (guint) atoi (argv[2]) : 200;
+  guint in_flight = argc > 3 ? (guint) atoi (argv[3]) : 64;
   g_autoptr (GError) error = NULL;
   g_autoptr (JobBackend) backend = NULL;
   g_autofree char *spool = g_dir_make_tmp ("bench-slurm-XXXXXX", NULL);
@@ -64,8 +65,9 @@ main (int argc, char **argv)
   if (!job_module_load_path (TEST_PLUGIN_PATH, NULL, &error))
     g_error ("%s", error->message);
   noop = g_type_from_name ("TestNoopTask");
-  backend = JOB_BACKEND (g_object_new (JOB_TYPE_SLURM_BACKEND, "spool-dir",
-                                       spool, "max-jobs-in-flight", 64, NULL));
+  backend =
+      JOB_BACKEND (g_object_new (JOB_TYPE_SLURM_BACKEND, "spool-dir", spool,
+                                 "max-jobs-in-flight", in_flight, NULL));
 
   /* The first submission also pings the controller. */
   for (guint i = 0; i <= runs; i++)
@@ -104,7 +106,7 @@ main (int argc, char **argv)
     }
   while (flight.pending > 0)
     g_main_context_iteration (NULL, TRUE);
-  printf ("slurm-noop-throughput-%u: %.1f tasks/s\n", n,
+  printf ("slurm-noop-throughput-%u-in-flight-%u: %.1f tasks/s\n", n, in_flight,
           n / ((g_get_monotonic_time () - start) / 1e6));
   printf ("slurm-noop-failed: %u tasks\n", flight.failed);
   job_backend_shutdown (backend, TRUE);
