@@ -55,6 +55,15 @@ gboolean job_spool_file_write (const char *path,
                                guint n_parts,
                                GError **error);
 
+/* Writes one message to @fd (a pipe, standard output). */
+JOB_AVAILABLE_IN_ALL
+gboolean job_spool_file_write_fd (int fd,
+                                  JobSpoolFileKind kind,
+                                  const JobSpoolMetrics *metrics,
+                                  GBytes *const *parts,
+                                  guint n_parts,
+                                  GError **error);
+
 /* Maps @path; the parts are slices of the mapping. A file that is not a
  * well-formed spool file is a JOB_WORKER_ERROR_PROTOCOL error. */
 JOB_AVAILABLE_IN_ALL
@@ -62,5 +71,13 @@ GPtrArray *job_spool_file_read (const char *path,
                                 JobSpoolFileKind *kind,
                                 JobSpoolMetrics *metrics,
                                 GError **error);
+
+/* The same for a message in memory; @path only names it in errors. */
+JOB_AVAILABLE_IN_ALL
+GPtrArray *job_spool_file_parse (GBytes *bytes,
+                                 const char *path,
+                                 JobSpoolFileKind *kind,
+                                 JobSpoolMetrics *metrics,
+                                 GError **error);
 
 G_END_DECLS

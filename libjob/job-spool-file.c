@@ -57,19 +57,16 @@ write_all (int fd, const guint8 *data, gsize size, GError **error)
   return TRUE;
 }
 
-gboolean
-job_spool_file_write (const char *path,
-                      JobSpoolFileKind kind,
-                      const JobSpoolMetrics *metrics,
-                      GBytes *const *parts,
-                      guint n_parts,
-                      GError **error)
+static gboolean
+write_message (int fd,
+               JobSpoolFileKind kind,
+               const JobSpoolMetrics *metrics,
+               GBytes *const *parts,
+               guint n_parts,
+               GError **error)
 {
   g_autoptr (GByteArray) head = g_byte_array_new ();
-  g_autofree char *tmp = g_strdup_printf ("%s.tmp", path);
-  g_autoptr (GError) local_error = NULL;
   JobSpoolMetrics zero = { 0 };
-  int fd;
 
   if (metrics == NULL)
     metrics = &zero;
@@ -85,6 +82,50 @@ job_spool_file_write (const char *path,
   for (guint i = 0; i < n_parts; i++)
     put_u64 (head, g_bytes_get_size (parts[i]));
 
+  if (!write_all (fd, head->data, head->len, error))
+    return FALSE;
+  for (guint i = 0; i < n_parts; i++)
+    {
+      gsize size;
+      const guint8 *data = g_bytes_get_data (parts[i], &size);
+
+      if (!write_all (fd, data, size, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+job_spool_file_write_fd (int fd,
+                         JobSpoolFileKind kind,
+                         const JobSpoolMetrics *metrics,
+                         GBytes *const *parts,
+                         guint n_parts,
+                         GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  if (!write_message (fd, kind, metrics, parts, n_parts, &local_error))
+    {
+      g_set_error (error, local_error->domain, local_error->code,
+                   "Cannot write a spool message: %s", local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+job_spool_file_write (const char *path,
+                      JobSpoolFileKind kind,
+                      const JobSpoolMetrics *metrics,
+                      GBytes *const *parts,
+                      guint n_parts,
+                      GError **error)
+{
+  g_autofree char *tmp = g_strdup_printf ("%s.tmp", path);
+  g_autoptr (GError) local_error = NULL;
+  int fd;
+
   fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     {
@@ -94,14 +135,7 @@ job_spool_file_write (const char *path,
                    "Cannot create %s: %s", tmp, g_strerror (saved_errno));
       return FALSE;
     }
-  if (write_all (fd, head->data, head->len, &local_error))
-    for (guint i = 0; i < n_parts && local_error == NULL; i++)
-      {
-        gsize size;
-        const guint8 *data = g_bytes_get_data (parts[i], &size);
-
-        write_all (fd, data, size, &local_error);
-      }
+  write_message (fd, kind, metrics, parts, n_parts, &local_error);
   if (close (fd) != 0 && local_error == NULL)
     g_set_error (&local_error, G_IO_ERROR, g_io_error_from_errno (errno), "%s",
                  g_strerror (errno));
@@ -137,22 +171,17 @@ get_u64 (const guint8 *data)
 }
 
 GPtrArray *
-job_spool_file_read (const char *path,
-                     JobSpoolFileKind *kind,
-                     JobSpoolMetrics *metrics,
-                     GError **error)
+job_spool_file_parse (GBytes *bytes,
+                      const char *path,
+                      JobSpoolFileKind *kind,
+                      JobSpoolMetrics *metrics,
+                      GError **error)
 {
-  g_autoptr (GMappedFile) mapped = NULL;
-  g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GPtrArray) parts = NULL;
   const guint8 *data;
   gsize size, offset;
   guint32 version, n_parts, file_kind;
 
-  mapped = g_mapped_file_new (path, FALSE, error);
-  if (mapped == NULL)
-    return NULL;
-  bytes = g_mapped_file_get_bytes (mapped);
   data = g_bytes_get_data (bytes, &size);
   if (size < FIXED_SIZE || memcmp (data, MAGIC, 8) != 0)
     {
@@ -218,4 +247,20 @@ job_spool_file_read (const char *path,
   if (kind != NULL)
     *kind = file_kind;
   return g_steal_pointer (&parts);
+}
+
+GPtrArray *
+job_spool_file_read (const char *path,
+                     JobSpoolFileKind *kind,
+                     JobSpoolMetrics *metrics,
+                     GError **error)
+{
+  g_autoptr (GMappedFile) mapped = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  mapped = g_mapped_file_new (path, FALSE, error);
+  if (mapped == NULL)
+    return NULL;
+  bytes = g_mapped_file_get_bytes (mapped);
+  return job_spool_file_parse (bytes, path, kind, metrics, error);
 }

@@ -5,6 +5,8 @@
  *   job-worker --oneshot=TASK_FILE --output=RESULT_FILE
  *              [--plugin-dir=DIR]... [--keep-env=NAME|PREFIX*]...
  *
+ * TASK_FILE "-" is standard input, RESULT_FILE "-" standard output (then
+ * what the task prints goes to standard error).
  * Runs one task read from a spool file (see job-spool-file-private.h) and
  * writes its result, or the error it failed with, to another, then exits
  * 0. A batch system (Slurm) starts it on a node; the parent reads the
@@ -136,17 +138,66 @@ peak_rss (void)
   return (guint64) usage.ru_maxrss * 1024;
 }
 
+/* Standard output's original descriptor when the result goes there. */
+static int result_fd = -1;
+
+static void
+write_result (const char *output,
+              JobSpoolFileKind kind,
+              const JobSpoolMetrics *metrics,
+              GBytes *const *parts,
+              guint n_parts)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  if (result_fd >= 0)
+    ok = job_spool_file_write_fd (result_fd, kind, metrics, parts, n_parts,
+                                  &error);
+  else
+    ok = job_spool_file_write (output, kind, metrics, parts, n_parts, &error);
+  if (!ok)
+    die ("%s", error->message);
+}
+
 static void
 write_error (const char *output,
              const JobSpoolMetrics *metrics,
              const GError *task_error)
 {
   g_autoptr (GBytes) part = job_wire_encode_error (task_error);
-  g_autoptr (GError) error = NULL;
 
-  if (!job_spool_file_write (output, JOB_SPOOL_FILE_ERROR, metrics, &part, 1,
-                             &error))
-    die ("%s", error->message);
+  write_result (output, JOB_SPOOL_FILE_ERROR, metrics, &part, 1);
+}
+
+static GPtrArray *
+read_stdin (JobSpoolFileKind *kind, GError **error)
+{
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+  g_autoptr (GBytes) bytes = NULL;
+  guint8 buffer[65536];
+
+  for (;;)
+    {
+      ssize_t n = read (STDIN_FILENO, buffer, sizeof buffer);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Cannot read the task from standard input: %s",
+                       g_strerror (saved_errno));
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_byte_array_append (data, buffer, n);
+    }
+  bytes = g_byte_array_free_to_bytes (g_steal_pointer (&data));
+  return job_spool_file_parse (bytes, "standard input", kind, NULL, error);
 }
 
 int
@@ -184,6 +235,14 @@ job_worker_oneshot_main (int argc, char **argv)
     }
   if (input == NULL || *input == '\0' || output == NULL || *output == '\0')
     die ("one-shot mode needs --oneshot=TASK_FILE and --output=RESULT_FILE");
+  if (g_str_equal (output, "-"))
+    {
+      /* The result goes to the real standard output; what the task prints
+       * goes to standard error. */
+      result_fd = dup (STDOUT_FILENO);
+      if (result_fd < 0 || dup2 (STDERR_FILENO, STDOUT_FILENO) < 0)
+        die ("cannot redirect standard output: %s", g_strerror (errno));
+    }
   dirs = g_strv_builder_end (dirs_builder);
   keep = g_strv_builder_end (keep_builder);
 
@@ -192,7 +251,10 @@ job_worker_oneshot_main (int argc, char **argv)
   job_backend_ensure_core_types ();
   metrics.pid = getpid ();
 
-  parts = job_spool_file_read (input, &kind, NULL, &error);
+  if (g_str_equal (input, "-"))
+    parts = read_stdin (&kind, &error);
+  else
+    parts = job_spool_file_read (input, &kind, NULL, &error);
   if (parts != NULL && (kind != JOB_SPOOL_FILE_TASK || parts->len == 0))
     g_set_error (&error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
                  "%s holds no task", input);
@@ -236,9 +298,7 @@ job_worker_oneshot_main (int argc, char **argv)
     }
   if (task_output == NULL)
     {
-      if (!job_spool_file_write (output, JOB_SPOOL_FILE_RESULT, &metrics, NULL,
-                                 0, &error))
-        die ("%s", error->message);
+      write_result (output, JOB_SPOOL_FILE_RESULT, &metrics, NULL, 0);
       return 0;
     }
 
@@ -259,9 +319,8 @@ job_worker_oneshot_main (int argc, char **argv)
     out_parts[0] = job_pickle_frames_get_header (frames);
     for (guint i = 0; i < n_frames; i++)
       out_parts[i + 1] = job_pickle_frames_get_frame (frames, i);
-    if (!job_spool_file_write (output, JOB_SPOOL_FILE_RESULT, &metrics,
-                               out_parts, n_frames + 1, &error))
-      die ("%s", error->message);
+    write_result (output, JOB_SPOOL_FILE_RESULT, &metrics, out_parts,
+                  n_frames + 1);
   }
   return 0;
 }
