@@ -63,9 +63,31 @@ EOB
 "$job" -C "$p" build --quiet --cache-dir "$tmp/cache-local" top.bst
 "$job" -C "$p" build --quiet --backend slurm --spool-dir "$tmp/spool" \
     --cache-dir "$tmp/cache-slurm" top.bst
+# The same through the user configuration instead of options.
+partition=$(sinfo --noheader --format=%R | head -n 1)
+cat > "$tmp/job.conf" <<EOC
+[build]
+backend=slurm
+[slurm]
+partition=$partition
+spool-dir=$tmp/spool
+time-limit=600
+srun-args=--ntasks=1
+EOC
+JOB_CONFIG=$tmp/job.conf "$job" -C "$p" build --quiet \
+    --cache-dir "$tmp/cache-config" top.bst
 "$job" -C "$p" checkout --cache-dir "$tmp/cache-local" top.bst "$tmp/out-local"
 "$job" -C "$p" checkout --cache-dir "$tmp/cache-slurm" top.bst "$tmp/out-slurm"
+"$job" -C "$p" checkout --cache-dir "$tmp/cache-config" top.bst "$tmp/out-config"
 diff -r "$tmp/out-local" "$tmp/out-slurm"
+diff -r "$tmp/out-local" "$tmp/out-config"
+# A bad configuration is a clear error, not a silent fallback.
+printf '[slurm]\ntime-limit=soon\n' > "$tmp/bad.conf"
+if JOB_CONFIG=$tmp/bad.conf "$job" -C "$p" build --backend slurm \
+       --cache-dir "$tmp/cache-bad" top.bst 2>"$tmp/bad.err"; then
+    echo "FAIL: a bad time-limit was accepted"; exit 1
+fi
+grep -q "time-limit" "$tmp/bad.err"
 test "$(cat "$tmp/out-slurm/out/top.txt")" = "$(printf 'A\nma\nB\nmb')"
 # Every spool directory was removed once its result was read.
 test -z "$(ls -A "$tmp/spool")"
