@@ -602,14 +602,20 @@ srun_environ (JobSlurmBackend *self)
   g_auto (GStrv) parent = g_get_environ ();
   g_autoptr (GStrvBuilder) allow = g_strv_builder_new ();
   g_auto (GStrv) patterns = NULL;
+  char **env;
 
   /* The task's own variables, and srun's configuration (SLURM_CONF, …):
    * the worker drops the latter. */
   g_strv_builder_addv (allow, (const char **) self->env_allowlist);
   g_strv_builder_add (allow, "SLURM_*");
   patterns = g_strv_builder_end (allow);
-  return job_environ_filter ((const char *const *) parent,
-                             (const char *const *) patterns);
+  env = job_environ_filter ((const char *const *) parent,
+                            (const char *const *) patterns);
+  /* Inside an allocation (a `job build` run from salloc or sbatch), srun
+   * would start a step of it instead of a job of its own. */
+  env = g_environ_unsetenv (env, "SLURM_JOB_ID");
+  env = g_environ_unsetenv (env, "SLURM_JOBID");
+  return env;
 }
 
 static gboolean
