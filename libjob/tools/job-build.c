@@ -331,7 +331,9 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
       "configuration, else ~/.cache/libjob/slurm-spool)",
       "DIR" },
     { "builders", 0, 0, G_OPTION_ARG_INT, &builders,
-      "How many build jobs run at once (default: the number of CPUs)", "N" },
+      "How many build jobs run at once (default: the number of CPUs; with "
+      "--backend slurm, [slurm] max-jobs-in-flight, 64)",
+      "N" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &builders, "Same as --builders", "N" },
     { "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
       "What to do when a build fails: quit (default), continue or terminate",
@@ -393,6 +395,13 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
                     "backend", backend, "fetch-backend", fetch_backend, NULL);
   if (builders > 0)
     g_object_set (scheduler, "builders", (guint) builders, NULL);
+  else if (JOB_IS_SLURM_BACKEND (backend))
+    /* The cluster, not this machine's CPUs, bounds how many jobs run. */
+    g_object_set (scheduler, "builders",
+                  MIN (job_slurm_backend_get_max_jobs_in_flight (
+                           JOB_SLURM_BACKEND (backend)),
+                       1024u),
+                  NULL);
   if (on_error != NULL)
     {
       GEnumClass *klass = g_type_class_ref (JOB_TYPE_ON_ERROR);
