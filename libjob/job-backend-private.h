@@ -64,6 +64,10 @@ JobResult *job_sync_wait_finish (JobSyncWait *wait, GError **error);
 JOB_AVAILABLE_IN_ALL
 void job_backend_ensure_core_types (void);
 
+/* The job-worker program: $JOB_WORKER_PATH, the build tree's when
+ * running from it, else the installed one. */
+char *job_default_worker_path (void);
+
 /* The allowlist the backends use by default. */
 const char *const *job_default_env_allowlist (void);
 

@@ -3,8 +3,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#define _GNU_SOURCE
+
 #include "config.h"
 
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "job-backend-private.h"
@@ -526,4 +531,25 @@ job_sync_wait_finish (JobSyncWait *wait, GError **error)
     g_propagate_error (error, wait->error);
   job_sync_wait_unref (wait);
   return result;
+}
+
+char *
+job_default_worker_path (void)
+{
+  const char *env = g_getenv ("JOB_WORKER_PATH");
+  Dl_info info;
+  char resolved[PATH_MAX];
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  /* Running from the build tree: use the worker built beside us. (The
+   * main program's name may be relative; resolve it.) */
+  if (dladdr ((void *) job_default_worker_path, &info) != 0
+      && info.dli_fname != NULL
+      && realpath (*info.dli_fname != '\0' ? info.dli_fname : "/proc/self/exe",
+                   resolved)
+             != NULL
+      && g_str_has_prefix (resolved, JOB_BUILDDIR "/"))
+    return g_strdup (JOB_BUILDDIR "/libjob/worker/job-worker");
+  return g_strdup (JOB_LIBEXECDIR "/job-worker");
 }

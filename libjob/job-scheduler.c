@@ -78,6 +78,7 @@ struct _JobScheduler
   JobLoader *loader;
   JobArtifactCache *cache;
   JobBackend *backend;
+  JobBackend *fetch_backend;
   JobPluginRegistry *registry;
   guint builders;
   guint fetchers;
@@ -125,6 +126,7 @@ enum
   PROP_LOADER,
   PROP_CACHE,
   PROP_BACKEND,
+  PROP_FETCH_BACKEND,
   PROP_REGISTRY,
   PROP_BUILDERS,
   PROP_FETCHERS,
@@ -171,6 +173,7 @@ job_scheduler_dispose (GObject *object)
   g_clear_object (&self->loader);
   g_clear_object (&self->cache);
   g_clear_object (&self->backend);
+  g_clear_object (&self->fetch_backend);
   g_clear_object (&self->registry);
   g_clear_pointer (&self->records, g_ptr_array_unref);
   g_clear_pointer (&self->by_name, g_hash_table_unref);
@@ -195,6 +198,9 @@ job_scheduler_get_property (GObject *object,
       break;
     case PROP_BACKEND:
       g_value_set_object (value, self->backend);
+      break;
+    case PROP_FETCH_BACKEND:
+      g_value_set_object (value, self->fetch_backend);
       break;
     case PROP_REGISTRY:
       g_value_set_object (value, self->registry);
@@ -231,6 +237,9 @@ job_scheduler_set_property (GObject *object,
       break;
     case PROP_BACKEND:
       self->backend = g_value_dup_object (value);
+      break;
+    case PROP_FETCH_BACKEND:
+      self->fetch_backend = g_value_dup_object (value);
       break;
     case PROP_REGISTRY:
       g_set_object (&self->registry, g_value_get_object (value));
@@ -292,6 +301,17 @@ job_scheduler_class_init (JobSchedulerClass *klass)
    */
   properties[PROP_BACKEND] = g_param_spec_object (
       "backend", NULL, NULL, JOB_TYPE_BACKEND,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * JobScheduler:fetch-backend:
+   *
+   * Where fetch jobs run; %NULL (the default) for
+   * [property@Job.Scheduler:backend]. A frontend that sends build jobs to
+   * a cluster ([class@Job.SlurmBackend]) keeps fetches local with a
+   * [class@Job.WorkerPool] here.
+   */
+  properties[PROP_FETCH_BACKEND] = g_param_spec_object (
+      "fetch-backend", NULL, NULL, JOB_TYPE_BACKEND,
       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * JobScheduler:registry:
@@ -1167,8 +1187,10 @@ submit (JobScheduler *self, Record *record, JobTask *task, gboolean fetch)
   submitted->self = g_object_ref (self);
   submitted->record = record;
   submitted->fetch = fetch;
-  job_backend_submit_async (self->backend, task, self->terminate, build_done,
-                            submitted);
+  job_backend_submit_async (fetch && self->fetch_backend != NULL
+                                ? self->fetch_backend
+                                : self->backend,
+                            task, self->terminate, build_done, submitted);
 }
 
 static void

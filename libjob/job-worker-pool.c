@@ -1344,27 +1344,6 @@ job_worker_pool_backend_init (JobBackendInterface *iface)
   iface->submit_sync = job_worker_pool_submit;
 }
 
-static char *
-default_worker_path (void)
-{
-  const char *env = g_getenv ("JOB_WORKER_PATH");
-  Dl_info info;
-  char resolved[PATH_MAX];
-
-  if (env != NULL && *env != '\0')
-    return g_strdup (env);
-  /* Running from the build tree: use the worker built beside us. (The
-   * main program's name may be relative; resolve it.) */
-  if (dladdr ((void *) default_worker_path, &info) != 0
-      && info.dli_fname != NULL
-      && realpath (*info.dli_fname != '\0' ? info.dli_fname : "/proc/self/exe",
-                   resolved)
-             != NULL
-      && g_str_has_prefix (resolved, JOB_BUILDDIR "/"))
-    return g_strdup (JOB_BUILDDIR "/libjob/worker/job-worker");
-  return g_strdup (JOB_LIBEXECDIR "/job-worker");
-}
-
 static void
 job_worker_pool_dispose (GObject *object)
 {
@@ -1536,7 +1515,7 @@ job_worker_pool_init (JobWorkerPool *self)
   self->max_workers = MAX (1, g_get_num_processors ());
   self->idle_timeout = 30;
   self->env_allowlist = g_strdupv ((char **) job_default_env_allowlist ());
-  self->worker_path = default_worker_path ();
+  self->worker_path = job_default_worker_path ();
   self->workers = g_ptr_array_new ();
   self->buffer = g_malloc (JOB_WIRE_BUFFER_SIZE);
   self->context = g_main_context_new ();
@@ -1760,7 +1739,7 @@ job_worker_pool_set_worker_path (JobWorkerPool *self, const char *worker_path)
   g_mutex_lock (&self->mutex);
   g_free (self->worker_path);
   self->worker_path =
-      worker_path != NULL ? g_strdup (worker_path) : default_worker_path ();
+      worker_path != NULL ? g_strdup (worker_path) : job_default_worker_path ();
   g_mutex_unlock (&self->mutex);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_PATH]);
 }

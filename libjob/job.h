@@ -37,5 +37,6 @@
 #include "job-result.h"
 #include "job-serializable.h"
 #include "job-task.h"
+#include "job-slurm-backend.h"
 #include "job-worker-pool.h"
 #undef JOB_INSIDE

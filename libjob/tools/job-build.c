@@ -194,15 +194,119 @@ job_tool_open_cache (const char *cache_dir, GError **error)
   return job_artifact_cache_new (root, NULL, error);
 }
 
-static JobBackend *
-make_backend (const char *name, JobScheduler *for_plugins, GError **error)
+/* The user configuration: $JOB_CONFIG, else ~/.config/libjob/job.conf, a
+ * key file such as
+ *
+ *   [build]
+ *   backend=slurm
+ *   [slurm]
+ *   partition=batch
+ *   spool-dir=/shared/scratch/me/libjob-spool
+ *   time-limit=3600
+ *   srun-args=--account=build;--mem=4G
+ *   max-jobs-in-flight=100
+ *
+ * Command-line options win. A missing file is no configuration. */
+static GKeyFile *
+load_user_config (GError **error)
 {
+  g_autoptr (GKeyFile) config = g_key_file_new ();
+  g_autofree char *path = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (g_getenv ("JOB_CONFIG") != NULL)
+    path = g_strdup (g_getenv ("JOB_CONFIG"));
+  else
+    path =
+        g_build_filename (g_get_user_config_dir (), "libjob", "job.conf", NULL);
+  if (!g_key_file_load_from_file (config, path, G_KEY_FILE_NONE, &local_error)
+      && !g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    {
+      g_set_error (error, local_error->domain, local_error->code,
+                   "Cannot read the user configuration %s: %s", path,
+                   local_error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&config);
+}
+
+typedef struct
+{
+  char *partition;
+  char *spool_dir;
+} SlurmOptions;
+
+static JobBackend *
+make_slurm_backend (GKeyFile *config,
+                    const SlurmOptions *options,
+                    GError **error)
+{
+  g_autofree char *partition =
+      g_key_file_get_string (config, "slurm", "partition", NULL);
+  g_autofree char *spool_dir =
+      g_key_file_get_string (config, "slurm", "spool-dir", NULL);
+  g_auto (GStrv) srun_args =
+      g_key_file_get_string_list (config, "slurm", "srun-args", NULL, NULL);
+  guint64 time_limit = 0, max_in_flight = 64;
+  g_autoptr (GError) local_error = NULL;
+
+  if (g_key_file_has_key (config, "slurm", "time-limit", NULL))
+    {
+      time_limit =
+          g_key_file_get_uint64 (config, "slurm", "time-limit", &local_error);
+      if (local_error != NULL || time_limit > G_MAXUINT)
+        goto bad;
+    }
+  if (g_key_file_has_key (config, "slurm", "max-jobs-in-flight", NULL))
+    {
+      max_in_flight = g_key_file_get_uint64 (
+          config, "slurm", "max-jobs-in-flight", &local_error);
+      if (local_error != NULL || max_in_flight < 1 || max_in_flight > 100000)
+        goto bad;
+    }
+  if (options->partition != NULL)
+    {
+      g_free (partition);
+      partition = g_strdup (options->partition);
+    }
+  if (options->spool_dir != NULL)
+    {
+      g_free (spool_dir);
+      spool_dir = g_canonicalize_filename (options->spool_dir, NULL);
+    }
+  return JOB_BACKEND (g_object_new (
+      JOB_TYPE_SLURM_BACKEND, "partition", partition, "spool-dir", spool_dir,
+      "time-limit", (guint) time_limit, "srun-args", srun_args,
+      "max-jobs-in-flight", (guint) max_in_flight, NULL));
+
+bad:
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               "The user configuration's [slurm] time-limit (seconds) and "
+               "max-jobs-in-flight (1 to 100000) take whole numbers%s%s",
+               local_error != NULL ? ": " : "",
+               local_error != NULL ? local_error->message : "");
+  return NULL;
+}
+
+static JobBackend *
+make_backend (const char *name,
+              GKeyFile *config,
+              const SlurmOptions *slurm,
+              GError **error)
+{
+  g_autofree char *configured = NULL;
+
+  if (name == NULL)
+    name = configured =
+        g_key_file_get_string (config, "build", "backend", NULL);
   if (name == NULL || g_str_equal (name, "pool"))
     return JOB_BACKEND (job_worker_pool_new ());
   if (g_str_equal (name, "inline"))
     return JOB_BACKEND (job_inline_backend_new ());
+  if (g_str_equal (name, "slurm"))
+    return make_slurm_backend (config, slurm, error);
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "Unknown backend “%s”: use pool or inline", name);
+               "Unknown backend “%s”: use pool, inline or slurm", name);
   return NULL;
 }
 
@@ -297,15 +401,28 @@ int
 job_tool_build (JobToolGlobals *globals, int argc, char **argv)
 {
   g_autofree char *backend_name = NULL, *on_error = NULL, *cache_dir = NULL;
+  g_autofree char *slurm_partition = NULL, *spool_dir = NULL;
   int builders = 0;
   gboolean quiet = FALSE, verbose = FALSE;
   const GOptionEntry entries[] = {
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name,
-      "Where build jobs run: pool (worker processes, the default) or inline "
-      "(threads of this process, for debugging)",
+      "Where build jobs run: pool (worker processes, the default), inline "
+      "(threads of this process, for debugging) or slurm (jobs of a Slurm "
+      "cluster; fetches stay local)",
       "NAME" },
+    { "slurm-partition", 0, 0, G_OPTION_ARG_STRING, &slurm_partition,
+      "With --backend slurm: the partition build jobs run in (default: "
+      "[slurm] partition in the user configuration, else the cluster's)",
+      "NAME" },
+    { "spool-dir", 0, 0, G_OPTION_ARG_FILENAME, &spool_dir,
+      "With --backend slurm: where tasks and results are handed over, a "
+      "directory every node shares (default: [slurm] spool-dir in the user "
+      "configuration, else ~/.cache/libjob/slurm-spool)",
+      "DIR" },
     { "builders", 0, 0, G_OPTION_ARG_INT, &builders,
-      "How many build jobs run at once (default: the number of CPUs)", "N" },
+      "How many build jobs run at once (default: the number of CPUs; with "
+      "--backend slurm, [slurm] max-jobs-in-flight, 64)",
+      "N" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &builders, "Same as --builders", "N" },
     { "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
       "What to do when a build fails: quit (default), continue or terminate",
@@ -324,8 +441,11 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (JobLoader) loader = NULL;
   g_autoptr (JobArtifactCache) cache = NULL;
   g_autoptr (JobBackend) backend = NULL;
+  g_autoptr (JobBackend) fetch_backend = NULL;
+  g_autoptr (GKeyFile) config = NULL;
   g_autoptr (JobScheduler) scheduler = NULL;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  SlurmOptions slurm = { 0 };
   Progress progress = { 0 };
   g_auto (GStrv) elements = NULL;
   g_autoptr (JobInputs) inputs = NULL;
@@ -369,11 +489,27 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   loader = job_loader_new (project);
   if (!job_loader_load (loader, (const char *const *) argv + 1, NULL, &error))
     goto fail;
-  if ((backend = make_backend (backend_name, NULL, &error)) == NULL)
+  if ((config = load_user_config (&error)) == NULL)
     goto fail;
-  scheduler = job_scheduler_new (loader, cache, backend);
+  slurm.partition = slurm_partition;
+  slurm.spool_dir = spool_dir;
+  if ((backend = make_backend (backend_name, config, &slurm, &error)) == NULL)
+    goto fail;
+  /* Fetches need the network and the source caches of this machine. */
+  if (JOB_IS_SLURM_BACKEND (backend))
+    fetch_backend = JOB_BACKEND (job_worker_pool_new ());
+  scheduler =
+      g_object_new (JOB_TYPE_SCHEDULER, "loader", loader, "cache", cache,
+                    "backend", backend, "fetch-backend", fetch_backend, NULL);
   if (builders > 0)
     g_object_set (scheduler, "builders", (guint) builders, NULL);
+  else if (JOB_IS_SLURM_BACKEND (backend))
+    /* The cluster, not this machine's CPUs, bounds how many jobs run. */
+    g_object_set (scheduler, "builders",
+                  MIN (job_slurm_backend_get_max_jobs_in_flight (
+                           JOB_SLURM_BACKEND (backend)),
+                       1024u),
+                  NULL);
   if (on_error != NULL)
     {
       GEnumClass *klass = g_type_class_ref (JOB_TYPE_ON_ERROR);
@@ -429,6 +565,8 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   erase_status (&progress);
   g_hash_table_unref (progress.running);
   job_backend_shutdown (backend, TRUE);
+  if (fetch_backend != NULL)
+    job_backend_shutdown (fetch_backend, TRUE);
 
   if (!quiet)
     g_print ("%u built, %u failed\n", progress.finished - progress.failed,

@@ -28,6 +28,7 @@
 #include "job-module-private.h"
 #include "job-python-private.h"
 #include "job-wire-private.h"
+#include "job-worker-oneshot.h"
 
 typedef struct
 {
@@ -330,6 +331,9 @@ main (int argc, char **argv)
   JobWireMessage message = { 0 };
   long parent_pid = 0;
   gboolean python = FALSE;
+
+  if (job_worker_is_oneshot (argc, argv))
+    return job_worker_oneshot_main (argc, argv);
 
   for (int i = 1; i < argc; i++)
     {
