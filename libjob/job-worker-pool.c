@@ -636,8 +636,10 @@ socket_ready_cb (int fd, GIOCondition condition, gpointer user_data)
           {
             Request *request;
 
-            /* Garbage: the worker cannot be trusted any more. */
+            /* Garbage: the worker cannot be trusted any more, and takes no
+             * task while it dies. */
             g_mutex_lock (&self->mutex);
+            worker->closing = TRUE;
             request = g_steal_pointer (&worker->request);
             if (request != NULL && request->state == REQUEST_RUNNING)
               request->state = REQUEST_DONE;
