@@ -234,11 +234,11 @@ make_task (Soak *soak, Pending *pending)
   pending->kind = KIND_ECHO;
   pending->size = random_size (soak->rand, 19);
   {
-    guint8 *data = g_malloc (MAX (pending->size, 1));
+    guint8 *data = g_malloc0 (MAX (pending->size, 1));
     g_autoptr (GBytes) bytes = NULL;
 
     /* The pattern at both ends and every 4 KiB is enough to tell tasks
-     * apart; filling all of it would measure memset. */
+     * apart. */
     for (gsize i = 0; i < pending->size; i += 4096)
       data[i] = pattern (pending->index, i);
     if (pending->size > 0)
@@ -280,7 +280,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   Soak soak = { 0 };
   guint warmup;
-  guint64 rss_start, rss_warm, rss_end;
+  guint64 rss_start, rss_warm, rss_end, rss_quarters[4];
   guint fds_start, fds_warm, fds_end;
   gint64 t0, t1;
   double cpu0, cpu1;
@@ -303,7 +303,13 @@ main (int argc, char **argv)
   run_until (&soak, warmup);
   rss_warm = read_rss_kib ();
   fds_warm = count_fds ();
-  run_until (&soak, soak.n_tasks);
+  /* RSS along the way: growth that levels off is the allocator's, growth
+   * in proportion to the tasks run is a leak. */
+  for (guint quarter = 1; quarter <= 4; quarter++)
+    {
+      run_until (&soak, warmup + (soak.n_tasks - warmup) * quarter / 4);
+      rss_quarters[quarter - 1] = read_rss_kib ();
+    }
   t1 = g_get_monotonic_time ();
   cpu1 = process_cpu_seconds ();
   /* Let pending cancel timeouts fire, then measure with the pool alive. */
@@ -338,6 +344,9 @@ main (int argc, char **argv)
     printf ("soak-lost: %u tasks\n", lost);
     printf ("soak-rss-start: %" G_GUINT64_FORMAT " KiB\n", rss_start);
     printf ("soak-rss-after-warmup: %" G_GUINT64_FORMAT " KiB\n", rss_warm);
+    for (guint quarter = 1; quarter <= 4; quarter++)
+      printf ("soak-rss-at-%u-percent: %" G_GUINT64_FORMAT " KiB\n",
+              quarter * 25, rss_quarters[quarter - 1]);
     printf ("soak-rss-end: %" G_GUINT64_FORMAT " KiB\n", rss_end);
     printf ("soak-fds-start: %u fds\n", fds_start);
     printf ("soak-fds-after-warmup: %u fds\n", fds_warm);
