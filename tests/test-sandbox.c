@@ -388,8 +388,14 @@ process_with_cmdline_exists (const char *arg0, const char *arg1)
 static void
 test_cancel (Fixture *f, gconstpointer data)
 {
-  const char *argv[] = { "sh", "-c", "sleep 4242 & sleep 4243; echo never",
-                         NULL };
+  /* Durations unique to this run: another run of this test on the same
+   * machine (or what it left behind) must not be taken for ours. */
+  int unique = 10000 + (getpid () % 40000) * 2;
+  g_autofree char *background = g_strdup_printf ("%d", unique);
+  g_autofree char *foreground = g_strdup_printf ("%d", unique + 1);
+  g_autofree char *script = g_strdup_printf ("sleep %s & sleep %s; echo never",
+                                             background, foreground);
+  const char *argv[] = { "sh", "-c", script, NULL };
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GOutputStream) log = g_memory_output_stream_new_resizable ();
   CancelData cd = { 0 };
@@ -405,7 +411,7 @@ test_cancel (Fixture *f, gconstpointer data)
   source = g_timeout_add (300, quit_loop, cd.loop);
   g_main_loop_run (cd.loop);
   g_assert_false (cd.done);
-  g_assert_true (process_with_cmdline_exists ("sleep", "4243"));
+  g_assert_true (process_with_cmdline_exists ("sleep", foreground));
 
   cancelled_at = g_get_monotonic_time ();
   g_cancellable_cancel (cancellable);
@@ -422,8 +428,8 @@ test_cancel (Fixture *f, gconstpointer data)
                    200 * 1000 * test_time_scale ());
 
   /* Nothing of the command survives, not even its background job. */
-  g_assert_false (process_with_cmdline_exists ("sleep", "4242"));
-  g_assert_false (process_with_cmdline_exists ("sleep", "4243"));
+  g_assert_false (process_with_cmdline_exists ("sleep", background));
+  g_assert_false (process_with_cmdline_exists ("sleep", foreground));
   g_main_loop_unref (cd.loop);
 }
 
