@@ -94,6 +94,7 @@ typedef struct
   guint n_ok;
   guint n_crashed;
   guint n_kills;
+  guint n_ok_at_kill;
   guint completions[N_CHAOS_TASKS];
   GHashTable *pids; /* every worker pid seen */
   JobWorkerPool *pool;
@@ -144,8 +145,13 @@ static gboolean
 chaos_kill_cb (gpointer user_data)
 {
   Chaos *chaos = user_data;
-  g_autoptr (GArray) pids = job_worker_pool_dup_worker_pids (chaos->pool);
+  g_autoptr (GArray) pids = NULL;
 
+  /* Kill again only once a task got through since the last kill: however
+   * slow workers are to start (ASan, valgrind), the pool makes progress. */
+  if (chaos->n_ok == chaos->n_ok_at_kill)
+    return G_SOURCE_CONTINUE;
+  pids = job_worker_pool_dup_worker_pids (chaos->pool);
   if (pids->len > 0)
     {
       gint64 pid = g_array_index (pids, gint64,
@@ -153,7 +159,10 @@ chaos_kill_cb (gpointer user_data)
 
       g_hash_table_add (chaos->pids, GINT_TO_POINTER ((int) pid));
       if (kill ((pid_t) pid, SIGKILL) == 0)
-        chaos->n_kills++;
+        {
+          chaos->n_kills++;
+          chaos->n_ok_at_kill = chaos->n_ok;
+        }
     }
   return G_SOURCE_CONTINUE;
 }
@@ -170,6 +179,7 @@ test_chaos (void)
   gpointer pid;
 
   chaos.pool = pool;
+  chaos.n_ok_at_kill = G_MAXUINT;
   chaos.pids = g_hash_table_new (NULL, NULL);
   chaos.rand = g_rand_new_with_seed (g_test_rand_int ());
 
@@ -186,8 +196,8 @@ test_chaos (void)
                                 ct);
     }
 
-  /* The chaos task: a worker killed every few milliseconds. */
-  killer = g_timeout_source_new (7);
+  /* The chaos task: a worker killed every 2 ms, once a task got through. */
+  killer = g_timeout_source_new (2);
   g_source_set_callback (killer, chaos_kill_cb, &chaos, NULL);
   g_source_attach (killer, NULL);
 
@@ -209,7 +219,7 @@ test_chaos (void)
     g_assert_cmpuint (chaos.completions[i], ==, 1);
   g_assert_cmpuint (chaos.n_ok + chaos.n_crashed, ==, N_CHAOS_TASKS);
   /* The chaos did something, and the pool kept working through it. */
-  g_assert_cmpuint (chaos.n_kills, >, 10);
+  g_assert_cmpuint (chaos.n_kills, >=, 5);
   g_assert_cmpuint (chaos.n_crashed, >, 0);
   g_assert_cmpuint (chaos.n_ok, >, 0);
 
