@@ -364,6 +364,8 @@ test_refuse_not_serializable (void)
   JobWireMessage message;
 
   g_type_ensure (test_countr_get_type ());
+  /* Registered, so that it is refused for what it is, not as unknown. */
+  g_type_ensure (G_TYPE_CANCELLABLE);
   /* A task's pickle patched to name GCancellable, a GObject type that does
    * not implement JobSerializable (both names have 12 characters). */
   flat = job_pickle_dumps (G_OBJECT (task), &error);
@@ -375,6 +377,7 @@ test_refuse_not_serializable (void)
   g_assert_true (error->domain == JOB_PICKLE_ERROR);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "GCancellable"));
+  g_assert_nonnull (strstr (error->message, "may not be rebuilt"));
   g_clear_error (&error);
 
   /* Through the worker's decoding too. */
@@ -401,6 +404,7 @@ test_refuse_not_serializable (void)
     g_assert_nonnull (error);
     g_test_message ("%s", error->message);
     g_assert_nonnull (strstr (error->message, "TestCountr"));
+    g_assert_nonnull (strstr (error->message, "may not be rebuilt"));
     g_clear_error (&error);
     message = task_message (countr_flat);
     decoded = job_wire_decode_task (&message, NULL, &error);
