@@ -527,6 +527,36 @@ test_refuse_frame_count (void)
   }
 }
 
+/* Empty buffers without a data pointer, as an empty mapped file gives. */
+static void
+test_refuse_empty (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) empty = g_bytes_new (NULL, 0);
+  g_autoptr (JobPickleFrames) frames = job_pickle_frames_new (empty, NULL, 0);
+  g_autoptr (GObject) object = NULL;
+  JobWireMessage message = { JOB_WIRE_TASK, 1, { 0 }, NULL };
+  g_autoptr (JobTask) task = NULL;
+
+  g_assert_null (g_bytes_get_data (empty, NULL));
+  object = job_pickle_load_frames (frames, &error);
+  g_assert_null (object);
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
+  g_clear_error (&error);
+  object = job_pickle_loads (empty, &error);
+  g_assert_null (object);
+  g_assert_error (error, JOB_PICKLE_ERROR, JOB_PICKLE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  message.parts =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_ptr_array_add (message.parts, g_bytes_ref (empty));
+  task = job_wire_decode_task (&message, NULL, &error);
+  job_wire_message_clear (&message);
+  g_assert_null (task);
+  g_assert_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK);
+}
+
 /* Secrets */
 
 static const char *const secret_names[] = {
@@ -655,6 +685,7 @@ main (int argc, char **argv)
                    test_refuse_origin_outside);
   g_test_add_func ("/job/faults/untrusted/frame-count",
                    test_refuse_frame_count);
+  g_test_add_func ("/job/faults/untrusted/empty", test_refuse_empty);
   g_test_add_data_func ("/job/faults/secrets/pool", "pool", test_secrets);
   g_test_add_data_func ("/job/faults/secrets/inline", "inline", test_secrets);
   return g_test_run ();
