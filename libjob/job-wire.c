@@ -567,8 +567,8 @@ job_wire_decode_task (const JobWireMessage *message,
   frames = job_pickle_frames_new (message->parts->pdata[0],
                                   (GBytes **) message->parts->pdata + 1,
                                   message->parts->len - 1);
-  object =
-      job_pickle_load_frames_with_plugins (frames, plugin_dirs, &local_error);
+  object = job_pickle_load_frames_with_plugins (frames, plugin_dirs,
+                                                JOB_TYPE_TASK, &local_error);
   if (object != NULL && !JOB_IS_TASK (object))
     g_set_error (&local_error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
                  "The pickle sent to the worker holds a %s, not a JobTask",
@@ -642,7 +642,8 @@ job_wire_decode_reply (const JobWireMessage *message,
       frames = job_pickle_frames_new (message->parts->pdata[0],
                                       (GBytes **) message->parts->pdata + 1,
                                       message->parts->len - 1);
-      output = job_pickle_load_frames_with_plugins (frames, NULL, &local_error);
+      output = job_pickle_load_frames_with_plugins (frames, NULL, G_TYPE_OBJECT,
+                                                    &local_error);
       if (output == NULL)
         {
           g_set_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
