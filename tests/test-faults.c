@@ -415,6 +415,32 @@ test_refuse_not_serializable (void)
   g_assert_cmpuint (n_countr_instances, ==, 0);
 }
 
+/* A worker refuses a pickle whose root is not a JobTask before building
+ * anything: here a graph with a cycle, which would leak once built. */
+static void
+test_refuse_not_a_task (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TestValues) values =
+      g_object_new (TEST_TYPE_VALUES, "string", "not a task", NULL);
+  g_autoptr (GBytes) flat = NULL;
+  g_autoptr (JobTask) task = NULL;
+  JobWireMessage message;
+
+  g_object_set (values, "object", values, NULL);
+  flat = job_pickle_dumps (G_OBJECT (values), &error);
+  g_object_set (values, "object", NULL, NULL);
+  g_assert_no_error (error);
+  message = task_message (flat);
+  task = job_wire_decode_task (&message, NULL, &error);
+  job_wire_message_clear (&message);
+  g_assert_null (task);
+  g_assert_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "TestValues"));
+  g_assert_nonnull (strstr (error->message, "JobTask"));
+}
+
 /* A pickle whose type comes from a plugin outside the allowed directories:
  * refused in a process that has not loaded it, and nothing is loaded. */
 static void
@@ -686,6 +712,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/faults/untrusted/frame-count",
                    test_refuse_frame_count);
   g_test_add_func ("/job/faults/untrusted/empty", test_refuse_empty);
+  g_test_add_func ("/job/faults/untrusted/not-a-task", test_refuse_not_a_task);
   g_test_add_data_func ("/job/faults/secrets/pool", "pool", test_secrets);
   g_test_add_data_func ("/job/faults/secrets/inline", "inline", test_secrets);
   return g_test_run ();
