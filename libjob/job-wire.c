@@ -589,8 +589,12 @@ job_wire_decode_dirs (GBytes *part)
   gsize size;
   const char *data = g_bytes_get_data (part, &size);
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  const char *end = data + size;
+  const char *end;
 
+  /* An empty part (an empty mapped file) may have no data pointer. */
+  if (size == 0)
+    return g_strv_builder_end (builder);
+  end = data + size;
   while (data < end)
     {
       const char *nul = memchr (data, '\0', end - data);
