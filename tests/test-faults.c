@@ -581,6 +581,13 @@ test_refuse_empty (void)
   job_wire_message_clear (&message);
   g_assert_null (task);
   g_assert_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK);
+
+  /* An empty DIRS part: no directory. */
+  {
+    g_auto (GStrv) dirs = job_wire_decode_dirs (empty);
+
+    g_assert_cmpuint (g_strv_length (dirs), ==, 0);
+  }
 }
 
 /* Secrets */
