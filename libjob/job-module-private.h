@@ -41,7 +41,9 @@ gboolean job_module_load_origin (const char *origin,
                                  const char *const *allowed_dirs,
                                  GError **error);
 
-/* Rebuilds @frames; if a type is unknown, loads the pickle's origins
+/* Rebuilds @frames, whose root must be a @root_type (G_TYPE_OBJECT: any;
+ * else refused before anything is instantiated); if a type is unknown,
+ * loads the pickle's origins
  * (confined to @allowed_dirs, NULL: job_module_dup_default_dirs()) and
  * tries again. Most pickles name only loaded types, so their origins are
  * not even parsed. */
@@ -49,6 +51,7 @@ typedef struct _JobPickleFrames JobPickleFrames;
 JOB_AVAILABLE_IN_ALL
 GObject *job_pickle_load_frames_with_plugins (JobPickleFrames *frames,
                                               const char *const *allowed_dirs,
+                                              GType root_type,
                                               GError **error);
 
 /* The default plugin directories: the installed one and $JOB_PLUGIN_PATH,

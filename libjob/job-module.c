@@ -13,6 +13,7 @@
 #include <gmodule.h>
 
 #include "job-module-private.h"
+#include "job-pickle-private.h"
 #include "job-pickle.h"
 #include "job-python-private.h"
 
@@ -312,6 +313,7 @@ job_module_dup_default_dirs (void)
 GObject *
 job_pickle_load_frames_with_plugins (JobPickleFrames *frames,
                                      const char *const *allowed_dirs,
+                                     GType root_type,
                                      GError **error)
 {
   g_autoptr (GError) local_error = NULL;
@@ -319,7 +321,7 @@ job_pickle_load_frames_with_plugins (JobPickleFrames *frames,
   g_auto (GStrv) default_dirs = NULL;
   GObject *object;
 
-  object = job_pickle_load_frames (frames, &local_error);
+  object = job_unpickler_run_as (frames, root_type, &local_error);
   if (object != NULL
       || !g_error_matches (local_error, JOB_PICKLE_ERROR,
                            JOB_PICKLE_ERROR_UNKNOWN_TYPE))
@@ -338,7 +340,7 @@ job_pickle_load_frames_with_plugins (JobPickleFrames *frames,
   for (guint i = 0; origins[i] != NULL; i++)
     if (!job_module_load_origin (origins[i], allowed_dirs, error))
       return NULL;
-  return job_pickle_load_frames (frames, error);
+  return job_unpickler_run_as (frames, root_type, error);
 }
 
 guint

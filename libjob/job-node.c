@@ -1881,12 +1881,21 @@ static void
 emit_scalar (yaml_emitter_t *emitter, const char *value, gboolean is_null)
 {
   yaml_event_t event;
+  yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
 
-  yaml_scalar_event_initialize (
-      &event, NULL, NULL, (yaml_char_t *) (is_null ? "~" : value), -1, 1, 1,
-      is_null                        ? YAML_PLAIN_SCALAR_STYLE
-      : strchr (value, '\n') != NULL ? YAML_LITERAL_SCALAR_STYLE
-                                     : YAML_ANY_SCALAR_STYLE);
+  if (is_null)
+    style = YAML_PLAIN_SCALAR_STYLE;
+  else if (strchr (value, '\n') != NULL)
+    style = YAML_LITERAL_SCALAR_STYLE;
+  /* libyaml would write these plain, and they would read back as null (a
+   * key that is null is an error): the strings must stay quoted. */
+  else if (*value == '\0' || g_str_equal (value, "~")
+           || g_str_equal (value, "null") || g_str_equal (value, "Null")
+           || g_str_equal (value, "NULL"))
+    style = YAML_SINGLE_QUOTED_SCALAR_STYLE;
+  yaml_scalar_event_initialize (&event, NULL, NULL,
+                                (yaml_char_t *) (is_null ? "~" : value), -1, 1,
+                                1, style);
   yaml_emitter_emit (emitter, &event);
 }
 

@@ -158,6 +158,15 @@ typedef struct
 static inline void
 job_reader_init (JobReader *r, gconstpointer data, gsize size)
 {
+  static const guint8 empty[1];
+
+  /* An empty GBytes (an empty mapped file, g_bytes_new (NULL, 0)) has no
+   * data pointer; NULL + 0 is undefined behaviour. */
+  if (data == NULL)
+    {
+      g_assert (size == 0);
+      data = empty;
+    }
   r->start = r->p = data;
   r->end = r->p + size;
   r->failed = FALSE;

@@ -62,5 +62,9 @@ gboolean job_pickler_run (GObject *root,
                           GError **error);
 
 GObject *job_unpickler_run (JobPickleFrames *frames, GError **error);
+/* The same, refusing before anything is instantiated a pickle whose root
+ * is not a @root_type. */
+GObject *
+job_unpickler_run_as (JobPickleFrames *frames, GType root_type, GError **error);
 
 G_END_DECLS

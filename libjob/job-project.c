@@ -344,6 +344,18 @@ check_symbol_name (JobNode *where,
   return valid;
 }
 
+/* Whether relative @path climbs out of the directory it is relative to. */
+static gboolean
+leads_outside (const char *path)
+{
+  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (g_str_equal (parts[i], ".."))
+      return TRUE;
+  return FALSE;
+}
+
 /* Processing of (?), (!) and (@) ------------------------------------------ */
 
 static JobNode *process (JobProject *self,
@@ -397,6 +409,14 @@ load_include (JobProject *self,
       job_node_set_error (error, where, JOB_LOAD_ERROR_INVALID_DATA,
                           "“%s” is an absolute path; includes are relative "
                           "to the project directory",
+                          include);
+      return NULL;
+    }
+  if (leads_outside (include))
+    {
+      job_node_set_error (error, where, JOB_LOAD_ERROR_INVALID_DATA,
+                          "“%s” leads outside of the project directory; "
+                          "include files of the project only",
                           include);
       return NULL;
     }
@@ -1227,6 +1247,15 @@ load_internal (JobProject *self, GError **error)
                           JOB_LOAD_ERROR_INVALID_DATA,
                           "element-path “%s” is absolute; it is relative to "
                           "the project directory",
+                          element_path);
+      return FALSE;
+    }
+  if (leads_outside (element_path))
+    {
+      job_node_set_error (error, job_node_lookup (config, "element-path"),
+                          JOB_LOAD_ERROR_INVALID_DATA,
+                          "element-path “%s” leads outside of the project "
+                          "directory; it must be a directory of the project",
                           element_path);
       return FALSE;
     }

@@ -352,7 +352,8 @@ read_result (Request *request, JobResult **result, GError **error)
       g_autoptr (JobPickleFrames) frames = job_pickle_frames_new (
           parts->pdata[0], (GBytes **) parts->pdata + 1, parts->len - 1);
 
-      output = job_pickle_load_frames_with_plugins (frames, NULL, &local_error);
+      output = job_pickle_load_frames_with_plugins (frames, NULL, G_TYPE_OBJECT,
+                                                    &local_error);
       if (output == NULL)
         {
           *error = g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,

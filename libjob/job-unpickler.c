@@ -1539,6 +1539,12 @@ objects_release (ObjectEntry *entries, guint n)
 GObject *
 job_unpickler_run (JobPickleFrames *frames, GError **error)
 {
+  return job_unpickler_run_as (frames, G_TYPE_OBJECT, error);
+}
+
+GObject *
+job_unpickler_run_as (JobPickleFrames *frames, GType root_type, GError **error)
+{
   JobUnpickler self = { 0 };
   JobUnpickler *previous = g_private_get (&current_unpickler);
   JobPickleHeaderInfo info;
@@ -1674,6 +1680,16 @@ job_unpickler_run (JobPickleFrames *frames, GError **error)
           if (!build_object (&self, order[i], &record, deferred, &refs, error))
             goto out;
         }
+    }
+  /* The caller wants a particular kind of root (a worker, a JobTask):
+   * anything else is refused before a single object exists. */
+  if (root_type != G_TYPE_OBJECT
+      && !g_type_is_a (self.types[self.objects[0].type].plan->type, root_type))
+    {
+      invalid (error, "its root is a %s where a %s is expected",
+               self.types[self.objects[0].type].plan->type_name,
+               g_type_name (root_type));
+      goto out;
     }
 
   for (guint i = 0; i < self.n_objects; i++)

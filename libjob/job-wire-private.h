@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "job-result.h"
+#include "job-task.h"
 #include "job-version-macros.h"
 
 G_BEGIN_DECLS
@@ -135,5 +137,30 @@ JOB_AVAILABLE_IN_ALL
 GBytes *job_wire_encode_error (const GError *error);
 JOB_AVAILABLE_IN_ALL
 GError *job_wire_decode_error (GBytes *bytes);
+
+/* What a message carries, decoded as its receiver does: the only code
+ * between job_wire_receive() and the objects, shared with the fuzz
+ * harnesses that feed it arbitrary bytes. */
+
+/* A TASK (parent -> worker): the task its pickle rebuilds, loading the
+ * plugins it names from @plugin_dirs only; else a
+ * JOB_WORKER_ERROR_INVALID_TASK error. */
+JOB_AVAILABLE_IN_ALL
+JobTask *job_wire_decode_task (const JobWireMessage *message,
+                               const char *const *plugin_dirs,
+                               GError **error);
+
+/* A DIRS part: the NUL-separated directories, empty ones dropped. */
+JOB_AVAILABLE_IN_ALL
+char **job_wire_decode_dirs (GBytes *part);
+
+/* A RESULT or ERROR (worker -> parent) for a task of type @task_name: the
+ * result, with the message's metrics and @backend; else the task's error
+ * (ERROR) or a JOB_WORKER_ERROR_PROTOCOL one. */
+JOB_AVAILABLE_IN_ALL
+JobResult *job_wire_decode_reply (const JobWireMessage *message,
+                                  const char *task_name,
+                                  const char *backend,
+                                  GError **error);
 
 G_END_DECLS

@@ -19,6 +19,10 @@
 #include <glib/gstdio.h>
 
 #include "job-backend.h"
+#include "job-module-private.h"
+#include "job-pickle.h"
+#include "job-result.h"
+#include "job-task.h"
 #include "job-wire-private.h"
 
 #define ALIGN8(n) (((n) + 7) & ~(guint64) 7)
@@ -541,4 +545,117 @@ job_wire_decode_error (GBytes *bytes)
                         "The worker reported an error without a domain: %s",
                         message);
   return g_error_new_literal (g_quark_from_string (domain), code, message);
+}
+
+JobTask *
+job_wire_decode_task (const JobWireMessage *message,
+                      const char *const *plugin_dirs,
+                      GError **error)
+{
+  g_autoptr (JobPickleFrames) frames = NULL;
+  g_autoptr (GObject) object = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (message->parts == NULL || message->parts->len == 0)
+    {
+      g_set_error_literal (error, JOB_WORKER_ERROR,
+                           JOB_WORKER_ERROR_INVALID_TASK,
+                           "The worker cannot rebuild the task: the task "
+                           "message holds no pickle");
+      return NULL;
+    }
+  frames = job_pickle_frames_new (message->parts->pdata[0],
+                                  (GBytes **) message->parts->pdata + 1,
+                                  message->parts->len - 1);
+  object = job_pickle_load_frames_with_plugins (frames, plugin_dirs,
+                                                JOB_TYPE_TASK, &local_error);
+  if (object != NULL && !JOB_IS_TASK (object))
+    g_set_error (&local_error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
+                 "The pickle sent to the worker holds a %s, not a JobTask",
+                 G_OBJECT_TYPE_NAME (object));
+  if (local_error != NULL)
+    {
+      g_set_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
+                   "The worker cannot rebuild the task: %s",
+                   local_error->message);
+      return NULL;
+    }
+  return JOB_TASK (g_steal_pointer (&object));
+}
+
+char **
+job_wire_decode_dirs (GBytes *part)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (part, &size);
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  const char *end;
+
+  /* An empty part (an empty mapped file) may have no data pointer. */
+  if (size == 0)
+    return g_strv_builder_end (builder);
+  end = data + size;
+  while (data < end)
+    {
+      const char *nul = memchr (data, '\0', end - data);
+      gsize len = nul != NULL ? (gsize) (nul - data) : (gsize) (end - data);
+
+      if (len > 0)
+        {
+          g_autofree char *dir = g_strndup (data, len);
+
+          g_strv_builder_add (builder, dir);
+        }
+      data += len + 1;
+    }
+  return g_strv_builder_end (builder);
+}
+
+JobResult *
+job_wire_decode_reply (const JobWireMessage *message,
+                       const char *task_name,
+                       const char *backend,
+                       GError **error)
+{
+  const JobWireMetrics *metrics = &message->metrics;
+  g_autoptr (GObject) output = NULL;
+
+  if (message->type == JOB_WIRE_ERROR)
+    {
+      if (message->parts->len == 1)
+        g_propagate_error (error,
+                           job_wire_decode_error (message->parts->pdata[0]));
+      else
+        g_set_error_literal (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
+                             "The worker sent an error reply without an error");
+      return NULL;
+    }
+  if (message->type != JOB_WIRE_RESULT)
+    {
+      g_set_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
+                   "The worker sent a message of type %d instead of the "
+                   "result of task %s",
+                   message->type, task_name);
+      return NULL;
+    }
+  if (message->parts->len > 0)
+    {
+      g_autoptr (JobPickleFrames) frames = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      frames = job_pickle_frames_new (message->parts->pdata[0],
+                                      (GBytes **) message->parts->pdata + 1,
+                                      message->parts->len - 1);
+      output = job_pickle_load_frames_with_plugins (frames, NULL, G_TYPE_OBJECT,
+                                                    &local_error);
+      if (output == NULL)
+        {
+          g_set_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
+                       "The output of task %s cannot be rebuilt: %s", task_name,
+                       local_error->message);
+          return NULL;
+        }
+    }
+  return job_result_new (output, metrics->pid, metrics->wall_ns / 1e9,
+                         metrics->cpu_ns / 1e9, metrics->peak_rss, backend);
 }

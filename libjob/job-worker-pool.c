@@ -770,7 +770,6 @@ handle_reply (Worker *worker, JobWireMessage *message)
   Request *request;
   JobResult *result = NULL;
   GError *error = NULL;
-  const JobWireMetrics *metrics = &message->metrics;
 
   g_mutex_lock (&self->mutex);
   request = worker->request;
@@ -794,39 +793,8 @@ handle_reply (Worker *worker, JobWireMessage *message)
     schedule_reaper (self);
   g_mutex_unlock (&self->mutex);
 
-  if (message->type == JOB_WIRE_ERROR)
-    {
-      if (message->parts->len == 1)
-        error = job_wire_decode_error (message->parts->pdata[0]);
-      else
-        error = g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
-                             "The worker sent an error reply without an error");
-    }
-  else
-    {
-      g_autoptr (GObject) output = NULL;
-
-      if (message->parts->len > 0)
-        {
-          g_autoptr (JobPickleFrames) frames = NULL;
-          g_autoptr (GError) local_error = NULL;
-
-          frames = job_pickle_frames_new (message->parts->pdata[0],
-                                          (GBytes **) message->parts->pdata + 1,
-                                          message->parts->len - 1);
-          output =
-              job_pickle_load_frames_with_plugins (frames, NULL, &local_error);
-          if (output == NULL)
-            error = g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
-                                 "The output of task %s cannot be rebuilt: %s",
-                                 G_OBJECT_TYPE_NAME (request->job_task),
-                                 local_error->message);
-        }
-      if (error == NULL)
-        result = job_result_new (output, metrics->pid, metrics->wall_ns / 1e9,
-                                 metrics->cpu_ns / 1e9, metrics->peak_rss,
-                                 "worker-pool");
-    }
+  result = job_wire_decode_reply (
+      message, G_OBJECT_TYPE_NAME (request->job_task), "worker-pool", &error);
 
   request_complete (request, result, error, FALSE);
   request_unref (request);
@@ -856,8 +824,10 @@ socket_ready_cb (int fd, GIOCondition condition, gpointer user_data)
           {
             Request *request;
 
-            /* Garbage: the worker cannot be trusted any more. */
+            /* Garbage: the worker cannot be trusted any more, and takes no
+             * task while it dies. */
             g_mutex_lock (&self->mutex);
+            worker->closing = TRUE;
             request = g_steal_pointer (&worker->request);
             if (request != NULL && request->state == REQUEST_RUNNING)
               request->state = REQUEST_DONE;

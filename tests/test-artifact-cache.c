@@ -702,6 +702,7 @@ test_no_space (void)
   g_autofree char *src = NULL;
   g_autofree char *key = make_key ("no-space");
   g_autofree char *small_key = make_key ("small");
+  g_autofree char *before_key = make_key ("before");
   g_autoptr (JobArtifactCache) cache = NULL;
   g_autoptr (JobArtifactCommit) commit = NULL;
   g_autoptr (GError) error = NULL;
@@ -723,6 +724,8 @@ test_no_space (void)
     }
 
   cache = open_cache (mountpoint);
+  /* Committed before the disk fills: must stay whole whatever happens. */
+  commit_simple (cache, before_key, "before");
 
   /* Importing more than fits. */
   src = make_temp_dir ();
@@ -758,6 +761,23 @@ test_no_space (void)
   /* Space freed: the cache works again. */
   commit_simple (cache, small_key, "small");
   g_assert_true (job_artifact_cache_contains (cache, small_key));
+
+  /* What was there before is intact, and checks out. */
+  {
+    g_autofree char *dest = make_temp_dir ();
+    g_autofree char *data = g_build_filename (dest, "data.txt", NULL);
+    g_autofree char *contents = NULL;
+    g_autoptr (GKeyFile) meta = NULL;
+
+    g_assert_true (job_artifact_cache_contains (cache, before_key));
+    meta = job_artifact_cache_get_metadata (cache, before_key, &error);
+    g_assert_no_error (error);
+    job_artifact_cache_checkout (cache, before_key, dest, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (data, &contents, NULL, NULL));
+    g_assert_cmpstr (contents, ==, "before");
+    remove_tree (dest);
+  }
 
   g_clear_object (&cache);
   g_assert_cmpint (umount (mountpoint), ==, 0);

@@ -846,7 +846,7 @@ test_cli_kill (gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char *started = NULL;
   const char *args[] = { "all.bst", NULL };
-  const guint n = 30;
+  const guint n = 100;
   gint64 deadline;
   guint n_done;
 
@@ -861,7 +861,7 @@ test_cli_kill (gconstpointer data)
                            "build-depends:\n- base.bst\n"
                            "config:\n"
                            "  build-commands:\n"
-                           "  - sleep 0.3\n"
+                           "  - sleep 0.1\n"
                            "  install-commands:\n"
                            "  - echo s%02u > %%{install-root}/s%02u.txt\n",
                            i, i);
@@ -953,6 +953,23 @@ test_cli_kill (gconstpointer data)
       g_assert_no_error (error);
       job_artifact_cache_checkout (cache, key, dest, NULL, &error);
       g_assert_no_error (error);
+      /* Complete: an sNN element's artifact holds its one file, whole. */
+      {
+        g_autoptr (GDir) files = g_dir_open (dest, 0, NULL);
+        const char *file;
+
+        g_assert_nonnull (files);
+        while ((file = g_dir_read_name (files)) != NULL)
+          if (file[0] == 's' && g_str_has_suffix (file, ".txt"))
+            {
+              g_autofree char *path = g_build_filename (dest, file, NULL);
+              g_autofree char *contents = read_file (path);
+              g_autofree char *expected =
+                  g_strdup_printf ("%.*s\n", (int) strlen (file) - 4, file);
+
+              g_assert_cmpstr (contents, ==, expected);
+            }
+      }
     }
 
   /* The next build builds only what was not finished. */
@@ -980,6 +997,80 @@ test_cli_kill (gconstpointer data)
       g_assert_cmpint (run.status, ==, 0);
       contents = read_file (file);
       g_assert_cmpstr (contents, ==, expected);
+    }
+}
+
+/* Typical secrets in the environment of `job` reach no build command. */
+static const char *const secret_names[] = {
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "GITHUB_TOKEN",
+  "GH_TOKEN",
+  "GITLAB_TOKEN",
+  "CI_JOB_TOKEN",
+  "NPM_TOKEN",
+  "DOCKER_PASSWORD",
+  "SSH_AUTH_SOCK",
+  "GOOGLE_APPLICATION_CREDENTIALS",
+  "AZURE_CLIENT_SECRET",
+  "AZURE_STORAGE_KEY",
+  "SLACK_TOKEN",
+  "DATABASE_URL",
+  "PGPASSWORD",
+  "MYSQL_PWD",
+  "OPENAI_API_KEY",
+  "HEROKU_API_KEY",
+  "TWINE_PASSWORD",
+};
+
+static void
+test_cli_secrets (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *checkout = NULL;
+  g_autofree char *env_txt = NULL;
+  g_autofree char *contents = NULL;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_file (scratch.project, "elements/env.bst",
+              "kind: manual\n"
+              "build-depends:\n- base.bst\n"
+              "environment:\n"
+              "  DECLARED: by-the-element\n"
+              "config:\n"
+              "  install-commands:\n"
+              "  - export -p > %{install-root}/env.txt\n");
+  for (guint i = 0; i < G_N_ELEMENTS (secret_names); i++)
+    {
+      g_autofree char *value = g_strdup_printf ("hunter%u-xyzzy", i);
+
+      g_setenv (secret_names[i], value, TRUE);
+    }
+  job_run (&scratch, &run, "build", "env.bst", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (secret_names); i++)
+    g_unsetenv (secret_names[i]);
+  if (run.status != 0)
+    g_printerr ("%s%s", run.out, run.err);
+  g_assert_cmpint (run.status, ==, 0);
+
+  checkout = g_build_filename (scratch.dir, "checkout", NULL);
+  job_run (&scratch, &run, "checkout", "env.bst", checkout, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  env_txt = g_build_filename (checkout, "env.txt", NULL);
+  contents = read_file (env_txt);
+  g_test_message ("%s", contents);
+  /* The element's own variable is there: the file is the environment. */
+  g_assert_nonnull (strstr (contents, "DECLARED"));
+  g_assert_null (strstr (contents, "xyzzy"));
+  for (guint i = 0; i < G_N_ELEMENTS (secret_names); i++)
+    {
+      g_autofree char *name = g_strdup_printf (" %s=", secret_names[i]);
+
+      g_assert_null (strstr (contents, name));
     }
 }
 
@@ -1231,6 +1322,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/job/build/cli/interrupt", GINT_TO_POINTER (SIGINT),
                         test_cli_kill);
   g_test_add_func ("/job/build/cli/host-mode", test_cli_host_mode);
+  g_test_add_func ("/job/build/cli/secrets", test_cli_secrets);
   g_test_add_func ("/job/build/cli/no-op-state", test_cli_noop_state);
 
   return g_test_run ();

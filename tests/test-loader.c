@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "libjob/job.h"
+#include "test-time-scale.h"
 
 typedef struct
 {
@@ -241,6 +242,35 @@ test_include_cycle (Fixture *fixture, gconstpointer data)
   assert_message_contains (error, "one.yml [line 3 column 6] includes two.yml");
 }
 
+/* Includes and the element path stay inside the project directory, as
+ * BuildStream requires. */
+static void
+test_outside_project (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autofree char *base = g_path_get_basename (fixture->directory);
+  g_autofree char *conf = NULL;
+
+  write_file (fixture, "inc/a.yml", "variables:\n  a: b\n", -1);
+  conf = g_strdup_printf ("name: test\n(@): inc/../../%s/inc/a.yml\n", base);
+  write_file (fixture, "project.conf", conf, -1);
+  write_file (fixture, "a.bst", "kind: stack\n", -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA);
+  assert_message_prefix (error, "project.conf [line 2 column 6]: ");
+  assert_message_contains (error, "leads outside of the project directory");
+  g_clear_error (&error);
+
+  g_clear_pointer (&conf, g_free);
+  conf = g_strdup_printf ("name: test\nelement-path: ../%s\n", base);
+  write_file (fixture, "project.conf", conf, -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA);
+  assert_message_prefix (error, "project.conf [line 2 column 15]: ");
+  assert_message_contains (error, "leads outside of the project directory");
+}
+
 static void
 test_bad_conditional (Fixture *fixture, gconstpointer data)
 {
@@ -317,7 +347,8 @@ test_garbage (Fixture *fixture, gconstpointer data)
   loader = load (fixture, "a.bst", &error);
   g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_YAML);
   assert_message_prefix (error, "a.bst [line 1 column ");
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_assert_cmpint (g_get_monotonic_time () - start, <,
+                   10 * G_USEC_PER_SEC * test_time_scale ());
 }
 
 static void
@@ -963,6 +994,7 @@ main (int argc, char *argv[])
   ADD ("missing-element", test_missing_element);
   ADD ("missing-target", test_missing_target);
   ADD ("include-cycle", test_include_cycle);
+  ADD ("outside-project", test_outside_project);
   ADD ("bad-conditional", test_bad_conditional);
   ADD ("not-utf8", test_not_utf8);
   ADD ("empty-file", test_empty_file);

@@ -198,6 +198,26 @@ test_composite (void)
   g_assert_nonnull (strstr (yaml, "- first\n"));
 }
 
+/* Strings that read as null when plain stay strings through a dump. */
+static void
+test_dump_null_like_strings (void)
+{
+  g_autoptr (JobNode) node =
+      parse ("\"null\": \"~\"\n'Null': ''\n\"~\": \"NULL\"\nplain: null\n");
+  g_autofree char *yaml = job_node_to_yaml (node, FALSE);
+  g_autoptr (JobNode) again = parse (yaml);
+
+  g_test_message ("%s", yaml);
+  g_assert_cmpstr (job_node_as_string (job_node_lookup (again, "null"), NULL),
+                   ==, "~");
+  g_assert_cmpstr (job_node_as_string (job_node_lookup (again, "Null"), NULL),
+                   ==, "");
+  g_assert_false (job_node_is_null (job_node_lookup (again, "Null")));
+  g_assert_cmpstr (job_node_as_string (job_node_lookup (again, "~"), NULL), ==,
+                   "NULL");
+  g_assert_true (job_node_is_null (job_node_lookup (again, "plain")));
+}
+
 static void
 test_composite_replace (void)
 {
@@ -364,6 +384,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/node/aliases", test_aliases);
   g_test_add_func ("/job/node/composite", test_composite);
   g_test_add_func ("/job/node/composite-replace", test_composite_replace);
+  g_test_add_func ("/job/node/dump-null-like-strings",
+                   test_dump_null_like_strings);
   g_test_add_func ("/job/node/composite-errors", test_composite_errors);
   g_test_add_func ("/job/node/pickle", test_pickle);
   return g_test_run ();

@@ -262,8 +262,9 @@ job_worker_oneshot_main (int argc, char **argv)
     {
       frames = job_pickle_frames_new (
           parts->pdata[0], (GBytes **) parts->pdata + 1, parts->len - 1);
+      /* The root must be a task before anything is built. */
       object = job_pickle_load_frames_with_plugins (
-          frames, (const char *const *) dirs, &error);
+          frames, (const char *const *) dirs, JOB_TYPE_TASK, &error);
       if (object != NULL && !JOB_IS_TASK (object))
         g_set_error (&error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
                      "The pickle holds a %s, not a JobTask",

@@ -198,8 +198,7 @@ static void
 run_task (Worker *self, JobWireMessage *message)
 {
   JobWireMetrics metrics = { 0 };
-  g_autoptr (JobPickleFrames) frames = NULL;
-  g_autoptr (GObject) object = NULL;
+  g_autoptr (JobTask) task = NULL;
   g_autoptr (GObject) output = NULL;
   g_autoptr (JobPickleFrames) output_frames = NULL;
   g_autoptr (GError) error = NULL;
@@ -207,34 +206,19 @@ run_task (Worker *self, JobWireMessage *message)
 
   metrics.pid = self->pid;
 
-  if (message->parts->len == 0)
-    die ("a task message without a pickle");
-  frames = job_pickle_frames_new (message->parts->pdata[0],
-                                  (GBytes **) message->parts->pdata + 1,
-                                  message->parts->len - 1);
-
-  object = job_pickle_load_frames_with_plugins (
-      frames, (const char *const *) self->plugin_dirs, &error);
-  if (object != NULL && !JOB_IS_TASK (object))
-    g_set_error (&error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
-                 "The pickle sent to the worker holds a %s, not a JobTask",
-                 G_OBJECT_TYPE_NAME (object));
-  if (error != NULL)
+  task = job_wire_decode_task (message, (const char *const *) self->plugin_dirs,
+                               &error);
+  if (task == NULL)
     {
-      g_autoptr (GError) wrapped = g_error_new (
-          JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
-          "The worker cannot rebuild the task: %s", error->message);
-
-      send_error (self, message->request_id, &metrics, wrapped);
+      send_error (self, message->request_id, &metrics, error);
       return;
     }
-  g_clear_pointer (&frames, job_pickle_frames_unref);
   /* Free the task's pickle (maybe a large mapping) before it runs. */
   g_clear_pointer (&message->parts, g_ptr_array_unref);
 
   wall0 = clock_ns (CLOCK_MONOTONIC);
 
-  output = job_task_run (JOB_TASK (object), NULL, &error);
+  output = job_task_run (task, NULL, &error);
 
   metrics.wall_ns = clock_ns (CLOCK_MONOTONIC) - wall0;
   /* Children are only reaped while a task runs: their total since the
@@ -244,7 +228,7 @@ run_task (Worker *self, JobWireMessage *message)
                    + (children - self->children_cpu_ns);
   self->children_cpu_ns = children;
   metrics.peak_rss = read_peak_rss (self);
-  g_clear_object (&object);
+  g_clear_object (&task);
 
   if (error != NULL)
     {
@@ -288,26 +272,8 @@ run_task (Worker *self, JobWireMessage *message)
 static void
 set_plugin_dirs (Worker *self, GBytes *part)
 {
-  gsize size;
-  const char *data = g_bytes_get_data (part, &size);
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  const char *end = data + size;
-
-  while (data < end)
-    {
-      const char *nul = memchr (data, '\0', end - data);
-      gsize len = nul != NULL ? (gsize) (nul - data) : (gsize) (end - data);
-
-      if (len > 0)
-        {
-          g_autofree char *dir = g_strndup (data, len);
-
-          g_strv_builder_add (builder, dir);
-        }
-      data += len + 1;
-    }
   g_strfreev (self->plugin_dirs);
-  self->plugin_dirs = g_strv_builder_end (builder);
+  self->plugin_dirs = job_wire_decode_dirs (part);
 }
 
 /* --python: this worker runs tasks whose pickles name Python plugins.
