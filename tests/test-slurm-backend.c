@@ -122,8 +122,8 @@ test_command_outputs_match_pool (void)
   const char *scripts[] = {
     "pwd; cat; echo oops >&2; exit 7",
     "kill -TERM $$",
-    "echo \"${AWS_SECRET_ACCESS_KEY-unset} $EXTRA ${PATH:+has-path} "
-    "${SLURM_JOB_ID-no-slurm-vars}\"",
+    ("echo \"${AWS_SECRET_ACCESS_KEY-unset} $EXTRA ${PATH:+has-path} "
+     "${SLURM_JOB_ID-no-slurm-vars}\""),
     "seq 1 20000; trap '' USR1; kill -USR1 $$; echo survived >&2",
     "umask; ulimit -n >/dev/null; exit 0",
   };

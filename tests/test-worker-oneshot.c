@@ -190,7 +190,6 @@ test_stdin_stdout (void)
       test_task_new ("TestEchoTask", "text", "piped", NULL);
   g_autoptr (GPtrArray) parts = task_parts (task);
   g_autoptr (GPtrArray) result = NULL;
-  g_autoptr (GByteArray) input = g_byte_array_new ();
   g_autoptr (GBytes) out_bytes = NULL;
   g_autoptr (GObject) output = NULL;
   g_autofree char *worker = worker_path ();

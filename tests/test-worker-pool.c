@@ -415,6 +415,7 @@ test_pool_c_tasks_start_no_python (void)
       g_autoptr (JobResult) result = run (JOB_BACKEND (pool), task, &error);
 
       g_assert_no_error (error);
+      g_assert_nonnull (result);
     }
   g_assert_false (job_python_is_loaded ());
   pids = job_worker_pool_dup_worker_pids (pool);
