@@ -1148,6 +1148,10 @@ child_setup (gpointer user_data)
   /* Async-signal-safe only: we are between fork and exec. */
   setsid ();
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* The parent may have died before the line above: then no signal will
+   * come, and the sandbox would outlive it. */
+  if (getppid () != (pid_t) GPOINTER_TO_INT (user_data))
+    _exit (127);
 }
 
 static int
@@ -1522,8 +1526,9 @@ job_sandbox_run (JobSandbox *self,
       self->effective_mode == JOB_SANDBOX_MODE_HOST
           ? (const char *const *) self->env
           : empty_env,
-      G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL, -1, pipe_fds[1],
-      pipe_fds[1], NULL, NULL, 0, &pid, NULL, NULL, NULL, &local_error);
+      G_SPAWN_DO_NOT_REAP_CHILD, child_setup, GINT_TO_POINTER (getpid ()), -1,
+      pipe_fds[1], pipe_fds[1], NULL, NULL, 0, &pid, NULL, NULL, NULL,
+      &local_error);
   close (pipe_fds[1]);
   if (!ok)
     {
