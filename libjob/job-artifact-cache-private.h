@@ -41,6 +41,13 @@ gboolean job_cache_set_errno_error (GError **error,
                                     const char *what,
                                     const char *path);
 
+/* The cache in @root for a build in a worker: opened once per process and
+ * directory and reused while its directories exist (opening one removes
+ * stale staging directories, which the parent has done already). */
+JobArtifactCache *job_artifact_cache_open_shared (const char *root,
+                                                  GCancellable *cancellable,
+                                                  GError **error);
+
 JobArtifactCommit *job_artifact_commit_new (JobArtifactCache *cache,
                                             const char *key,
                                             const char *staging_path,

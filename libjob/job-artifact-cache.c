@@ -300,6 +300,37 @@ job_artifact_cache_new (const char *root,
                          root, NULL);
 }
 
+JobArtifactCache *
+job_artifact_cache_open_shared (const char *root,
+                                GCancellable *cancellable,
+                                GError **error)
+{
+  static GMutex lock;
+  static GHashTable *opened; /* root -> JobArtifactCache */
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&lock);
+  JobArtifactCache *cache;
+  struct stat st;
+
+  g_return_val_if_fail (root != NULL, NULL);
+
+  if (opened == NULL)
+    opened = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                    g_object_unref);
+  cache = g_hash_table_lookup (opened, root);
+  /* Removed since (a test starting afresh in the same place): open anew. */
+  if (cache != NULL
+      && (stat (cache->tmp_dir, &st) < 0 || stat (cache->artifacts_dir, &st) < 0))
+    cache = NULL;
+  if (cache == NULL)
+    {
+      cache = job_artifact_cache_new (root, cancellable, error);
+      if (cache == NULL)
+        return NULL;
+      g_hash_table_replace (opened, g_strdup (root), cache);
+    }
+  return g_object_ref (cache);
+}
+
 /**
  * job_artifact_cache_get_root:
  * @self: a cache
@@ -610,7 +641,9 @@ job_artifact_cache_get_log_path (JobArtifactCache *self,
     return NULL;
   name = sanitize_element_name (element_name);
   dir = g_build_filename (self->logs_dir, name, NULL);
-  if (g_mkdir_with_parents (dir, 0755) < 0)
+  /* Usually only the last component is missing, or none: one mkdir(). */
+  if (mkdir (dir, 0755) < 0 && errno != EEXIST
+      && g_mkdir_with_parents (dir, 0755) < 0)
     {
       job_cache_set_errno_error (error, errno, "create the log directory", dir);
       return NULL;

@@ -139,6 +139,34 @@ job_build_task_set_property (GObject *object,
     }
 }
 
+/* A new directory for one build under @builds, made when missing. */
+static char *
+make_build_directory (const char *builds, const char *key, GError **error)
+{
+  int errsv;
+
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autofree char *directory = g_strdup_printf (
+          "%s/%.12s-%d-XXXXXX", builds, key, (int) getpid ());
+
+      if (g_mkdtemp (directory) != NULL)
+        return g_steal_pointer (&directory);
+      errsv = errno;
+      if (errsv != ENOENT || attempt > 0)
+        break;
+      if (g_mkdir_with_parents (builds, 0700) != 0)
+        {
+          errsv = errno;
+          break;
+        }
+    }
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+               "Cannot create a build directory in %s: %s", builds,
+               g_strerror (errsv));
+  return NULL;
+}
+
 static GObject *
 job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
 {
@@ -162,42 +190,42 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
     }
   name = job_plugin_get_name (JOB_PLUGIN (self->element));
 
-  cache = job_artifact_cache_new (self->cache_directory, cancellable, error);
+  cache = job_artifact_cache_open_shared (self->cache_directory, cancellable,
+                                          error);
   if (cache == NULL)
     return NULL;
 
   if (self->log_path != NULL)
     {
       g_autoptr (GFile) log_file = g_file_new_for_path (self->log_path);
-      g_autoptr (GFile) log_dir = g_file_get_parent (log_file);
+      g_autoptr (GError) log_error = NULL;
 
-      g_file_make_directory_with_parents (log_dir, NULL, NULL);
+      /* The scheduler made its directory; make it only when missing. */
       log = g_file_replace (log_file, NULL, FALSE, G_FILE_CREATE_NONE,
-                            cancellable, error);
+                            cancellable, &log_error);
+      if (log == NULL
+          && g_error_matches (log_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_autoptr (GFile) log_dir = g_file_get_parent (log_file);
+
+          g_clear_error (&log_error);
+          g_file_make_directory_with_parents (log_dir, NULL, NULL);
+          log = g_file_replace (log_file, NULL, FALSE, G_FILE_CREATE_NONE,
+                                cancellable, &log_error);
+        }
       if (log == NULL)
-        return NULL;
+        {
+          g_propagate_error (error, g_steal_pointer (&log_error));
+          return NULL;
+        }
     }
 
   /* Each build in a directory of its own, beside the cache so that the
    * committed artifact is renamed, not copied, across file systems. */
   builds = g_build_filename (self->cache_directory, "build", NULL);
-  if (g_mkdir_with_parents (builds, 0700) != 0)
-    {
-      int errsv = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot create %s: %s", builds, g_strerror (errsv));
-      return NULL;
-    }
-  directory = g_strdup_printf ("%s/%.12s-%d-XXXXXX", builds, self->cache_key,
-                               (int) getpid ());
-  if (g_mkdtemp (directory) == NULL)
-    {
-      int errsv = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot create a build directory in %s: %s", builds,
-                   g_strerror (errsv));
-      return NULL;
-    }
+  directory = make_build_directory (builds, self->cache_key, error);
+  if (directory == NULL)
+    return NULL;
 
   context = job_build_context_new (
       self->element, cache, self->staging_plan, directory,

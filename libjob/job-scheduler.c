@@ -62,6 +62,7 @@ struct _Record
   GPtrArray *runtime_deps; /* Record*: direct runtime dependencies */
   char *runtime_digest;    /* its key and, recursively, its runtime deps' */
   GStrv integration;       /* its integration commands, expanded */
+  GVariant *plan_entry;    /* (ssas): its entry in staging plans, made once */
   gboolean cached;         /* for job_scheduler_get_state() */
   gboolean runtime_cached; /* it and its runtime closure are cached */
   GArray *runtime;     /* guint plan indexes: itself and its runtime closure */
@@ -161,6 +162,7 @@ record_free (gpointer data)
   g_clear_pointer (&record->runtime, g_array_unref);
   g_clear_pointer (&record->build_scope, g_array_unref);
   g_clear_pointer (&record->integration, g_strfreev);
+  g_clear_pointer (&record->plan_entry, g_variant_unref);
   g_clear_pointer (&record->dependents, g_ptr_array_unref);
   g_free (record);
 }
@@ -993,43 +995,58 @@ job_scheduler_dup_failed (JobScheduler *self)
   return g_strv_builder_end (builder);
 }
 
-/* The staging plan of a build, see job_build_task_new(). */
+/* The entry of @record in the staging plans of its dependents: made once,
+ * since the same entry appears in the plan of everything above it. */
+static GVariant *
+get_plan_entry (Record *record)
+{
+  if (record->plan_entry == NULL)
+    record->plan_entry = g_variant_ref_sink (g_variant_new (
+        "(ss^as)", job_element_spec_get_name (record->spec), record->key,
+        record->integration));
+  return record->plan_entry;
+}
+
+/* The staging plan of a build, see job_build_task_new(). Building it is
+ * linear in the size of the build scope, with no allocation per entry. */
 static GVariant *
 make_staging_plan (JobScheduler *self, Record *record)
 {
+  guint n_scope = record->build_scope->len;
+  g_autofree GVariant **entries = g_new (GVariant *, MAX (n_scope, 1));
+  g_autofree GVariant **direct = NULL;
   g_autoptr (GHashTable) positions = g_hash_table_new (NULL, NULL);
-  GVariantBuilder scope, direct;
+  GVariant *children[2];
 
   ensure_scopes (self);
-  g_variant_builder_init (&scope, G_VARIANT_TYPE ("a(ssas)"));
-  for (guint i = 0; i < record->build_scope->len; i++)
+  for (guint i = 0; i < n_scope; i++)
     {
       guint index = g_array_index (record->build_scope, guint, i);
-      Record *dep = self->records->pdata[index];
 
-      g_variant_builder_add (&scope, "(ss^as)",
-                             job_element_spec_get_name (dep->spec), dep->key,
-                             dep->integration);
+      entries[i] = get_plan_entry (self->records->pdata[index]);
       g_hash_table_insert (positions, GUINT_TO_POINTER (index),
                            GUINT_TO_POINTER (i));
     }
-  g_variant_builder_init (&direct, G_VARIANT_TYPE ("a(sau)"));
+  direct = g_new (GVariant *, MAX (record->build_deps->len, 1));
   for (guint i = 0; i < record->build_deps->len; i++)
     {
       Record *dep = record->build_deps->pdata[i];
-      GVariantBuilder closure;
+      g_autofree guint32 *closure = g_new (guint32, MAX (dep->runtime->len, 1));
 
-      g_variant_builder_init (&closure, G_VARIANT_TYPE ("au"));
       for (guint j = 0; j < dep->runtime->len; j++)
-        g_variant_builder_add (&closure, "u",
-                               GPOINTER_TO_UINT (g_hash_table_lookup (
-                                   positions, GUINT_TO_POINTER (g_array_index (
-                                                  dep->runtime, guint, j)))));
-      g_variant_builder_add (&direct, "(s@au)",
-                             job_element_spec_get_name (dep->spec),
-                             g_variant_builder_end (&closure));
+        closure[j] = GPOINTER_TO_UINT (g_hash_table_lookup (
+            positions,
+            GUINT_TO_POINTER (g_array_index (dep->runtime, guint, j))));
+      direct[i] = g_variant_new (
+          "(s@au)", job_element_spec_get_name (dep->spec),
+          g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, closure,
+                                     dep->runtime->len, sizeof (guint32)));
     }
-  return g_variant_new ("(a(ssas)a(sau))", &scope, &direct);
+  children[0] = g_variant_new_array (G_VARIANT_TYPE ("(ssas)"), entries,
+                                     n_scope);
+  children[1] = g_variant_new_array (G_VARIANT_TYPE ("(sau)"), direct,
+                                     record->build_deps->len);
+  return g_variant_new_tuple (children, 2);
 }
 
 static JobBuildTask *
