@@ -31,6 +31,26 @@ gboolean job_file_tree_copy (const char *source_dir,
 gboolean
 job_file_tree_copy_file (const char *source, const char *dest, GError **error);
 
+/* What an artifact's tree holds, read once: see job-file-tree.c. */
+typedef struct _JobFileTreeManifest JobFileTreeManifest;
+
+JobFileTreeManifest *job_file_tree_manifest_read (const char *dir,
+                                                  GError **error);
+JobFileTreeManifest *job_file_tree_manifest_ref (JobFileTreeManifest *manifest);
+void job_file_tree_manifest_unref (JobFileTreeManifest *manifest);
+guint job_file_tree_manifest_get_size (JobFileTreeManifest *manifest);
+
+/* Stages the trees of @n artifacts (@manifests[i] describing the directory
+ * @roots[i]) into @dest_dir as job_file_tree_copy() one after the other
+ * would, but linking or copying only what the last of them leaves. */
+gboolean job_file_tree_stage_merged (JobFileTreeManifest *const *manifests,
+                                     const char *const *roots,
+                                     guint n,
+                                     const char *dest_dir,
+                                     JobFileTreeFlags flags,
+                                     GCancellable *cancellable,
+                                     GError **error);
+
 /* Removes @path and everything below it; a missing @path is not an error. */
 gboolean job_file_tree_remove (const char *path, GError **error);
 
@@ -47,6 +67,17 @@ gboolean job_cache_set_errno_error (GError **error,
 JobArtifactCache *job_artifact_cache_open_shared (const char *root,
                                                   GCancellable *cancellable,
                                                   GError **error);
+
+/* Stages the artifacts @keys, in order, into @dest_dir (made when missing)
+ * as job_artifact_cache_stage() (@hardlink) or job_artifact_cache_checkout()
+ * one after the other would, in one merged pass: see job-file-tree.c. */
+gboolean job_artifact_cache_stage_keys (JobArtifactCache *self,
+                                        const char *const *keys,
+                                        guint n_keys,
+                                        const char *dest_dir,
+                                        gboolean hardlink,
+                                        GCancellable *cancellable,
+                                        GError **error);
 
 JobArtifactCommit *job_artifact_commit_new (JobArtifactCache *cache,
                                             const char *key,

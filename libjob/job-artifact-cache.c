@@ -314,12 +314,13 @@ job_artifact_cache_open_shared (const char *root,
   g_return_val_if_fail (root != NULL, NULL);
 
   if (opened == NULL)
-    opened = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                    g_object_unref);
+    opened =
+        g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   cache = g_hash_table_lookup (opened, root);
   /* Removed since (a test starting afresh in the same place): open anew. */
   if (cache != NULL
-      && (stat (cache->tmp_dir, &st) < 0 || stat (cache->artifacts_dir, &st) < 0))
+      && (stat (cache->tmp_dir, &st) < 0
+          || stat (cache->artifacts_dir, &st) < 0))
     cache = NULL;
   if (cache == NULL)
     {
@@ -736,6 +737,133 @@ copy_out (JobArtifactCache *self,
                                       dest_dir);
   files = g_build_filename (dir, "files", NULL);
   return job_file_tree_copy (files, dest_dir, flags, cancellable, error);
+}
+
+/* Manifests of the artifacts this process has staged. An artifact never
+ * changes once committed; one removed and committed again is a new
+ * directory, told apart by its inode and change time. */
+typedef struct
+{
+  JobFileTreeManifest *manifest;
+  dev_t dev;
+  ino_t ino;
+  struct timespec ctime;
+} CachedManifest;
+
+#define MAX_CACHED_MANIFEST_ENTRIES (4u * 1024 * 1024)
+
+static GMutex manifests_lock;
+static GHashTable *manifests; /* artifact directory -> CachedManifest */
+static guint manifests_size;  /* entries, summed */
+
+static void
+cached_manifest_free (gpointer data)
+{
+  CachedManifest *cached = data;
+
+  job_file_tree_manifest_unref (cached->manifest);
+  g_free (cached);
+}
+
+static JobFileTreeManifest *
+get_manifest (JobArtifactCache *self,
+              const char *key,
+              char **files_dir,
+              GError **error)
+{
+  g_autofree char *dir = artifact_path (self, key);
+  g_autoptr (GMutexLocker) locker = NULL;
+  JobFileTreeManifest *manifest;
+  CachedManifest *cached;
+  struct stat st;
+
+  if (stat (dir, &st) == 0)
+    {
+      locker = g_mutex_locker_new (&manifests_lock);
+      cached = manifests != NULL ? g_hash_table_lookup (manifests, dir) : NULL;
+      if (cached != NULL && cached->dev == st.st_dev && cached->ino == st.st_ino
+          && cached->ctime.tv_sec == st.st_ctim.tv_sec
+          && cached->ctime.tv_nsec == st.st_ctim.tv_nsec)
+        {
+          *files_dir = g_build_filename (dir, "files", NULL);
+          return job_file_tree_manifest_ref (cached->manifest);
+        }
+      g_clear_pointer (&locker, g_mutex_locker_free);
+    }
+
+  /* First time: check it as any other use does, then read it. */
+  g_free (dir);
+  dir = find_artifact (self, key, error);
+  if (dir == NULL || stat (dir, &st) < 0)
+    {
+      if (dir != NULL)
+        job_cache_set_errno_error (error, errno, "inspect", dir);
+      return NULL;
+    }
+  *files_dir = g_build_filename (dir, "files", NULL);
+  manifest = job_file_tree_manifest_read (*files_dir, error);
+  if (manifest == NULL)
+    {
+      g_clear_pointer (files_dir, g_free);
+      return NULL;
+    }
+
+  locker = g_mutex_locker_new (&manifests_lock);
+  if (manifests == NULL)
+    manifests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       cached_manifest_free);
+  /* A bound on memory: forget everything rather than track use. */
+  if (manifests_size > MAX_CACHED_MANIFEST_ENTRIES)
+    {
+      g_hash_table_remove_all (manifests);
+      manifests_size = 0;
+    }
+  cached = g_new0 (CachedManifest, 1);
+  cached->manifest = job_file_tree_manifest_ref (manifest);
+  cached->dev = st.st_dev;
+  cached->ino = st.st_ino;
+  cached->ctime = st.st_ctim;
+  manifests_size += job_file_tree_manifest_get_size (manifest);
+  g_hash_table_replace (manifests, g_steal_pointer (&dir), cached);
+  return manifest;
+}
+
+gboolean
+job_artifact_cache_stage_keys (JobArtifactCache *self,
+                               const char *const *keys,
+                               guint n_keys,
+                               const char *dest_dir,
+                               gboolean hardlink,
+                               GCancellable *cancellable,
+                               GError **error)
+{
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) job_file_tree_manifest_unref);
+  g_autoptr (GPtrArray) roots = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), FALSE);
+  g_return_val_if_fail (dest_dir != NULL, FALSE);
+
+  for (guint i = 0; i < n_keys; i++)
+    {
+      char *files_dir = NULL;
+      JobFileTreeManifest *manifest =
+          get_manifest (self, keys[i], &files_dir, error);
+
+      if (manifest == NULL)
+        return FALSE;
+      g_ptr_array_add (found, manifest);
+      g_ptr_array_add (roots, files_dir);
+    }
+  if (mkdir (dest_dir, 0755) < 0 && errno != EEXIST
+      && g_mkdir_with_parents (dest_dir, 0755) < 0)
+    return job_cache_set_errno_error (error, errno, "create the directory",
+                                      dest_dir);
+  return job_file_tree_stage_merged (
+      (JobFileTreeManifest *const *) found->pdata,
+      (const char *const *) roots->pdata, n_keys, dest_dir,
+      hardlink ? JOB_FILE_TREE_HARDLINK : JOB_FILE_TREE_COPY, cancellable,
+      error);
 }
 
 /**

@@ -343,26 +343,29 @@ job_build_context_get_install_directory (JobBuildContext *self)
   return self->install_directory;
 }
 
-/* Stages scope entry @i at @dest (a host directory). */
+/* Stages the scope entries @positions (all of them when %NULL) at @dest (a
+ * host directory), in order, in one merged pass. */
 static gboolean
-stage_entry (JobBuildContext *self,
-             GVariant *scope,
-             gsize i,
-             const char *dest,
-             gboolean at_root,
-             GCancellable *cancellable,
-             GError **error)
+stage_entries (JobBuildContext *self,
+               GVariant *scope,
+               const guint32 *positions,
+               gsize n,
+               const char *dest,
+               gboolean at_root,
+               GCancellable *cancellable,
+               GError **error)
 {
-  const char *key;
+  g_autofree const char **keys = g_new (const char *, MAX (n, 1));
 
-  g_variant_get_child (scope, i, "(&s&s@as)", NULL, &key, NULL);
-  if (self->copy_root ? !job_artifact_cache_checkout (self->cache, key, dest,
-                                                      cancellable, error)
-                      : !job_artifact_cache_stage (self->cache, key, dest,
-                                                   cancellable, error))
+  for (gsize j = 0; j < n; j++)
+    g_variant_get_child (scope, positions != NULL ? positions[j] : j,
+                         "(&s&s@as)", NULL, &keys[j], NULL);
+  if (!job_artifact_cache_stage_keys (self->cache, keys, (guint) n, dest,
+                                      !self->copy_root, cancellable, error))
     return FALSE;
-  if (at_root)
-    g_array_index (self->at_root, gboolean, i) = TRUE;
+  for (gsize j = 0; at_root && j < n; j++)
+    g_array_index (self->at_root, gboolean,
+                   positions != NULL ? positions[j] : j) = TRUE;
   return TRUE;
 }
 
@@ -406,10 +409,8 @@ job_build_context_stage_dependencies (JobBuildContext *self,
     return FALSE;
   at_root = is_root (path);
   scope = g_variant_get_child_value (self->plan, 0);
-  for (gsize i = 0; i < g_variant_n_children (scope); i++)
-    if (!stage_entry (self, scope, i, dest, at_root, cancellable, error))
-      return FALSE;
-  return TRUE;
+  return stage_entries (self, scope, NULL, g_variant_n_children (scope), dest,
+                        at_root, cancellable, error);
 }
 
 /**
@@ -462,21 +463,17 @@ job_build_context_stage_dependency (JobBuildContext *self,
       at_root = is_root (path);
       positions = g_variant_get_fixed_array (closure, &n, sizeof (guint32));
       for (gsize j = 0; j < n; j++)
-        {
-          if (positions[j] >= g_variant_n_children (scope))
-            {
-              g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
-                           "The staging plan of %s is damaged: %s names "
-                           "artifact %u of %zu",
-                           job_plugin_get_name (JOB_PLUGIN (self->element)),
-                           name, positions[j], g_variant_n_children (scope));
-              return FALSE;
-            }
-          if (!stage_entry (self, scope, positions[j], dest, at_root,
-                            cancellable, error))
+        if (positions[j] >= g_variant_n_children (scope))
+          {
+            g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_FAILED,
+                         "The staging plan of %s is damaged: %s names "
+                         "artifact %u of %zu",
+                         job_plugin_get_name (JOB_PLUGIN (self->element)), name,
+                         positions[j], g_variant_n_children (scope));
             return FALSE;
-        }
-      return TRUE;
+          }
+      return stage_entries (self, scope, positions, n, dest, at_root,
+                            cancellable, error);
     }
   g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
                "%s: cannot stage %s: it is not a build dependency of the "

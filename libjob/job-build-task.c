@@ -147,8 +147,8 @@ make_build_directory (const char *builds, const char *key, GError **error)
 
   for (guint attempt = 0;; attempt++)
     {
-      g_autofree char *directory = g_strdup_printf (
-          "%s/%.12s-%d-XXXXXX", builds, key, (int) getpid ());
+      g_autofree char *directory =
+          g_strdup_printf ("%s/%.12s-%d-XXXXXX", builds, key, (int) getpid ());
 
       if (g_mkdtemp (directory) != NULL)
         return g_steal_pointer (&directory);

@@ -497,3 +497,355 @@ job_file_tree_remove (const char *path, GError **error)
     ok = job_cache_set_errno_error (error, errno, "remove", path);
   return ok;
 }
+
+/* Manifests and merged staging.
+ *
+ * Staging a build scope one artifact after the other costs a walk of every
+ * artifact and a link (or an unlink and a link) per file, even for files a
+ * later artifact replaces: for a scope of N artifacts, N walks per build,
+ * so a deep dependency graph costs quadratic time. Instead, each artifact's
+ * tree is read once per process into a manifest (artifacts never change),
+ * the manifests of a scope are merged in memory with the same rules as
+ * staging one after the other (a later file replaces an earlier one, a
+ * directory meeting a non-directory is a conflict, a directory's metadata
+ * comes from the last artifact that has it), and only what survives is
+ * linked. */
+
+typedef struct
+{
+  char *path;     /* relative to the artifact's files/ */
+  struct stat st; /* lstat(): directories only */
+  guint8 type;    /* DT_DIR, DT_REG, DT_LNK or DT_UNKNOWN (anything else) */
+} ManifestEntry;
+
+struct _JobFileTreeManifest
+{
+  gatomicrefcount ref_count;
+  GArray
+      *entries; /* ManifestEntry, pre-order: a directory before its contents */
+  GStringChunk *paths;
+};
+
+JobFileTreeManifest *
+job_file_tree_manifest_ref (JobFileTreeManifest *manifest)
+{
+  g_atomic_ref_count_inc (&manifest->ref_count);
+  return manifest;
+}
+
+void
+job_file_tree_manifest_unref (JobFileTreeManifest *manifest)
+{
+  if (!g_atomic_ref_count_dec (&manifest->ref_count))
+    return;
+  g_array_unref (manifest->entries);
+  g_string_chunk_free (manifest->paths);
+  g_free (manifest);
+}
+
+guint
+job_file_tree_manifest_get_size (JobFileTreeManifest *manifest)
+{
+  return manifest->entries->len;
+}
+
+static guint8
+type_of_mode (mode_t mode)
+{
+  if (S_ISDIR (mode))
+    return DT_DIR;
+  if (S_ISREG (mode))
+    return DT_REG;
+  if (S_ISLNK (mode))
+    return DT_LNK;
+  return DT_UNKNOWN;
+}
+
+static gboolean
+read_manifest_dir (JobFileTreeManifest *manifest,
+                   int dfd,
+                   const char *prefix,
+                   const char *root,
+                   GError **error)
+{
+  DIR *dir = fdopendir (dfd);
+  struct dirent *entry;
+  gboolean ok = TRUE;
+
+  if (dir == NULL)
+    {
+      int saved = errno;
+      close (dfd);
+      return job_cache_set_errno_error (error, saved, "read the directory",
+                                        root);
+    }
+  while (ok)
+    {
+      ManifestEntry e = { 0 };
+      g_autofree char *path = NULL;
+
+      errno = 0;
+      entry = readdir (dir);
+      if (entry == NULL)
+        {
+          if (errno != 0)
+            ok = job_cache_set_errno_error (error, errno, "read the directory",
+                                            root);
+          break;
+        }
+      if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+        continue;
+      path = prefix[0] != '\0' ? g_strconcat (prefix, "/", entry->d_name, NULL)
+                               : g_strdup (entry->d_name);
+      e.type = entry->d_type;
+      if (e.type == DT_UNKNOWN || e.type == DT_DIR)
+        {
+          if (fstatat (dirfd (dir), entry->d_name, &e.st, AT_SYMLINK_NOFOLLOW)
+              < 0)
+            {
+              g_autofree char *full = g_build_filename (root, path, NULL);
+              ok = job_cache_set_errno_error (error, errno, "inspect", full);
+              break;
+            }
+          e.type = type_of_mode (e.st.st_mode);
+        }
+      else if (e.type != DT_REG && e.type != DT_LNK)
+        e.type = DT_UNKNOWN;
+      e.path = g_string_chunk_insert (manifest->paths, path);
+      g_array_append_val (manifest->entries, e);
+      if (e.type == DT_DIR)
+        {
+          int sub = openat (dirfd (dir), entry->d_name,
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+          if (sub < 0)
+            {
+              g_autofree char *full = g_build_filename (root, path, NULL);
+              ok = job_cache_set_errno_error (error, errno,
+                                              "open the directory", full);
+              break;
+            }
+          ok = read_manifest_dir (manifest, sub, path, root, error);
+        }
+    }
+  closedir (dir);
+  return ok;
+}
+
+JobFileTreeManifest *
+job_file_tree_manifest_read (const char *dir, GError **error)
+{
+  JobFileTreeManifest *manifest = g_new0 (JobFileTreeManifest, 1);
+  int dfd;
+
+  g_atomic_ref_count_init (&manifest->ref_count);
+  manifest->entries = g_array_new (FALSE, FALSE, sizeof (ManifestEntry));
+  manifest->paths = g_string_chunk_new (1024);
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    {
+      job_cache_set_errno_error (error, errno, "open the directory", dir);
+      job_file_tree_manifest_unref (manifest);
+      return NULL;
+    }
+  if (!read_manifest_dir (manifest, dfd, "", dir, error))
+    {
+      job_file_tree_manifest_unref (manifest);
+      return NULL;
+    }
+  return manifest;
+}
+
+typedef struct
+{
+  const ManifestEntry *entry;
+  guint source; /* index of the manifest it comes from */
+} Merged;
+
+static gboolean
+conflict (const char *dest_dir,
+          const char *path,
+          gboolean directory_arrives,
+          guint8 present_type,
+          GError **error)
+{
+  g_autofree char *full = g_build_filename (dest_dir, path, NULL);
+
+  if (directory_arrives)
+    g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CONFLICT,
+                 "Cannot put the directory “%s” where the destination "
+                 "already has a %s: two staged artifacts disagree about "
+                 "what this path is",
+                 full, present_type == DT_LNK ? "symbolic link" : "file");
+  else
+    g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CONFLICT,
+                 "Cannot replace the directory “%s” with a file: two staged "
+                 "artifacts disagree about what this path is",
+                 full);
+  return FALSE;
+}
+
+/* Makes the directory @path in @dst_dfd, or checks that it is one. */
+static gboolean
+ensure_directory (int dst_dfd,
+                  const char *path,
+                  const char *dest_dir,
+                  GError **error)
+{
+  struct stat st;
+
+  if (mkdirat (dst_dfd, path, 0700) == 0)
+    return TRUE;
+  if (errno != EEXIST)
+    {
+      g_autofree char *full = g_build_filename (dest_dir, path, NULL);
+      return job_cache_set_errno_error (error, errno, "create the directory",
+                                        full);
+    }
+  if (fstatat (dst_dfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      g_autofree char *full = g_build_filename (dest_dir, path, NULL);
+      return job_cache_set_errno_error (error, errno, "inspect", full);
+    }
+  if (!S_ISDIR (st.st_mode))
+    return conflict (dest_dir, path, TRUE, type_of_mode (st.st_mode), error);
+  /* Keep it writable while it fills; the real mode comes last. */
+  fchmodat (dst_dfd, path, 0700, 0);
+  return TRUE;
+}
+
+static gboolean
+set_directory_metadata (int dst_dfd,
+                        const ManifestEntry *e,
+                        const char *dest_dir,
+                        GError **error)
+{
+  struct timespec times[2] = { e->st.st_atim, e->st.st_mtim };
+
+  if ((geteuid () == 0
+       && fchownat (dst_dfd, e->path, e->st.st_uid, e->st.st_gid,
+                    AT_SYMLINK_NOFOLLOW)
+              < 0)
+      || fchmodat (dst_dfd, e->path, e->st.st_mode & 07777, 0) < 0
+      || utimensat (dst_dfd, e->path, times, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      g_autofree char *full = g_build_filename (dest_dir, e->path, NULL);
+      return job_cache_set_errno_error (error, errno,
+                                        "set the mode and times of", full);
+    }
+  return TRUE;
+}
+
+gboolean
+job_file_tree_stage_merged (JobFileTreeManifest *const *manifests,
+                            const char *const *roots,
+                            guint n,
+                            const char *dest_dir,
+                            JobFileTreeFlags flags,
+                            GCancellable *cancellable,
+                            GError **error)
+{
+  g_autoptr (GHashTable) by_path = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (Merged));
+  g_autofree int *source_fds = g_new (int, MAX (n, 1));
+  gboolean ok = TRUE;
+  int dst_dfd;
+
+  /* The merge: what staging the artifacts in order would leave. */
+  for (guint i = 0; i < n; i++)
+    {
+      GArray *entries = manifests[i]->entries;
+
+      for (guint j = 0; j < entries->len; j++)
+        {
+          const ManifestEntry *e = &g_array_index (entries, ManifestEntry, j);
+          gpointer slot;
+
+          if (!g_hash_table_lookup_extended (by_path, e->path, NULL, &slot))
+            {
+              Merged m = { e, i };
+
+              g_array_append_val (order, m);
+              g_hash_table_insert (by_path, e->path,
+                                   GUINT_TO_POINTER (order->len - 1));
+              continue;
+            }
+          {
+            Merged *m = &g_array_index (order, Merged, GPOINTER_TO_UINT (slot));
+            gboolean was_dir = m->entry->type == DT_DIR;
+
+            if (was_dir != (e->type == DT_DIR))
+              return conflict (dest_dir, e->path, e->type == DT_DIR,
+                               m->entry->type, error);
+            m->entry = e;
+            m->source = i;
+          }
+        }
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+    }
+
+  dst_dfd = open (dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dst_dfd < 0)
+    return job_cache_set_errno_error (error, errno, "open the directory",
+                                      dest_dir);
+  for (guint i = 0; i < n; i++)
+    source_fds[i] = -1;
+
+  /* Pre-order: every directory exists before its contents arrive. */
+  for (guint k = 0; ok && k < order->len; k++)
+    {
+      const Merged *m = &g_array_index (order, Merged, k);
+      const ManifestEntry *e = m->entry;
+
+      if ((k & 255) == 0
+          && g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      if (e->type == DT_DIR)
+        {
+          ok = ensure_directory (dst_dfd, e->path, dest_dir, error);
+          continue;
+        }
+      if (source_fds[m->source] < 0)
+        {
+          source_fds[m->source] =
+              open (roots[m->source], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          if (source_fds[m->source] < 0)
+            {
+              ok = job_cache_set_errno_error (
+                  error, errno, "open the directory", roots[m->source]);
+              break;
+            }
+        }
+      /* The common case in one call; anything else as staging one tree
+       * does it (replacing, copying across file systems, special files). */
+      if ((flags & JOB_FILE_TREE_HARDLINK)
+          && (e->type == DT_REG || e->type == DT_LNK)
+          && linkat (source_fds[m->source], e->path, dst_dfd, e->path, 0) == 0)
+        continue;
+      {
+        g_autofree char *full = g_build_filename (dest_dir, e->path, NULL);
+
+        ok = copy_entry (source_fds[m->source], dst_dfd, e->path, full, flags,
+                         cancellable, error);
+      }
+    }
+
+  /* Directory metadata last, deepest first, as a walk sets it on leaving. */
+  for (guint k = order->len; ok && k > 0; k--)
+    {
+      const Merged *m = &g_array_index (order, Merged, k - 1);
+
+      if (m->entry->type == DT_DIR)
+        ok = set_directory_metadata (dst_dfd, m->entry, dest_dir, error);
+    }
+
+  for (guint i = 0; i < n; i++)
+    if (source_fds[i] >= 0)
+      close (source_fds[i]);
+  close (dst_dfd);
+  return ok;
+}

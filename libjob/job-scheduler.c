@@ -1001,9 +1001,9 @@ static GVariant *
 get_plan_entry (Record *record)
 {
   if (record->plan_entry == NULL)
-    record->plan_entry = g_variant_ref_sink (g_variant_new (
-        "(ss^as)", job_element_spec_get_name (record->spec), record->key,
-        record->integration));
+    record->plan_entry = g_variant_ref_sink (
+        g_variant_new ("(ss^as)", job_element_spec_get_name (record->spec),
+                       record->key, record->integration));
   return record->plan_entry;
 }
 
@@ -1042,8 +1042,8 @@ make_staging_plan (JobScheduler *self, Record *record)
           g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, closure,
                                      dep->runtime->len, sizeof (guint32)));
     }
-  children[0] = g_variant_new_array (G_VARIANT_TYPE ("(ssas)"), entries,
-                                     n_scope);
+  children[0] =
+      g_variant_new_array (G_VARIANT_TYPE ("(ssas)"), entries, n_scope);
   children[1] = g_variant_new_array (G_VARIANT_TYPE ("(sau)"), direct,
                                      record->build_deps->len);
   return g_variant_new_tuple (children, 2);

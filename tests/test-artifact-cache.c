@@ -13,6 +13,8 @@
 
 #include <libjob/job.h>
 
+#include "job-artifact-cache-private.h"
+
 static char *
 make_key (const char *seed)
 {
@@ -583,6 +585,278 @@ test_stage_hardlinks (void)
   remove_tree (root);
 }
 
+/* One line per entry under @dir, sorted: path, type, mode, owner, (for
+ * directories) mtime, and contents or link target. */
+static void
+describe_tree (const char *dir, const char *prefix, GPtrArray *lines)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *rel = g_build_filename (prefix, name, NULL);
+      struct stat st;
+
+      g_assert_cmpint (lstat (path, &st), ==, 0);
+      if (S_ISDIR (st.st_mode))
+        {
+          g_ptr_array_add (lines,
+                           g_strdup_printf ("%s dir %o %u %ld", rel,
+                                            st.st_mode & 07777, st.st_uid,
+                                            (long) st.st_mtim.tv_sec));
+          describe_tree (path, rel, lines);
+        }
+      else if (S_ISLNK (st.st_mode))
+        {
+          g_autofree char *target = g_file_read_link (path, NULL);
+          g_ptr_array_add (lines, g_strdup_printf ("%s link %s", rel, target));
+        }
+      else
+        {
+          g_autofree char *contents = NULL;
+
+          g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+          g_ptr_array_add (lines,
+                           g_strdup_printf ("%s file %o %s", rel,
+                                            st.st_mode & 07777, contents));
+        }
+    }
+}
+
+static int
+compare_lines (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static char *
+describe (const char *dir)
+{
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+
+  describe_tree (dir, "", lines);
+  g_ptr_array_sort (lines, compare_lines);
+  g_ptr_array_add (lines, NULL);
+  return g_strjoinv ("\n", (char **) lines->pdata);
+}
+
+/* An artifact of random overlapping files, links and directories (no
+ * conflicts: names say what they are), with random modes and times. */
+static void
+commit_random (JobArtifactCache *cache, const char *key, GRand *rand, guint n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobArtifactCommit) commit =
+      job_artifact_cache_begin_commit (cache, key, &error);
+  const char *files;
+  const char *dirs[] = { "", "d0", "d1", "d0/d2" };
+  const guint dir_modes[] = { 0755, 0700, 0555, 0750 };
+
+  g_assert_no_error (error);
+  files = job_artifact_commit_get_files_path (commit);
+  for (guint i = 1; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *d = g_build_filename (files, dirs[i], NULL);
+
+      if (g_rand_boolean (rand) || i == 3)
+        g_assert_cmpint (g_mkdir_with_parents (d, 0755), ==, 0);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      const char *dir = dirs[g_rand_int_range (rand, 0, G_N_ELEMENTS (dirs))];
+      g_autofree char *d = g_build_filename (files, dir, NULL);
+      g_autofree char *name = NULL;
+      g_autofree char *path = NULL;
+
+      if (!g_file_test (d, G_FILE_TEST_IS_DIR))
+        continue;
+      if (g_rand_boolean (rand))
+        {
+          g_autofree char *contents =
+              g_strdup_printf ("%s %u", key, g_rand_int (rand));
+
+          name = g_strdup_printf ("f%d", g_rand_int_range (rand, 0, 6));
+          path = g_build_filename (d, name, NULL);
+          g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+          g_assert_cmpint (chmod (path, g_rand_boolean (rand) ? 0644 : 0755),
+                           ==, 0);
+        }
+      else
+        {
+          g_autofree char *target =
+              g_strdup_printf ("t%d", g_rand_int_range (rand, 0, 100));
+
+          name = g_strdup_printf ("l%d", g_rand_int_range (rand, 0, 6));
+          path = g_build_filename (d, name, NULL);
+          if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+            g_assert_cmpint (symlink (target, path), ==, 0);
+        }
+    }
+  /* Modes and times last, deepest first. */
+  for (guint i = G_N_ELEMENTS (dirs) - 1; i > 0; i--)
+    {
+      g_autofree char *d = g_build_filename (files, dirs[i], NULL);
+      struct timespec times[2] = {
+        { 1000000 + g_rand_int_range (rand, 0, 999), 0 },
+        { 2000000 + g_rand_int_range (rand, 0, 999), 0 }
+      };
+
+      if (!g_file_test (d, G_FILE_TEST_IS_DIR))
+        continue;
+      g_assert_cmpint (utimensat (AT_FDCWD, d, times, 0), ==, 0);
+      g_assert_cmpint (
+          chmod (
+              d,
+              dir_modes[g_rand_int_range (rand, 0, G_N_ELEMENTS (dir_modes))]),
+          ==, 0);
+    }
+  job_artifact_commit_commit (commit, &error);
+  g_assert_no_error (error);
+}
+
+/* Merged staging leaves exactly what staging one artifact after the other
+ * leaves, in both modes; conflicts fail the same way. */
+static void
+test_stage_merged (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (42);
+  g_autoptr (GError) error = NULL;
+
+  for (guint round = 0; round < 20; round++)
+    {
+      guint n = (guint) g_rand_int_range (rand, 1, 8);
+      g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *one_by_one = NULL;
+      g_autofree char *merged = NULL;
+      g_autofree char *merged_copy = NULL;
+      g_autofree char *expected = NULL;
+      g_autofree char *got = NULL;
+      g_autofree char *got_copy = NULL;
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *seed = g_strdup_printf ("merged-%u-%u", round, i);
+          char *key = make_key (seed);
+
+          commit_random (cache, key, rand, 12);
+          g_ptr_array_add (keys, key);
+        }
+      one_by_one = g_strdup_printf ("%s/one-%u", root, round);
+      merged = g_strdup_printf ("%s/merged-%u", root, round);
+      merged_copy = g_strdup_printf ("%s/copy-%u", root, round);
+      for (guint i = 0; i < n; i++)
+        {
+          job_artifact_cache_stage (cache, keys->pdata[i], one_by_one, NULL,
+                                    &error);
+          g_assert_no_error (error);
+        }
+      /* Twice: the second time from the manifests in memory. */
+      for (guint pass = 0; pass < 2; pass++)
+        {
+          const char *dest = pass == 0 ? merged : merged_copy;
+
+          job_artifact_cache_stage_keys (cache,
+                                         (const char *const *) keys->pdata, n,
+                                         dest, pass == 0, NULL, &error);
+          g_assert_no_error (error);
+        }
+      expected = describe (one_by_one);
+      got = describe (merged);
+      got_copy = describe (merged_copy);
+      g_assert_cmpstr (got, ==, expected);
+      g_assert_cmpstr (got_copy, ==, expected);
+    }
+
+  /* Conflicts, either way round. */
+  {
+    g_autofree char *file_key = make_key ("conflict-file");
+    g_autofree char *dir_key = make_key ("conflict-dir");
+    g_autofree char *dest = g_build_filename (root, "conflict", NULL);
+    const char *file_first[] = { file_key, dir_key };
+    const char *dir_first[] = { dir_key, file_key };
+    g_autoptr (JobArtifactCommit) commit =
+        job_artifact_cache_begin_commit (cache, dir_key, &error);
+    g_autofree char *sub = NULL;
+
+    commit_simple (cache, file_key, "a file");
+    g_assert_no_error (error);
+    sub = g_build_filename (job_artifact_commit_get_files_path (commit),
+                            "data.txt", NULL);
+    g_assert_cmpint (mkdir (sub, 0755), ==, 0);
+    job_artifact_commit_commit (commit, &error);
+    g_assert_no_error (error);
+
+    job_artifact_cache_stage_keys (cache, file_first, 2, dest, TRUE, NULL,
+                                   &error);
+    g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CONFLICT);
+    g_assert_nonnull (strstr (error->message, "Cannot put the directory"));
+    g_assert_nonnull (strstr (error->message, "data.txt"));
+    g_clear_error (&error);
+    job_artifact_cache_stage_keys (cache, dir_first, 2, dest, TRUE, NULL,
+                                   &error);
+    g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CONFLICT);
+    g_assert_nonnull (strstr (error->message, "Cannot replace the directory"));
+    g_clear_error (&error);
+
+    /* Against what the destination already holds. */
+    g_clear_pointer (&dest, g_free);
+    dest = g_build_filename (root, "conflict-dest", NULL);
+    g_assert_cmpint (mkdir (dest, 0755), ==, 0);
+    write_file (dest, "data.txt", "in the way");
+    job_artifact_cache_stage_keys (cache, &dir_first[0], 1, dest, TRUE, NULL,
+                                   &error);
+    g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_CONFLICT);
+    g_clear_error (&error);
+  }
+
+  /* An artifact removed and committed again with other contents is read
+   * again, not taken from memory. */
+  {
+    g_autofree char *key = make_key ("recommitted");
+    g_autofree char *first = g_build_filename (root, "first", NULL);
+    g_autofree char *second = g_build_filename (root, "second", NULL);
+    g_autofree char *contents = NULL;
+    const char *keys[] = { key };
+
+    commit_simple (cache, key, "old");
+    job_artifact_cache_stage_keys (cache, keys, 1, first, TRUE, NULL, &error);
+    g_assert_no_error (error);
+    job_artifact_cache_remove (cache, key, &error);
+    g_assert_no_error (error);
+    {
+      g_autoptr (JobArtifactCommit) commit =
+          job_artifact_cache_begin_commit (cache, key, &error);
+
+      g_assert_no_error (error);
+      write_file (job_artifact_commit_get_files_path (commit), "other.txt",
+                  "new");
+      job_artifact_commit_commit (commit, &error);
+      g_assert_no_error (error);
+    }
+    job_artifact_cache_stage_keys (cache, keys, 1, second, TRUE, NULL, &error);
+    g_assert_no_error (error);
+    contents = read_file (second, "other.txt");
+    g_assert_cmpstr (contents, ==, "new");
+    g_free (contents);
+    contents = g_build_filename (second, "data.txt", NULL);
+    g_assert_false (g_file_test (contents, G_FILE_TEST_EXISTS));
+
+    /* A missing artifact names its key. */
+    job_artifact_cache_remove (cache, key, &error);
+    g_assert_no_error (error);
+    job_artifact_cache_stage_keys (cache, keys, 1, second, TRUE, NULL, &error);
+    g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_NOT_FOUND);
+    g_assert_nonnull (strstr (error->message, key));
+  }
+
+  remove_tree (root);
+}
+
 static void
 test_remove_and_corrupt (void)
 {
@@ -809,6 +1083,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/artifact-cache/checkout", test_checkout);
   g_test_add_func ("/job/artifact-cache/take-directory", test_take_directory);
   g_test_add_func ("/job/artifact-cache/stage-hardlinks", test_stage_hardlinks);
+  g_test_add_func ("/job/artifact-cache/stage-merged", test_stage_merged);
   g_test_add_func ("/job/artifact-cache/remove-corrupt",
                    test_remove_and_corrupt);
   g_test_add_func ("/job/artifact-cache/log-path", test_log_path);
