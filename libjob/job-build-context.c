@@ -880,18 +880,26 @@ job_build_context_run_queued (JobBuildContext *self,
       return FALSE;
   }
 
-  script = g_string_new ("_libjob_run () {\n"
-                         "  printf 'Running %s: %s\\n' \"$2\" \"$3\"\n"
-                         "  sh -e -c \"$3\" || { _s=$?; echo \"$1 $_s\" > ");
-  append_quoted (script, status_sandbox);
-  g_string_append (script, "; exit $_s; }\n}\n");
+  /* Each command runs as `sh -e -c` would run it, in a subshell with -e
+   * (not an exec of a new shell per command). The subshell stands alone in
+   * its list: in an AND-OR list -e would be ignored inside it. eval makes a
+   * syntax error that command's failure rather than the whole script's. */
+  script = g_string_new (NULL);
   for (guint i = 0; i < queued->len; i += 2)
     {
-      g_string_append_printf (script, "_libjob_run %u ", i / 2 + 1);
+      g_string_append (script, "printf 'Running %s: %s\\n' ");
       append_quoted (script, queued->pdata[i]);
       g_string_append_c (script, ' ');
       append_quoted (script, queued->pdata[i + 1]);
-      g_string_append_c (script, '\n');
+      g_string_append (script, "\n(set -e; eval ");
+      append_quoted (script, queued->pdata[i + 1]);
+      g_string_append_printf (
+          script,
+          ")\n_libjob_status=$?\n"
+          "[ $_libjob_status -eq 0 ] || { echo \"%u $_libjob_status\" > ",
+          i / 2 + 1);
+      append_quoted (script, status_sandbox);
+      g_string_append (script, "; exit $_libjob_status; }\n");
     }
   argv[2] = script->str;
 

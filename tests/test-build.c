@@ -561,6 +561,58 @@ test_cli_build (void)
   g_assert_cmpstr (started, ==, "ma.bst top.bst");
 }
 
+/* Each command runs as `sh -e -c` would: -e holds, nothing leaks from one
+ * command to the next, and a syntax error fails that command alone. */
+static void
+test_cli_command_semantics (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_auto (JobRun) syntax = { 0 };
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_file (scratch.project, "elements/sem.bst",
+              "kind: manual\n"
+              "build-depends:\n- base.bst\n"
+              "config:\n"
+              "  build-commands:\n"
+              "  - leaked=yes; set -u; cd /tmp\n"
+              "  - test -z \"${leaked:-}\" && test \"$(pwd)\" != /tmp && echo "
+              "clean-start\n"
+              "  - test $# -eq 0 && echo no-arguments\n"
+              "  - |\n"
+              "    echo multi-line\n"
+              "    false\n"
+              "    echo after-false-not-reached\n"
+              "  - echo never-run\n");
+  job_run (&scratch, &run, "build", "sem.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "\nclean-start\n"));
+  g_assert_nonnull (strstr (run.err, "\nno-arguments\n"));
+  g_assert_nonnull (strstr (run.err, "\nmulti-line\n"));
+  g_assert_null (strstr (run.err, "\nafter-false-not-reached\n"));
+  g_assert_null (strstr (run.err, "\nnever-run\n"));
+  g_assert_nonnull (strstr (
+      run.err, "build-commands failed with exit status 1: echo multi-line"));
+
+  write_file (scratch.project, "elements/syntax.bst",
+              "kind: manual\n"
+              "build-depends:\n- base.bst\n"
+              "config:\n"
+              "  build-commands:\n"
+              "  - echo before-syntax\n"
+              "  - if then fi (\n"
+              "  - echo after-syntax-not-reached\n");
+  job_run (&scratch, &syntax, "build", "syntax.bst", NULL);
+  g_assert_cmpint (syntax.status, ==, 1);
+  g_assert_nonnull (strstr (syntax.err, "\nbefore-syntax\n"));
+  g_assert_null (strstr (syntax.err, "\nafter-syntax-not-reached\n"));
+  g_assert_nonnull (strstr (syntax.err, "build-commands failed with exit "
+                                        "status 2: if then fi ("));
+}
+
 static void
 test_cli_failure (void)
 {
@@ -1314,6 +1366,8 @@ main (int argc, char *argv[])
                    test_api_cancellable_outlives);
   g_test_add_func ("/job/build/cli/build-and-rebuild", test_cli_build);
   g_test_add_func ("/job/build/cli/failure", test_cli_failure);
+  g_test_add_func ("/job/build/cli/command-semantics",
+                   test_cli_command_semantics);
   g_test_add_func ("/job/build/cli/on-error-continue",
                    test_cli_on_error_continue);
   g_test_add_func ("/job/build/cli/on-error-quit", test_cli_on_error_quit);
