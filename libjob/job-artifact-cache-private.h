@@ -40,16 +40,30 @@ JobFileTreeManifest *job_file_tree_manifest_ref (JobFileTreeManifest *manifest);
 void job_file_tree_manifest_unref (JobFileTreeManifest *manifest);
 guint job_file_tree_manifest_get_size (JobFileTreeManifest *manifest);
 
-/* Stages the trees of @n artifacts (@manifests[i] describing the directory
- * @roots[i]) into @dest_dir as job_file_tree_copy() one after the other
- * would, but linking or copying only what the last of them leaves. */
-gboolean job_file_tree_stage_merged (JobFileTreeManifest *const *manifests,
-                                     const char *const *roots,
-                                     guint n,
-                                     const char *dest_dir,
-                                     JobFileTreeFlags flags,
-                                     GCancellable *cancellable,
-                                     GError **error);
+/* The result of merging manifests: what a directory holds once they are
+ * staged, and where each file comes from. */
+typedef struct _JobFileTreeStaged JobFileTreeStaged;
+
+/* Merges @manifests in staging order; @dest_dir is only for messages. */
+JobFileTreeStaged *job_file_tree_merge (JobFileTreeManifest *const *manifests,
+                                        const char *const *roots,
+                                        guint n,
+                                        const char *dest_dir,
+                                        GCancellable *cancellable,
+                                        GError **error);
+/* Makes @dest_dir hold @staged: from scratch, or, when @previous is what
+ * it holds, by changing only what differs (and the metadata of the
+ * directories whose contents change). */
+gboolean job_file_tree_apply (JobFileTreeStaged *staged,
+                              const char *dest_dir,
+                              JobFileTreeFlags flags,
+                              JobFileTreeStaged *previous,
+                              GCancellable *cancellable,
+                              GError **error);
+gboolean job_file_tree_staged_has_directory (JobFileTreeStaged *staged,
+                                             const char *path);
+void job_file_tree_staged_free (JobFileTreeStaged *staged);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobFileTreeStaged, job_file_tree_staged_free)
 
 /* Removes @path and everything below it; a missing @path is not an error. */
 gboolean job_file_tree_remove (const char *path, GError **error);
@@ -78,6 +92,14 @@ gboolean job_artifact_cache_stage_keys (JobArtifactCache *self,
                                         gboolean hardlink,
                                         GCancellable *cancellable,
                                         GError **error);
+
+/* The merge of the artifacts @keys, for job_file_tree_apply(). */
+JobFileTreeStaged *job_artifact_cache_merge_keys (JobArtifactCache *self,
+                                                  const char *const *keys,
+                                                  guint n_keys,
+                                                  const char *dest_dir,
+                                                  GCancellable *cancellable,
+                                                  GError **error);
 
 JobArtifactCommit *job_artifact_commit_new (JobArtifactCache *cache,
                                             const char *key,

@@ -209,6 +209,38 @@ open_lock_file (JobArtifactCache *self, int operation, GError **error)
 /* Removes the staging directories whose writer is gone. Holding the cache
  * lock exclusively keeps new staging directories from being created (and
  * not yet locked) while we look. */
+/* The roots that worker processes keep between builds (build/root-*) are
+ * locked while their process lives: one that is not is left over. */
+static void
+remove_stale_roots (JobArtifactCache *self)
+{
+  g_autofree char *builds = g_build_filename (self->root, "build", NULL);
+  DIR *dir = opendir (builds);
+  struct dirent *entry;
+
+  if (dir == NULL)
+    return;
+  while ((entry = readdir (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr (GError) local_error = NULL;
+      int fd;
+
+      if (!g_str_has_prefix (entry->d_name, "root-"))
+        continue;
+      path = g_build_filename (builds, entry->d_name, NULL);
+      fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      if (flock (fd, LOCK_EX | LOCK_NB) == 0
+          && !job_file_tree_remove (path, &local_error))
+        g_debug ("Cannot remove the stale root %s: %s", path,
+                 local_error->message);
+      close (fd);
+    }
+  closedir (dir);
+}
+
 static gboolean
 remove_stale_staging (JobArtifactCache *self, GError **error)
 {
@@ -251,6 +283,7 @@ remove_stale_staging (JobArtifactCache *self, GError **error)
     }
   closedir (dir);
   close (lock_fd);
+  remove_stale_roots (self);
   return TRUE;
 }
 
@@ -670,7 +703,6 @@ job_artifact_cache_begin_commit (JobArtifactCache *self,
                                  GError **error)
 {
   g_autofree char *staging = NULL;
-  g_autofree char *files = NULL;
   g_autofree char *meta = NULL;
   int lock_fd;
   int dir_fd;
@@ -707,9 +739,8 @@ job_artifact_cache_begin_commit (JobArtifactCache *self,
     }
   close (lock_fd);
 
-  files = g_build_filename (staging, "files", NULL);
   meta = g_build_filename (staging, "meta", NULL);
-  if (mkdir (files, 0755) < 0 || mkdir (meta, 0755) < 0)
+  if (mkdir (meta, 0755) < 0)
     {
       job_cache_set_errno_error (error, errno, "create the directory", staging);
       job_file_tree_remove (staging, NULL);
@@ -828,6 +859,36 @@ get_manifest (JobArtifactCache *self,
   return manifest;
 }
 
+JobFileTreeStaged *
+job_artifact_cache_merge_keys (JobArtifactCache *self,
+                               const char *const *keys,
+                               guint n_keys,
+                               const char *dest_dir,
+                               GCancellable *cancellable,
+                               GError **error)
+{
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) job_file_tree_manifest_unref);
+  g_autoptr (GPtrArray) roots = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), NULL);
+
+  for (guint i = 0; i < n_keys; i++)
+    {
+      char *files_dir = NULL;
+      JobFileTreeManifest *manifest =
+          get_manifest (self, keys[i], &files_dir, error);
+
+      if (manifest == NULL)
+        return NULL;
+      g_ptr_array_add (found, manifest);
+      g_ptr_array_add (roots, files_dir);
+    }
+  return job_file_tree_merge ((JobFileTreeManifest *const *) found->pdata,
+                              (const char *const *) roots->pdata, n_keys,
+                              dest_dir, cancellable, error);
+}
+
 gboolean
 job_artifact_cache_stage_keys (JobArtifactCache *self,
                                const char *const *keys,
@@ -837,33 +898,22 @@ job_artifact_cache_stage_keys (JobArtifactCache *self,
                                GCancellable *cancellable,
                                GError **error)
 {
-  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) job_file_tree_manifest_unref);
-  g_autoptr (GPtrArray) roots = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JobFileTreeStaged) staged = NULL;
 
   g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), FALSE);
   g_return_val_if_fail (dest_dir != NULL, FALSE);
 
-  for (guint i = 0; i < n_keys; i++)
-    {
-      char *files_dir = NULL;
-      JobFileTreeManifest *manifest =
-          get_manifest (self, keys[i], &files_dir, error);
-
-      if (manifest == NULL)
-        return FALSE;
-      g_ptr_array_add (found, manifest);
-      g_ptr_array_add (roots, files_dir);
-    }
+  staged = job_artifact_cache_merge_keys (self, keys, n_keys, dest_dir,
+                                          cancellable, error);
+  if (staged == NULL)
+    return FALSE;
   if (mkdir (dest_dir, 0755) < 0 && errno != EEXIST
       && g_mkdir_with_parents (dest_dir, 0755) < 0)
     return job_cache_set_errno_error (error, errno, "create the directory",
                                       dest_dir);
-  return job_file_tree_stage_merged (
-      (JobFileTreeManifest *const *) found->pdata,
-      (const char *const *) roots->pdata, n_keys, dest_dir,
-      hardlink ? JOB_FILE_TREE_HARDLINK : JOB_FILE_TREE_COPY, cancellable,
-      error);
+  return job_file_tree_apply (
+      staged, dest_dir, hardlink ? JOB_FILE_TREE_HARDLINK : JOB_FILE_TREE_COPY,
+      NULL, cancellable, error);
 }
 
 /**

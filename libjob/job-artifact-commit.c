@@ -130,6 +130,17 @@ job_artifact_commit_get_key (JobArtifactCommit *self)
   return self->key;
 }
 
+/* The files directory is made when first asked for: a build that hands
+ * over a whole directory (take_directory) never needs an empty one. */
+static gboolean
+ensure_files (JobArtifactCommit *self, GError **error)
+{
+  if (mkdir (self->files_path, 0755) < 0 && errno != EEXIST)
+    return job_cache_set_errno_error (error, errno, "create the directory",
+                                      self->files_path);
+  return TRUE;
+}
+
 /**
  * job_artifact_commit_get_files_path:
  * @self: a commit
@@ -146,6 +157,8 @@ job_artifact_commit_get_files_path (JobArtifactCommit *self)
 {
   g_return_val_if_fail (JOB_IS_ARTIFACT_COMMIT (self), NULL);
 
+  /* A failure shows when the directory is used. */
+  ensure_files (self, NULL);
   return self->files_path;
 }
 
@@ -243,7 +256,7 @@ job_artifact_commit_import_directory (JobArtifactCommit *self,
   g_return_val_if_fail (source_dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_pending (self, error))
+  if (!check_pending (self, error) || !ensure_files (self, error))
     return FALSE;
   return job_file_tree_copy (source_dir, self->files_path, JOB_FILE_TREE_COPY,
                              cancellable, error);
@@ -353,8 +366,8 @@ job_artifact_commit_take_directory (JobArtifactCommit *self,
   close (dfd);
   if (!ok)
     return FALSE;
-  /* The empty files/ made by the commit gives way to the whole tree. */
-  if (rmdir (self->files_path) == 0)
+  /* The whole tree becomes files/, unless something is in files/ already. */
+  if (rmdir (self->files_path) == 0 || errno == ENOENT)
     {
       if (rename (source_dir, self->files_path) == 0)
         {
@@ -471,6 +484,10 @@ job_artifact_commit_commit (JobArtifactCommit *self, GError **error)
   if (!check_pending (self, error))
     return FALSE;
 
+  /* Nothing given: an empty artifact. */
+  if (stat (self->files_path, &st) < 0 && errno == ENOENT
+      && !ensure_files (self, error))
+    return FALSE;
   if (stat (self->files_path, &st) < 0 || !S_ISDIR (st.st_mode))
     {
       g_set_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_FAILED,

@@ -6,11 +6,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "job-artifact-cache-private.h"
-#include "job-build-context.h"
+#include "job-build-context-private.h"
 #include "job-serializable.h"
 #include "job-source.h"
 
@@ -36,6 +40,15 @@
  * has integration commands (its public `bst` `integration-commands`),
  * which write into the root, the root is staged by copying instead and
  * mounted writable.
+ *
+ * A read-only root staged at `/` with
+ * [method@Job.BuildContext.stage_dependencies] is kept for the next build in
+ * the same process, which changes only what differs between the two scopes
+ * instead of staging everything and removing it again. So the root may live
+ * outside the build's directory; an element that needs the root's host path
+ * asks [method@Job.BuildContext.get_root] (or the sandbox) for it, which makes
+ * the root private to this build. The root must not be changed from the
+ * host in any other way.
  */
 
 struct _JobBuildContext
@@ -44,17 +57,131 @@ struct _JobBuildContext
 
   JobElement *element;
   JobArtifactCache *cache;
-  GVariant *plan;     /* (a(ssas)a(sau)), see job_build_task_new() */
-  gboolean copy_root; /* some artifact has integration commands */
-  GArray *at_root;    /* gboolean per scope entry: staged at / */
-  gboolean root_made; /* the root and its mount points exist */
+  GVariant *plan;        /* (a(ssas)a(sau)), see job_build_task_new() */
+  gboolean copy_root;    /* some artifact has integration commands */
+  GArray *at_root;       /* gboolean per scope entry: staged at / */
+  gboolean root_made;    /* the root and its mount points exist */
+  gboolean install_made; /* the install directory exists */
   char *root;
   char *build_directory;
   char *install_directory;
   JobSandbox *sandbox;
   GOutputStream *log;
-  GPtrArray *queued; /* char* pairs: group, command */
+  GPtrArray *queued;     /* char* pairs: group, command */
+  gboolean root_exposed; /* its host path was given out */
+  gboolean warm;         /* the root is the process's kept root, see below */
+  gboolean warm_dirty;   /* ... and may have changed beyond its state */
+  GPtrArray *warm_made;  /* char*: mount points made in it, relative */
 };
+
+/* The root kept between builds: one per process, for one cache at a time,
+ * used by one build at a time. It lives in the cache's build/, locked for
+ * as long as the process lives, so that a cache opened after the process
+ * died finds it unlocked and removes it. */
+typedef struct
+{
+  char *cache_root;
+  char *path;
+  int lock_fd;
+  JobFileTreeStaged *state; /* what it holds */
+  gboolean busy;
+} WarmRoot;
+
+static GMutex warm_lock;
+static WarmRoot *warm_root;
+
+static void
+warm_root_destroy (WarmRoot *warm)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!job_file_tree_remove (warm->path, &error))
+    g_debug ("Cannot remove the kept root %s: %s", warm->path, error->message);
+  close (warm->lock_fd);
+  g_clear_pointer (&warm->state, job_file_tree_staged_free);
+  g_free (warm->cache_root);
+  g_free (warm->path);
+  g_free (warm);
+}
+
+/* The kept root for @cache, claimed; %NULL if it is in use or cannot be
+ * made (then the build uses a fresh root as usual). */
+static WarmRoot *
+claim_warm_root (JobArtifactCache *cache)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&warm_lock);
+  const char *cache_root = job_artifact_cache_get_root (cache);
+  g_autofree char *path = NULL;
+  int fd;
+
+  if (warm_root != NULL && warm_root->busy)
+    return NULL;
+  if (warm_root != NULL && g_str_equal (warm_root->cache_root, cache_root))
+    {
+      warm_root->busy = TRUE;
+      return warm_root;
+    }
+  g_clear_pointer (&warm_root, warm_root_destroy);
+
+  path =
+      g_strdup_printf ("%s/build/root-%d-XXXXXX", cache_root, (int) getpid ());
+  if (g_mkdtemp_full (path, 0755) == NULL)
+    return NULL;
+  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) < 0)
+    {
+      if (fd >= 0)
+        close (fd);
+      rmdir (path);
+      return NULL;
+    }
+  warm_root = g_new0 (WarmRoot, 1);
+  warm_root->cache_root = g_strdup (cache_root);
+  warm_root->path = g_steal_pointer (&path);
+  warm_root->lock_fd = fd;
+  warm_root->busy = TRUE;
+  return warm_root;
+}
+
+/* Gives the kept root back after a build: without the mount points the
+ * build made in it, or, if it may hold anything else, not at all. */
+static void
+release_warm_root (JobBuildContext *self)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&warm_lock);
+  int dfd;
+
+  g_assert (warm_root != NULL && warm_root->busy);
+  dfd = open (warm_root->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    self->warm_dirty = TRUE;
+  for (guint i = self->warm_made->len; dfd >= 0 && i > 0; i--)
+    if (unlinkat (dfd, self->warm_made->pdata[i - 1], AT_REMOVEDIR) < 0
+        && errno != ENOENT)
+      self->warm_dirty = TRUE;
+  if (dfd >= 0)
+    close (dfd);
+  warm_root->busy = FALSE;
+  if (self->warm_dirty || warm_root->state == NULL)
+    g_clear_pointer (&warm_root, warm_root_destroy);
+  self->warm = FALSE;
+}
+
+void
+job_build_context_drop_kept_root (void)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&warm_lock);
+
+  if (warm_root != NULL && !warm_root->busy)
+    g_clear_pointer (&warm_root, warm_root_destroy);
+}
+
+/* The root may change outside what the kept root's state says. */
+static void
+mark_root_private (JobBuildContext *self)
+{
+  self->warm_dirty = TRUE;
+}
 
 static char *
 job_build_context_get_reason (JobUnserializable *self)
@@ -80,6 +207,8 @@ job_build_context_dispose (GObject *object)
 {
   JobBuildContext *self = JOB_BUILD_CONTEXT (object);
 
+  if (self->warm)
+    release_warm_root (self);
   g_clear_object (&self->element);
   g_clear_object (&self->cache);
   g_clear_object (&self->sandbox);
@@ -95,6 +224,7 @@ job_build_context_finalize (GObject *object)
   g_clear_pointer (&self->plan, g_variant_unref);
   g_clear_pointer (&self->at_root, g_array_unref);
   g_ptr_array_unref (self->queued);
+  g_clear_pointer (&self->warm_made, g_ptr_array_unref);
   g_free (self->root);
   g_free (self->build_directory);
   g_free (self->install_directory);
@@ -126,6 +256,19 @@ make_directory (const char *path, GError **error)
                    "Cannot create directory %s: %s", path, g_strerror (errsv));
       return FALSE;
     }
+  return TRUE;
+}
+
+/* The install directory is made when first needed: an element that
+ * collects something else (an import) never makes it. */
+static gboolean
+ensure_install (JobBuildContext *self, GError **error)
+{
+  if (self->install_made)
+    return TRUE;
+  if (!make_directory (self->install_directory, error))
+    return FALSE;
+  self->install_made = TRUE;
   return TRUE;
 }
 
@@ -244,8 +387,7 @@ job_build_context_new (JobElement *element,
   self->log = log != NULL ? g_object_ref (log) : NULL;
 
   /* The root is made when something needs it (an import never does). */
-  if (!make_directory (self->build_directory, error)
-      || !make_directory (self->install_directory, error))
+  if (!make_directory (self->build_directory, error))
     return NULL;
 
   self->sandbox = job_sandbox_new (self->root);
@@ -288,6 +430,10 @@ job_build_context_get_sandbox (JobBuildContext *self)
 
   /* Whoever runs it needs the root; a failure shows then. */
   ensure_root (self, NULL);
+  ensure_install (self, NULL);
+  self->root_exposed = TRUE;
+  if (self->warm)
+    mark_root_private (self);
   return self->sandbox;
 }
 
@@ -306,6 +452,9 @@ job_build_context_get_root (JobBuildContext *self)
 
   /* A failure shows when the root is used. */
   ensure_root (self, NULL);
+  self->root_exposed = TRUE;
+  if (self->warm)
+    mark_root_private (self);
   return self->root;
 }
 
@@ -340,7 +489,107 @@ job_build_context_get_install_directory (JobBuildContext *self)
 {
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
 
+  /* A failure shows when the directory is used. */
+  ensure_install (self, NULL);
   return self->install_directory;
+}
+
+/* Stages the whole scope at / in the process's kept root, changing only
+ * what differs from the last build's. Returns %FALSE with *@used %FALSE
+ * when the kept root does not apply: the root is copied (integration
+ * commands) or writable, commands run on the host (which could change
+ * it), its path was given out already, or another build holds it. */
+static gboolean
+stage_warm (JobBuildContext *self,
+            GVariant *scope,
+            GCancellable *cancellable,
+            gboolean *used,
+            GError **error)
+{
+  g_autoptr (JobFileTreeStaged) staged = NULL;
+  gsize n = g_variant_n_children (scope);
+  g_autofree const char **keys = g_new (const char *, MAX (n, 1));
+  WarmRoot *warm;
+  GVariant *mounts;
+
+  *used = FALSE;
+  if (self->copy_root || self->root_exposed
+      || !job_sandbox_get_root_read_only (self->sandbox)
+      || !job_sandbox_resolve_mode (self->sandbox, NULL)
+      || job_sandbox_get_effective_mode (self->sandbox)
+             != JOB_SANDBOX_MODE_BWRAP)
+    return FALSE;
+  warm = claim_warm_root (self->cache);
+  if (warm == NULL)
+    return FALSE;
+  *used = TRUE;
+  self->warm = TRUE;
+  self->warm_made = g_ptr_array_new_with_free_func (g_free);
+  g_free (self->root);
+  self->root = g_strdup (warm->path);
+  job_sandbox_set_root (self->sandbox, self->root);
+
+  for (gsize j = 0; j < n; j++)
+    g_variant_get_child (scope, j, "(&s&s@as)", NULL, &keys[j], NULL);
+  staged = job_artifact_cache_merge_keys (self->cache, keys, (guint) n,
+                                          self->root, cancellable, error);
+  if (staged == NULL)
+    return FALSE;
+  if (!job_file_tree_apply (staged, self->root, JOB_FILE_TREE_HARDLINK,
+                            warm->state, cancellable, error))
+    {
+      /* Half changed: it holds neither state. */
+      self->warm_dirty = TRUE;
+      return FALSE;
+    }
+  g_clear_pointer (&warm->state, job_file_tree_staged_free);
+  warm->state = g_steal_pointer (&staged);
+
+  /* The mount points, which go again when the build is over. */
+  mounts = job_sandbox_get_mounts (self->sandbox);
+  if (mounts != NULL)
+    {
+      GVariantIter iter;
+      const char *sandbox_path;
+
+      g_variant_iter_init (&iter, mounts);
+      while (g_variant_iter_next (&iter, "(&s&s)", &sandbox_path, NULL))
+        {
+          g_auto (GStrv) parts = g_strsplit (sandbox_path, "/", -1);
+          g_autoptr (GString) relative = g_string_new (NULL);
+
+          for (guint i = 0; parts[i] != NULL; i++)
+            {
+              g_autofree char *full = NULL;
+
+              if (parts[i][0] == '\0' || g_str_equal (parts[i], "."))
+                continue;
+              if (relative->len > 0)
+                g_string_append_c (relative, '/');
+              g_string_append (relative, parts[i]);
+              if (job_file_tree_staged_has_directory (warm->state,
+                                                      relative->str))
+                continue;
+              full = g_build_filename (self->root, relative->str, NULL);
+              if (mkdir (full, 0755) == 0)
+                g_ptr_array_add (self->warm_made, g_strdup (relative->str));
+              else if (errno != EEXIST)
+                {
+                  int errsv = errno;
+
+                  self->warm_dirty = TRUE;
+                  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                               "Cannot create directory %s: %s", full,
+                               g_strerror (errsv));
+                  return FALSE;
+                }
+            }
+        }
+    }
+  self->root_made = TRUE;
+  for (gsize j = 0; j < n; j++)
+    g_array_index (self->at_root, gboolean, j) = TRUE;
+  return TRUE;
 }
 
 /* Stages the scope entries @positions (all of them when %NULL) at @dest (a
@@ -404,11 +653,22 @@ job_build_context_stage_dependencies (JobBuildContext *self,
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
+  at_root = is_root (path);
+  scope = g_variant_get_child_value (self->plan, 0);
+  if (at_root && !self->root_made)
+    {
+      gboolean used;
+      gboolean ok = stage_warm (self, scope, cancellable, &used, error);
+
+      if (used)
+        return ok;
+    }
+  /* Anything staged beyond the kept root's state makes it this build's. */
+  if (self->warm)
+    mark_root_private (self);
   dest = host_path (self, path);
   if (!ensure_root (self, error) || !make_directory (dest, error))
     return FALSE;
-  at_root = is_root (path);
-  scope = g_variant_get_child_value (self->plan, 0);
   return stage_entries (self, scope, NULL, g_variant_n_children (scope), dest,
                         at_root, cancellable, error);
 }
@@ -457,6 +717,8 @@ job_build_context_stage_dependency (JobBuildContext *self,
       g_variant_get_child (direct, i, "(&s@au)", &direct_name, &closure);
       if (!g_str_equal (direct_name, name))
         continue;
+      if (self->warm)
+        mark_root_private (self);
       dest = host_path (self, path);
       if (!ensure_root (self, error) || !make_directory (dest, error))
         return FALSE;
@@ -803,6 +1065,9 @@ prepare_host_mode (JobBuildContext *self, GPtrArray *queued, GError **error)
     return FALSE;
   if (job_sandbox_get_effective_mode (self->sandbox) != JOB_SANDBOX_MODE_HOST)
     return TRUE;
+  /* Commands on the host could change the root. */
+  if (self->warm)
+    mark_root_private (self);
   mounts = job_sandbox_get_mounts (self->sandbox);
   if (mounts == NULL)
     return TRUE;
@@ -868,7 +1133,8 @@ job_build_context_run_queued (JobBuildContext *self,
   status_host =
       g_build_filename (self->build_directory, ".libjob-status", NULL);
   g_unlink (status_host);
-  if (!ensure_root (self, error) || !prepare_host_mode (self, queued, error))
+  if (!ensure_root (self, error) || !ensure_install (self, error)
+      || !prepare_host_mode (self, queued, error))
     return FALSE;
   {
     g_autofree char *in_sandbox =

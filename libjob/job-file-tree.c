@@ -736,54 +736,179 @@ set_directory_metadata (int dst_dfd,
   return TRUE;
 }
 
-gboolean
-job_file_tree_stage_merged (JobFileTreeManifest *const *manifests,
-                            const char *const *roots,
-                            guint n,
-                            const char *dest_dir,
-                            JobFileTreeFlags flags,
-                            GCancellable *cancellable,
-                            GError **error)
+struct _JobFileTreeStaged
 {
-  g_autoptr (GHashTable) by_path = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (Merged));
-  g_autofree int *source_fds = g_new (int, MAX (n, 1));
-  gboolean ok = TRUE;
-  int dst_dfd;
+  GPtrArray *manifests; /* JobFileTreeManifest*, owned */
+  GPtrArray *roots;     /* char*: each manifest's directory */
+  GArray *order;        /* Merged, pre-order */
+  GHashTable *by_path;  /* path -> index in order + 1 */
+};
 
-  /* The merge: what staging the artifacts in order would leave. */
+void
+job_file_tree_staged_free (JobFileTreeStaged *staged)
+{
+  g_ptr_array_unref (staged->manifests);
+  g_ptr_array_unref (staged->roots);
+  g_array_unref (staged->order);
+  g_hash_table_unref (staged->by_path);
+  g_free (staged);
+}
+
+static const Merged *
+staged_lookup (JobFileTreeStaged *staged, const char *path)
+{
+  guint index = GPOINTER_TO_UINT (g_hash_table_lookup (staged->by_path, path));
+
+  return index > 0 ? &g_array_index (staged->order, Merged, index - 1) : NULL;
+}
+
+gboolean
+job_file_tree_staged_has_directory (JobFileTreeStaged *staged, const char *path)
+{
+  const Merged *m = staged_lookup (staged, path);
+
+  return m != NULL && m->entry->type == DT_DIR;
+}
+
+JobFileTreeStaged *
+job_file_tree_merge (JobFileTreeManifest *const *manifests,
+                     const char *const *roots,
+                     guint n,
+                     const char *dest_dir,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+  JobFileTreeStaged *staged = g_new0 (JobFileTreeStaged, 1);
+
+  staged->manifests = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) job_file_tree_manifest_unref);
+  staged->roots = g_ptr_array_new_with_free_func (g_free);
+  staged->order = g_array_new (FALSE, FALSE, sizeof (Merged));
+  staged->by_path = g_hash_table_new (g_str_hash, g_str_equal);
+
   for (guint i = 0; i < n; i++)
     {
       GArray *entries = manifests[i]->entries;
 
+      g_ptr_array_add (staged->manifests,
+                       job_file_tree_manifest_ref (manifests[i]));
+      g_ptr_array_add (staged->roots, g_strdup (roots[i]));
       for (guint j = 0; j < entries->len; j++)
         {
           const ManifestEntry *e = &g_array_index (entries, ManifestEntry, j);
-          gpointer slot;
+          guint index =
+              GPOINTER_TO_UINT (g_hash_table_lookup (staged->by_path, e->path));
+          Merged *m;
 
-          if (!g_hash_table_lookup_extended (by_path, e->path, NULL, &slot))
+          if (index == 0)
             {
-              Merged m = { e, i };
+              Merged added = { e, i };
 
-              g_array_append_val (order, m);
-              g_hash_table_insert (by_path, e->path,
-                                   GUINT_TO_POINTER (order->len - 1));
+              g_array_append_val (staged->order, added);
+              g_hash_table_insert (staged->by_path, e->path,
+                                   GUINT_TO_POINTER (staged->order->len));
               continue;
             }
-          {
-            Merged *m = &g_array_index (order, Merged, GPOINTER_TO_UINT (slot));
-            gboolean was_dir = m->entry->type == DT_DIR;
-
-            if (was_dir != (e->type == DT_DIR))
-              return conflict (dest_dir, e->path, e->type == DT_DIR,
-                               m->entry->type, error);
-            m->entry = e;
-            m->source = i;
-          }
+          m = &g_array_index (staged->order, Merged, index - 1);
+          if ((m->entry->type == DT_DIR) != (e->type == DT_DIR))
+            {
+              conflict (dest_dir, e->path, e->type == DT_DIR, m->entry->type,
+                        error);
+              job_file_tree_staged_free (staged);
+              return NULL;
+            }
+          m->entry = e;
+          m->source = i;
         }
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
+        {
+          job_file_tree_staged_free (staged);
+          return NULL;
+        }
     }
+  return staged;
+}
+
+/* Whether @a (in @sa) and @b (in @sb) are the same staged thing: the same
+ * file of the same artifact, or both directories. */
+static gboolean
+same_entry (JobFileTreeStaged *sa,
+            const Merged *a,
+            JobFileTreeStaged *sb,
+            const Merged *b)
+{
+  if (a->entry->type != b->entry->type)
+    return FALSE;
+  if (a->entry->type == DT_DIR)
+    return TRUE;
+  return g_str_equal (sa->roots->pdata[a->source], sb->roots->pdata[b->source]);
+}
+
+/* Notes that the contents of @path's parent directory change: it is made
+ * writable now and gets its metadata back at the end. */
+static void
+touch_parent (int dst_dfd, GHashTable *touched, const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  char *parent;
+
+  if (slash == NULL)
+    return;
+  parent = g_strndup (path, (gsize) (slash - path));
+  if (g_hash_table_add (touched, parent) && geteuid () != 0)
+    fchmodat (dst_dfd, parent, 0700, 0);
+}
+
+/* Takes away what @previous staged in @dst_dfd and @staged does not have,
+ * deepest first. */
+static gboolean
+remove_stale (JobFileTreeStaged *previous,
+              JobFileTreeStaged *staged,
+              int dst_dfd,
+              const char *dest_dir,
+              GHashTable *touched,
+              GError **error)
+{
+  for (guint k = previous->order->len; k > 0; k--)
+    {
+      const Merged *old = &g_array_index (previous->order, Merged, k - 1);
+      const Merged *now = staged_lookup (staged, old->entry->path);
+      gboolean is_dir = old->entry->type == DT_DIR;
+
+      if (now != NULL && same_entry (previous, old, staged, now))
+        continue;
+      touch_parent (dst_dfd, touched, old->entry->path);
+      if (unlinkat (dst_dfd, old->entry->path, is_dir ? AT_REMOVEDIR : 0) == 0
+          || errno == ENOENT)
+        continue;
+      /* A directory with something else in it: remove it all. */
+      {
+        g_autofree char *full =
+            g_build_filename (dest_dir, old->entry->path, NULL);
+
+        if (!is_dir || (errno != ENOTEMPTY && errno != EEXIST))
+          return job_cache_set_errno_error (error, errno, "remove", full);
+        if (!job_file_tree_remove (full, error))
+          return FALSE;
+      }
+    }
+  return TRUE;
+}
+
+gboolean
+job_file_tree_apply (JobFileTreeStaged *staged,
+                     const char *dest_dir,
+                     JobFileTreeFlags flags,
+                     JobFileTreeStaged *previous,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+  guint n = staged->roots->len;
+  g_autofree int *source_fds = g_new (int, MAX (n, 1));
+  g_autoptr (GHashTable) touched =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gboolean ok = TRUE;
+  int dst_dfd;
 
   dst_dfd = open (dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dst_dfd < 0)
@@ -792,10 +917,13 @@ job_file_tree_stage_merged (JobFileTreeManifest *const *manifests,
   for (guint i = 0; i < n; i++)
     source_fds[i] = -1;
 
+  if (previous != NULL)
+    ok = remove_stale (previous, staged, dst_dfd, dest_dir, touched, error);
+
   /* Pre-order: every directory exists before its contents arrive. */
-  for (guint k = 0; ok && k < order->len; k++)
+  for (guint k = 0; ok && k < staged->order->len; k++)
     {
-      const Merged *m = &g_array_index (order, Merged, k);
+      const Merged *m = &g_array_index (staged->order, Merged, k);
       const ManifestEntry *e = m->entry;
 
       if ((k & 255) == 0
@@ -804,19 +932,37 @@ job_file_tree_stage_merged (JobFileTreeManifest *const *manifests,
           ok = FALSE;
           break;
         }
+      if (previous != NULL)
+        {
+          const Merged *old = staged_lookup (previous, e->path);
+
+          /* Already there; a directory still gets this artifact's
+           * metadata, which may differ. */
+          if (old != NULL && same_entry (previous, old, staged, m))
+            {
+              if (e->type == DT_DIR && old->entry != e)
+                g_hash_table_add (touched, g_strdup (e->path));
+              continue;
+            }
+          touch_parent (dst_dfd, touched, e->path);
+        }
       if (e->type == DT_DIR)
         {
           ok = ensure_directory (dst_dfd, e->path, dest_dir, error);
+          if (ok && previous != NULL)
+            g_hash_table_add (touched, g_strdup (e->path));
           continue;
         }
       if (source_fds[m->source] < 0)
         {
+          const char *root = staged->roots->pdata[m->source];
+
           source_fds[m->source] =
-              open (roots[m->source], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+              open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
           if (source_fds[m->source] < 0)
             {
-              ok = job_cache_set_errno_error (
-                  error, errno, "open the directory", roots[m->source]);
+              ok = job_cache_set_errno_error (error, errno,
+                                              "open the directory", root);
               break;
             }
         }
@@ -834,12 +980,15 @@ job_file_tree_stage_merged (JobFileTreeManifest *const *manifests,
       }
     }
 
-  /* Directory metadata last, deepest first, as a walk sets it on leaving. */
-  for (guint k = order->len; ok && k > 0; k--)
+  /* Directory metadata last, deepest first, as a walk sets it on leaving:
+   * on every directory, or on those a restaging changed. */
+  for (guint k = staged->order->len; ok && k > 0; k--)
     {
-      const Merged *m = &g_array_index (order, Merged, k - 1);
+      const Merged *m = &g_array_index (staged->order, Merged, k - 1);
 
-      if (m->entry->type == DT_DIR)
+      if (m->entry->type == DT_DIR
+          && (previous == NULL
+              || g_hash_table_contains (touched, m->entry->path)))
         ok = set_directory_metadata (dst_dfd, m->entry, dest_dir, error);
     }
 

@@ -727,6 +727,12 @@ test_stage_merged (void)
   g_autoptr (GRand) rand = g_rand_new_with_seed (42);
   g_autoptr (GError) error = NULL;
 
+  g_autofree char *warm = g_build_filename (root, "warm", NULL);
+  JobFileTreeStaged *previous = NULL;
+
+  /* A directory restaged from one scope to the next must end up as one
+   * staged afresh. */
+  g_assert_cmpint (mkdir (warm, 0755), ==, 0);
   for (guint round = 0; round < 20; round++)
     {
       guint n = (guint) g_rand_int_range (rand, 1, 8);
@@ -770,7 +776,37 @@ test_stage_merged (void)
       got_copy = describe (merged_copy);
       g_assert_cmpstr (got, ==, expected);
       g_assert_cmpstr (got_copy, ==, expected);
+
+      {
+        JobFileTreeStaged *staged = job_artifact_cache_merge_keys (
+            cache, (const char *const *) keys->pdata, n, warm, NULL, &error);
+        g_autofree char *restaged = NULL;
+
+        g_assert_no_error (error);
+        job_file_tree_apply (staged, warm, JOB_FILE_TREE_HARDLINK, previous,
+                             NULL, &error);
+        g_assert_no_error (error);
+        restaged = describe (warm);
+        g_assert_cmpstr (restaged, ==, expected);
+        g_clear_pointer (&previous, job_file_tree_staged_free);
+        previous = staged;
+      }
     }
+  /* And back to nothing. */
+  {
+    JobFileTreeStaged *empty =
+        job_artifact_cache_merge_keys (cache, NULL, 0, warm, NULL, &error);
+    g_autofree char *nothing = NULL;
+
+    g_assert_no_error (error);
+    job_file_tree_apply (empty, warm, JOB_FILE_TREE_HARDLINK, previous, NULL,
+                         &error);
+    g_assert_no_error (error);
+    nothing = describe (warm);
+    g_assert_cmpstr (nothing, ==, "");
+    g_clear_pointer (&previous, job_file_tree_staged_free);
+    job_file_tree_staged_free (empty);
+  }
 
   /* Conflicts, either way round. */
   {

@@ -25,6 +25,7 @@
 
 #include "job.h"
 #include "job-backend-private.h"
+#include "job-build-context-private.h"
 #include "job-module-private.h"
 #include "job-python-private.h"
 #include "job-wire-private.h"
@@ -370,6 +371,7 @@ main (int argc, char **argv)
                                 JOB_WIRE_BUFFER_SIZE, &message, &error))
         {
         case JOB_WIRE_STATUS_EOF:
+          job_build_context_drop_kept_root ();
           _exit (0);
         case JOB_WIRE_STATUS_MESSAGE:
           break;

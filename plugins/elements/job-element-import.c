@@ -159,8 +159,7 @@ job_import_element_assemble (JobElement *element,
   JobImportElement *self = JOB_IMPORT_ELEMENT (element);
   g_autofree char *from = g_build_filename (
       job_build_context_get_build_directory (context), self->source, NULL);
-  g_autofree char *to = g_build_filename (
-      job_build_context_get_install_directory (context), self->target, NULL);
+  g_autofree char *to = NULL;
 
   if (!g_file_test (from, G_FILE_TEST_IS_DIR))
     {
@@ -173,6 +172,8 @@ job_import_element_assemble (JobElement *element,
    * are, elsewhere move them into place. */
   if (g_str_equal (self->target, "/") || *self->target == '\0')
     return g_steal_pointer (&from);
+  to = g_build_filename (job_build_context_get_install_directory (context),
+                         self->target, NULL);
   {
     g_autofree char *parent = g_path_get_dirname (to);
 
