@@ -770,22 +770,29 @@ copy_out (JobArtifactCache *self,
   return job_file_tree_copy (files, dest_dir, flags, cancellable, error);
 }
 
-/* Manifests of the artifacts this process has staged. An artifact never
- * changes once committed; one removed and committed again is a new
- * directory, told apart by its inode and change time. */
+/* Manifests of the artifacts this process has staged, by artifact
+ * directory. An artifact never changes once committed; the only way one
+ * goes is job_artifact_cache_remove(), which replaces the cache's removal
+ * stamp (artifacts/.removed) with a new file. So one stat() of the stamp
+ * per staging tells whether every manifest read since is still good. */
 typedef struct
 {
   JobFileTreeManifest *manifest;
-  dev_t dev;
-  ino_t ino;
-  struct timespec ctime;
+  char *files_dir;
 } CachedManifest;
+
+typedef struct
+{
+  dev_t dev;
+  ino_t ino; /* 0: no stamp yet */
+} Stamp;
 
 #define MAX_CACHED_MANIFEST_ENTRIES (4u * 1024 * 1024)
 
 static GMutex manifests_lock;
-static GHashTable *manifests; /* artifact directory -> CachedManifest */
-static guint manifests_size;  /* entries, summed */
+static GHashTable *manifests;       /* artifact directory -> CachedManifest */
+static GHashTable *manifest_stamps; /* cache root -> Stamp */
+static guint manifests_size;        /* entries, summed */
 
 static void
 cached_manifest_free (gpointer data)
@@ -793,7 +800,72 @@ cached_manifest_free (gpointer data)
   CachedManifest *cached = data;
 
   job_file_tree_manifest_unref (cached->manifest);
+  g_free (cached->files_dir);
   g_free (cached);
+}
+
+static char *
+stamp_path (JobArtifactCache *self)
+{
+  return g_build_filename (self->artifacts_dir, ".removed", NULL);
+}
+
+/* Marks that an artifact went: a new stamp file, renamed into place. */
+static void
+replace_removal_stamp (JobArtifactCache *self)
+{
+  g_autofree char *path = stamp_path (self);
+  g_autofree char *tmp = g_strdup_printf ("%s/stamp-XXXXXX", self->tmp_dir);
+  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
+
+  if (fd < 0)
+    {
+      g_warning ("Cannot mark the removal of an artifact in %s: %s", self->root,
+                 g_strerror (errno));
+      return;
+    }
+  close (fd);
+  if (rename (tmp, path) < 0)
+    {
+      g_warning ("Cannot mark the removal of an artifact in %s: %s", self->root,
+                 g_strerror (errno));
+      unlink (tmp);
+    }
+}
+
+/* Forgets the manifests of @self's artifacts if one may have gone since
+ * they were read. Called with manifests_lock held. */
+static void
+check_removal_stamp (JobArtifactCache *self)
+{
+  g_autofree char *path = stamp_path (self);
+  Stamp now = { 0, 0 };
+  Stamp *seen;
+  struct stat st;
+
+  if (stat (path, &st) == 0)
+    {
+      now.dev = st.st_dev;
+      now.ino = st.st_ino;
+    }
+  if (manifest_stamps == NULL)
+    manifest_stamps =
+        g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  seen = g_hash_table_lookup (manifest_stamps, self->root);
+  if (seen != NULL && seen->dev == now.dev && seen->ino == now.ino)
+    return;
+  if (seen != NULL && manifests != NULL)
+    {
+      GHashTableIter iter;
+      const char *dir;
+
+      g_hash_table_iter_init (&iter, manifests);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &dir, NULL))
+        if (g_str_has_prefix (dir, self->artifacts_dir))
+          g_hash_table_iter_remove (&iter);
+    }
+  g_hash_table_replace (manifest_stamps, g_strdup (self->root),
+                        g_memdup2 (&now, sizeof now));
 }
 
 static JobFileTreeManifest *
@@ -802,35 +874,29 @@ get_manifest (JobArtifactCache *self,
               char **files_dir,
               GError **error)
 {
-  g_autofree char *dir = artifact_path (self, key);
+  g_autofree char *dir = NULL;
   g_autoptr (GMutexLocker) locker = NULL;
   JobFileTreeManifest *manifest;
   CachedManifest *cached;
-  struct stat st;
 
-  if (stat (dir, &st) == 0)
+  if (!check_key (key, error))
+    return NULL;
+  dir =
+      g_strdup_printf ("%s/%c%c/%s", self->artifacts_dir, key[0], key[1], key);
+  locker = g_mutex_locker_new (&manifests_lock);
+  cached = manifests != NULL ? g_hash_table_lookup (manifests, dir) : NULL;
+  if (cached != NULL)
     {
-      locker = g_mutex_locker_new (&manifests_lock);
-      cached = manifests != NULL ? g_hash_table_lookup (manifests, dir) : NULL;
-      if (cached != NULL && cached->dev == st.st_dev && cached->ino == st.st_ino
-          && cached->ctime.tv_sec == st.st_ctim.tv_sec
-          && cached->ctime.tv_nsec == st.st_ctim.tv_nsec)
-        {
-          *files_dir = g_build_filename (dir, "files", NULL);
-          return job_file_tree_manifest_ref (cached->manifest);
-        }
-      g_clear_pointer (&locker, g_mutex_locker_free);
+      *files_dir = g_strdup (cached->files_dir);
+      return job_file_tree_manifest_ref (cached->manifest);
     }
+  g_clear_pointer (&locker, g_mutex_locker_free);
 
   /* First time: check it as any other use does, then read it. */
   g_free (dir);
   dir = find_artifact (self, key, error);
-  if (dir == NULL || stat (dir, &st) < 0)
-    {
-      if (dir != NULL)
-        job_cache_set_errno_error (error, errno, "inspect", dir);
-      return NULL;
-    }
+  if (dir == NULL)
+    return NULL;
   *files_dir = g_build_filename (dir, "files", NULL);
   manifest = job_file_tree_manifest_read (*files_dir, error);
   if (manifest == NULL)
@@ -851,9 +917,7 @@ get_manifest (JobArtifactCache *self,
     }
   cached = g_new0 (CachedManifest, 1);
   cached->manifest = job_file_tree_manifest_ref (manifest);
-  cached->dev = st.st_dev;
-  cached->ino = st.st_ino;
-  cached->ctime = st.st_ctim;
+  cached->files_dir = g_strdup (*files_dir);
   manifests_size += job_file_tree_manifest_get_size (manifest);
   g_hash_table_replace (manifests, g_steal_pointer (&dir), cached);
   return manifest;
@@ -873,6 +937,10 @@ job_artifact_cache_merge_keys (JobArtifactCache *self,
 
   g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), NULL);
 
+  {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&manifests_lock);
+    check_removal_stamp (self);
+  }
   for (guint i = 0; i < n_keys; i++)
     {
       char *files_dir = NULL;
@@ -1028,5 +1096,6 @@ job_artifact_cache_remove (JobArtifactCache *self,
         }
       return job_cache_set_errno_error (error, saved, "remove", dir);
     }
+  replace_removal_stamp (self);
   return job_file_tree_remove (trash, error);
 }
