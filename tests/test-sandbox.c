@@ -1,6 +1,7 @@
 /* test-sandbox.c: JobSandbox on a busybox sysroot */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -166,6 +167,38 @@ test_output_and_status (Fixture *f, gconstpointer data)
   ok_output = run (f, data, ok_argv, &status);
   g_assert_cmpstr (ok_output, ==, "");
   g_assert_cmpint (status, ==, 0);
+}
+
+/* The command gets /dev/null, the log and nothing else of this process:
+ * not a descriptor without close-on-exec, and its own session. */
+static void
+test_descriptors (Fixture *f, gconstpointer data)
+{
+  const char *argv[] = {
+    "sh", "-c",
+    "ls /proc/self/fd | tr '\\n' ' '; echo; read line || echo stdin-empty; "
+    "test \"$(cut -d' ' -f6 /proc/self/stat)\" = $$ && echo own-session; true",
+    NULL
+  };
+  g_autofree char *output = NULL;
+  int leaked = open ("/dev/null", O_RDONLY); /* without O_CLOEXEC */
+  int status = -1;
+
+  if (skip_unless_mode_works (data))
+    {
+      close (leaked);
+      return;
+    }
+  g_assert_cmpint (leaked, >, 2);
+  output = run (f, data, argv, &status);
+  close (leaked);
+  g_assert_cmpint (status, ==, 0);
+  /* ls itself opens one more, the directory it lists. */
+  g_assert_true (g_str_has_prefix (output, "0 1 2 3 \n")
+                 || g_str_has_prefix (output, "0 1 2 \n"));
+  g_assert_nonnull (strstr (output, "stdin-empty\n"));
+  if (GPOINTER_TO_INT (data) == JOB_SANDBOX_MODE_HOST)
+    g_assert_nonnull (strstr (output, "own-session\n"));
 }
 
 static void
@@ -580,6 +613,7 @@ main (int argc, char **argv)
 
   add_mode_tests ("output-and-status", test_output_and_status);
   add_mode_tests ("signal-status", test_signal_status);
+  add_mode_tests ("descriptors", test_descriptors);
   add_mode_tests ("environment-exact", test_environment_exact);
   add_mode_tests ("mounts-and-cwd", test_mounts_and_cwd);
   add_mode_tests ("cancel", test_cancel);
