@@ -60,6 +60,7 @@ struct _JobBuildContext
   GVariant *plan;        /* (a(ssas)a(sau)), see job_build_task_new() */
   gboolean copy_root;    /* some artifact has integration commands */
   GArray *at_root;       /* gboolean per scope entry: staged at / */
+  GArray *scope;         /* ScopeEntry: the plan's first member, read once */
   gboolean root_made;    /* the root and its mount points exist */
   gboolean install_made; /* the install directory exists */
   char *root;
@@ -183,6 +184,22 @@ mark_root_private (JobBuildContext *self)
   self->warm_dirty = TRUE;
 }
 
+/* An entry of the build scope; the strings point into the plan. */
+typedef struct
+{
+  const char *name;
+  const char *key;
+  GVariant *commands; /* as: integration commands, expanded */
+} ScopeEntry;
+
+static void
+scope_entry_clear (gpointer data)
+{
+  ScopeEntry *entry = data;
+
+  g_clear_pointer (&entry->commands, g_variant_unref);
+}
+
 static char *
 job_build_context_get_reason (JobUnserializable *self)
 {
@@ -223,6 +240,7 @@ job_build_context_finalize (GObject *object)
 
   g_clear_pointer (&self->plan, g_variant_unref);
   g_clear_pointer (&self->at_root, g_array_unref);
+  g_clear_pointer (&self->scope, g_array_unref);
   g_ptr_array_unref (self->queued);
   g_clear_pointer (&self->warm_made, g_ptr_array_unref);
   g_free (self->root);
@@ -370,15 +388,28 @@ job_build_context_new (JobElement *element,
   {
     g_autoptr (GVariant) scope = g_variant_get_child_value (self->plan, 0);
     gsize n = g_variant_n_children (scope);
+    GVariantIter iter;
+    GVariant *child;
 
     self->at_root = g_array_new (FALSE, TRUE, sizeof (gboolean));
     g_array_set_size (self->at_root, n);
-    for (gsize i = 0; i < n && !self->copy_root; i++)
+    /* Read once, by value accessors rather than format strings: a deep
+     * graph has scopes of thousands of entries. */
+    self->scope = g_array_sized_new (FALSE, TRUE, sizeof (ScopeEntry), n);
+    g_array_set_clear_func (self->scope, scope_entry_clear);
+    g_variant_iter_init (&iter, scope);
+    while ((child = g_variant_iter_next_value (&iter)) != NULL)
       {
-        g_autoptr (GVariant) commands = NULL;
+        g_autoptr (GVariant) name = g_variant_get_child_value (child, 0);
+        g_autoptr (GVariant) key = g_variant_get_child_value (child, 1);
+        ScopeEntry entry = { g_variant_get_string (name, NULL),
+                             g_variant_get_string (key, NULL),
+                             g_variant_get_child_value (child, 2) };
 
-        g_variant_get_child (scope, i, "(&s&s@as)", NULL, NULL, &commands);
-        self->copy_root = g_variant_n_children (commands) > 0;
+        self->copy_root =
+            self->copy_root || g_variant_n_children (entry.commands) > 0;
+        g_array_append_val (self->scope, entry);
+        g_variant_unref (child);
       }
   }
   self->root = g_build_filename (directory, "root", NULL);
@@ -530,7 +561,7 @@ stage_warm (JobBuildContext *self,
   job_sandbox_set_root (self->sandbox, self->root);
 
   for (gsize j = 0; j < n; j++)
-    g_variant_get_child (scope, j, "(&s&s@as)", NULL, &keys[j], NULL);
+    keys[j] = g_array_index (self->scope, ScopeEntry, j).key;
   staged = job_artifact_cache_merge_keys (self->cache, keys, (guint) n,
                                           self->root, cancellable, error);
   if (staged == NULL)
@@ -607,8 +638,9 @@ stage_entries (JobBuildContext *self,
   g_autofree const char **keys = g_new (const char *, MAX (n, 1));
 
   for (gsize j = 0; j < n; j++)
-    g_variant_get_child (scope, positions != NULL ? positions[j] : j,
-                         "(&s&s@as)", NULL, &keys[j], NULL);
+    keys[j] = g_array_index (self->scope, ScopeEntry,
+                             positions != NULL ? positions[j] : j)
+                  .key;
   if (!job_artifact_cache_stage_keys (self->cache, keys, (guint) n, dest,
                                       !self->copy_root, cancellable, error))
     return FALSE;
@@ -759,15 +791,13 @@ job_build_context_stage_dependency (JobBuildContext *self,
 guint
 job_build_context_integrate (JobBuildContext *self)
 {
-  g_autoptr (GVariant) scope = NULL;
   guint n_queued = 0;
 
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), 0);
 
-  scope = g_variant_get_child_value (self->plan, 0);
   for (gsize i = 0; i < self->at_root->len; i++)
     {
-      const char *name;
+      const ScopeEntry *entry = &g_array_index (self->scope, ScopeEntry, i);
       g_autofree const char **commands = NULL;
       g_autofree char *group = NULL;
 
@@ -775,10 +805,10 @@ job_build_context_integrate (JobBuildContext *self)
         continue;
       /* Each artifact integrates once. */
       g_array_index (self->at_root, gboolean, i) = FALSE;
-      g_variant_get_child (scope, i, "(&s&s^a&s)", &name, NULL, &commands);
-      if (commands[0] == NULL)
+      if (g_variant_n_children (entry->commands) == 0)
         continue;
-      group = g_strdup_printf ("integration-commands of %s", name);
+      commands = g_variant_get_strv (entry->commands, NULL);
+      group = g_strdup_printf ("integration-commands of %s", entry->name);
       job_build_context_queue_commands (self, group, commands);
       n_queued += g_strv_length ((char **) commands);
     }
@@ -803,11 +833,10 @@ job_build_context_dup_dependencies (JobBuildContext *self)
 
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
 
-  scope = g_variant_get_child_value (self->plan, 0);
-  n = g_variant_n_children (scope);
+  n = self->scope->len;
   names = g_new0 (char *, n + 1);
   for (gsize i = 0; i < n; i++)
-    g_variant_get_child (scope, i, "(s&s@as)", &names[i], NULL, NULL);
+    names[i] = g_strdup (g_array_index (self->scope, ScopeEntry, i).name);
   return names;
 }
 
@@ -815,15 +844,12 @@ job_build_context_dup_dependencies (JobBuildContext *self)
 static char *
 find_scope_key (JobBuildContext *self, const char *name, GError **error)
 {
-  g_autoptr (GVariant) scope = g_variant_get_child_value (self->plan, 0);
-
-  for (gsize i = 0; i < g_variant_n_children (scope); i++)
+  for (gsize i = 0; i < self->scope->len; i++)
     {
-      const char *entry, *key;
+      const ScopeEntry *entry = &g_array_index (self->scope, ScopeEntry, i);
 
-      g_variant_get_child (scope, i, "(&s&s@as)", &entry, &key, NULL);
-      if (g_str_equal (entry, name))
-        return g_strdup (key);
+      if (g_str_equal (entry->name, name))
+        return g_strdup (entry->key);
     }
   g_set_error (error, JOB_PLUGIN_ERROR, JOB_PLUGIN_ERROR_CONFIGURATION,
                "%s: %s is not in the build scope of the element",
