@@ -101,6 +101,12 @@ JobFileTreeStaged *job_artifact_cache_merge_keys (JobArtifactCache *self,
                                                   GCancellable *cancellable,
                                                   GError **error);
 
+/* job_artifact_cache_get_log_path() without making the directory: the
+ * build makes it if it logs anything. */
+char *job_artifact_cache_build_log_path (JobArtifactCache *self,
+                                         const char *element_name,
+                                         const char *key);
+
 JobArtifactCommit *job_artifact_commit_new (JobArtifactCache *cache,
                                             const char *key,
                                             const char *staging_path,

@@ -686,6 +686,19 @@ job_artifact_cache_get_log_path (JobArtifactCache *self,
   return g_build_filename (dir, file, NULL);
 }
 
+char *
+job_artifact_cache_build_log_path (JobArtifactCache *self,
+                                   const char *element_name,
+                                   const char *key)
+{
+  g_autofree char *name = sanitize_element_name (element_name);
+  g_autofree char *file = g_strconcat (key, ".log", NULL);
+
+  g_return_val_if_fail (job_artifact_cache_is_valid_key (key), NULL);
+
+  return g_build_filename (self->logs_dir, name, file, NULL);
+}
+
 /**
  * job_artifact_cache_begin_commit:
  * @self: a cache

@@ -16,6 +16,7 @@
 #include "job-artifact-commit.h"
 #include "job-build-context.h"
 #include "job-build-task.h"
+#include "job-lazy-file-stream-private.h"
 
 /**
  * JobBuildTask:
@@ -175,7 +176,7 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
   g_autoptr (JobArtifactCache) cache = NULL;
   g_autoptr (JobBuildContext) context = NULL;
   g_autoptr (JobArtifactCommit) commit = NULL;
-  g_autoptr (GFileOutputStream) log = NULL;
+  g_autoptr (GOutputStream) log = NULL;
   g_autofree char *builds = NULL, *directory = NULL, *collect = NULL;
   g_autoptr (GError) local_error = NULL;
   gboolean ok = FALSE;
@@ -195,33 +196,10 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
   if (cache == NULL)
     return NULL;
 
+  /* Made when the build first writes to it: most imports never do. */
   if (self->log_path != NULL)
-    {
-      g_autoptr (GFile) log_file = g_file_new_for_path (self->log_path);
-      g_autoptr (GError) log_error = NULL;
+    log = job_lazy_file_stream_new (self->log_path);
 
-      /* The scheduler made its directory; make it only when missing. */
-      log = g_file_replace (log_file, NULL, FALSE, G_FILE_CREATE_NONE,
-                            cancellable, &log_error);
-      if (log == NULL
-          && g_error_matches (log_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        {
-          g_autoptr (GFile) log_dir = g_file_get_parent (log_file);
-
-          g_clear_error (&log_error);
-          g_file_make_directory_with_parents (log_dir, NULL, NULL);
-          log = g_file_replace (log_file, NULL, FALSE, G_FILE_CREATE_NONE,
-                                cancellable, &log_error);
-        }
-      if (log == NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&log_error));
-          return NULL;
-        }
-    }
-
-  /* Each build in a directory of its own, beside the cache so that the
-   * committed artifact is renamed, not copied, across file systems. */
   builds = g_build_filename (self->cache_directory, "build", NULL);
   directory = make_build_directory (builds, self->cache_key, error);
   if (directory == NULL)
@@ -229,7 +207,7 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
 
   context = job_build_context_new (
       self->element, cache, self->staging_plan, directory,
-      log != NULL ? G_OUTPUT_STREAM (log) : NULL, &local_error);
+      log, &local_error);
   if (context != NULL
       && job_element_stage (self->element, context, cancellable, &local_error)
       && (collect = job_element_assemble (self->element, context, cancellable,
@@ -242,7 +220,8 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
       JobNode *public_data = job_element_get_public (self->element);
 
       job_artifact_commit_set_element_name (commit, name);
-      if (self->log_path != NULL)
+      if (log != NULL
+          && job_lazy_file_stream_get_created (JOB_LAZY_FILE_STREAM (log)))
         job_artifact_commit_set_log_path (commit, self->log_path);
       if (public_data != NULL)
         {
@@ -258,6 +237,10 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
         job_artifact_commit_abort (commit);
     }
 
+  /* A log left by an earlier attempt must not pass for this build's. */
+  if (ok && log != NULL
+      && !job_lazy_file_stream_get_created (JOB_LAZY_FILE_STREAM (log)))
+    g_unlink (self->log_path);
   if (context != NULL)
     g_clear_object (&context);
   if (!job_file_tree_remove (directory, ok ? &local_error : NULL) && ok)
@@ -268,10 +251,10 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
         {
           g_autofree char *line =
               g_strdup_printf ("\nFAILED: %s\n", local_error->message);
-          g_output_stream_write_all (G_OUTPUT_STREAM (log), line, strlen (line),
+          g_output_stream_write_all (log, line, strlen (line),
                                      NULL, NULL, NULL);
         }
-      g_output_stream_close (G_OUTPUT_STREAM (log), NULL, NULL);
+      g_output_stream_close (log, NULL, NULL);
     }
   if (!ok)
     {

@@ -12,6 +12,7 @@
 #include "job-fetch-task.h"
 #include "job-enums.h"
 #include "job-node-private.h"
+#include "job-artifact-cache-private.h"
 #include "job-scheduler.h"
 #include "job-serializable.h"
 #include "job-source-spec.h"
@@ -1054,8 +1055,8 @@ make_task (JobScheduler *self, Record *record)
 {
   g_autofree char *log_path = NULL;
 
-  log_path = job_artifact_cache_get_log_path (
-      self->cache, job_element_spec_get_name (record->spec), record->key, NULL);
+  log_path = job_artifact_cache_build_log_path (
+      self->cache, job_element_spec_get_name (record->spec), record->key);
   return job_build_task_new (
       record->element, record->key, make_staging_plan (self, record),
       job_artifact_cache_get_root (self->cache), log_path);
