@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1143,35 +1145,111 @@ build_bwrap_argv (JobSandbox *self,
   return args;
 }
 
+static int open_pidfd (GPid pid);
+
+typedef struct
+{
+  const char *const *argv;
+  const char *const *envp;
+  const char *cwd;
+  int null_fd;
+  int out_fd;
+  int report_fd; /* write end, close-on-exec */
+  int parent_fd; /* a pidfd of the parent, or -1 */
+  pid_t parent;
+  sigset_t mask; /* to restore before exec */
+} SpawnArgs;
+
+/* The child, sharing the parent's memory (not its stack) until exec:
+ * system calls only. */
+static int
+spawn_child_main (void *data)
+{
+  SpawnArgs *args = data;
+  struct pollfd parent_gone = { args->parent_fd, POLLIN, 0 };
+  int err;
+
+  for (int sig = 1; sig < NSIG; sig++)
+    {
+      struct sigaction action;
+
+      if (sigaction (sig, NULL, &action) == 0 && action.sa_handler != SIG_IGN
+          && action.sa_handler != SIG_DFL)
+        {
+          action.sa_handler = SIG_DFL;
+          action.sa_flags = 0;
+          sigemptyset (&action.sa_mask);
+          sigaction (sig, &action, NULL);
+        }
+    }
+  sigprocmask (SIG_SETMASK, &args->mask, NULL);
+  setsid ();
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* The parent may have died before the line above: then no signal will
+   * come. In a new PID namespace getppid() is 0, so ask its pidfd. */
+  if (args->parent_fd >= 0 ? poll (&parent_gone, 1, 0) != 0
+                           : getppid () != args->parent)
+    _exit (127);
+  /* The report pipe goes to 3, close-on-exec; 0-2 are fresh copies, so
+   * they stay open across exec; everything else closes. */
+  if (dup2 (args->null_fd, STDIN_FILENO) < 0
+      || dup2 (args->out_fd, STDOUT_FILENO) < 0
+      || dup2 (args->out_fd, STDERR_FILENO) < 0
+      || (args->report_fd != 3 && dup3 (args->report_fd, 3, O_CLOEXEC) < 0))
+    goto failed;
+  if (syscall (SYS_close_range, 4u, ~0u, 0) < 0)
+    for (int fd = 4; fd < 65536; fd++)
+      close (fd);
+  if (args->cwd != NULL && chdir (args->cwd) < 0)
+    goto failed;
+  execve (args->argv[0], (char *const *) args->argv,
+          (char *const *) args->envp);
+failed:
+  err = errno;
+  (void) !write (3, &err, sizeof err);
+  _exit (127);
+}
+
+#define SPAWN_STACK_SIZE (64 * 1024)
+
 /* Starts @argv (an absolute path) with /dev/null as its standard input and
  * @out_fd as its standard output and error, no other descriptor, @envp as
  * its environment, in @cwd (or here) and in a session of its own, killed
  * when this process dies: also when it died before the child could ask
  * for that, which the child checks after asking.
  *
- * This is vfork(), not GLib's spawn: a build worker holds a sizeable heap,
- * and after fork() every page it writes again costs a copy-on-write fault;
- * that was a quarter of a worker's time. GLib only avoids fork() without a
- * child setup function, and the parent-death signal needs one. The child
- * makes system calls only, and reports a failure through a close-on-exec
- * pipe, never through memory. */
+ * With @pid_namespace, where this process may, the child is the first
+ * process of a new PID namespace: when it dies, the kernel kills
+ * everything it started. bwrap needs that: killed between starting the
+ * sandbox's first process and releasing it, bwrap leaves that process
+ * waiting for it forever. (A host command must not be the first process
+ * of a namespace: that one ignores the signals it sends itself.)
+ *
+ * This is clone(CLONE_VM | CLONE_VFORK), as posix_spawn() does, not
+ * GLib's spawn: a build worker holds a sizeable heap, and after fork()
+ * every page it writes again costs a copy-on-write fault; that was a
+ * quarter of a worker's time. GLib only avoids fork() without a child
+ * setup function, and the parent-death signal needs one. A failure to
+ * start travels back through a close-on-exec pipe. */
 static gboolean
 spawn_child (const char *const *argv,
              const char *const *envp,
              const char *cwd,
              int out_fd,
+             gboolean pid_namespace,
              GPid *pid_out,
              GError **error)
 {
-  int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  SpawnArgs args = { argv, envp, cwd, -1, out_fd, -1, -1, getpid () };
   int report[2];
-  pid_t parent = getpid ();
-  sigset_t all, old_mask;
+  sigset_t all;
+  void *stack;
   pid_t pid;
   int child_errno = 0;
   ssize_t n;
 
-  if (null_fd < 0)
+  args.null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (args.null_fd < 0)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
                    "Cannot open /dev/null: %s", g_strerror (errno));
@@ -1181,9 +1259,26 @@ spawn_child (const char *const *argv,
     {
       int errsv = errno;
 
-      close (null_fd);
+      close (args.null_fd);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
                    "Cannot create a pipe: %s", g_strerror (errsv));
+      return FALSE;
+    }
+  args.report_fd = report[1];
+  args.parent_fd = open_pidfd (args.parent);
+  stack = mmap (NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED)
+    {
+      int errsv = errno;
+
+      close (args.null_fd);
+      close (report[0]);
+      close (report[1]);
+      if (args.parent_fd >= 0)
+        close (args.parent_fd);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot allocate a stack: %s", g_strerror (errsv));
       return FALSE;
     }
 
@@ -1191,50 +1286,20 @@ spawn_child (const char *const *argv,
    * memory until exec: signals stay blocked until the child has reset
    * every handler to the default. */
   sigfillset (&all);
-  pthread_sigmask (SIG_SETMASK, &all, &old_mask);
-  pid = vfork ();
-  if (pid == 0)
-    {
-      int err;
-
-      for (int sig = 1; sig < NSIG; sig++)
-        {
-          struct sigaction action;
-
-          if (sigaction (sig, NULL, &action) == 0
-              && action.sa_handler != SIG_IGN && action.sa_handler != SIG_DFL)
-            {
-              action.sa_handler = SIG_DFL;
-              action.sa_flags = 0;
-              sigemptyset (&action.sa_mask);
-              sigaction (sig, &action, NULL);
-            }
-        }
-      sigprocmask (SIG_SETMASK, &old_mask, NULL);
-      setsid ();
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid () != parent)
-        _exit (127);
-      /* The report pipe goes to 3, close-on-exec; 0-2 are fresh copies,
-       * so they stay open across exec; everything else closes. */
-      if (dup2 (null_fd, STDIN_FILENO) < 0 || dup2 (out_fd, STDOUT_FILENO) < 0
-          || dup2 (out_fd, STDERR_FILENO) < 0
-          || (report[1] != 3 && dup3 (report[1], 3, O_CLOEXEC) < 0))
-        goto failed;
-      if (syscall (SYS_close_range, 4u, ~0u, 0) < 0)
-        for (int fd = 4; fd < 65536; fd++)
-          close (fd);
-      if (cwd != NULL && chdir (cwd) < 0)
-        goto failed;
-      execve (argv[0], (char *const *) argv, (char *const *) envp);
-    failed:
-      err = errno;
-      (void) !write (3, &err, sizeof err);
-      _exit (127);
-    }
-  pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
-  close (null_fd);
+  pthread_sigmask (SIG_SETMASK, &all, &args.mask);
+  pid = -1;
+  if (pid_namespace && args.parent_fd >= 0)
+    pid = clone (spawn_child_main, (char *) stack + SPAWN_STACK_SIZE,
+                 CLONE_VM | CLONE_VFORK | CLONE_NEWPID | SIGCHLD, &args);
+  if (pid < 0)
+    pid = clone (spawn_child_main, (char *) stack + SPAWN_STACK_SIZE,
+                 CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  pthread_sigmask (SIG_SETMASK, &args.mask, NULL);
+  munmap (stack, SPAWN_STACK_SIZE);
+  close (args.null_fd);
   close (report[1]);
+  if (args.parent_fd >= 0)
+    close (args.parent_fd);
   if (pid < 0)
     {
       int errsv = errno;
@@ -1244,7 +1309,7 @@ spawn_child (const char *const *argv,
                            g_strerror (errsv));
       return FALSE;
     }
-  /* The child has exec'd or exited by now: a vfork() parent waits. */
+  /* The child has exec'd or exited by now: the parent waited. */
   do
     n = read (report[0], &child_errno, sizeof child_errno);
   while (n < 0 && errno == EINTR);
@@ -1633,7 +1698,8 @@ job_sandbox_run (JobSandbox *self,
                         : empty_env,
                     self->effective_mode == JOB_SANDBOX_MODE_HOST ? host_cwd
                                                                   : NULL,
-                    pipe_fds[1], &pid, &local_error);
+                    pipe_fds[1], self->effective_mode == JOB_SANDBOX_MODE_BWRAP,
+                    &pid, &local_error);
   close (pipe_fds[1]);
   if (!ok)
     {

@@ -831,6 +831,21 @@ is_alive (int pid)
   return read_stat (name, &ppid, &state) && state != 'Z';
 }
 
+/* The end of line @n of @text (the first nine lines of a status file). */
+static char *
+strstrip_after_line (char *text, guint n)
+{
+  char *p = text;
+
+  for (guint i = 0; i < n && p != NULL && *p != '\0'; i++)
+    {
+      p = strchr (p, '\n');
+      if (p != NULL)
+        p++;
+    }
+  return p != NULL ? p : text + strlen (text);
+}
+
 /* Live processes with @text in their command line. */
 static guint
 count_processes_naming (const char *text)
@@ -856,7 +871,19 @@ count_processes_naming (const char *text)
           cmdline[i] = ' ';
       if (strstr (cmdline, text) != NULL)
         {
-          g_test_message ("still running: %s: %s", name, cmdline);
+          g_autofree char *status_path =
+              g_strdup_printf ("/proc/%s/status", name);
+          g_autofree char *wchan_path =
+              g_strdup_printf ("/proc/%s/wchan", name);
+          g_autofree char *status = NULL;
+          g_autofree char *wchan = NULL;
+
+          g_file_get_contents (status_path, &status, NULL, NULL);
+          g_file_get_contents (wchan_path, &wchan, NULL, NULL);
+          if (status != NULL)
+            *strstrip_after_line (status, 9) = '\0';
+          g_test_message ("still running: %s: %s (wchan %s)\n%s", name, cmdline,
+                          wchan, status);
           n++;
         }
     }
@@ -972,8 +999,18 @@ test_cli_kill (gconstpointer data)
               g_strdup_printf ("/proc/%d/cmdline", pid);
           g_autofree char *comm = NULL;
 
+          g_autofree char *status_path =
+              g_strdup_printf ("/proc/%d/status", pid);
+          g_autofree char *wchan_path = g_strdup_printf ("/proc/%d/wchan", pid);
+          g_autofree char *status = NULL;
+          g_autofree char *wchan = NULL;
+
           g_file_get_contents (comm_path, &comm, NULL, NULL);
-          g_error ("process %d (%s) outlived the killed job tool", pid, comm);
+          g_file_get_contents (status_path, &status, NULL, NULL);
+          g_file_get_contents (wchan_path, &wchan, NULL, NULL);
+          g_error ("process %d (%s) outlived the killed job tool; wchan %s, "
+                   "status:\n%s",
+                   pid, comm, wchan, status);
         }
       g_usleep (10000);
     }

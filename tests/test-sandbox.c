@@ -201,6 +201,75 @@ test_descriptors (Fixture *f, gconstpointer data)
     g_assert_nonnull (strstr (output, "own-session\n"));
 }
 
+static guint
+count_processes_naming (const char *text)
+{
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *cmdline = NULL;
+      g_autofree char *stat = NULL;
+      gsize len = 0;
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      path = g_strdup_printf ("/proc/%s/cmdline", name);
+      if (!g_file_get_contents (path, &cmdline, &len, NULL))
+        continue;
+      for (gsize i = 0; i + 1 < len; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      g_free (path);
+      path = g_strdup_printf ("/proc/%s/stat", name);
+      /* Zombies are gone as far as anyone can tell. */
+      if (strstr (cmdline, text) != NULL
+          && g_file_get_contents (path, &stat, NULL, NULL)
+          && strstr (stat, ") Z ") == NULL)
+        {
+          g_test_message ("still running: %s: %s", name, cmdline);
+          n++;
+        }
+    }
+  return n;
+}
+
+/* The process that runs a sandbox is killed at random moments, also while
+ * bwrap sets the sandbox up: nothing of the sandbox outlives it. */
+static void
+test_killed_runner (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  gint64 deadline;
+
+  if (skip_unless_mode_works (data))
+    return;
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      const char *argv[] = { NULL, "--run-sleeping-sandbox", f->root, NULL };
+      g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+      g_autoptr (GSubprocess) runner = NULL;
+
+      argv[0] = self;
+      runner = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
+      g_assert_no_error (error);
+      g_usleep ((gulong) g_rand_int_range (rand, 1000, 40000));
+      g_subprocess_force_exit (runner);
+      g_subprocess_wait (runner, NULL, &error);
+      g_assert_no_error (error);
+    }
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (count_processes_naming (f->root) > 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (10000);
+    }
+}
+
 static void
 test_signal_status (Fixture *f, gconstpointer data)
 {
@@ -602,6 +671,20 @@ add_mode_tests (const char *name, void (*func) (Fixture *, gconstpointer))
 int
 main (int argc, char **argv)
 {
+  /* The runner test_killed_runner() kills: a sandbox that sleeps. */
+  if (argc == 3 && g_str_equal (argv[1], "--run-sleeping-sandbox"))
+    {
+      g_autoptr (JobSandbox) sandbox = job_sandbox_new (argv[2]);
+      const char *sleep_argv[] = { "sleep", "30", NULL };
+      int status;
+
+      job_sandbox_set_mode (sandbox, JOB_SANDBOX_MODE_BWRAP);
+      job_sandbox_set_env (sandbox, (const char *[]){ "PATH=/bin", NULL });
+      return job_sandbox_run (sandbox, sleep_argv, NULL, NULL, &status, NULL)
+                 ? 0
+                 : 1;
+    }
+
   g_test_init (&argc, &argv, NULL);
 
   if (!g_file_test (BUSYBOX, G_FILE_TEST_IS_EXECUTABLE))
@@ -620,6 +703,9 @@ main (int argc, char **argv)
   g_test_add ("/job/sandbox/bwrap/network-absent", Fixture,
               GINT_TO_POINTER (JOB_SANDBOX_MODE_BWRAP), fixture_set_up,
               test_network_absent, fixture_tear_down);
+  g_test_add ("/job/sandbox/bwrap/killed-runner", Fixture,
+              GINT_TO_POINTER (JOB_SANDBOX_MODE_BWRAP), fixture_set_up,
+              test_killed_runner, fixture_tear_down);
   g_test_add ("/job/sandbox/bwrap/root-read-only", Fixture,
               GINT_TO_POINTER (JOB_SANDBOX_MODE_BWRAP), fixture_set_up,
               test_root_read_only, fixture_tear_down);
