@@ -340,7 +340,7 @@ job_artifact_cache_open_shared (const char *root,
 {
   static GMutex lock;
   static GHashTable *opened; /* root -> JobArtifactCache */
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&lock);
   JobArtifactCache *cache;
   struct stat st;
 
@@ -948,10 +948,9 @@ job_artifact_cache_merge_keys (JobArtifactCache *self,
 
   g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), NULL);
 
-  {
-    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&manifests_lock);
-    check_removal_stamp (self);
-  }
+  g_mutex_lock (&manifests_lock);
+  check_removal_stamp (self);
+  g_mutex_unlock (&manifests_lock);
   for (guint i = 0; i < n_keys; i++)
     {
       char *files_dir = NULL;

@@ -110,7 +110,8 @@ warm_root_destroy (WarmRoot *warm)
 static WarmRoot *
 claim_warm_root (JobArtifactCache *cache)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&warm_lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker =
+      g_mutex_locker_new (&warm_lock);
   const char *cache_root = job_artifact_cache_get_root (cache);
   g_autofree char *path = NULL;
   int fd;
@@ -149,7 +150,8 @@ claim_warm_root (JobArtifactCache *cache)
 static void
 release_warm_root (JobBuildContext *self)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&warm_lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker =
+      g_mutex_locker_new (&warm_lock);
   int dfd;
 
   g_assert (warm_root != NULL && warm_root->busy);
@@ -171,7 +173,8 @@ release_warm_root (JobBuildContext *self)
 void
 job_build_context_drop_kept_root (void)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&warm_lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker =
+      g_mutex_locker_new (&warm_lock);
 
   if (warm_root != NULL && !warm_root->busy)
     g_clear_pointer (&warm_root, warm_root_destroy);
@@ -827,7 +830,6 @@ job_build_context_integrate (JobBuildContext *self)
 char **
 job_build_context_dup_dependencies (JobBuildContext *self)
 {
-  g_autoptr (GVariant) scope = NULL;
   char **names;
   gsize n;
 
