@@ -302,6 +302,44 @@ host_path (JobBuildContext *self, const char *sandbox_path)
   return g_build_filename (self->root, sandbox_path, NULL);
 }
 
+/* Reads the build scope, once, when something needs it: an element that
+ * stages nothing (an import) never pays for a scope of thousands. */
+static void
+ensure_scope (JobBuildContext *self)
+{
+  g_autoptr (GVariant) scope = NULL;
+  GVariantIter iter;
+  GVariant *child;
+  gsize n;
+
+  if (self->scope != NULL)
+    return;
+  scope = g_variant_get_child_value (self->plan, 0);
+  n = g_variant_n_children (scope);
+  self->at_root = g_array_new (FALSE, TRUE, sizeof (gboolean));
+  g_array_set_size (self->at_root, n);
+  /* By value accessors rather than format strings. */
+  self->scope = g_array_sized_new (FALSE, TRUE, sizeof (ScopeEntry), n);
+  g_array_set_clear_func (self->scope, scope_entry_clear);
+  g_variant_iter_init (&iter, scope);
+  while ((child = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      g_autoptr (GVariant) name = g_variant_get_child_value (child, 0);
+      g_autoptr (GVariant) key = g_variant_get_child_value (child, 1);
+      ScopeEntry entry = { g_variant_get_string (name, NULL),
+                           g_variant_get_string (key, NULL),
+                           g_variant_get_child_value (child, 2) };
+
+      self->copy_root =
+          self->copy_root || g_variant_n_children (entry.commands) > 0;
+      g_array_append_val (self->scope, entry);
+      g_variant_unref (child);
+    }
+  /* Integration commands write into the root: copied, and writable. */
+  if (self->copy_root)
+    job_sandbox_set_root_read_only (self->sandbox, FALSE);
+}
+
 /* Makes the root and, in it, the mount points of the sandbox (which must
  * exist in a read-only root), once. */
 static gboolean
@@ -311,6 +349,7 @@ ensure_root (JobBuildContext *self, GError **error)
 
   if (self->root_made)
     return TRUE;
+  ensure_scope (self);
   if (!make_directory (self->root, error))
     return FALSE;
   mounts = job_sandbox_get_mounts (self->sandbox);
@@ -388,33 +427,6 @@ job_build_context_new (JobElement *element,
   self->plan = staging_plan != NULL ? g_variant_ref_sink (staging_plan)
                                     : g_variant_ref_sink (g_variant_new_parsed (
                                         "@(a(ssas)a(sau)) ([], [])"));
-  {
-    g_autoptr (GVariant) scope = g_variant_get_child_value (self->plan, 0);
-    gsize n = g_variant_n_children (scope);
-    GVariantIter iter;
-    GVariant *child;
-
-    self->at_root = g_array_new (FALSE, TRUE, sizeof (gboolean));
-    g_array_set_size (self->at_root, n);
-    /* Read once, by value accessors rather than format strings: a deep
-     * graph has scopes of thousands of entries. */
-    self->scope = g_array_sized_new (FALSE, TRUE, sizeof (ScopeEntry), n);
-    g_array_set_clear_func (self->scope, scope_entry_clear);
-    g_variant_iter_init (&iter, scope);
-    while ((child = g_variant_iter_next_value (&iter)) != NULL)
-      {
-        g_autoptr (GVariant) name = g_variant_get_child_value (child, 0);
-        g_autoptr (GVariant) key = g_variant_get_child_value (child, 1);
-        ScopeEntry entry = { g_variant_get_string (name, NULL),
-                             g_variant_get_string (key, NULL),
-                             g_variant_get_child_value (child, 2) };
-
-        self->copy_root =
-            self->copy_root || g_variant_n_children (entry.commands) > 0;
-        g_array_append_val (self->scope, entry);
-        g_variant_unref (child);
-      }
-  }
   self->root = g_build_filename (directory, "root", NULL);
   self->build_directory = g_build_filename (directory, "build", NULL);
   self->install_directory = g_build_filename (directory, "install", NULL);
@@ -425,7 +437,9 @@ job_build_context_new (JobElement *element,
     return NULL;
 
   self->sandbox = job_sandbox_new (self->root);
-  job_sandbox_set_root_read_only (self->sandbox, !self->copy_root);
+  /* Read-only unless the element says otherwise or, once the scope is
+   * read (ensure_scope()), integration commands need to write there. */
+  job_sandbox_set_root_read_only (self->sandbox, TRUE);
   job_sandbox_add_mount (self->sandbox, build_root, self->build_directory);
   job_sandbox_add_mount (self->sandbox, install_root, self->install_directory);
   if (!job_element_configure_sandbox (element, self->sandbox, error))
@@ -688,6 +702,7 @@ job_build_context_stage_dependencies (JobBuildContext *self,
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
+  ensure_scope (self);
   at_root = is_root (path);
   scope = g_variant_get_child_value (self->plan, 0);
   if (at_root && !self->root_made)
@@ -740,6 +755,7 @@ job_build_context_stage_dependency (JobBuildContext *self,
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
+  ensure_scope (self);
   scope = g_variant_get_child_value (self->plan, 0);
   direct = g_variant_get_child_value (self->plan, 1);
   for (gsize i = 0; i < g_variant_n_children (direct); i++)
@@ -798,6 +814,7 @@ job_build_context_integrate (JobBuildContext *self)
 
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), 0);
 
+  ensure_scope (self);
   for (gsize i = 0; i < self->at_root->len; i++)
     {
       const ScopeEntry *entry = &g_array_index (self->scope, ScopeEntry, i);
@@ -835,6 +852,7 @@ job_build_context_dup_dependencies (JobBuildContext *self)
 
   g_return_val_if_fail (JOB_IS_BUILD_CONTEXT (self), NULL);
 
+  ensure_scope (self);
   n = self->scope->len;
   names = g_new0 (char *, n + 1);
   for (gsize i = 0; i < n; i++)
@@ -846,6 +864,7 @@ job_build_context_dup_dependencies (JobBuildContext *self)
 static char *
 find_scope_key (JobBuildContext *self, const char *name, GError **error)
 {
+  ensure_scope (self);
   for (gsize i = 0; i < self->scope->len; i++)
     {
       const ScopeEntry *entry = &g_array_index (self->scope, ScopeEntry, i);
