@@ -508,6 +508,16 @@ test_cli_build (void)
   g_clear_pointer (&started, g_free);
   started = sorted_event_names (run.out, "SUCCESS");
   g_assert_cmpstr (started, ==, "a.bst b.bst base.bst ma.bst mb.bst top.bst");
+  /* An import logs nothing, so it leaves no log; a manual element does. */
+  {
+    g_autofree char *import_logs =
+        g_build_filename (scratch.cache, "logs", "a", NULL);
+    g_autofree char *manual_logs =
+        g_build_filename (scratch.cache, "logs", "ma", NULL);
+
+    g_assert_false (g_file_test (import_logs, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (manual_logs, G_FILE_TEST_IS_DIR));
+  }
 
   job_run (&scratch, &run, "checkout", "top.bst", checkout, NULL);
   g_assert_cmpstr (run.err, ==, "");
