@@ -218,6 +218,9 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   const char *kinds[] = { "pool", "inline" };
   const char *only = argc > 1 ? argv[1] : NULL;
+  /* A second argument runs one benchmark: round_trip, round_trip_async,
+   * throughput, cold_start or output_64mib (for perf and strace). */
+  const char *which = argc > 2 ? argv[2] : NULL;
 
   if (!job_module_load_path (TEST_PLUGIN_PATH, NULL, &error))
     g_error ("%s", error->message);
@@ -226,11 +229,18 @@ main (int argc, char **argv)
     {
       if (only != NULL && !g_str_equal (only, kinds[i]))
         continue;
-      bench_round_trip (kinds[i], 20000);
-      bench_round_trip_async (kinds[i], 20000);
-      bench_throughput (kinds[i], 200000, 512);
-      bench_cold_start (kinds[i], 20);
-      bench_big_output (kinds[i], 10);
+#define WANT(name) (which == NULL || g_str_equal (which, name))
+      if (WANT ("round_trip"))
+        bench_round_trip (kinds[i], 20000);
+      if (WANT ("round_trip_async"))
+        bench_round_trip_async (kinds[i], 20000);
+      if (WANT ("throughput"))
+        bench_throughput (kinds[i], 200000, 512);
+      if (WANT ("cold_start"))
+        bench_cold_start (kinds[i], 20);
+      if (WANT ("output_64mib"))
+        bench_big_output (kinds[i], 10);
+#undef WANT
       fflush (stdout);
     }
   return 0;
