@@ -50,6 +50,7 @@ typedef struct
   GMutex mutex;
   GCond cond;
   gboolean done;
+  gboolean waiting; /* the caller sleeps on cond: signal it */
   JobResult *result;
   GError *error;
 } JobSyncWait;

@@ -508,12 +508,18 @@ job_sync_wait_unref (JobSyncWait *wait)
 void
 job_sync_wait_complete (JobSyncWait *wait, JobResult *result, GError *error)
 {
+  gboolean waiting;
+
   g_mutex_lock (&wait->mutex);
   wait->result = result;
   wait->error = error;
   wait->done = TRUE;
+  waiting = wait->waiting;
   g_mutex_unlock (&wait->mutex);
-  g_cond_signal (&wait->cond);
+  /* A caller that completes its own request (a worker pool's direct
+   * reply) sleeps on nothing: a signal would be a wasted syscall. */
+  if (waiting)
+    g_cond_signal (&wait->cond);
   job_sync_wait_unref (wait);
 }
 
@@ -523,6 +529,7 @@ job_sync_wait_finish (JobSyncWait *wait, GError **error)
   JobResult *result;
 
   g_mutex_lock (&wait->mutex);
+  wait->waiting = TRUE;
   while (!wait->done)
     g_cond_wait (&wait->cond, &wait->mutex);
   g_mutex_unlock (&wait->mutex);

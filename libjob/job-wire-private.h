@@ -56,7 +56,15 @@ typedef enum
   JOB_WIRE_TASK,
   JOB_WIRE_RESULT,
   JOB_WIRE_ERROR,
+  /* A TASK whose reply goes to the worker's direct socket: the blocking
+   * caller that sent it reads the reply itself, with no thread between. */
+  JOB_WIRE_TASK_DIRECT,
 } JobWireType;
+
+/* The worker's end of its direct socket, for replies to TASK_DIRECT. A
+ * worker that has it says so with this bit in its HELLO's request id. */
+#define JOB_WIRE_WORKER_DIRECT_FD 4
+#define JOB_WIRE_HELLO_DIRECT 1
 
 typedef struct
 {

@@ -450,7 +450,7 @@ job_wire_receive (int fd,
       goto out;
     }
   if (header->length != (guint64) n || header->n_parts > JOB_WIRE_MAX_PARTS
-      || header->type < JOB_WIRE_HELLO || header->type > JOB_WIRE_ERROR
+      || header->type < JOB_WIRE_HELLO || header->type > JOB_WIRE_TASK_DIRECT
       || n_fds > 1)
     {
       protocol_error (error, "a message with an invalid header");

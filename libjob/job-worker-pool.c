@@ -70,6 +70,34 @@ typedef enum
 
 typedef struct _Worker Worker;
 
+/* A worker's direct socket: replies to the tasks a blocking caller sent
+ * itself come back on it and that caller reads them, so no thread stands
+ * between the worker and the caller (see submit_direct_wait()). Shared by
+ * the worker and the caller that borrowed it, which may outlive it. */
+typedef struct
+{
+  gatomicrefcount ref_count;
+  int fd;
+  guint8 *buffer;
+} DirectChannel;
+
+static DirectChannel *
+direct_channel_ref (DirectChannel *channel)
+{
+  g_atomic_ref_count_inc (&channel->ref_count);
+  return channel;
+}
+
+static void
+direct_channel_unref (DirectChannel *channel)
+{
+  if (!g_atomic_ref_count_dec (&channel->ref_count))
+    return;
+  close (channel->fd);
+  g_free (channel->buffer);
+  g_free (channel);
+}
+
 typedef struct
 {
   gatomicrefcount ref_count;
@@ -81,6 +109,7 @@ typedef struct
   guint64 id;
   RequestState state;
   gboolean python; /* needs a worker that hosts Python */
+  gboolean direct; /* the caller reads the reply: see submit_direct_wait() */
   Worker *worker;
   GSource *timeout_source;
   GCancellable *cancellable;
@@ -94,6 +123,8 @@ struct _Worker
   gint64 pid;
   int fd;
   int stderr_fd;
+  DirectChannel *direct; /* NULL until the worker said it has it */
+  DirectChannel *direct_unconfirmed;
   GSource *socket_source;
   GSource *stderr_source;
   GByteArray *stderr_tail;
@@ -332,6 +363,8 @@ worker_free (Worker *worker)
     }
   if (worker->fd >= 0)
     close (worker->fd);
+  g_clear_pointer (&worker->direct, direct_channel_unref);
+  g_clear_pointer (&worker->direct_unconfirmed, direct_channel_unref);
   if (worker->stderr_fd >= 0)
     close (worker->stderr_fd);
   g_clear_object (&worker->process);
@@ -386,8 +419,9 @@ worker_start_request (Worker *worker, Request *request, gboolean pipelined)
   parts[0] = job_pickle_frames_get_header (request->frames);
   for (guint i = 0; i < n_frames; i++)
     parts[i + 1] = job_pickle_frames_get_frame (request->frames, i);
-  if (!job_wire_send (worker->fd, JOB_WIRE_TASK, request->id, NULL, parts,
-                      n_frames + 1, &error))
+  if (!job_wire_send (worker->fd,
+                      request->direct ? JOB_WIRE_TASK_DIRECT : JOB_WIRE_TASK,
+                      request->id, NULL, parts, n_frames + 1, &error))
     g_debug ("Worker %" G_GINT64_FORMAT ": %s", worker->pid, error->message);
   /* The task now lives in the worker: drop our copy, unless it may have
    * to go to another worker (see worker_requeue_next()). */
@@ -763,23 +797,15 @@ worker_lost (Worker *worker)
   g_subprocess_wait_async (worker->process, NULL, worker_waited_cb, worker);
 }
 
+/* With the lock held, which it releases: @message is the reply to
+ * @request, which @worker runs. */
 static void
-handle_reply (Worker *worker, JobWireMessage *message)
+complete_reply (Worker *worker, Request *request, JobWireMessage *message)
 {
   JobWorkerPool *self = worker->pool;
-  Request *request;
   JobResult *result = NULL;
   GError *error = NULL;
 
-  g_mutex_lock (&self->mutex);
-  request = worker->request;
-  if (request == NULL || request->id != message->request_id
-      || request->state != REQUEST_RUNNING)
-    {
-      /* A reply to a request already failed (cancelled): ignore it. */
-      g_mutex_unlock (&self->mutex);
-      return;
-    }
   request->state = REQUEST_DONE;
   worker->request = g_steal_pointer (&worker->next);
   if (worker->request != NULL)
@@ -798,6 +824,25 @@ handle_reply (Worker *worker, JobWireMessage *message)
 
   request_complete (request, result, error, FALSE);
   request_unref (request);
+}
+
+static void
+handle_reply (Worker *worker, JobWireMessage *message)
+{
+  JobWorkerPool *self = worker->pool;
+  Request *request;
+
+  g_mutex_lock (&self->mutex);
+  request = worker->request;
+  if (request == NULL || request->id != message->request_id
+      || request->state != REQUEST_RUNNING || request->direct)
+    {
+      /* A reply to a request already failed (cancelled): ignore it. A
+       * direct request's reply never comes this way. */
+      g_mutex_unlock (&self->mutex);
+      return;
+    }
+  complete_reply (worker, request, message);
 }
 
 static gboolean
@@ -857,7 +902,15 @@ socket_ready_cb (int fd, GIOCondition condition, gpointer user_data)
         }
 
       if (message.type == JOB_WIRE_HELLO)
-        worker->said_hello = TRUE;
+        {
+          worker->said_hello = TRUE;
+          if (message.request_id & JOB_WIRE_HELLO_DIRECT)
+            {
+              g_mutex_lock (&self->mutex);
+              worker->direct = g_steal_pointer (&worker->direct_unconfirmed);
+              g_mutex_unlock (&self->mutex);
+            }
+        }
       else if (message.type == JOB_WIRE_RESULT
                || message.type == JOB_WIRE_ERROR)
         handle_reply (worker, &message);
@@ -890,6 +943,7 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   GSubprocess *process;
   Worker *worker;
   int sv[2];
+  int direct_sv[2] = { -1, -1 };
   guint generation;
   gboolean python;
 
@@ -925,10 +979,21 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
       launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
       g_subprocess_launcher_set_environ (launcher, env);
       g_subprocess_launcher_take_fd (launcher, sv[1], JOB_WIRE_WORKER_FD);
+      /* Without it, the worker still works; replies take the dispatcher. */
+      if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, direct_sv)
+          == 0)
+        g_subprocess_launcher_take_fd (launcher, direct_sv[1],
+                                       JOB_WIRE_WORKER_DIRECT_FD);
+      else
+        direct_sv[0] = -1;
       process = g_subprocess_launcher_spawnv (
           launcher, (const char *const *) argv->pdata, &error);
       if (process == NULL)
-        close (sv[0]);
+        {
+          close (sv[0]);
+          if (direct_sv[0] >= 0)
+            close (direct_sv[0]);
+        }
     }
 
   g_mutex_lock (&self->mutex);
@@ -973,6 +1038,12 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
           ? g_ascii_strtoll (g_subprocess_get_identifier (process), NULL, 10)
           : 0;
   worker->fd = sv[0];
+  if (direct_sv[0] >= 0)
+    {
+      worker->direct_unconfirmed = g_new0 (DirectChannel, 1);
+      g_atomic_ref_count_init (&worker->direct_unconfirmed->ref_count);
+      worker->direct_unconfirmed->fd = direct_sv[0];
+    }
   worker->dirs_generation = generation;
   worker->stderr_tail = g_byte_array_new ();
   worker->stderr_fd = dup (g_unix_input_stream_get_fd (
@@ -1077,11 +1148,15 @@ close_idle_worker (JobWorkerPool *self)
     }
 }
 
-/* Queues @request, or runs it on an idle worker, or starts a worker. */
+/* Queues @request, or runs it on an idle worker, or starts a worker. A
+ * blocking caller's request sent to an idle worker with a direct socket
+ * goes direct: then @direct is set to that socket (a reference) and the
+ * caller reads the reply there, with submit_direct_wait(). */
 static void
 submit_request (JobWorkerPool *self,
                 Request *request,
-                GCancellable *cancellable)
+                GCancellable *cancellable,
+                DirectChannel **direct)
 {
   JobTask *task = request->job_task;
   g_autoptr (GError) error = NULL;
@@ -1155,7 +1230,19 @@ submit_request (JobWorkerPool *self,
         idle = worker;
     }
   if (idle != NULL)
-    worker_take_next (idle);
+    {
+      if (direct != NULL && request->sync != NULL && idle->direct != NULL
+          && self->queue.length == 1)
+        {
+          request->direct = TRUE;
+          if (idle->direct->buffer == NULL)
+            idle->direct->buffer = g_malloc (JOB_WIRE_BUFFER_SIZE);
+          *direct = direct_channel_ref (idle->direct);
+          /* The caller's, until it is done with the reply. */
+          request_ref (request);
+        }
+      worker_take_next (idle);
+    }
   else if (self->workers->len + self->n_spawning < self->max_workers
            && self->n_spawning < self->queue.length)
     {
@@ -1201,7 +1288,73 @@ job_worker_pool_submit_async (JobBackend *backend,
   request->task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (request->task, job_worker_pool_submit_async);
   g_task_set_check_cancellable (request->task, FALSE);
-  submit_request (self, request, cancellable);
+  submit_request (self, request, cancellable, NULL);
+}
+
+/* In the blocking caller's thread: reads the reply to direct @request from
+ * @direct and completes the request. If the worker dies first, or the
+ * request is cancelled or timed out, the dispatcher or the canceller
+ * completes it as for any request: the socket then reads end of file. */
+static void
+submit_direct_wait (JobWorkerPool *self,
+                    Request *request,
+                    DirectChannel *direct)
+{
+  JobWireMessage message = { 0 };
+  g_autoptr (GError) error = NULL;
+  JobWireStatus status;
+  Worker *worker;
+  gint64 pid;
+
+  do
+    status = job_wire_receive (direct->fd, FALSE, direct->buffer,
+                               JOB_WIRE_BUFFER_SIZE, &message, &error);
+  while (status == JOB_WIRE_STATUS_AGAIN);
+
+  g_mutex_lock (&self->mutex);
+  if (request->state != REQUEST_RUNNING)
+    {
+      /* Already failed: its worker is dying or dead. */
+      g_mutex_unlock (&self->mutex);
+      job_wire_message_clear (&message);
+      return;
+    }
+  worker = request->worker;
+  if (status == JOB_WIRE_STATUS_MESSAGE
+      && (message.type == JOB_WIRE_RESULT || message.type == JOB_WIRE_ERROR)
+      && message.request_id == request->id && worker->request == request)
+    {
+      complete_reply (worker, request, &message);
+      job_wire_message_clear (&message);
+      return;
+    }
+  if (status == JOB_WIRE_STATUS_EOF)
+    {
+      /* The worker died: its main socket tells the dispatcher, which
+       * reports how, with what it printed. */
+      g_mutex_unlock (&self->mutex);
+      return;
+    }
+
+  /* Garbage: the worker cannot be trusted any more. */
+  pid = worker->pid;
+  request->state = REQUEST_DONE;
+  worker->request = NULL;
+  worker->closing = TRUE;
+  worker_requeue_next (worker);
+  g_subprocess_force_exit (worker->process);
+  g_mutex_unlock (&self->mutex);
+  request_complete (request, NULL,
+                    g_error_new (JOB_WORKER_ERROR, JOB_WORKER_ERROR_PROTOCOL,
+                                 "Worker %" G_GINT64_FORMAT
+                                 " broke the protocol while it ran task %s: %s",
+                                 pid, G_OBJECT_TYPE_NAME (request->job_task),
+                                 error != NULL
+                                     ? error->message
+                                     : "a message that is not a reply to it"),
+                    FALSE);
+  request_unref (request);
+  job_wire_message_clear (&message);
 }
 
 static JobResult *
@@ -1213,11 +1366,18 @@ job_worker_pool_submit (JobBackend *backend,
   JobWorkerPool *self = JOB_WORKER_POOL (backend);
   Request *request = request_new (self, task);
   JobSyncWait *wait = job_sync_wait_new ();
+  DirectChannel *direct = NULL;
 
   /* The pool's reference, as a GTask would hold it. */
   g_object_ref (self);
   request->sync = wait;
-  submit_request (self, request, cancellable);
+  submit_request (self, request, cancellable, &direct);
+  if (direct != NULL)
+    {
+      submit_direct_wait (self, request, direct);
+      direct_channel_unref (direct);
+      request_unref (request);
+    }
   {
     JobResult *result = job_sync_wait_finish (wait, error);
 

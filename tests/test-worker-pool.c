@@ -674,6 +674,84 @@ test_pool_timeout (void)
   g_assert_cmpuint (n_completed, ==, 2);
 }
 
+static gpointer
+cancel_later (gpointer data)
+{
+  g_usleep (200 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+/* The blocking submit to an idle worker reads the reply in the caller's
+ * thread: a crash, a timeout and a cancellation there still fail only
+ * their task, as on the dispatcher's way. */
+static void
+test_pool_blocking_direct (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  g_autoptr (JobTask) echo =
+      test_task_new ("TestEchoTask", "text", "warm", NULL);
+  g_autoptr (JobTask) crash = test_task_new (
+      "TestCrashTask", "text", "segv", "text2", "said before dying", NULL);
+  g_autoptr (JobTask) sleep =
+      test_task_new ("TestSleepTask", "number", 10.0, NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GThread) canceller = NULL;
+  guint n_completed = 0;
+  gint64 start;
+
+  g_signal_connect (pool, "completed", G_CALLBACK (completed_cb), &n_completed);
+  for (guint round = 0; round < 4; round++)
+    {
+      g_autoptr (JobResult) result = NULL;
+      g_autoptr (GError) error = NULL;
+
+      /* Warm: the worker said hello, so the next task goes direct. */
+      for (guint i = 0; i < 3; i++)
+        {
+          g_autoptr (JobResult) warm = run (JOB_BACKEND (pool), echo, &error);
+
+          g_assert_no_error (error);
+          g_assert_cmpstr (test_output_text (warm), ==, "warm");
+          g_assert_cmpint (job_result_get_worker_pid (warm), >, 0);
+          g_assert_cmpuint (job_result_get_peak_rss (warm), >, 0);
+        }
+
+      start = g_get_monotonic_time ();
+      switch (round)
+        {
+        case 0:
+          result = run (JOB_BACKEND (pool), crash, &error);
+          g_assert_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_CRASHED);
+          g_assert_nonnull (strstr (error->message, "SIGSEGV"));
+          g_assert_nonnull (strstr (error->message, "said before dying"));
+          break;
+        case 1:
+          job_worker_pool_set_task_timeout (pool, 0.3);
+          result = run (JOB_BACKEND (pool), sleep, &error);
+          g_assert_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_TIMED_OUT);
+          job_worker_pool_set_task_timeout (pool, 0);
+          break;
+        case 2:
+          canceller = g_thread_new ("cancel", cancel_later, cancellable);
+          result = job_backend_submit (JOB_BACKEND (pool), sleep, cancellable,
+                                       &error);
+          g_assert_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_CANCELLED);
+          g_assert_cmpint (g_get_monotonic_time () - start, <,
+                           (200 + 100) * 1000 * test_time_scale ());
+          g_thread_join (g_steal_pointer (&canceller));
+          break;
+        default:
+          result = run (JOB_BACKEND (pool), echo, &error);
+          g_assert_no_error (error);
+          break;
+        }
+    }
+  while (n_completed < 4 * 4)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (n_completed, ==, 4 * 4);
+}
+
 static void
 test_pool_isolation (void)
 {
@@ -1005,6 +1083,8 @@ main (int argc, char **argv)
   g_test_add_func ("/job/worker-pool/timeout", test_pool_timeout);
   g_test_add_func ("/job/worker-pool/c-tasks-start-no-python",
                    test_pool_c_tasks_start_no_python);
+  g_test_add_func ("/job/worker-pool/blocking-direct",
+                   test_pool_blocking_direct);
   g_test_add_func ("/job/worker-pool/isolation", test_pool_isolation);
   g_test_add_func ("/job/worker-pool/isolation-empty-environ",
                    test_pool_isolation_empty_environ);

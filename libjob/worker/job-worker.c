@@ -34,10 +34,12 @@
 typedef struct
 {
   int socket_fd;
+  int direct_fd; /* -1 if the parent gave none */
   int cwd_fd;
   int clear_refs_fd;
   int status_fd;
   mode_t umask;
+  gboolean umask_changed; /* or unknown: restore it */
   guint64 children_cpu_ns;
   guint64 armed_cpu_ns; /* the process's CPU time when it was armed */
   gint64 pid;
@@ -100,6 +102,8 @@ children_cpu_ns (void)
          + ((guint64) usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000;
 }
 
+/* Also notes whether the task changed the umask, which the same read says:
+ * restoring it unchanged would cost a syscall per task. */
 static guint64
 read_peak_rss (Worker *self)
 {
@@ -107,12 +111,17 @@ read_peak_rss (Worker *self)
   ssize_t n;
   const char *line;
 
+  self->umask_changed = TRUE;
   if (self->status_fd < 0)
     return 0;
   n = pread (self->status_fd, buf, sizeof buf - 1, 0);
   if (n <= 0)
     return 0;
   buf[n] = '\0';
+  line = strstr (buf, "\nUmask:");
+  if (line != NULL)
+    self->umask_changed =
+        g_ascii_strtoull (line + strlen ("\nUmask:"), NULL, 8) != self->umask;
   line = strstr (buf, "\nVmHWM:");
   if (line == NULL)
     return 0;
@@ -129,7 +138,8 @@ restore_process_state (Worker *self)
   if (fchdir (self->cwd_fd) != 0)
     die ("cannot return to the initial working directory: %s",
          g_strerror (errno));
-  umask (self->umask);
+  if (self->umask_changed)
+    umask (self->umask);
 
   /* clearenv() leaves environ NULL: read that as empty. */
   for (i = 0; same && self->saved_environ[i] != NULL; i++)
@@ -161,6 +171,7 @@ arm_metrics (Worker *self)
 
 static void
 send_or_die (Worker *self,
+             int fd,
              JobWireType type,
              guint64 request_id,
              const JobWireMetrics *metrics,
@@ -169,20 +180,20 @@ send_or_die (Worker *self,
 {
   g_autoptr (GError) error = NULL;
 
-  if (!job_wire_send (self->socket_fd, type, request_id, metrics, parts,
-                      n_parts, &error))
+  if (!job_wire_send (fd, type, request_id, metrics, parts, n_parts, &error))
     die ("%s", error->message);
 }
 
 static void
 send_error (Worker *self,
+            int fd,
             guint64 request_id,
             const JobWireMetrics *metrics,
             const GError *error)
 {
   g_autoptr (GBytes) part = job_wire_encode_error (error);
 
-  send_or_die (self, JOB_WIRE_ERROR, request_id, metrics, &part, 1);
+  send_or_die (self, fd, JOB_WIRE_ERROR, request_id, metrics, &part, 1);
 }
 
 /* Python caches the environment in os.environ: put it back too. */
@@ -204,14 +215,19 @@ run_task (Worker *self, JobWireMessage *message)
   g_autoptr (JobPickleFrames) output_frames = NULL;
   g_autoptr (GError) error = NULL;
   guint64 wall0, children;
+  /* A direct task's reply goes where its blocking caller waits for it. */
+  int fd = message->type == JOB_WIRE_TASK_DIRECT && self->direct_fd >= 0
+               ? self->direct_fd
+               : self->socket_fd;
 
   metrics.pid = self->pid;
+  self->umask_changed = TRUE;
 
   task = job_wire_decode_task (message, (const char *const *) self->plugin_dirs,
                                &error);
   if (task == NULL)
     {
-      send_error (self, message->request_id, &metrics, error);
+      send_error (self, fd, message->request_id, &metrics, error);
       return;
     }
   /* Free the task's pickle (maybe a large mapping) before it runs. */
@@ -228,18 +244,18 @@ run_task (Worker *self, JobWireMessage *message)
   metrics.cpu_ns = clock_ns (CLOCK_PROCESS_CPUTIME_ID) - self->armed_cpu_ns
                    + (children - self->children_cpu_ns);
   self->children_cpu_ns = children;
-  metrics.peak_rss = read_peak_rss (self);
   g_clear_object (&task);
+  metrics.peak_rss = read_peak_rss (self);
 
   if (error != NULL)
     {
-      send_error (self, message->request_id, &metrics, error);
+      send_error (self, fd, message->request_id, &metrics, error);
       return;
     }
   if (output == NULL)
     {
-      send_or_die (self, JOB_WIRE_RESULT, message->request_id, &metrics, NULL,
-                   0);
+      send_or_die (self, fd, JOB_WIRE_RESULT, message->request_id, &metrics,
+                   NULL, 0);
       return;
     }
 
@@ -250,7 +266,7 @@ run_task (Worker *self, JobWireMessage *message)
           JOB_WORKER_ERROR, JOB_WORKER_ERROR_INVALID_TASK,
           "The output of the task cannot be pickled: %s", error->message);
 
-      send_error (self, message->request_id, &metrics, wrapped);
+      send_error (self, fd, message->request_id, &metrics, wrapped);
       return;
     }
 
@@ -265,8 +281,8 @@ run_task (Worker *self, JobWireMessage *message)
     parts[0] = job_pickle_frames_get_header (output_frames);
     for (guint i = 0; i < n_frames; i++)
       parts[i + 1] = job_pickle_frames_get_frame (output_frames, i);
-    send_or_die (self, JOB_WIRE_RESULT, message->request_id, &metrics, parts,
-                 n_frames + 1);
+    send_or_die (self, fd, JOB_WIRE_RESULT, message->request_id, &metrics,
+                 parts, n_frames + 1);
   }
 }
 
@@ -346,6 +362,9 @@ main (int argc, char **argv)
   self.socket_fd = JOB_WIRE_WORKER_FD;
   if (fcntl (self.socket_fd, F_SETFD, FD_CLOEXEC) != 0)
     die ("no socket on fd %d: %s", self.socket_fd, g_strerror (errno));
+  self.direct_fd = JOB_WIRE_WORKER_DIRECT_FD;
+  if (fcntl (self.direct_fd, F_SETFD, FD_CLOEXEC) != 0)
+    self.direct_fd = -1;
   self.cwd_fd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (self.cwd_fd < 0)
     die ("cannot open the working directory: %s", g_strerror (errno));
@@ -360,7 +379,9 @@ main (int argc, char **argv)
 
   pid_text = g_strdup_printf ("%ld", (long) getpid ());
   hello = g_bytes_new_static (pid_text, strlen (pid_text));
-  send_or_die (&self, JOB_WIRE_HELLO, 0, NULL, &hello, 1);
+  send_or_die (&self, self.socket_fd, JOB_WIRE_HELLO,
+               self.direct_fd >= 0 ? JOB_WIRE_HELLO_DIRECT : 0, NULL, &hello,
+               1);
   arm_metrics (&self);
 
   for (;;)
@@ -382,7 +403,7 @@ main (int argc, char **argv)
           die ("%s", error != NULL ? error->message : "receive failed");
         }
 
-      if (message.type == JOB_WIRE_TASK)
+      if (message.type == JOB_WIRE_TASK || message.type == JOB_WIRE_TASK_DIRECT)
         {
           run_task (&self, &message);
           /* Once the reply is sent: the parent need not wait for it. */
