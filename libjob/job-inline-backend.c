@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "job-backend-private.h"
+#include "job-build-context-private.h"
 #include "job-inline-backend.h"
 #include "job-pickle.h"
 
@@ -392,6 +393,9 @@ job_inline_backend_finalize (GObject *object)
   g_strfreev (self->env_allowlist);
   g_strfreev (self->environ);
   g_main_context_unref (self->creation_context);
+  /* Builds ran in this process: the root they kept goes with the backend
+   * (one that a build still uses stays, and goes with the process). */
+  job_build_context_drop_kept_root ();
   G_OBJECT_CLASS (job_inline_backend_parent_class)->finalize (object);
 }
 
