@@ -918,14 +918,16 @@ walk_object (JobPickler *self, guint index)
     case JOB_PLAN_LIST:
       {
         GListModel *model = G_LIST_MODEL (object);
-        guint n_items = g_list_model_get_n_items (model);
+        /* g_list_model_get_item() looks the interface up for every item. */
+        GListModelInterface *iface = G_LIST_MODEL_GET_IFACE (model);
+        guint n_items = iface->get_n_items (model);
 
         job_writer_string (out,
                            g_type_name (g_list_model_get_item_type (model)));
         job_writer_varint (out, n_items);
         for (guint i = 0; i < n_items; i++)
           {
-            g_autoptr (GObject) item = g_list_model_get_item (model, i);
+            g_autoptr (GObject) item = iface->get_item (model, i);
             guint item_index;
 
             self->current_item = i;

@@ -683,7 +683,9 @@ read_value (JobUnpickler *self,
             prop->name, i);
       if (value)
         {
-          g_value_set_int (value, (int) i);
+          /* A G_TYPE_INT value job_prop_value_init() zeroed: what
+           * g_value_set_int() does, without its type check. */
+          value->data[0].v_int = (int) i;
           if (prop->validate == JOB_VALIDATE_INT_RANGE)
             {
               const GParamSpecInt *ispec = (const GParamSpecInt *) prop->pspec;
@@ -763,7 +765,10 @@ read_value (JobUnpickler *self,
            * whoever keeps it copies it, as from any GValue. */
           if (prop->validate == JOB_VALIDATE_NONE)
             {
-              g_value_set_static_string (value, str);
+              /* As g_value_set_static_string() on the zeroed G_TYPE_STRING
+               * value job_prop_value_init() made. */
+              value->data[0].v_pointer = (gpointer) str;
+              value->data[1].v_uint = G_VALUE_NOCOPY_CONTENTS;
               return TRUE;
             }
           g_value_set_string (value, str);
@@ -1202,12 +1207,17 @@ build_object (JobUnpickler *self,
       for (guint j = 0; ok && j < type->n_props; j++)
         {
           const JobPropPlan *prop = type->props[j];
-          Deferred d = { index, prop, NULL };
-          GValue value = G_VALUE_INIT;
+          /* Read in place: its slot among the construct-time values or
+           * among those set once the object exists. */
+          GValue *value = prop->at_construction
+                              ? &values[n_construct]
+                              : &values[type->n_props - 1 - n];
           guint ref;
 
           if (prop->variant_coded)
             {
+              Deferred d = { index, prop, NULL };
+
               ok = read_variant (r, &d.variant, error);
               if (!ok)
                 break;
@@ -1220,6 +1230,8 @@ build_object (JobUnpickler *self,
               g_array_append_val (deferred, d);
               continue;
             }
+          /* g_value_init() wants a zeroed value, not the stack's. */
+          *value = (GValue) G_VALUE_INIT;
           if (prop->kind == JOB_VALUE_OBJECT)
             {
               GObject *target = NULL;
@@ -1256,32 +1268,26 @@ build_object (JobUnpickler *self,
                * its own reference, as any set_property() does) and is
                * cleared before it is released; one given to
                * g_object_new_with_properties() holds a reference. */
-              job_prop_value_init (prop, &value);
+              job_prop_value_init (prop, value);
               if (target != NULL && prop->at_construction)
-                g_value_set_object (&value, target);
+                g_value_set_object (value, target);
               else
-                value.data[0].v_pointer = target;
+                value->data[0].v_pointer = target;
             }
           else
             {
-              ok = read_value (self, r, prop, &value, &ref, error);
+              ok = read_value (self, r, prop, value, &ref, error);
               if (!ok)
                 {
-                  if (G_IS_VALUE (&value))
-                    g_value_unset (&value);
+                  if (G_IS_VALUE (value))
+                    g_value_unset (value);
                   break;
                 }
             }
           if (prop->at_construction)
-            {
-              names[n_construct] = prop->name;
-              values[n_construct++] = value;
-            }
+            names[n_construct++] = prop->name;
           else
-            {
-              later[n] = prop;
-              values[type->n_props - 1 - n++] = value;
-            }
+            later[n++] = prop;
         }
       if (ok)
         {
