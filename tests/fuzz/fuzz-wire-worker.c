@@ -46,7 +46,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     }
   g_assert_no_error (error);
 
-  if (message.type == JOB_WIRE_TASK)
+  /* A task the caller reads directly decodes the same way. */
+  if (message.type == JOB_WIRE_TASK || message.type == JOB_WIRE_TASK_DIRECT)
     {
       g_autoptr (JobTask) task = job_wire_decode_task (
           &message, (const char *const *) plugin_dirs, &error);
