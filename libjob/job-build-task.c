@@ -205,9 +205,8 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
   if (directory == NULL)
     return NULL;
 
-  context = job_build_context_new (
-      self->element, cache, self->staging_plan, directory,
-      log, &local_error);
+  context = job_build_context_new (self->element, cache, self->staging_plan,
+                                   directory, log, &local_error);
   if (context != NULL
       && job_element_stage (self->element, context, cancellable, &local_error)
       && (collect = job_element_assemble (self->element, context, cancellable,
@@ -251,8 +250,8 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
         {
           g_autofree char *line =
               g_strdup_printf ("\nFAILED: %s\n", local_error->message);
-          g_output_stream_write_all (log, line, strlen (line),
-                                     NULL, NULL, NULL);
+          g_output_stream_write_all (log, line, strlen (line), NULL, NULL,
+                                     NULL);
         }
       g_output_stream_close (log, NULL, NULL);
     }

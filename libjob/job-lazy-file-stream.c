@@ -21,9 +21,7 @@ G_DEFINE_FINAL_TYPE (JobLazyFileStream,
                      G_TYPE_OUTPUT_STREAM)
 
 static gboolean
-ensure_file (JobLazyFileStream *self,
-             GCancellable *cancellable,
-             GError **error)
+ensure_file (JobLazyFileStream *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GFile) file = NULL;
   g_autoptr (GError) local_error = NULL;
