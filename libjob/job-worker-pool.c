@@ -567,23 +567,24 @@ worker_requeue_next (Worker *worker)
   g_queue_push_head (&worker->pool->queue, next);
 }
 
-/* Without the lock: a request queued again after the pool was shut down
- * (see worker_requeue_next()) fails as the queued ones did. */
-static void
-fail_queued_after_shutdown (JobWorkerPool *self)
+/* With the lock held: takes every queued request, marked done, for
+ * fail_shut_down(). */
+static GQueue
+steal_queue_locked (JobWorkerPool *self)
 {
-  GQueue queued = G_QUEUE_INIT;
+  GQueue queued = self->queue;
 
-  g_mutex_lock (&self->mutex);
-  if (self->shut_down)
-    {
-      queued = self->queue;
-      g_queue_init (&self->queue);
-      for (GList *l = queued.head; l != NULL; l = l->next)
-        ((Request *) l->data)->state = REQUEST_DONE;
-    }
-  g_mutex_unlock (&self->mutex);
+  g_queue_init (&self->queue);
   for (GList *l = queued.head; l != NULL; l = l->next)
+    ((Request *) l->data)->state = REQUEST_DONE;
+  return queued;
+}
+
+/* Without the lock: fails the requests steal_queue_locked() took. */
+static void
+fail_shut_down (GQueue *queued)
+{
+  for (GList *l = queued->head; l != NULL; l = l->next)
     {
       Request *request = l->data;
 
@@ -596,7 +597,21 @@ fail_queued_after_shutdown (JobWorkerPool *self)
           FALSE);
       request_unref (request);
     }
-  g_list_free (queued.head);
+  g_list_free (queued->head);
+}
+
+/* Without the lock: a request queued again after the pool was shut down
+ * (see worker_requeue_next()) fails as the queued ones did. */
+static void
+fail_queued_after_shutdown (JobWorkerPool *self)
+{
+  GQueue queued = G_QUEUE_INIT;
+
+  g_mutex_lock (&self->mutex);
+  if (self->shut_down)
+    queued = steal_queue_locked (self);
+  g_mutex_unlock (&self->mutex);
+  fail_shut_down (&queued);
 }
 
 /* With the lock held: the first queued request to @worker if it is idle,
@@ -1430,26 +1445,9 @@ job_worker_pool_shutdown (JobBackend *backend, gboolean wait)
   g_mutex_lock (&self->mutex);
   first = !self->shut_down;
   self->shut_down = TRUE;
-  queued = self->queue;
-  g_queue_init (&self->queue);
-  for (GList *l = queued.head; l != NULL; l = l->next)
-    ((Request *) l->data)->state = REQUEST_DONE;
+  queued = steal_queue_locked (self);
   g_mutex_unlock (&self->mutex);
-
-  for (GList *l = queued.head; l != NULL; l = l->next)
-    {
-      Request *request = l->data;
-
-      request_complete (
-          request, NULL,
-          g_error_new (
-              JOB_WORKER_ERROR, JOB_WORKER_ERROR_SHUTDOWN,
-              "Task %s was still queued when the worker pool was shut down",
-              G_OBJECT_TYPE_NAME (request->job_task)),
-          FALSE);
-      request_unref (request);
-    }
-  g_list_free (queued.head);
+  fail_shut_down (&queued);
 
   g_main_context_invoke (self->context, close_idle_cb, self);
 
