@@ -663,9 +663,8 @@ job_artifact_cache_get_log_path (JobArtifactCache *self,
                                  const char *key,
                                  GError **error)
 {
-  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
   g_autofree char *dir = NULL;
-  g_autofree char *file = NULL;
 
   g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), NULL);
   g_return_val_if_fail (element_name != NULL, NULL);
@@ -673,8 +672,8 @@ job_artifact_cache_get_log_path (JobArtifactCache *self,
 
   if (!check_key (key, error))
     return NULL;
-  name = sanitize_element_name (element_name);
-  dir = g_build_filename (self->logs_dir, name, NULL);
+  path = job_artifact_cache_build_log_path (self, element_name, key);
+  dir = g_path_get_dirname (path);
   /* Usually only the last component is missing, or none: one mkdir(). */
   if (mkdir (dir, 0755) < 0 && errno != EEXIST
       && g_mkdir_with_parents (dir, 0755) < 0)
@@ -682,8 +681,7 @@ job_artifact_cache_get_log_path (JobArtifactCache *self,
       job_cache_set_errno_error (error, errno, "create the log directory", dir);
       return NULL;
     }
-  file = g_strconcat (key, ".log", NULL);
-  return g_build_filename (dir, file, NULL);
+  return g_steal_pointer (&path);
 }
 
 char *
@@ -761,26 +759,6 @@ job_artifact_cache_begin_commit (JobArtifactCache *self,
       return NULL;
     }
   return job_artifact_commit_new (self, key, staging, dir_fd);
-}
-
-static gboolean
-copy_out (JobArtifactCache *self,
-          const char *key,
-          const char *dest_dir,
-          JobFileTreeFlags flags,
-          GCancellable *cancellable,
-          GError **error)
-{
-  g_autofree char *dir = find_artifact (self, key, error);
-  g_autofree char *files = NULL;
-
-  if (dir == NULL)
-    return FALSE;
-  if (g_mkdir_with_parents (dest_dir, 0755) < 0)
-    return job_cache_set_errno_error (error, errno, "create the directory",
-                                      dest_dir);
-  files = g_build_filename (dir, "files", NULL);
-  return job_file_tree_copy (files, dest_dir, flags, cancellable, error);
 }
 
 /* Manifests of the artifacts this process has staged, by artifact
@@ -1021,7 +999,8 @@ job_artifact_cache_checkout (JobArtifactCache *self,
   g_return_val_if_fail (dest_dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return copy_out (self, key, dest_dir, JOB_FILE_TREE_COPY, cancellable, error);
+  return job_artifact_cache_stage_keys (self, &key, 1, dest_dir, FALSE,
+                                        cancellable, error);
 }
 
 /**
@@ -1057,8 +1036,8 @@ job_artifact_cache_stage (JobArtifactCache *self,
   g_return_val_if_fail (dest_dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return copy_out (self, key, dest_dir, JOB_FILE_TREE_HARDLINK, cancellable,
-                   error);
+  return job_artifact_cache_stage_keys (self, &key, 1, dest_dir, TRUE,
+                                        cancellable, error);
 }
 
 /**
