@@ -60,8 +60,6 @@ gboolean job_file_tree_apply (JobFileTreeStaged *staged,
                               JobFileTreeStaged *previous,
                               GCancellable *cancellable,
                               GError **error);
-gboolean job_file_tree_staged_has_directory (JobFileTreeStaged *staged,
-                                             const char *path);
 void job_file_tree_staged_free (JobFileTreeStaged *staged);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobFileTreeStaged, job_file_tree_staged_free)
 

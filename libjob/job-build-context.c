@@ -340,33 +340,65 @@ ensure_scope (JobBuildContext *self)
     job_sandbox_set_root_read_only (self->sandbox, FALSE);
 }
 
+/* Makes the sandbox's mount points in the root (they must exist in a
+ * read-only root), noting in @made (if not %NULL) each directory it made,
+ * relative to the root, parents first. */
+static gboolean
+make_mount_points (JobBuildContext *self, GPtrArray *made, GError **error)
+{
+  GVariant *mounts = job_sandbox_get_mounts (self->sandbox);
+  GVariantIter iter;
+  const char *sandbox_path;
+
+  if (mounts == NULL)
+    return TRUE;
+  g_variant_iter_init (&iter, mounts);
+  while (g_variant_iter_next (&iter, "(&s&s)", &sandbox_path, NULL))
+    {
+      g_auto (GStrv) parts = g_strsplit (sandbox_path, "/", -1);
+      g_autoptr (GString) relative = g_string_new (NULL);
+
+      for (guint i = 0; parts[i] != NULL; i++)
+        {
+          g_autofree char *full = NULL;
+
+          if (parts[i][0] == '\0' || g_str_equal (parts[i], "."))
+            continue;
+          if (relative->len > 0)
+            g_string_append_c (relative, '/');
+          g_string_append (relative, parts[i]);
+          full = g_build_filename (self->root, relative->str, NULL);
+          if (mkdir (full, 0755) == 0)
+            {
+              if (made != NULL)
+                g_ptr_array_add (made, g_strdup (relative->str));
+            }
+          else if (errno != EEXIST)
+            {
+              int errsv = errno;
+
+              g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                           "Cannot create directory %s: %s", full,
+                           g_strerror (errsv));
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
 /* Makes the root and, in it, the mount points of the sandbox (which must
  * exist in a read-only root), once. */
 static gboolean
 ensure_root (JobBuildContext *self, GError **error)
 {
-  GVariant *mounts;
-
   if (self->root_made)
     return TRUE;
   ensure_scope (self);
   if (!make_directory (self->root, error))
     return FALSE;
-  mounts = job_sandbox_get_mounts (self->sandbox);
-  if (mounts != NULL)
-    {
-      GVariantIter iter;
-      const char *sandbox_path;
-
-      g_variant_iter_init (&iter, mounts);
-      while (g_variant_iter_next (&iter, "(&s&s)", &sandbox_path, NULL))
-        {
-          g_autofree char *mount_point = host_path (self, sandbox_path);
-
-          if (!make_directory (mount_point, error))
-            return FALSE;
-        }
-    }
+  if (!make_mount_points (self, NULL, error))
+    return FALSE;
   self->root_made = TRUE;
   return TRUE;
 }
@@ -558,7 +590,6 @@ stage_warm (JobBuildContext *self,
   gsize n = g_variant_n_children (scope);
   g_autofree const char **keys = g_new (const char *, MAX (n, 1));
   WarmRoot *warm;
-  GVariant *mounts;
 
   *used = FALSE;
   if (self->copy_root || self->root_exposed
@@ -594,45 +625,10 @@ stage_warm (JobBuildContext *self,
   warm->state = g_steal_pointer (&staged);
 
   /* The mount points, which go again when the build is over. */
-  mounts = job_sandbox_get_mounts (self->sandbox);
-  if (mounts != NULL)
+  if (!make_mount_points (self, self->warm_made, error))
     {
-      GVariantIter iter;
-      const char *sandbox_path;
-
-      g_variant_iter_init (&iter, mounts);
-      while (g_variant_iter_next (&iter, "(&s&s)", &sandbox_path, NULL))
-        {
-          g_auto (GStrv) parts = g_strsplit (sandbox_path, "/", -1);
-          g_autoptr (GString) relative = g_string_new (NULL);
-
-          for (guint i = 0; parts[i] != NULL; i++)
-            {
-              g_autofree char *full = NULL;
-
-              if (parts[i][0] == '\0' || g_str_equal (parts[i], "."))
-                continue;
-              if (relative->len > 0)
-                g_string_append_c (relative, '/');
-              g_string_append (relative, parts[i]);
-              if (job_file_tree_staged_has_directory (warm->state,
-                                                      relative->str))
-                continue;
-              full = g_build_filename (self->root, relative->str, NULL);
-              if (mkdir (full, 0755) == 0)
-                g_ptr_array_add (self->warm_made, g_strdup (relative->str));
-              else if (errno != EEXIST)
-                {
-                  int errsv = errno;
-
-                  self->warm_dirty = TRUE;
-                  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                               "Cannot create directory %s: %s", full,
-                               g_strerror (errsv));
-                  return FALSE;
-                }
-            }
-        }
+      self->warm_dirty = TRUE;
+      return FALSE;
     }
   self->root_made = TRUE;
   for (gsize j = 0; j < n; j++)

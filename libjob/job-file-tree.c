@@ -762,14 +762,6 @@ staged_lookup (JobFileTreeStaged *staged, const char *path)
   return index > 0 ? &g_array_index (staged->order, Merged, index - 1) : NULL;
 }
 
-gboolean
-job_file_tree_staged_has_directory (JobFileTreeStaged *staged, const char *path)
-{
-  const Merged *m = staged_lookup (staged, path);
-
-  return m != NULL && m->entry->type == DT_DIR;
-}
-
 JobFileTreeStaged *
 job_file_tree_merge (JobFileTreeManifest *const *manifests,
                      const char *const *roots,
