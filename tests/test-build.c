@@ -14,6 +14,8 @@
 
 #include <libjob/job.h>
 
+#include "test-secrets.h"
+
 #define BUSYBOX "/bin/busybox"
 
 /* A temporary directory, removed with everything in it. */
@@ -1100,28 +1102,6 @@ test_cli_kill (gconstpointer data)
 }
 
 /* Typical secrets in the environment of `job` reach no build command. */
-static const char *const secret_names[] = {
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "GITHUB_TOKEN",
-  "GH_TOKEN",
-  "GITLAB_TOKEN",
-  "CI_JOB_TOKEN",
-  "NPM_TOKEN",
-  "DOCKER_PASSWORD",
-  "SSH_AUTH_SOCK",
-  "GOOGLE_APPLICATION_CREDENTIALS",
-  "AZURE_CLIENT_SECRET",
-  "AZURE_STORAGE_KEY",
-  "SLACK_TOKEN",
-  "DATABASE_URL",
-  "PGPASSWORD",
-  "MYSQL_PWD",
-  "OPENAI_API_KEY",
-  "HEROKU_API_KEY",
-  "TWINE_PASSWORD",
-};
 
 static void
 test_cli_secrets (void)
@@ -1143,15 +1123,9 @@ test_cli_secrets (void)
               "config:\n"
               "  install-commands:\n"
               "  - export -p > %{install-root}/env.txt\n");
-  for (guint i = 0; i < G_N_ELEMENTS (secret_names); i++)
-    {
-      g_autofree char *value = g_strdup_printf ("hunter%u-xyzzy", i);
-
-      g_setenv (secret_names[i], value, TRUE);
-    }
+  test_set_secrets (TRUE);
   job_run (&scratch, &run, "build", "env.bst", NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (secret_names); i++)
-    g_unsetenv (secret_names[i]);
+  test_set_secrets (FALSE);
   if (run.status != 0)
     g_printerr ("%s%s", run.out, run.err);
   g_assert_cmpint (run.status, ==, 0);
@@ -1165,9 +1139,9 @@ test_cli_secrets (void)
   /* The element's own variable is there: the file is the environment. */
   g_assert_nonnull (strstr (contents, "DECLARED"));
   g_assert_null (strstr (contents, "xyzzy"));
-  for (guint i = 0; i < G_N_ELEMENTS (secret_names); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (test_secret_names); i++)
     {
-      g_autofree char *name = g_strdup_printf (" %s=", secret_names[i]);
+      g_autofree char *name = g_strdup_printf (" %s=", test_secret_names[i]);
 
       g_assert_null (strstr (contents, name));
     }

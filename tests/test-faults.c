@@ -17,6 +17,7 @@
 #include "job-pickle-private.h"
 #include "job-wire-private.h"
 #include "test-time-scale.h"
+#include "test-secrets.h"
 
 /* Processes, from /proc */
 
@@ -592,44 +593,6 @@ test_refuse_empty (void)
 
 /* Secrets */
 
-static const char *const secret_names[] = {
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "GITHUB_TOKEN",
-  "GH_TOKEN",
-  "GITLAB_TOKEN",
-  "CI_JOB_TOKEN",
-  "NPM_TOKEN",
-  "DOCKER_PASSWORD",
-  "SSH_AUTH_SOCK",
-  "GOOGLE_APPLICATION_CREDENTIALS",
-  "AZURE_CLIENT_SECRET",
-  "AZURE_STORAGE_KEY",
-  "SLACK_TOKEN",
-  "DATABASE_URL",
-  "PGPASSWORD",
-  "MYSQL_PWD",
-  "OPENAI_API_KEY",
-  "HEROKU_API_KEY",
-  "TWINE_PASSWORD",
-};
-
-static void
-set_secrets (gboolean set)
-{
-  G_STATIC_ASSERT (G_N_ELEMENTS (secret_names) == 20);
-  for (guint i = 0; i < G_N_ELEMENTS (secret_names); i++)
-    {
-      g_autofree char *value = g_strdup_printf ("hunter%u-xyzzy", i);
-
-      if (set)
-        g_setenv (secret_names[i], value, TRUE);
-      else
-        g_unsetenv (secret_names[i]);
-    }
-}
-
 static void
 assert_no_secret (GBytes *text)
 {
@@ -637,9 +600,10 @@ assert_no_secret (GBytes *text)
       g_strndup (g_bytes_get_data (text, NULL), g_bytes_get_size (text));
 
   g_assert_null (strstr (s, "xyzzy"));
-  for (guint i = 0; i < G_N_ELEMENTS (secret_names); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (test_secret_names); i++)
     {
-      g_autofree char *assignment = g_strdup_printf ("%s=", secret_names[i]);
+      g_autofree char *assignment =
+          g_strdup_printf ("%s=", test_secret_names[i]);
 
       g_assert_null (strstr (s, assignment));
     }
@@ -655,7 +619,7 @@ test_secrets (gconstpointer data)
   g_autoptr (GError) error = NULL;
   JobCommandOutput *output;
 
-  set_secrets (TRUE);
+  test_set_secrets (TRUE);
   if (g_str_equal (data, "pool"))
     backend = JOB_BACKEND (
         g_object_new (JOB_TYPE_WORKER_POOL, "max-workers", 2, NULL));
@@ -677,10 +641,10 @@ test_secrets (gconstpointer data)
    * them. (An inline task runs in the parent itself, so only its commands
    * are checked.) */
   if (g_str_equal (data, "pool"))
-    for (guint i = 0; i < G_N_ELEMENTS (secret_names); i++)
+    for (guint i = 0; i < G_N_ELEMENTS (test_secret_names); i++)
       {
-        g_autoptr (JobTask) getenv_task =
-            test_task_new ("TestGetenvTask", "text", secret_names[i], NULL);
+        g_autoptr (JobTask) getenv_task = test_task_new (
+            "TestGetenvTask", "text", test_secret_names[i], NULL);
 
         result = job_backend_submit (backend, getenv_task, NULL, &error);
         g_assert_no_error (error);
@@ -688,7 +652,7 @@ test_secrets (gconstpointer data)
         g_clear_object (&result);
       }
   job_backend_shutdown (backend, TRUE);
-  set_secrets (FALSE);
+  test_set_secrets (FALSE);
 }
 
 int
