@@ -50,5 +50,8 @@ void job_node_get_member_position (JobNode *self,
                                    guint *column);
 gboolean job_node_is_list_directive_mapping (JobNode *self, GError **error);
 gboolean job_node_is_shared (JobNode *self);
+JobNode *job_node_load_file_cached (const char *path,
+                                    const char *display_name,
+                                    GError **error);
 
 G_END_DECLS

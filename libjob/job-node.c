@@ -1557,6 +1557,84 @@ job_node_load_file (const char *path, const char *display_name, GError **error)
   return job_node_load_data (contents, (gssize) length, display_name, error);
 }
 
+/* Files parsed once per process: the data directory's defaults, read for
+ * every project and every kind.  An entry is reused while the file keeps its
+ * identity, size and modification time. */
+typedef struct
+{
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  gint64 mtime_nsec;
+  JobNode *root;
+} CachedFile;
+
+static void
+cached_file_free (gpointer data)
+{
+  CachedFile *entry = data;
+
+  job_node_unref (entry->root);
+  g_free (entry);
+}
+
+G_LOCK_DEFINE_STATIC (file_cache);
+
+/* Like job_node_load_file(), but a file already parsed by this process and
+ * unchanged since is copied from memory.  The caller owns the copy alone.
+ * Meant for files that rarely change and are read again and again, such as
+ * the defaults under the data directory; @display_name must not depend on
+ * the caller. */
+JobNode *
+job_node_load_file_cached (const char *path,
+                           const char *display_name,
+                           GError **error)
+{
+  static GHashTable *cache; /* path → CachedFile */
+  g_autofree char *key =
+      g_strdup_printf ("%s\n%s", path, display_name ? display_name : "");
+  CachedFile *entry;
+  struct stat st;
+  JobNode *root;
+
+  if (stat (path, &st) != 0 || !S_ISREG (st.st_mode))
+    return job_node_load_file (path, display_name, error);
+
+  G_LOCK (file_cache);
+  if (cache == NULL)
+    cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                   cached_file_free);
+  entry = g_hash_table_lookup (cache, key);
+  if (entry != NULL && entry->dev == st.st_dev && entry->ino == st.st_ino
+      && entry->size == st.st_size
+      && entry->mtime_nsec
+             == (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000)
+                    + st.st_mtim.tv_nsec)
+    {
+      root = job_node_copy (entry->root);
+      G_UNLOCK (file_cache);
+      job_inputs_note (path);
+      return root;
+    }
+  G_UNLOCK (file_cache);
+
+  root = job_node_load_file (path, display_name, error);
+  if (root == NULL)
+    return NULL;
+  entry = g_new0 (CachedFile, 1);
+  entry->dev = st.st_dev;
+  entry->ino = st.st_ino;
+  entry->size = st.st_size;
+  entry->mtime_nsec =
+      (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000)
+      + st.st_mtim.tv_nsec;
+  entry->root = job_node_copy (root);
+  G_LOCK (file_cache);
+  g_hash_table_replace (cache, g_steal_pointer (&key), entry);
+  G_UNLOCK (file_cache);
+  return root;
+}
+
 /* Composition -------------------------------------------------------------- */
 
 static gboolean

@@ -1185,7 +1185,7 @@ load_internal (JobProject *self, GError **error)
 
   defaults_path = g_build_filename (job_project_get_data_directory (),
                                     "projectconfig.yaml", NULL);
-  defaults = job_node_load_file (defaults_path, NULL, error);
+  defaults = job_node_load_file_cached (defaults_path, NULL, error);
   if (defaults == NULL)
     return FALSE;
   if (!job_node_check_type (defaults, JOB_NODE_MAPPING, error))
@@ -1645,7 +1645,10 @@ load_kind_defaults (JobProject *self,
     }
   if (path != NULL)
     {
-      defaults = job_node_load_file (path, display, error);
+      /* The data directory's defaults are parsed once per process; a
+       * project's own plugins are read afresh. */
+      defaults = found ? job_node_load_file (path, display, error)
+                       : job_node_load_file_cached (path, display, error);
       if (defaults == NULL)
         return NULL;
       if (job_node_is_null (defaults))

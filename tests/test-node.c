@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "libjob/job.h"
 #include "libjob/job-node-private.h"
 
@@ -370,6 +372,52 @@ test_pickle (void)
       job_node_lookup (TEST_HOLDER (copy)->node, "config"), "empty")));
 }
 
+/* A cached file is parsed once, handed out as private copies, and read
+ * again when it changes; every read is still noted as an input. */
+static void
+test_load_file_cached (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test-node-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "defaults.yaml", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobNode) first = NULL;
+  g_autoptr (JobNode) second = NULL;
+  g_autoptr (JobNode) third = NULL;
+  g_autoptr (JobNode) missing = NULL;
+  g_autoptr (JobInputs) inputs = job_inputs_new ();
+  g_autoptr (JobNode) two = job_node_new_scalar ("2", NULL, 0, 0);
+  g_autofree char *where = NULL;
+
+  g_assert_true (g_file_set_contents (path, "a: 1\nb: [x]\n", -1, NULL));
+  first = job_node_load_file_cached (path, "defaults.yaml", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (job_node_get_string (first, "a", NULL, NULL), ==, "1");
+
+  /* The copy is the caller's: changing it does not reach the next one. */
+  job_node_set_member (first, "a", two);
+  job_inputs_start_recording (inputs);
+  second = job_node_load_file_cached (path, "defaults.yaml", &error);
+  job_inputs_stop_recording (inputs);
+  g_assert_no_error (error);
+  g_assert_true (second != first);
+  g_assert_cmpstr (job_node_get_string (second, "a", NULL, NULL), ==, "1");
+  where = job_node_dup_provenance (job_node_lookup (second, "b"));
+  g_assert_cmpstr (where, ==, "defaults.yaml [line 2 column 4]");
+  g_assert_cmpuint (job_inputs_get_n_paths (inputs), ==, 1);
+
+  /* A file replaced is read again, even at the same size and time. */
+  g_assert_true (g_file_set_contents (path, "a: 3\nb: [x]\n", -1, NULL));
+  third = job_node_load_file_cached (path, "defaults.yaml", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (job_node_get_string (third, "a", NULL, NULL), ==, "3");
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  missing = job_node_load_file_cached (path, "defaults.yaml", &error);
+  g_assert_null (missing);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_MISSING_FILE);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -388,5 +436,6 @@ main (int argc, char *argv[])
                    test_dump_null_like_strings);
   g_test_add_func ("/job/node/composite-errors", test_composite_errors);
   g_test_add_func ("/job/node/pickle", test_pickle);
+  g_test_add_func ("/job/node/load-file-cached", test_load_file_cached);
   return g_test_run ();
 }
