@@ -105,6 +105,14 @@ char *job_artifact_cache_build_log_path (JobArtifactCache *self,
                                          const char *element_name,
                                          const char *key);
 
+/* A new directory for a build or a kept root in the cache's build/, locked
+ * through @lock_fd for as long as the caller keeps it open; one left by a
+ * process that died is removed when a cache is next opened. */
+char *job_artifact_cache_make_work_directory (JobArtifactCache *self,
+                                              const char *prefix,
+                                              int *lock_fd,
+                                              GError **error);
+
 JobArtifactCommit *job_artifact_commit_new (JobArtifactCache *cache,
                                             const char *key,
                                             const char *staging_path,

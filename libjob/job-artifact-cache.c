@@ -32,15 +32,17 @@
  *   a group `Artifact` holding `key`, `element`, `created` (ISO 8601) and
  *   `log`; `meta/public.gvariant`: the element's public data, if any;
  * - `logs/<element>/<key>.log`: build logs;
- * - `tmp/`: staging directories of commits in progress.
+ * - `tmp/`: staging directories of commits in progress;
+ * - `build/`: the directories of builds in progress, and the roots worker
+ *   processes keep between builds.
  *
  * Artifacts are written through a [class@Job.ArtifactCommit] and appear with
  * one atomic rename, so a reader never sees half an artifact and a process
  * killed in the middle of a commit leaves nothing but a staging directory.
- * Every staging directory is locked with `flock(2)` by the process that
- * writes it; opening a cache removes those whose lock is free (their writer
- * is dead). Several processes may share one cache: two that commit the same
- * key at once both succeed and one copy is kept.
+ * Every staging and build directory is locked with `flock(2)` by the
+ * process that writes it; opening a cache removes those whose lock is free
+ * (their writer is dead). Several processes may share one cache: two that
+ * commit the same key at once both succeed and one copy is kept.
  *
  * Commits are atomic, not durable: after a power failure the file system may
  * hold an artifact whose files were not written back yet.
@@ -206,13 +208,12 @@ open_lock_file (JobArtifactCache *self, int operation, GError **error)
   return fd;
 }
 
-/* Removes the staging directories whose writer is gone. Holding the cache
- * lock exclusively keeps new staging directories from being created (and
- * not yet locked) while we look. */
-/* The roots that worker processes keep between builds (build/root-*) are
- * locked while their process lives: one that is not is left over. */
+/* The directories of builds and the roots worker processes keep between
+ * builds, under build/, are locked while their process uses them (see
+ * job_artifact_cache_make_work_directory()): one found unlocked is left over
+ * by a process that died, and is removed. */
 static void
-remove_stale_roots (JobArtifactCache *self)
+remove_stale_work_directories (JobArtifactCache *self)
 {
   g_autofree char *builds = g_build_filename (self->root, "build", NULL);
   DIR *dir = opendir (builds);
@@ -226,7 +227,7 @@ remove_stale_roots (JobArtifactCache *self)
       g_autoptr (GError) local_error = NULL;
       int fd;
 
-      if (!g_str_has_prefix (entry->d_name, "root-"))
+      if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
         continue;
       path = g_build_filename (builds, entry->d_name, NULL);
       fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -234,13 +235,62 @@ remove_stale_roots (JobArtifactCache *self)
         continue;
       if (flock (fd, LOCK_EX | LOCK_NB) == 0
           && !job_file_tree_remove (path, &local_error))
-        g_debug ("Cannot remove the stale root %s: %s", path,
+        g_debug ("Cannot remove the stale build directory %s: %s", path,
                  local_error->message);
       close (fd);
     }
   closedir (dir);
 }
 
+/* Makes a new directory in the cache's build/, named after @prefix and
+ * this process, and locks it: it is the caller's until it closes
+ * @lock_fd, and removed by the next cache opened after that if still
+ * there. */
+char *
+job_artifact_cache_make_work_directory (JobArtifactCache *self,
+                                        const char *prefix,
+                                        int *lock_fd,
+                                        GError **error)
+{
+  g_autofree char *builds = g_build_filename (self->root, "build", NULL);
+  int saved_errno = 0;
+
+  /* A cache being opened elsewhere may take the lock of a directory just
+   * made, to remove it: make another one. */
+  for (guint attempt = 0; attempt < 8; attempt++)
+    {
+      g_autofree char *path =
+          g_strdup_printf ("%s/%s-%d-XXXXXX", builds, prefix, (int) getpid ());
+      int fd;
+
+      if (g_mkdtemp_full (path, 0755) == NULL)
+        {
+          saved_errno = errno;
+          if (saved_errno != ENOENT || g_mkdir_with_parents (builds, 0755) != 0)
+            break;
+          continue;
+        }
+      fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) == 0)
+        {
+          *lock_fd = fd;
+          return g_steal_pointer (&path);
+        }
+      saved_errno = errno;
+      if (fd >= 0)
+        close (fd);
+      rmdir (path);
+    }
+  if (saved_errno == 0)
+    saved_errno = EAGAIN;
+  job_cache_set_errno_error (error, saved_errno, "create a build directory in",
+                             builds);
+  return NULL;
+}
+
+/* Removes the staging directories whose writer is gone. Holding the cache
+ * lock exclusively keeps new staging directories from being created (and
+ * not yet locked) while we look. */
 static gboolean
 remove_stale_staging (JobArtifactCache *self, GError **error)
 {
@@ -283,7 +333,7 @@ remove_stale_staging (JobArtifactCache *self, GError **error)
     }
   closedir (dir);
   close (lock_fd);
-  remove_stale_roots (self);
+  remove_stale_work_directories (self);
   return TRUE;
 }
 

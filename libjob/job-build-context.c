@@ -125,18 +125,9 @@ claim_warm_root (JobArtifactCache *cache)
     }
   g_clear_pointer (&warm_root, warm_root_destroy);
 
-  path =
-      g_strdup_printf ("%s/build/root-%d-XXXXXX", cache_root, (int) getpid ());
-  if (g_mkdtemp_full (path, 0755) == NULL)
+  path = job_artifact_cache_make_work_directory (cache, "root", &fd, NULL);
+  if (path == NULL)
     return NULL;
-  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) < 0)
-    {
-      if (fd >= 0)
-        close (fd);
-      rmdir (path);
-      return NULL;
-    }
   warm_root = g_new0 (WarmRoot, 1);
   warm_root->cache_root = g_strdup (cache_root);
   warm_root->path = g_steal_pointer (&path);

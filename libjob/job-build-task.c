@@ -28,7 +28,8 @@
  * The task makes a fresh build directory, stages, assembles, and commits
  * the result to the artifact cache under the element's key with one atomic
  * rename, so an interrupted build never leaves a partial artifact. The
- * build directory is removed afterwards, whatever happened.
+ * build directory is removed afterwards, whatever happened; if the worker
+ * dies first, the next process that opens the cache removes it.
  */
 
 struct _JobBuildTask
@@ -140,34 +141,6 @@ job_build_task_set_property (GObject *object,
     }
 }
 
-/* A new directory for one build under @builds, made when missing. */
-static char *
-make_build_directory (const char *builds, const char *key, GError **error)
-{
-  int errsv;
-
-  for (guint attempt = 0;; attempt++)
-    {
-      g_autofree char *directory =
-          g_strdup_printf ("%s/%.12s-%d-XXXXXX", builds, key, (int) getpid ());
-
-      if (g_mkdtemp (directory) != NULL)
-        return g_steal_pointer (&directory);
-      errsv = errno;
-      if (errsv != ENOENT || attempt > 0)
-        break;
-      if (g_mkdir_with_parents (builds, 0700) != 0)
-        {
-          errsv = errno;
-          break;
-        }
-    }
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-               "Cannot create a build directory in %s: %s", builds,
-               g_strerror (errsv));
-  return NULL;
-}
-
 static GObject *
 job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
 {
@@ -177,7 +150,8 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
   g_autoptr (JobBuildContext) context = NULL;
   g_autoptr (JobArtifactCommit) commit = NULL;
   g_autoptr (GOutputStream) log = NULL;
-  g_autofree char *builds = NULL, *directory = NULL, *collect = NULL;
+  g_autofree char *directory = NULL, *collect = NULL;
+  int directory_lock = -1;
   g_autoptr (GError) local_error = NULL;
   gboolean ok = FALSE;
 
@@ -200,8 +174,14 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
   if (self->log_path != NULL)
     log = job_lazy_file_stream_new (self->log_path);
 
-  builds = g_build_filename (self->cache_directory, "build", NULL);
-  directory = make_build_directory (builds, self->cache_key, error);
+  /* Locked while the build runs: if its worker dies, the next cache opened
+   * removes it. */
+  {
+    g_autofree char *prefix = g_strndup (self->cache_key, 12);
+
+    directory = job_artifact_cache_make_work_directory (cache, prefix,
+                                                        &directory_lock, error);
+  }
   if (directory == NULL)
     return NULL;
 
@@ -244,6 +224,7 @@ job_build_task_run (JobTask *task, GCancellable *cancellable, GError **error)
     g_clear_object (&context);
   if (!job_file_tree_remove (directory, ok ? &local_error : NULL) && ok)
     ok = FALSE;
+  close (directory_lock);
   if (log != NULL)
     {
       if (!ok && local_error != NULL)

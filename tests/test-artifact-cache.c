@@ -1095,6 +1095,49 @@ test_no_space (void)
   remove_tree (src);
 }
 
+/* A build directory is locked while its build runs; one whose process died
+ * (its lock free) is removed when a cache is next opened, even with
+ * read-only directories inside, and one in use is left alone. */
+static void
+test_stale_build_directories (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autofree char *stale =
+      g_build_filename (root, "build", "0123-1-abcdef", NULL);
+  g_autofree char *locked_dir = g_build_filename (stale, "sub", NULL);
+  g_autofree char *file = g_build_filename (locked_dir, "file", NULL);
+  g_autofree char *in_use = NULL;
+  g_autofree char *base = NULL;
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autoptr (GError) error = NULL;
+  int lock_fd = -1;
+
+  in_use =
+      job_artifact_cache_make_work_directory (cache, "4567", &lock_fd, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (lock_fd, >=, 0);
+  base = g_path_get_basename (in_use);
+  g_assert_true (g_str_has_prefix (base, "4567-"));
+  g_assert_true (g_file_test (in_use, G_FILE_TEST_IS_DIR));
+
+  g_assert_cmpint (g_mkdir_with_parents (locked_dir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (file, "left over", -1, NULL));
+  g_assert_cmpint (chmod (locked_dir, 0555), ==, 0);
+
+  g_clear_object (&cache);
+  cache = open_cache (root);
+  g_assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (in_use, G_FILE_TEST_IS_DIR));
+
+  /* Its process gone (here: its lock closed), it goes too. */
+  close (lock_fd);
+  g_clear_object (&cache);
+  cache = open_cache (root);
+  g_assert_false (g_file_test (in_use, G_FILE_TEST_EXISTS));
+
+  remove_tree (root);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1125,6 +1168,8 @@ main (int argc, char **argv)
   g_test_add_func ("/job/artifact-cache/log-path", test_log_path);
   g_test_add_func ("/job/artifact-cache/default-root", test_default_root);
   g_test_add_func ("/job/artifact-cache/no-space", test_no_space);
+  g_test_add_func ("/job/artifact-cache/stale-build-directories",
+                   test_stale_build_directories);
 
   ret = g_test_run ();
   remove_tree (cache_home);

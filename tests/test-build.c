@@ -924,6 +924,19 @@ list_artifacts (Scratch *scratch)
   return keys;
 }
 
+/* Entries in the cache's build/: builds in progress and kept roots. */
+static guint
+count_build_directories (Scratch *scratch)
+{
+  g_autofree char *builds = g_build_filename (scratch->cache, "build", NULL);
+  g_autoptr (GDir) dir = g_dir_open (builds, 0, NULL);
+  guint n = 0;
+
+  while (dir != NULL && g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
 static void
 test_cli_kill (gconstpointer data)
 {
@@ -1040,8 +1053,12 @@ test_cli_kill (gconstpointer data)
   n_done = done->len;
   g_assert_cmpuint (n_done, >=, 6);
   g_assert_cmpuint (n_done, <, n + 2);
+  /* The killed builds left their directories behind; the cache opened
+   * next removes them. */
+  g_assert_cmpuint (count_build_directories (&scratch), >, 0);
   cache = job_artifact_cache_new (scratch.cache, NULL, &error);
   g_assert_no_error (error);
+  g_assert_cmpuint (count_build_directories (&scratch), ==, 0);
   for (guint i = 0; i < done->len; i++)
     {
       const char *key = done->pdata[i];
@@ -1085,6 +1102,7 @@ test_cli_kill (gconstpointer data)
     g_autoptr (GPtrArray) after = list_artifacts (&scratch);
     g_assert_cmpuint (after->len, ==, n + 2);
   }
+  g_assert_cmpuint (count_build_directories (&scratch), ==, 0);
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *name = g_strdup_printf ("s%02u.bst", i);
