@@ -1074,6 +1074,7 @@ static GPtrArray *
 build_bwrap_argv (JobSandbox *self,
                   const char *bwrap,
                   const char *const *argv,
+                  gboolean interactive,
                   GPtrArray *missing)
 {
   GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
@@ -1157,7 +1158,10 @@ typedef struct
   int report_fd; /* write end, close-on-exec */
   int parent_fd; /* a pidfd of the parent, or -1 */
   pid_t parent;
-  sigset_t mask; /* to restore before exec */
+  sigset_t mask;         /* to restore before exec */
+  gboolean interactive;  /* keep 0-2 and the session: see spawn_child() */
+  gboolean default_int;  /* SIGINT and SIGQUIT, which an interactive run */
+  gboolean default_quit; /* ignores here, to the default in the child */
 } SpawnArgs;
 
 /* The child, sharing the parent's memory (not its stack) until exec:
@@ -1182,8 +1186,13 @@ spawn_child_main (void *data)
           sigaction (sig, &action, NULL);
         }
     }
+  if (args->default_int)
+    signal (SIGINT, SIG_DFL);
+  if (args->default_quit)
+    signal (SIGQUIT, SIG_DFL);
   sigprocmask (SIG_SETMASK, &args->mask, NULL);
-  setsid ();
+  if (!args->interactive)
+    setsid ();
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   /* The parent may have died before the line above: then no signal will
    * come. In a new PID namespace getppid() is 0, so ask its pidfd. */
@@ -1192,9 +1201,10 @@ spawn_child_main (void *data)
     _exit (127);
   /* The report pipe goes to 3, close-on-exec; 0-2 are fresh copies, so
    * they stay open across exec; everything else closes. */
-  if (dup2 (args->null_fd, STDIN_FILENO) < 0
-      || dup2 (args->out_fd, STDOUT_FILENO) < 0
-      || dup2 (args->out_fd, STDERR_FILENO) < 0
+  if ((!args->interactive
+       && (dup2 (args->null_fd, STDIN_FILENO) < 0
+           || dup2 (args->out_fd, STDOUT_FILENO) < 0
+           || dup2 (args->out_fd, STDERR_FILENO) < 0))
       || (args->report_fd != 3 && dup3 (args->report_fd, 3, O_CLOEXEC) < 0))
     goto failed;
   if (syscall (SYS_close_range, 4u, ~0u, 0) < 0)
@@ -1211,6 +1221,12 @@ failed:
 }
 
 #define SPAWN_STACK_SIZE (64 * 1024)
+
+enum
+{
+  RESET_SIGINT = 1 << 0,
+  RESET_SIGQUIT = 1 << 1,
+};
 
 /* Starts @argv (an absolute path) with /dev/null as its standard input and
  * @out_fd as its standard output and error, no other descriptor, @envp as
@@ -1230,12 +1246,18 @@ failed:
  * every page it writes again costs a copy-on-write fault; that was a
  * quarter of a worker's time. GLib only avoids fork() without a child
  * setup function, and the parent-death signal needs one. A failure to
- * start travels back through a close-on-exec pipe. */
+ * start travels back through a close-on-exec pipe.
+ *
+ * An @out_fd of -1 starts it interactive: with this process's standard
+ * input, output and error, and in its session, so that it can use the
+ * terminal; SIGINT and SIGQUIT, which the caller ignores meanwhile, are
+ * then put back to their default as @reset_signals says. */
 static gboolean
 spawn_child (const char *const *argv,
              const char *const *envp,
              const char *cwd,
              int out_fd,
+             guint reset_signals,
              gboolean pid_namespace,
              GPid *pid_out,
              GError **error)
@@ -1247,6 +1269,10 @@ spawn_child (const char *const *argv,
   pid_t pid;
   int child_errno = 0;
   ssize_t n;
+
+  args.interactive = out_fd < 0;
+  args.default_int = args.interactive && (reset_signals & RESET_SIGINT);
+  args.default_quit = args.interactive && (reset_signals & RESET_SIGQUIT);
 
   args.null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (args.null_fd < 0)
@@ -1587,6 +1613,58 @@ run_child (GPid pid,
   return TRUE;
 }
 
+/* What job_sandbox_run() and job_sandbox_run_interactive() start: bwrap's
+ * arguments, or the host command's, once the configuration is checked, the
+ * mode resolved and the working directory made. @missing gets the
+ * directories made in the root, to remove afterwards; @host_cwd where the
+ * working directory is on the host. */
+static GPtrArray *
+prepare_command (JobSandbox *self,
+                 const char *const *argv,
+                 gboolean interactive,
+                 GPtrArray *missing,
+                 char **host_cwd,
+                 GError **error)
+{
+  g_autoptr (GPtrArray) args = NULL;
+  g_autofree char *bwrap = NULL;
+  g_autofree char *command = NULL;
+
+  if (!check_config (self, argv, error)
+      || !job_sandbox_resolve_mode (self, error))
+    return NULL;
+
+  *host_cwd = job_sandbox_get_host_path (self, self->cwd);
+  if (self->effective_mode == JOB_SANDBOX_MODE_BWRAP)
+    {
+      note_missing_dirs (self, self->cwd, missing);
+      bwrap = find_bwrap (error);
+      if (bwrap == NULL)
+        return NULL;
+      args = build_bwrap_argv (self, bwrap, argv, interactive, missing);
+    }
+  else
+    {
+      command = find_host_command (self, argv[0], error);
+      if (command == NULL)
+        return NULL;
+      args = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (args, g_steal_pointer (&command));
+      for (guint i = 1; argv[i] != NULL; i++)
+        g_ptr_array_add (args, g_strdup (argv[i]));
+      g_ptr_array_add (args, NULL);
+    }
+  if (g_mkdir_with_parents (*host_cwd, 0755) < 0)
+    {
+      g_set_error (error, JOB_SANDBOX_ERROR, JOB_SANDBOX_ERROR_INVALID,
+                   "Cannot create the working directory “%s” (%s): %s",
+                   self->cwd, *host_cwd, g_strerror (errno));
+      remove_debris (missing);
+      return NULL;
+    }
+  return g_steal_pointer (&args);
+}
+
 /**
  * job_sandbox_run:
  * @self: a sandbox
@@ -1620,9 +1698,7 @@ job_sandbox_run (JobSandbox *self,
 {
   g_autoptr (GPtrArray) args = NULL;
   g_autoptr (GPtrArray) missing = NULL;
-  g_autofree char *bwrap = NULL;
   g_autofree char *host_cwd = NULL;
-  g_autofree char *command = NULL;
   g_autoptr (GError) local_error = NULL;
   const char *header;
   const char *empty_env[] = { NULL };
@@ -1639,44 +1715,14 @@ job_sandbox_run (JobSandbox *self,
 
   if (exit_status != NULL)
     *exit_status = -1;
-  if (!check_config (self, argv, error))
-    return FALSE;
-  if (!job_sandbox_resolve_mode (self, error))
-    return FALSE;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
-
-  host_cwd = job_sandbox_get_host_path (self, self->cwd);
   missing = g_ptr_array_new_with_free_func (g_free);
-  if (self->effective_mode == JOB_SANDBOX_MODE_BWRAP)
-    {
-      note_missing_dirs (self, self->cwd, missing);
-      bwrap = find_bwrap (error);
-      if (bwrap == NULL)
-        return FALSE;
-      args = build_bwrap_argv (self, bwrap, argv, missing);
-      header = "sandbox: bwrap\n";
-    }
-  else
-    {
-      command = find_host_command (self, argv[0], error);
-      if (command == NULL)
-        return FALSE;
-      args = g_ptr_array_new_with_free_func (g_free);
-      g_ptr_array_add (args, g_steal_pointer (&command));
-      for (guint i = 1; argv[i] != NULL; i++)
-        g_ptr_array_add (args, g_strdup (argv[i]));
-      g_ptr_array_add (args, NULL);
-      header = "sandbox: host\n";
-    }
-  if (g_mkdir_with_parents (host_cwd, 0755) < 0)
-    {
-      g_set_error (error, JOB_SANDBOX_ERROR, JOB_SANDBOX_ERROR_INVALID,
-                   "Cannot create the working directory “%s” (%s): %s",
-                   self->cwd, host_cwd, g_strerror (errno));
-      remove_debris (missing);
-      return FALSE;
-    }
+  args = prepare_command (self, argv, FALSE, missing, &host_cwd, error);
+  if (args == NULL)
+    return FALSE;
+  header = self->effective_mode == JOB_SANDBOX_MODE_BWRAP ? "sandbox: bwrap\n"
+                                                          : "sandbox: host\n";
 
   if (!write_log (log_stream, header, strlen (header), error))
     {
@@ -1692,14 +1738,14 @@ job_sandbox_run (JobSandbox *self,
       remove_debris (missing);
       return FALSE;
     }
-  ok = spawn_child ((const char *const *) args->pdata,
-                    self->effective_mode == JOB_SANDBOX_MODE_HOST
-                        ? (const char *const *) self->env
-                        : empty_env,
-                    self->effective_mode == JOB_SANDBOX_MODE_HOST ? host_cwd
-                                                                  : NULL,
-                    pipe_fds[1], self->effective_mode == JOB_SANDBOX_MODE_BWRAP,
-                    &pid, &local_error);
+  ok = spawn_child (
+      (const char *const *) args->pdata,
+      self->effective_mode == JOB_SANDBOX_MODE_HOST
+          ? (const char *const *) self->env
+          : empty_env,
+      self->effective_mode == JOB_SANDBOX_MODE_HOST ? host_cwd : NULL,
+      pipe_fds[1], 0, self->effective_mode == JOB_SANDBOX_MODE_BWRAP, &pid,
+      &local_error);
   close (pipe_fds[1]);
   if (!ok)
     {
@@ -1714,6 +1760,80 @@ job_sandbox_run (JobSandbox *self,
                   pipe_fds[0], log_stream, cancellable, exit_status, error);
   remove_debris (missing);
   return ok;
+}
+
+/**
+ * job_sandbox_run_interactive:
+ * @self: a sandbox
+ * @argv: (array zero-terminated=1): the command and its arguments; the
+ *   command is looked up in the sandbox's `PATH`
+ * @exit_status: (out) (optional): the exit status of the command, or 128
+ *   plus the signal number if a signal killed it
+ * @error: return location for a #GError
+ *
+ * Runs @argv in the sandbox with this process's standard input, output and
+ * error, and waits for it to finish: an interactive shell in the sandbox,
+ * as `job shell` opens. Unlike [method@Job.Sandbox.run], the command stays
+ * in this process's session, so that it can use the terminal, and nothing
+ * is logged. While it runs, this process ignores `SIGINT` and `SIGQUIT`, as
+ * system() does, so that Ctrl-C reaches the command alone; the command
+ * still dies with this process. Call it from the main thread of a program
+ * that owns its terminal.
+ *
+ * Returns: %TRUE if the command ran to its end, %FALSE with @error set
+ */
+gboolean
+job_sandbox_run_interactive (JobSandbox *self,
+                             const char *const *argv,
+                             int *exit_status,
+                             GError **error)
+{
+  g_autoptr (GPtrArray) args = NULL;
+  g_autoptr (GPtrArray) missing = NULL;
+  g_autofree char *host_cwd = NULL;
+  g_autoptr (GError) local_error = NULL;
+  const char *empty_env[] = { NULL };
+  struct sigaction ignore = { 0 };
+  struct sigaction old_int, old_quit;
+  gboolean is_bwrap;
+  GPid pid;
+  int status;
+  gboolean ok;
+
+  g_return_val_if_fail (JOB_IS_SANDBOX (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (exit_status != NULL)
+    *exit_status = -1;
+  missing = g_ptr_array_new_with_free_func (g_free);
+  args = prepare_command (self, argv, TRUE, missing, &host_cwd, error);
+  if (args == NULL)
+    return FALSE;
+  is_bwrap = self->effective_mode == JOB_SANDBOX_MODE_BWRAP;
+
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset (&ignore.sa_mask);
+  sigaction (SIGINT, &ignore, &old_int);
+  sigaction (SIGQUIT, &ignore, &old_quit);
+  ok = spawn_child ((const char *const *) args->pdata,
+                    is_bwrap ? empty_env : (const char *const *) self->env,
+                    is_bwrap ? NULL : host_cwd, -1,
+                    (old_int.sa_handler != SIG_IGN ? RESET_SIGINT : 0)
+                        | (old_quit.sa_handler != SIG_IGN ? RESET_SIGQUIT : 0),
+                    is_bwrap, &pid, &local_error);
+  status = ok ? reap (pid) : -1;
+  sigaction (SIGINT, &old_int, NULL);
+  sigaction (SIGQUIT, &old_quit, NULL);
+  remove_debris (missing);
+  if (!ok)
+    {
+      g_set_error (error, JOB_SANDBOX_ERROR, JOB_SANDBOX_ERROR_SPAWN,
+                   "Cannot start “%s”: %s", argv[0], local_error->message);
+      return FALSE;
+    }
+  if (exit_status != NULL)
+    *exit_status = status;
+  return TRUE;
 }
 
 typedef struct

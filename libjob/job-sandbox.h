@@ -121,6 +121,11 @@ gboolean job_sandbox_run (JobSandbox *self,
                           int *exit_status,
                           GError **error);
 JOB_AVAILABLE_IN_ALL
+gboolean job_sandbox_run_interactive (JobSandbox *self,
+                                      const char *const *argv,
+                                      int *exit_status,
+                                      GError **error);
+JOB_AVAILABLE_IN_ALL
 void job_sandbox_run_async (JobSandbox *self,
                             const char *const *argv,
                             GOutputStream *log_stream,

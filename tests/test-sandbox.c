@@ -652,6 +652,65 @@ test_pickle (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_prefix (host, f->install));
 }
 
+/* An interactive run uses this process's standard input, output and error
+ * and its session; meanwhile this process ignores SIGINT, and the command
+ * does not. */
+static void
+test_interactive (Fixture *f, gconstpointer data)
+{
+  const char *argv[] = {
+    "sh", "-c",
+    "read line; echo \"got $line\"; echo err >&2; "
+    "echo \"session $(cut -d' ' -f6 /proc/self/stat)\"; kill -INT $$; "
+    "echo not-reached",
+    NULL
+  };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out_path = g_build_filename (f->dir, "out", NULL);
+  g_autofree char *output = NULL;
+  g_autofree char *session = NULL;
+  struct sigaction before, after;
+  int input[2], out, saved[3];
+  int status = -1;
+  gboolean ok;
+
+  if (skip_unless_mode_works (data))
+    return;
+  g_assert_cmpint (pipe (input), ==, 0);
+  g_assert_cmpint (write (input[1], "hello\n", 6), ==, 6);
+  close (input[1]);
+  out = open (out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  g_assert_cmpint (out, >=, 0);
+  sigaction (SIGINT, NULL, &before);
+
+  for (int fd = 0; fd < 3; fd++)
+    saved[fd] = dup (fd);
+  dup2 (input[0], 0);
+  dup2 (out, 1);
+  dup2 (out, 2);
+  ok = job_sandbox_run_interactive (f->sandbox, argv, &status, &error);
+  for (int fd = 0; fd < 3; fd++)
+    {
+      dup2 (saved[fd], fd);
+      close (saved[fd]);
+    }
+  close (input[0]);
+  close (out);
+
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_cmpint (status, ==, 128 + SIGINT);
+  sigaction (SIGINT, NULL, &after);
+  g_assert_true (after.sa_handler == before.sa_handler);
+  g_assert_true (g_file_get_contents (out_path, &output, NULL, NULL));
+  g_assert_true (g_str_has_prefix (output, "got hello\nerr\nsession "));
+  g_assert_null (strstr (output, "not-reached"));
+  /* Seen from the host, it is in this process's session. */
+  session = g_strdup_printf ("session %d\n", (int) getsid (0));
+  if (GPOINTER_TO_INT (data) == JOB_SANDBOX_MODE_HOST)
+    g_assert_nonnull (strstr (output, session));
+}
+
 static void
 add_mode_tests (const char *name, void (*func) (Fixture *, gconstpointer))
 {
@@ -697,6 +756,7 @@ main (int argc, char **argv)
   add_mode_tests ("output-and-status", test_output_and_status);
   add_mode_tests ("signal-status", test_signal_status);
   add_mode_tests ("descriptors", test_descriptors);
+  add_mode_tests ("interactive", test_interactive);
   add_mode_tests ("environment-exact", test_environment_exact);
   add_mode_tests ("mounts-and-cwd", test_mounts_and_cwd);
   add_mode_tests ("cancel", test_cancel);
