@@ -64,6 +64,8 @@ struct _JobBuildContext
   gboolean root_made;    /* the root and its mount points exist */
   gboolean install_made; /* the install directory exists */
   char *root;
+  char *own_directory; /* made by job_build_context_new(), removed here */
+  int own_lock_fd;     /* ... and locked meanwhile */
   char *build_directory;
   char *install_directory;
   JobSandbox *sandbox;
@@ -237,6 +239,16 @@ job_build_context_finalize (GObject *object)
   g_clear_pointer (&self->scope, g_array_unref);
   g_ptr_array_unref (self->queued);
   g_clear_pointer (&self->warm_made, g_ptr_array_unref);
+  if (self->own_directory != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!job_file_tree_remove (self->own_directory, &error))
+        g_warning ("Cannot remove the build directory %s: %s",
+                   self->own_directory, error->message);
+      close (self->own_lock_fd);
+      g_free (self->own_directory);
+    }
   g_free (self->root);
   g_free (self->build_directory);
   g_free (self->install_directory);
@@ -401,8 +413,10 @@ ensure_root (JobBuildContext *self, GError **error)
  * @staging_plan: (nullable): what the build may stage, of the type
  *   `(a(ssas)a(sau))` described at [ctor@Job.BuildTask.new]; %NULL stages
  *   nothing
- * @directory: (type filename): an empty directory for the build; it
- *   receives `root/`, `build/` and `install/`
+ * @directory: (type filename) (nullable): an empty directory for the build;
+ *   it receives `root/`, `build/` and `install/`. %NULL makes a new one in
+ *   the cache's `build/`, removed with the context (or, should this process
+ *   die first, by the next process that opens the cache)
  * @log: (nullable): where the build's output goes
  * @error: return location for a #GError
  *
@@ -425,7 +439,6 @@ job_build_context_new (JobElement *element,
 
   g_return_val_if_fail (JOB_IS_ELEMENT (element), NULL);
   g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (cache), NULL);
-  g_return_val_if_fail (directory != NULL, NULL);
   g_return_val_if_fail (
       staging_plan == NULL
           || g_variant_is_of_type (staging_plan,
@@ -445,6 +458,14 @@ job_build_context_new (JobElement *element,
     }
 
   self = g_object_new (JOB_TYPE_BUILD_CONTEXT, NULL);
+  if (directory == NULL)
+    {
+      self->own_directory = job_artifact_cache_make_work_directory (
+          cache, "context", &self->own_lock_fd, error);
+      if (self->own_directory == NULL)
+        return NULL;
+      directory = self->own_directory;
+    }
   self->element = g_object_ref (element);
   self->cache = g_object_ref (cache);
   self->plan = staging_plan != NULL ? g_variant_ref_sink (staging_plan)

@@ -1008,46 +1008,54 @@ get_plan_entry (Record *record)
   return record->plan_entry;
 }
 
-/* The staging plan of a build, see job_build_task_new(). Building it is
- * linear in the size of the build scope, with no allocation per entry. */
+/* A staging plan, see job_build_task_new(): the records at the plan
+ * indexes @scope, in order, and each of @direct (Record*) with its runtime
+ * closure. Building it is linear in the size of the scope, with no
+ * allocation per entry. */
 static GVariant *
-make_staging_plan (JobScheduler *self, Record *record)
+make_plan (JobScheduler *self, GArray *scope, GPtrArray *direct)
 {
-  guint n_scope = record->build_scope->len;
+  guint n_scope = scope->len;
   g_autofree GVariant **entries = g_new (GVariant *, MAX (n_scope, 1));
-  g_autofree GVariant **direct = NULL;
+  g_autofree GVariant **directs = g_new (GVariant *, MAX (direct->len, 1));
   g_autoptr (GHashTable) positions = g_hash_table_new (NULL, NULL);
   GVariant *children[2];
 
-  ensure_scopes (self);
   for (guint i = 0; i < n_scope; i++)
     {
-      guint index = g_array_index (record->build_scope, guint, i);
+      guint index = g_array_index (scope, guint, i);
 
       entries[i] = get_plan_entry (self->records->pdata[index]);
       g_hash_table_insert (positions, GUINT_TO_POINTER (index),
                            GUINT_TO_POINTER (i));
     }
-  direct = g_new (GVariant *, MAX (record->build_deps->len, 1));
-  for (guint i = 0; i < record->build_deps->len; i++)
+  for (guint i = 0; i < direct->len; i++)
     {
-      Record *dep = record->build_deps->pdata[i];
+      Record *dep = direct->pdata[i];
       g_autofree guint32 *closure = g_new (guint32, MAX (dep->runtime->len, 1));
 
       for (guint j = 0; j < dep->runtime->len; j++)
         closure[j] = GPOINTER_TO_UINT (g_hash_table_lookup (
             positions,
             GUINT_TO_POINTER (g_array_index (dep->runtime, guint, j))));
-      direct[i] = g_variant_new (
+      directs[i] = g_variant_new (
           "(s@au)", job_element_spec_get_name (dep->spec),
           g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, closure,
                                      dep->runtime->len, sizeof (guint32)));
     }
   children[0] =
       g_variant_new_array (G_VARIANT_TYPE ("(ssas)"), entries, n_scope);
-  children[1] = g_variant_new_array (G_VARIANT_TYPE ("(sau)"), direct,
-                                     record->build_deps->len);
+  children[1] =
+      g_variant_new_array (G_VARIANT_TYPE ("(sau)"), directs, direct->len);
   return g_variant_new_tuple (children, 2);
+}
+
+/* The staging plan of @record's build. */
+static GVariant *
+make_staging_plan (JobScheduler *self, Record *record)
+{
+  ensure_scopes (self);
+  return make_plan (self, record->build_scope, record->build_deps);
 }
 
 static JobBuildTask *
@@ -1080,6 +1088,47 @@ job_scheduler_make_task (JobScheduler *self, const char *name)
   Record *record = get_record (self, name);
 
   return record != NULL ? JOB_TASK (make_task (self, record)) : NULL;
+}
+
+/**
+ * job_scheduler_make_staging_plan:
+ * @self: a prepared #JobScheduler
+ * @name: an element's name
+ * @scope: %JOB_DEPS_BUILD for what building @name stages (its build
+ *   dependencies and what they need at run time), or %JOB_DEPS_RUN for
+ *   @name itself and what it needs at run time
+ *
+ * Makes the staging plan of the artifacts in @scope, for
+ * [ctor@Job.BuildContext.new]: a build stages its plan for
+ * %JOB_DEPS_BUILD; `job shell` stages either. The plan names each
+ * artifact by its cache key, with its integration commands; the artifacts
+ * must be in the cache to be staged.
+ *
+ * Returns: (transfer full) (nullable): the plan, of the type
+ *   `(a(ssas)a(sau))` described at [ctor@Job.BuildTask.new], or %NULL if
+ *   @name is not part of the prepared build
+ */
+GVariant *
+job_scheduler_make_staging_plan (JobScheduler *self,
+                                 const char *name,
+                                 JobDeps scope)
+{
+  Record *record;
+  g_autoptr (GPtrArray) direct = NULL;
+
+  g_return_val_if_fail (JOB_IS_SCHEDULER (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (scope == JOB_DEPS_BUILD || scope == JOB_DEPS_RUN, NULL);
+
+  record = get_record (self, name);
+  if (record == NULL)
+    return NULL;
+  if (scope == JOB_DEPS_BUILD)
+    return g_variant_ref_sink (make_staging_plan (self, record));
+  ensure_scopes (self);
+  direct = g_ptr_array_new ();
+  g_ptr_array_add (direct, record);
+  return g_variant_ref_sink (make_plan (self, record->runtime, direct));
 }
 
 static void pump (JobScheduler *self);

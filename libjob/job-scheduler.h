@@ -86,6 +86,10 @@ gboolean job_scheduler_build (JobScheduler *self,
                               GCancellable *cancellable,
                               GError **error);
 JOB_AVAILABLE_IN_ALL
+GVariant *job_scheduler_make_staging_plan (JobScheduler *self,
+                                           const char *name,
+                                           JobDeps scope);
+JOB_AVAILABLE_IN_ALL
 JobTask *job_scheduler_make_task (JobScheduler *self, const char *name);
 JOB_AVAILABLE_IN_ALL
 char **job_scheduler_dup_elements (JobScheduler *self);
