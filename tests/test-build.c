@@ -1119,6 +1119,75 @@ test_cli_kill (gconstpointer data)
     }
 }
 
+/* `job shell`: the element's runtime sandbox (read-only, with the project's
+ * shell environment), or with --build the one it is built in; a clear error
+ * before it is built, or when the sandbox has no shell; nothing left in the
+ * cache's build/ afterwards. */
+static void
+test_cli_shell (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autoptr (JobSandbox) probe = job_sandbox_new ("/");
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  job_sandbox_set_mode (probe, JOB_SANDBOX_MODE_BWRAP);
+  if (!job_sandbox_resolve_mode (probe, NULL))
+    {
+      g_test_skip ("bwrap cannot create a sandbox here");
+      return;
+    }
+  write_file (scratch.project, "project.conf",
+              "name: test\nelement-path: elements\n"
+              "shell:\n"
+              "  environment:\n"
+              "    GREETING: hi-${JOB_TEST_SHELL_HOST}\n");
+  write_file (scratch.project, "src/input.txt", "from-source\n");
+  write_file (scratch.project, "elements/app.bst",
+              "kind: manual\n"
+              "depends:\n- base.bst\n"
+              "sources:\n- kind: local\n  path: src\n"
+              "config:\n"
+              "  install-commands:\n"
+              "  - cp input.txt %{install-root}/app.txt\n");
+  write_file (scratch.project, "elements/data.bst",
+              "kind: import\n"
+              "sources:\n- kind: local\n  path: src\n");
+  g_setenv ("JOB_TEST_SHELL_HOST", "there", TRUE);
+
+  job_run (&scratch, &run, "shell", "app.bst", "--", "true", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "not built: base.bst, app.bst"));
+  g_assert_nonnull (strstr (run.err, "job build app.bst"));
+
+  job_run (&scratch, &run, "build", "app.bst", "data.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+
+  job_run (&scratch, &run, "shell", "app.bst", "--", "sh", "-c",
+           "cat /app.txt; echo \"$GREETING\"; "
+           "touch /bin/new 2>/dev/null || echo read-only; exit 5",
+           NULL);
+  g_assert_cmpint (run.status, ==, 5);
+  g_assert_cmpstr (run.out, ==, "from-source\nhi-there\nread-only\n");
+
+  job_run (&scratch, &run, "shell", "--build", "app.bst", "--", "sh", "-c",
+           "pwd; cat input.txt; test -e /app.txt || echo no-artifact", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==,
+                   "/buildstream/test/app.bst\nfrom-source\nno-artifact\n");
+
+  /* What an import needs at run time is itself: no shell there. */
+  job_run (&scratch, &run, "shell", "data.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "“sh” is not in the sandbox of data.bst"));
+  g_assert_nonnull (strstr (run.err, "try --build"));
+
+  g_assert_cmpuint (count_build_directories (&scratch), ==, 0);
+  g_unsetenv ("JOB_TEST_SHELL_HOST");
+}
+
 /* Typical secrets in the environment of `job` reach no build command. */
 
 static void
@@ -1417,6 +1486,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/host-mode", test_cli_host_mode);
   g_test_add_func ("/job/build/cli/secrets", test_cli_secrets);
   g_test_add_func ("/job/build/cli/no-op-state", test_cli_noop_state);
+  g_test_add_func ("/job/build/cli/shell", test_cli_shell);
 
   return g_test_run ();
 }
