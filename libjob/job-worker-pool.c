@@ -991,7 +991,11 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
     }
   else
     {
-      launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      /* Inheriting descriptors lets GLib start the worker with
+       * posix_spawn() (no fork() of this process, whose page tables may be
+       * large); the worker closes what it does not need at once. */
+      launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE
+                                            | G_SUBPROCESS_FLAGS_INHERIT_FDS);
       g_subprocess_launcher_set_environ (launcher, env);
       g_subprocess_launcher_take_fd (launcher, sv[1], JOB_WIRE_WORKER_FD);
       /* Without it, the worker still works; replies take the dispatcher. */

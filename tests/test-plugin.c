@@ -439,6 +439,27 @@ test_getenv_task_run (JobTask *task, GCancellable *c, GError **error)
                      g_bytes_new (cwd, strlen (cwd)));
 }
 
+/* Output text: the worker's open descriptors, one "FD TARGET" line each. */
+DEFINE_TEST_TASK (TestFdsTask, test_fds_task)
+static GObject *
+test_fds_task_run (JobTask *task, GCancellable *c, GError **error)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, error);
+  g_autoptr (GString) text = g_string_new (NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return NULL;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      g_string_append_printf (text, "%s %s\n", name, target ? target : "?");
+    }
+  return output_new (text->str, getpid (), NULL);
+}
+
 /* Return number bytes (a pattern); with text "cached", reuse one buffer. */
 DEFINE_TEST_TASK (TestBigTask, test_big_task)
 static GObject *
@@ -504,6 +525,7 @@ job_module_load (GTypeModule *module)
   test_mutate_task_register_type (module);
   test_getenv_task_register_type (module);
   test_big_task_register_type (module);
+  test_fds_task_register_type (module);
   test_mutate_object_task_register_type (module);
   test_fail_task_register_type (module);
 }

@@ -2,10 +2,13 @@
 
 #define _GNU_SOURCE /* memmem */
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "test-backend-util.h"
 #include "job-python-private.h"
@@ -752,6 +755,35 @@ test_pool_blocking_direct (void)
   g_assert_cmpuint (n_completed, ==, 4 * 4);
 }
 
+/* A worker gets the descriptors of its protocol and 0-2, nothing the parent
+ * happens to hold without close-on-exec. */
+static void
+test_pool_descriptors (void)
+{
+  g_autofree char *path = NULL;
+  int tmp = g_file_open_tmp ("test-worker-pool-XXXXXX", &path, NULL);
+  /* Above the protocol's descriptors, and without close-on-exec. */
+  int leaked = fcntl (tmp, F_DUPFD, 100);
+  g_autoptr (JobWorkerPool) pool = NULL;
+  g_autoptr (JobTask) task = test_task_new ("TestFdsTask", NULL);
+  g_autoptr (JobResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *fds;
+
+  g_assert_cmpint (leaked, >=, 100);
+  close (tmp);
+  pool = pool_new (1);
+  result = run (JOB_BACKEND (pool), task, &error);
+  g_assert_no_error (error);
+  fds = test_output_text (result);
+  g_test_message ("parent leaked %d (%s); worker descriptors:\n%s", leaked,
+                  path, fds);
+  g_assert_nonnull (strstr (fds, "\n3 socket:"));
+  g_assert_null (strstr (fds, path));
+  close (leaked);
+  g_unlink (path);
+}
+
 static void
 test_pool_isolation (void)
 {
@@ -1086,6 +1118,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/worker-pool/blocking-direct",
                    test_pool_blocking_direct);
   g_test_add_func ("/job/worker-pool/isolation", test_pool_isolation);
+  g_test_add_func ("/job/worker-pool/descriptors", test_pool_descriptors);
   g_test_add_func ("/job/worker-pool/isolation-empty-environ",
                    test_pool_isolation_empty_environ);
   g_test_add_func ("/job/worker-pool/secret-invisible",

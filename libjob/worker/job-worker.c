@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -304,6 +306,35 @@ start_python (void)
     die ("%s", error->message);
 }
 
+/* The pool starts workers with posix_spawn(), which keeps every descriptor
+ * the parent holds without close-on-exec (GLib closes them only when it
+ * forks, and forking a large parent costs far more than starting the
+ * worker). Close them here, first thing: a worker keeps 0-2 and its
+ * protocol sockets, nothing else. */
+static void
+close_inherited_descriptors (void)
+{
+  int type = 0;
+  socklen_t len = sizeof type;
+
+  if (syscall (SYS_close_range, JOB_WIRE_WORKER_DIRECT_FD + 1, ~0u, 0) < 0)
+    {
+      struct rlimit limit = { 0 };
+      int max = getrlimit (RLIMIT_NOFILE, &limit) == 0
+                        && limit.rlim_cur != RLIM_INFINITY
+                    ? (int) MIN (limit.rlim_cur, 65536)
+                    : 65536;
+
+      for (int fd = JOB_WIRE_WORKER_DIRECT_FD + 1; fd < max; fd++)
+        close (fd);
+    }
+  /* Without a direct socket, whatever the parent had there is a stray. */
+  if (getsockopt (JOB_WIRE_WORKER_DIRECT_FD, SOL_SOCKET, SO_TYPE, &type, &len)
+          != 0
+      || type != SOCK_SEQPACKET)
+    close (JOB_WIRE_WORKER_DIRECT_FD);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -317,6 +348,7 @@ main (int argc, char **argv)
 
   if (job_worker_is_oneshot (argc, argv))
     return job_worker_oneshot_main (argc, argv);
+  close_inherited_descriptors ();
 
   for (int i = 1; i < argc; i++)
     {
