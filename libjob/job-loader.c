@@ -674,7 +674,10 @@ add_nocache (GPtrArray *names, JobNode *list, GError **error)
 }
 
 static GListModel *
-compose_sources (JobLoader *self, JobNode *node, GError **error)
+compose_sources (JobLoader *self,
+                 const char *element,
+                 JobNode *node,
+                 GError **error)
 {
   g_autoptr (GListStore) store = g_list_store_new (JOB_TYPE_SOURCE_SPEC);
   JobNode *list = job_node_get_sequence (node, "sources", error);
@@ -708,6 +711,21 @@ compose_sources (JobLoader *self, JobNode *node, GError **error)
       own = job_node_shallow_copy (source);
       job_node_remove_member (own, "kind");
       job_node_remove_member (own, "directory");
+      /* With project.refs, the ref is there and nowhere else, as in
+       * BuildStream: one written in the element is ignored. */
+      if (job_project_uses_project_refs (self->project))
+        {
+          JobNode *refs;
+
+          job_node_remove_member (own, "ref");
+          refs = job_project_lookup_ref (self->project, element, i, error);
+          if (refs == NULL && *error != NULL)
+            return NULL;
+          for (guint k = 0; refs != NULL && k < job_node_get_n_members (refs);
+               k++)
+            job_node_set_member (own, job_node_get_member_key (refs, k),
+                                 job_node_get_member_value (refs, k));
+        }
       /* Source URLs may start with one of the project's aliases: the
        * plugin gets the expanded URL, with the provenance of the original. */
       url_node = job_node_lookup (own, "url");
@@ -972,7 +990,7 @@ compose_element (JobLoader *self, Element *element, GError **error)
   if (sandbox == NULL || !job_node_validate_keys (sandbox, sandbox_keys, error))
     return FALSE;
 
-  sources = compose_sources (self, node, error);
+  sources = compose_sources (self, element->name, node, error);
   if (sources == NULL)
     return FALSE;
 

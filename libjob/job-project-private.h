@@ -26,5 +26,11 @@ JobNode *job_project_get_source_defaults (JobProject *self,
 JobNode *job_project_get_environment_nocache (JobProject *self);
 JobNode *job_project_get_split_rules (JobProject *self);
 guint job_project_get_max_jobs (JobProject *self);
+/* ref-storage: project.refs, and what that file holds for one source. */
+gboolean job_project_uses_project_refs (JobProject *self);
+JobNode *job_project_lookup_ref (JobProject *self,
+                                 const char *element,
+                                 guint index,
+                                 GError **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 
 #include "job-expression-private.h"
+#include "job-inputs.h"
 #include "job-load-error.h"
 #include "job-node-private.h"
 #include "job-project-private.h"
@@ -68,6 +69,8 @@ struct _JobProject
   JobNode *element_overrides;
   JobNode *source_overrides;
   JobNode *aliases;
+  gboolean project_refs;         /* ref-storage: project.refs */
+  JobNode *refs;                 /* its `projects` mapping, or NULL */
   GPtrArray *options;            /* Option* */
   GHashTable *option_values;     /* name -> GVariant, for expressions */
   GPtrArray *local_origins;      /* LocalOrigin* */
@@ -152,6 +155,7 @@ job_project_finalize (GObject *object)
   g_clear_pointer (&self->element_overrides, job_node_unref);
   g_clear_pointer (&self->source_overrides, job_node_unref);
   g_clear_pointer (&self->aliases, job_node_unref);
+  g_clear_pointer (&self->refs, job_node_unref);
   g_ptr_array_unref (self->options);
   g_hash_table_unref (self->option_values);
   g_ptr_array_unref (self->local_origins);
@@ -1150,6 +1154,88 @@ check_kind_overrides (JobNode *overrides,
   return TRUE;
 }
 
+/* With `ref-storage: project.refs`, the sources' refs come from the file
+ * project.refs beside project.conf (none when it is missing), processed like
+ * the project's own files:
+ *
+ *   projects:
+ *     PROJECT:
+ *       ELEMENT.bst:
+ *       - ref: ...     # one mapping per source, in order
+ */
+static gboolean
+load_project_refs (JobProject *self, GError **error)
+{
+  g_autofree char *path =
+      g_build_filename (self->directory, "project.refs", NULL);
+  const char *const valid_keys[] = { "projects", NULL };
+  g_autoptr (JobNode) raw = NULL;
+  g_autoptr (JobNode) processed = NULL;
+  JobNode *projects;
+
+  /* Its absence counts too: creating it changes the build. */
+  job_inputs_note (path);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  raw = job_node_load_file (path, "project.refs", error);
+  if (raw == NULL)
+    return FALSE;
+  if (job_node_is_null (raw))
+    return TRUE;
+  if (!job_node_check_type (raw, JOB_NODE_MAPPING, error))
+    return FALSE;
+  processed = process (self, raw, TRUE, error);
+  if (processed == NULL || !job_node_check_final (processed, error)
+      || !job_node_validate_keys (processed, valid_keys, error))
+    return FALSE;
+  projects = job_node_lookup (processed, "projects");
+  if (projects == NULL || job_node_is_null (projects))
+    return TRUE;
+  if (!job_node_check_type (projects, JOB_NODE_MAPPING, error))
+    return FALSE;
+  self->refs = job_node_ref (projects);
+  return TRUE;
+}
+
+/* Whether the project keeps its sources' refs in project.refs. */
+gboolean
+job_project_uses_project_refs (JobProject *self)
+{
+  return self->project_refs;
+}
+
+/* What project.refs holds for source @index of @element (a mapping with
+ * its `ref`), or %NULL with @error unset when it holds nothing for it. */
+JobNode *
+job_project_lookup_ref (JobProject *self,
+                        const char *element,
+                        guint index,
+                        GError **error)
+{
+  JobNode *project, *sources, *entry;
+
+  if (self->refs == NULL)
+    return NULL;
+  project = job_node_lookup (self->refs, self->name);
+  if (project == NULL || job_node_is_null (project))
+    return NULL;
+  if (!job_node_check_type (project, JOB_NODE_MAPPING, error))
+    return NULL;
+  sources = job_node_lookup (project, element);
+  if (sources == NULL || job_node_is_null (sources))
+    return NULL;
+  if (!job_node_check_type (sources, JOB_NODE_SEQUENCE, error))
+    return NULL;
+  if (index >= job_node_get_n_items (sources))
+    return NULL;
+  entry = job_node_get_item (sources, index);
+  if (job_node_is_null (entry))
+    return NULL;
+  if (!job_node_check_type (entry, JOB_NODE_MAPPING, error))
+    return NULL;
+  return entry;
+}
+
 static gboolean
 load_internal (JobProject *self, GError **error)
 {
@@ -1281,6 +1367,9 @@ load_internal (JobProject *self, GError **error)
                           ref_storage);
       return FALSE;
     }
+  self->project_refs = g_str_equal (ref_storage, "project.refs");
+  if (self->project_refs && !load_project_refs (self, error))
+    return FALSE;
 
   if (!load_plugins (self, config, error))
     return FALSE;

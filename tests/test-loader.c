@@ -977,6 +977,109 @@ test_duplicate_names_and_bad_dependency (Fixture *fixture, gconstpointer data)
       "a.bst [line 3 column 3]: invalid element name “../outside.bst”");
 }
 
+/* The ref of source N of ELEMENT under projects.PROJECT in project.refs,
+ * or NULL. */
+static char *
+source_ref (JobLoader *loader, const char *element, guint n)
+{
+  JobElementSpec *spec = job_loader_get_element (loader, element);
+  g_autoptr (JobSourceSpec) source =
+      g_list_model_get_item (job_element_spec_get_sources (spec), n);
+
+  return g_strdup (job_node_get_string (job_source_spec_get_config (source),
+                                        "ref", NULL, NULL));
+}
+
+/* ref-storage: project.refs takes every source's ref from project.refs,
+ * with options applied, and ignores refs written in elements, as
+ * BuildStream does; a missing file means no refs. */
+static void
+test_project_refs (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autofree char *first = NULL, *second = NULL, *other = NULL;
+
+  write_file (fixture, "project.conf",
+              "name: test\n"
+              "ref-storage: project.refs\n"
+              "options:\n"
+              "  new:\n"
+              "    type: bool\n"
+              "    description: newer refs\n"
+              "    default: false\n",
+              -1);
+  write_file (fixture, "a.bst",
+              "kind: import\n"
+              "depends: [b.bst]\n"
+              "sources:\n"
+              "- kind: tar\n  url: file:///a.tar\n  ref: inline-ignored\n"
+              "- kind: tar\n  url: file:///b.tar\n",
+              -1);
+  write_file (fixture, "b.bst",
+              "kind: import\n"
+              "sources:\n- kind: tar\n  url: file:///c.tar\n  ref: inline\n",
+              -1);
+
+  /* No project.refs yet: no refs at all. */
+  loader = load (fixture, "a.bst", &error);
+  g_assert_no_error (error);
+  first = source_ref (loader, "a.bst", 0);
+  g_assert_null (first);
+  g_clear_object (&loader);
+
+  write_file (fixture, "project.refs",
+              "projects:\n"
+              "  test:\n"
+              "    a.bst:\n"
+              "    - ref: first\n"
+              "    - (?):\n"
+              "      - new:\n"
+              "          ref: second-new\n"
+              "      ref: second\n"
+              "  elsewhere:\n"
+              "    b.bst:\n"
+              "    - ref: not-this-project\n",
+              -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_no_error (error);
+  first = source_ref (loader, "a.bst", 0);
+  second = source_ref (loader, "a.bst", 1);
+  other = source_ref (loader, "b.bst", 0);
+  g_assert_cmpstr (first, ==, "first");
+  g_assert_cmpstr (second, ==, "second");
+  g_assert_null (other);
+  g_clear_object (&loader);
+  {
+    g_autoptr (JobProject) project = job_project_new (fixture->directory);
+    const char *targets[] = { "a.bst", NULL };
+    g_autofree char *newer = NULL;
+
+    job_project_set_option (project, "new", "true");
+    g_assert_true (job_project_load (project, NULL, &error));
+    loader = job_loader_new (project);
+    g_assert_true (job_loader_load (loader, targets, NULL, &error));
+    newer = source_ref (loader, "a.bst", 1);
+    g_assert_cmpstr (newer, ==, "second-new");
+    g_clear_object (&loader);
+  }
+
+  /* Malformed: an error that says where. */
+  write_file (fixture, "project.refs",
+              "projects:\n  test:\n    a.bst: {ref: x}\n", -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_null (loader);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA);
+  assert_message_prefix (error, "project.refs [line 3 column 12]:");
+  g_clear_error (&error);
+
+  write_file (fixture, "project.refs", "refs: {}\n", -1);
+  loader = load (fixture, "a.bst", &error);
+  g_assert_null (loader);
+  g_assert_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA);
+  assert_message_prefix (error, "project.refs [line 1 column 1]:");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -985,6 +1088,7 @@ main (int argc, char *argv[])
   g_test_add ("/job/loader/" path, Fixture, NULL, fixture_set_up, func,        \
               fixture_tear_down)
   ADD ("malformed-yaml", test_malformed_yaml);
+  ADD ("project-refs", test_project_refs);
   ADD ("wrong-type", test_wrong_type);
   ADD ("unknown-key", test_unknown_key);
   ADD ("undefined-variable", test_undefined_variable);
