@@ -18,8 +18,11 @@
 #define FULL_KEY_PLACEHOLDER                                                   \
   "----------------------------------------------------------------"
 
-static JobLoader *kept_loader;
-static JobProject *kept_project;
+/* What show keeps at exit (see the end of job_tool_show()). volatile: the
+ * compiler would drop stores to variables nothing reads, and LeakSanitizer
+ * would then report everything they hold. */
+static JobLoader *volatile kept_loader;
+static JobProject *volatile kept_project;
 
 static const char *const format_keys[] = { "name",   "key",  "full-key",
                                            "state",  "kind", "description",
@@ -241,12 +244,17 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GListModel) list = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
   JobDeps deps = JOB_DEPS_ALL;
+  g_autofree char *cache_dir = NULL;
   GOptionEntry entries[] = {
     { "deps", 'd', 0, G_OPTION_ARG_STRING, &deps_text,
       "Which elements to show: none, plan, run, build or all (default: all)",
       "DEPS" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format,
       "How to show each element (default: “" DEFAULT_FORMAT "”)", "FORMAT" },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
+      "The artifact cache the states are read from (default: "
+      "$JOB_CACHE_DIR, else ~/.cache/libjob)",
+      "DIR" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &targets, NULL,
       "TARGET…" },
     { NULL }
@@ -332,7 +340,8 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
   if (strstr (format, "%{key") != NULL || strstr (format, "%{full-key") != NULL
       || strstr (format, "%{state") != NULL)
     {
-      g_autoptr (JobArtifactCache) cache = job_tool_open_cache (NULL, &error);
+      g_autoptr (JobArtifactCache) cache =
+          job_tool_open_cache (cache_dir, &error);
       g_autoptr (JobBackend) backend = JOB_BACKEND (job_inline_backend_new ());
 
       if (cache != NULL)
