@@ -100,6 +100,7 @@ struct _JobScheduler
   guint running;
   guint fetching;
   gboolean stopping;
+  gboolean fetch_only; /* job_scheduler_fetch_async(): nothing is built */
   GError *first_error;
 };
 
@@ -1209,8 +1210,10 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
       if (job_result != NULL)
         {
           g_signal_emit (self, signals[SIGNAL_FETCH_FINISHED], 0, name, NULL);
+          if (self->fetch_only)
+            record->state = RECORD_DONE;
           /* Unless a dependency failed meanwhile. */
-          if (record->state == RECORD_FETCHING)
+          else if (record->state == RECORD_FETCHING)
             {
               record->state = RECORD_WAITING;
               unblock (self, record);
@@ -1321,6 +1324,28 @@ on_cancelled (GCancellable *cancellable, gpointer user_data)
     g_cancellable_cancel (self->terminate);
 }
 
+/* Starts a build or a fetch as @task, with nothing queued yet. */
+static void
+begin_run (JobScheduler *self,
+           GTask *task,
+           GCancellable *cancellable,
+           gboolean fetch_only)
+{
+  self->build = g_object_ref (task);
+  self->have_states = FALSE;
+  self->terminate = g_cancellable_new ();
+  self->stopping = FALSE;
+  self->running = 0;
+  self->fetching = 0;
+  g_clear_error (&self->first_error);
+  g_queue_clear (&self->ready);
+  g_queue_clear (&self->to_fetch);
+  if (cancellable != NULL)
+    self->cancelled_id = g_cancellable_connect (
+        cancellable, G_CALLBACK (on_cancelled), self, NULL);
+  self->fetch_only = fetch_only;
+}
+
 /**
  * job_scheduler_build_async:
  * @self: a prepared #JobScheduler
@@ -1350,19 +1375,7 @@ job_scheduler_build_async (JobScheduler *self,
       return;
     }
 
-  self->build = g_object_ref (task);
-  self->have_states = FALSE;
-  self->terminate = g_cancellable_new ();
-  self->stopping = FALSE;
-  self->running = 0;
-  self->fetching = 0;
-  g_clear_error (&self->first_error);
-  g_queue_clear (&self->ready);
-  g_queue_clear (&self->to_fetch);
-  if (cancellable != NULL)
-    self->cancelled_id = g_cancellable_connect (
-        cancellable, G_CALLBACK (on_cancelled), self, NULL);
-
+  begin_run (self, task, cancellable, FALSE);
   for (guint i = 0; i < self->records->len; i++)
     {
       Record *record = self->records->pdata[i];
@@ -1468,6 +1481,137 @@ job_scheduler_build (JobScheduler *self,
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
   ok = job_scheduler_build_finish (self, result, error);
+  g_main_context_unref (context);
+  return ok;
+}
+
+/**
+ * job_scheduler_fetch_async:
+ * @self: a prepared #JobScheduler
+ * @elements: (array zero-terminated=1) (nullable): the elements whose
+ *   sources to fetch, or %NULL for every prepared element
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when every fetch has finished
+ * @user_data: data for @callback
+ *
+ * Fetches the sources of @elements that are not in their cache yet, through
+ * the fetch queue ([property@Job.Scheduler:fetchers] at a time, on
+ * [property@Job.Scheduler:fetch-backend]), as a build would before building
+ * them; nothing is built. The signals [signal@Job.Scheduler::fetch-started]
+ * and [signal@Job.Scheduler::fetch-finished] report each element's fetch,
+ * and [property@Job.Scheduler:on-error] applies.
+ */
+void
+job_scheduler_fetch_async (JobScheduler *self,
+                           const char *const *elements,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GPtrArray) selected = g_ptr_array_new ();
+
+  g_return_if_fail (JOB_IS_SCHEDULER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, job_scheduler_fetch_async);
+  if (self->build != NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                               "A build is already running");
+      return;
+    }
+  for (guint i = 0; elements == NULL && i < self->records->len; i++)
+    g_ptr_array_add (selected, self->records->pdata[i]);
+  for (guint i = 0; elements != NULL && elements[i] != NULL; i++)
+    {
+      Record *record = get_record (self, elements[i]);
+
+      if (record == NULL)
+        {
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                                   "%s is not part of the prepared elements",
+                                   elements[i]);
+          return;
+        }
+      g_ptr_array_add (selected, record);
+    }
+
+  begin_run (self, task, cancellable, TRUE);
+  for (guint i = 0; i < self->records->len; i++)
+    {
+      Record *record = self->records->pdata[i];
+
+      g_ptr_array_set_size (record->dependents, 0);
+      record->state = RECORD_DONE;
+    }
+  for (guint i = 0; i < selected->len; i++)
+    {
+      Record *record = selected->pdata[i];
+      GListModel *sources = job_element_get_sources (record->element);
+
+      for (guint j = 0; j < g_list_model_get_n_items (sources); j++)
+        {
+          g_autoptr (JobSource) source = g_list_model_get_item (sources, j);
+
+          if (!job_source_is_cached (source) && record->state == RECORD_DONE)
+            {
+              record->state = RECORD_FETCHING;
+              g_queue_push_tail (&self->to_fetch, record);
+            }
+        }
+    }
+  pump (self);
+}
+
+/**
+ * job_scheduler_fetch_finish:
+ * @self: a #JobScheduler
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes a fetch: the first failure, if any.
+ *
+ * Returns: %TRUE if every source was fetched
+ */
+gboolean
+job_scheduler_fetch_finish (JobScheduler *self,
+                            GAsyncResult *result,
+                            GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * job_scheduler_fetch:
+ * @self: a prepared #JobScheduler
+ * @elements: (array zero-terminated=1) (nullable): the elements whose
+ *   sources to fetch, or %NULL for every prepared element
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Fetches like [method@Job.Scheduler.fetch_async], iterating the
+ * thread-default main context until every fetch has finished.
+ *
+ * Returns: %TRUE if every source was fetched
+ */
+gboolean
+job_scheduler_fetch (JobScheduler *self,
+                     const char *const *elements,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  GMainContext *context = g_main_context_ref_thread_default ();
+  gboolean ok;
+
+  job_scheduler_fetch_async (self, elements, cancellable, build_sync_done,
+                             &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  ok = job_scheduler_fetch_finish (self, result, error);
   g_main_context_unref (context);
   return ok;
 }

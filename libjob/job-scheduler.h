@@ -96,4 +96,20 @@ char **job_scheduler_dup_elements (JobScheduler *self);
 JOB_AVAILABLE_IN_ALL
 char **job_scheduler_dup_failed (JobScheduler *self);
 
+JOB_AVAILABLE_IN_ALL
+void job_scheduler_fetch_async (JobScheduler *self,
+                                const char *const *elements,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+JOB_AVAILABLE_IN_ALL
+gboolean job_scheduler_fetch_finish (JobScheduler *self,
+                                     GAsyncResult *result,
+                                     GError **error);
+JOB_AVAILABLE_IN_ALL
+gboolean job_scheduler_fetch (JobScheduler *self,
+                              const char *const *elements,
+                              GCancellable *cancellable,
+                              GError **error);
+
 G_END_DECLS

@@ -1188,6 +1188,86 @@ test_cli_shell (void)
   g_unsetenv ("JOB_TEST_SHELL_HOST");
 }
 
+/* Runs @command with sh; returns its standard output. */
+static char *
+sh_output (const char *command)
+{
+  const char *argv[] = { "/bin/sh", "-c", command, NULL };
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+  int status = -1;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                NULL, &status, &error);
+  g_assert_no_error (error);
+  g_spawn_check_wait_status (status, &error);
+  g_assert_no_error (error);
+  return out;
+}
+
+/* `job fetch`: fetches what a build would and builds nothing, fetches
+ * nothing the second time, and reports a failed fetch; `job show` sees the
+ * difference. */
+static void
+test_cli_fetch (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *command = NULL;
+  g_autofree char *sha = NULL;
+  g_autofree char *element = NULL;
+  g_autofree char *bad = NULL;
+  g_autoptr (GPtrArray) artifacts = NULL;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_file (scratch.dir, "payload/greeting.txt", "hello\n");
+  command = g_strdup_printf (
+      "tar -C '%s' -cf '%s/payload.tar' payload && sha256sum '%s/payload.tar' "
+      "| cut -d' ' -f1 | tr -d '\\n'",
+      scratch.dir, scratch.dir, scratch.dir);
+  sha = sh_output (command);
+  element = g_strdup_printf ("kind: import\n"
+                             "sources:\n- kind: tar\n  url: file://%s/"
+                             "payload.tar\n  ref: %s\n",
+                             scratch.dir, sha);
+  write_file (scratch.project, "elements/src.bst", element);
+  bad = g_strdup_printf ("kind: import\n"
+                         "sources:\n- kind: tar\n  url: file://%s/"
+                         "payload.tar\n  ref: %064d\n",
+                         scratch.dir, 0);
+  write_file (scratch.project, "elements/bad.bst", bad);
+
+  job_run (&scratch, &run, "show", "--format", "%{state} %{name}", "src.bst",
+           NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, "fetch needed src.bst\n");
+
+  job_run (&scratch, &run, "fetch", "src.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "FETCH   src.bst\n"));
+  g_assert_nonnull (strstr (run.out, "1 fetched, 0 failed\n"));
+  artifacts = list_artifacts (&scratch);
+  g_assert_cmpuint (artifacts->len, ==, 0); /* nothing built */
+
+  job_run (&scratch, &run, "show", "--format", "%{state} %{name}", "src.bst",
+           NULL);
+  g_assert_cmpstr (run.out, ==, "buildable src.bst\n");
+  job_run (&scratch, &run, "fetch", "src.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, "0 fetched, 0 failed\n");
+
+  job_run (&scratch, &run, "fetch", "bad.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.out, "0 fetched, 1 failed\n"));
+  g_assert_nonnull (strstr (run.err, "bad.bst"));
+
+  job_run (&scratch, &run, "fetch", "--deps", "sideways", "src.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "--deps takes none, plan or all"));
+}
+
 /* Typical secrets in the environment of `job` reach no build command. */
 
 static void
@@ -1487,6 +1567,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/secrets", test_cli_secrets);
   g_test_add_func ("/job/build/cli/no-op-state", test_cli_noop_state);
   g_test_add_func ("/job/build/cli/shell", test_cli_shell);
+  g_test_add_func ("/job/build/cli/fetch", test_cli_fetch);
 
   return g_test_run ();
 }

@@ -27,6 +27,8 @@ typedef struct
   guint started;
   guint finished;
   guint failed;
+  guint fetched;       /* fetch jobs that succeeded */
+  guint fetch_failed;  /* ... and failed */
   GHashTable *running; /* element name -> start time (gint64*) */
 } Progress;
 
@@ -143,6 +145,10 @@ on_fetch_finished (JobScheduler *scheduler,
                    const GError *error,
                    Progress *progress)
 {
+  if (error != NULL)
+    progress->fetch_failed++;
+  else
+    progress->fetched++;
   if (error != NULL)
     print_event (progress, "FAILURE", element);
   else if (progress->verbose)
@@ -591,6 +597,160 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
       return 1;
     }
   save_state (state, inputs, scheduler, started);
+  return 0;
+
+fail:
+  job_tool_print_error (error);
+  return 1;
+}
+
+/* The elements `job fetch --deps DEPS` fetches the sources of. */
+static GStrv
+fetch_selection (JobLoader *loader,
+                 JobScheduler *scheduler,
+                 const char *const *targets,
+                 const char *deps,
+                 GError **error)
+{
+  g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
+  g_autoptr (GListModel) list = NULL;
+  JobDeps which;
+
+  if (g_str_equal (deps, "none"))
+    return g_strdupv ((char **) targets);
+  if (g_str_equal (deps, "plan"))
+    which = JOB_DEPS_PLAN;
+  else if (g_str_equal (deps, "all"))
+    which = JOB_DEPS_ALL;
+  else
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--deps takes none, plan or all, not “%s”", deps);
+      return NULL;
+    }
+  list = job_loader_list_dependencies (loader, targets, which, error);
+  if (list == NULL)
+    return NULL;
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    {
+      g_autoptr (JobElementSpec) spec = g_list_model_get_item (list, i);
+      const char *name = job_element_spec_get_name (spec);
+
+      /* The plan leaves out what is built already, as a build would. */
+      if (which == JOB_DEPS_ALL
+          || job_scheduler_get_state (scheduler, name)
+                 != JOB_ELEMENT_STATE_CACHED)
+        g_strv_builder_add (names, name);
+    }
+  return g_strv_builder_end (names);
+}
+
+int
+job_tool_fetch (JobToolGlobals *globals, int argc, char **argv)
+{
+  g_autofree char *deps = NULL, *cache_dir = NULL, *on_error = NULL;
+  int fetchers = 0;
+  gboolean quiet = FALSE, verbose = FALSE;
+  const GOptionEntry entries[] = {
+    { "deps", 'd', 0, G_OPTION_ARG_STRING, &deps,
+      "Whose sources: none (the targets'), plan (what building the targets "
+      "needs and is not built yet; the default) or all (the targets and "
+      "all their dependencies)",
+      "DEPS" },
+    { "fetchers", 0, 0, G_OPTION_ARG_INT, &fetchers,
+      "How many fetch jobs run at once (default 4)", "N" },
+    { "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
+      "What to do when a fetch fails: quit (default), continue or terminate",
+      "POLICY" },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
+      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
+      "DIR" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print more", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (
+      "TARGET… - fetch the sources of elements without building them");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (JobArtifactCache) cache = NULL;
+  g_autoptr (JobBackend) backend = NULL;
+  g_autoptr (JobScheduler) scheduler = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_auto (GStrv) selected = NULL;
+  const char *const *targets;
+  Progress progress = { 0 };
+  guint sigint, sigterm;
+  gboolean ok;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      job_tool_print_error (error);
+      return 2;
+    }
+  if (argc < 2)
+    {
+      g_printerr ("job fetch: name at least one element\n");
+      return 2;
+    }
+  targets = (const char *const *) argv + 1;
+
+  if ((project = job_tool_load_project (globals, &error)) == NULL
+      || !job_loader_load ((loader = job_loader_new (project)), targets, NULL,
+                           &error)
+      || (cache = job_tool_open_cache (cache_dir, &error)) == NULL)
+    goto fail;
+  backend = JOB_BACKEND (job_worker_pool_new ());
+  scheduler = job_scheduler_new (loader, cache, backend);
+  if (fetchers > 0)
+    g_object_set (scheduler, "fetchers", (guint) fetchers, NULL);
+  if (on_error != NULL)
+    {
+      GEnumClass *klass = g_type_class_ref (JOB_TYPE_ON_ERROR);
+      GEnumValue *value = g_enum_get_value_by_nick (klass, on_error);
+
+      g_type_class_unref (klass);
+      if (value == NULL)
+        {
+          g_printerr ("job fetch: --on-error takes quit, continue or "
+                      "terminate, not “%s”\n",
+                      on_error);
+          return 2;
+        }
+      g_object_set (scheduler, "on-error", value->value, NULL);
+    }
+  if (!job_scheduler_prepare (scheduler, targets, &error))
+    goto fail;
+  selected = fetch_selection (loader, scheduler, targets,
+                              deps != NULL ? deps : "plan", &error);
+  if (selected == NULL)
+    goto fail;
+
+  progress.scheduler = scheduler;
+  progress.quiet = quiet;
+  progress.verbose = verbose;
+  progress.start = g_get_monotonic_time ();
+  progress.running =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_signal_connect (scheduler, "fetch-started", G_CALLBACK (on_fetch_started),
+                    &progress);
+  g_signal_connect (scheduler, "fetch-finished", G_CALLBACK (on_fetch_finished),
+                    &progress);
+  sigint = g_unix_signal_add (SIGINT, on_interrupt, cancellable);
+  sigterm = g_unix_signal_add (SIGTERM, on_interrupt, cancellable);
+  ok = job_scheduler_fetch (scheduler, (const char *const *) selected,
+                            cancellable, &error);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_hash_table_unref (progress.running);
+  job_backend_shutdown (backend, TRUE);
+  if (!quiet)
+    g_print ("%u fetched, %u failed\n", progress.fetched,
+             progress.fetch_failed);
+  if (!ok)
+    goto fail;
   return 0;
 
 fail:

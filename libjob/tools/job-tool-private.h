@@ -31,6 +31,7 @@ JobArtifactCache *job_tool_open_cache (const char *cache_dir, GError **error);
 int job_tool_check (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_build (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_checkout (JobToolGlobals *globals, int argc, char **argv);
+int job_tool_fetch (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_shell (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_show (JobToolGlobals *globals, int argc, char **argv);
 

@@ -25,6 +25,8 @@ static const Command commands[] = {
     job_tool_check },
   { "checkout", "Copy a built element's artifact into a directory",
     job_tool_checkout },
+  { "fetch", "Fetch the sources of elements without building them",
+    job_tool_fetch },
   { "shell", "Run a shell or a command in an element's sandbox",
     job_tool_shell },
   { "show", "Show elements, their dependencies and configuration",
