@@ -1268,6 +1268,123 @@ test_cli_fetch (void)
   g_assert_nonnull (strstr (run.err, "--deps takes none, plan or all"));
 }
 
+/* `job track`: the newest commit of a git branch is written into the
+ * element in place (comments, quoting of other keys and layout kept), or
+ * added under `url:`; a second track changes nothing and does not rewrite
+ * the file; with ref-storage: project.refs it goes there; a source with
+ * nothing to follow is a clear error. */
+static void
+test_cli_track (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *command = NULL;
+  g_autofree char *first = NULL, *second = NULL;
+  g_autofree char *app = NULL, *app_path = NULL, *after = NULL;
+  g_autofree char *expected = NULL, *expected_new = NULL, *refs = NULL;
+  g_autofree char *refs_path = NULL, *new_path = NULL, *added = NULL;
+  g_autofree char *refs_project = NULL, *plain = NULL;
+  struct stat before_st, after_st;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  command = g_strdup_printf (
+      "cd '%s' && mkdir repo && cd repo && git init -q -b main . && echo 1 > f "
+      "&& git add f && git -c user.name=t -c user.email=t@t commit -q -m 1 "
+      "&& git rev-parse HEAD | tr -d '\\n'",
+      scratch.dir);
+  first = sh_output (command);
+  app = g_strdup_printf ("# the app\n"
+                         "kind: import\n"
+                         "sources:\n"
+                         "# from git\n"
+                         "- kind: git\n"
+                         "  url: file://%s/repo   # upstream\n"
+                         "  track: main\n"
+                         "  ref: \"%s\"  # pinned\n",
+                         scratch.dir, first);
+  write_file (scratch.project, "elements/app.bst", app);
+  plain = g_strdup_printf ("kind: import\n"
+                           "sources:\n"
+                           "- kind: git\n"
+                           "  url: file://%s/repo\n"
+                           "  track: main\n",
+                           scratch.dir);
+  write_file (scratch.project, "elements/new.bst", plain);
+
+  /* Nothing new upstream. */
+  job_run (&scratch, &run, "track", "app.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "app.bst: source 1: unchanged"));
+
+  g_free (command);
+  command = g_strdup_printf (
+      "cd '%s/repo' && echo 2 > f && git -c user.name=t -c user.email=t@t "
+      "commit -q -a -m 2 && git rev-parse HEAD | tr -d '\\n'",
+      scratch.dir);
+  second = sh_output (command);
+  job_run (&scratch, &run, "track", "app.bst", "new.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "2 changed\n"));
+  app_path = g_build_filename (scratch.project, "elements", "app.bst", NULL);
+  after = read_file (app_path);
+  expected = g_strdup_printf ("# the app\n"
+                              "kind: import\n"
+                              "sources:\n"
+                              "# from git\n"
+                              "- kind: git\n"
+                              "  url: file://%s/repo   # upstream\n"
+                              "  track: main\n"
+                              "  ref: %s  # pinned\n",
+                              scratch.dir, second);
+  g_assert_cmpstr (after, ==, expected);
+  new_path = g_build_filename (scratch.project, "elements", "new.bst", NULL);
+  added = read_file (new_path);
+  expected_new = g_strdup_printf ("kind: import\n"
+                                  "sources:\n"
+                                  "- kind: git\n"
+                                  "  url: file://%s/repo\n"
+                                  "  ref: %s\n"
+                                  "  track: main\n",
+                                  scratch.dir, second);
+  g_assert_cmpstr (added, ==, expected_new);
+
+  /* Again: unchanged, and the file is not rewritten. */
+  g_assert_cmpint (stat (app_path, &before_st), ==, 0);
+  job_run (&scratch, &run, "track", "app.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "0 changed\n"));
+  g_assert_cmpint (stat (app_path, &after_st), ==, 0);
+  g_assert_cmpint (before_st.st_ino, ==, after_st.st_ino);
+  g_assert_cmpint (before_st.st_mtim.tv_nsec, ==, after_st.st_mtim.tv_nsec);
+
+  /* With project.refs, the ref goes there. */
+  write_file (scratch.project, "project.conf",
+              "name: test\nelement-path: elements\n"
+              "ref-storage: project.refs\n");
+  write_file (scratch.project, "elements/new.bst", plain);
+  job_run (&scratch, &run, "track", "new.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  refs_path = g_build_filename (scratch.project, "project.refs", NULL);
+  refs = read_file (refs_path);
+  refs_project = g_strdup_printf (
+      "projects:\n  test:\n    new.bst:\n    - ref: %s\n", second);
+  g_assert_cmpstr (refs, ==, refs_project);
+  g_free (added);
+  added = read_file (new_path);
+  g_assert_cmpstr (added, ==, plain);
+
+  /* Nothing to follow. */
+  write_file (scratch.project, "elements/stuck.bst",
+              "kind: import\n"
+              "sources:\n- kind: git\n  url: file:///nowhere\n");
+  job_run (&scratch, &run, "track", "stuck.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "stuck.bst [line 4 column 8]"));
+  g_assert_nonnull (strstr (run.err, "no `track` branch"));
+}
+
 /* Typical secrets in the environment of `job` reach no build command. */
 
 static void
@@ -1568,6 +1685,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/no-op-state", test_cli_noop_state);
   g_test_add_func ("/job/build/cli/shell", test_cli_shell);
   g_test_add_func ("/job/build/cli/fetch", test_cli_fetch);
+  g_test_add_func ("/job/build/cli/track", test_cli_track);
 
   return g_test_run ();
 }

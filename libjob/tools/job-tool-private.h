@@ -34,5 +34,6 @@ int job_tool_checkout (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_fetch (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_shell (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_show (JobToolGlobals *globals, int argc, char **argv);
+int job_tool_track (JobToolGlobals *globals, int argc, char **argv);
 
 G_END_DECLS

@@ -31,6 +31,8 @@ static const Command commands[] = {
     job_tool_shell },
   { "show", "Show elements, their dependencies and configuration",
     job_tool_show },
+  { "track", "Find the newest refs of sources and write them back",
+    job_tool_track },
 };
 
 static void
