@@ -672,11 +672,8 @@ job_tool_fetch (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (
       "TARGET… - fetch the sources of elements without building them");
   g_autoptr (GError) error = NULL;
-  g_autoptr (JobProject) project = NULL;
-  g_autoptr (JobLoader) loader = NULL;
-  g_autoptr (JobArtifactCache) cache = NULL;
-  g_autoptr (JobBackend) backend = NULL;
-  g_autoptr (JobScheduler) scheduler = NULL;
+  g_auto (JobToolSession) session = { 0 };
+  JobScheduler *scheduler;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_auto (GStrv) selected = NULL;
   const char *const *targets;
@@ -697,13 +694,11 @@ job_tool_fetch (JobToolGlobals *globals, int argc, char **argv)
     }
   targets = (const char *const *) argv + 1;
 
-  if ((project = job_tool_load_project (globals, &error)) == NULL
-      || !job_loader_load ((loader = job_loader_new (project)), targets, NULL,
-                           &error)
-      || (cache = job_tool_open_cache (cache_dir, &error)) == NULL)
+  /* Fetches are jobs in workers, as in a build. */
+  if (!job_tool_session_open (&session, globals, targets, cache_dir,
+                              JOB_BACKEND (job_worker_pool_new ()), &error))
     goto fail;
-  backend = JOB_BACKEND (job_worker_pool_new ());
-  scheduler = job_scheduler_new (loader, cache, backend);
+  scheduler = session.scheduler;
   if (fetchers > 0)
     g_object_set (scheduler, "fetchers", (guint) fetchers, NULL);
   if (on_error != NULL)
@@ -721,9 +716,7 @@ job_tool_fetch (JobToolGlobals *globals, int argc, char **argv)
         }
       g_object_set (scheduler, "on-error", value->value, NULL);
     }
-  if (!job_scheduler_prepare (scheduler, targets, &error))
-    goto fail;
-  selected = fetch_selection (loader, scheduler, targets,
+  selected = fetch_selection (session.loader, scheduler, targets,
                               deps != NULL ? deps : "plan", &error);
   if (selected == NULL)
     goto fail;
@@ -745,7 +738,7 @@ job_tool_fetch (JobToolGlobals *globals, int argc, char **argv)
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_hash_table_unref (progress.running);
-  job_backend_shutdown (backend, TRUE);
+  job_backend_shutdown (session.backend, TRUE);
   if (!quiet)
     g_print ("%u fetched, %u failed\n", progress.fetched,
              progress.fetch_failed);
@@ -771,11 +764,7 @@ job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (
       "TARGET DIRECTORY - copy an element's artifact into a directory");
   g_autoptr (GError) error = NULL;
-  g_autoptr (JobProject) project = NULL;
-  g_autoptr (JobLoader) loader = NULL;
-  g_autoptr (JobArtifactCache) cache = NULL;
-  g_autoptr (JobBackend) backend = NULL;
-  g_autoptr (JobScheduler) scheduler = NULL;
+  g_auto (JobToolSession) session = { 0 };
   const char *targets[2] = { NULL, NULL };
   const char *key;
 
@@ -792,24 +781,18 @@ job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
     }
   targets[0] = argv[1];
 
-  if ((project = job_tool_load_project (globals, &error)) == NULL
-      || !job_loader_load ((loader = job_loader_new (project)), targets, NULL,
-                           &error)
-      || (cache = job_tool_open_cache (cache_dir, &error)) == NULL)
+  if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
+                              &error))
     goto fail;
-  backend = JOB_BACKEND (job_inline_backend_new ());
-  scheduler = job_scheduler_new (loader, cache, backend);
-  if (!job_scheduler_prepare (scheduler, targets, &error))
-    goto fail;
-  key = job_scheduler_get_cache_key (scheduler, targets[0]);
-  if (!job_artifact_cache_contains (cache, key))
+  key = job_scheduler_get_cache_key (session.scheduler, targets[0]);
+  if (!job_artifact_cache_contains (session.cache, key))
     {
       g_printerr ("job checkout: %s is not built (cache key %.12s…): run job "
                   "build %s first\n",
                   targets[0], key, targets[0]);
       return 1;
     }
-  if (!job_artifact_cache_checkout (cache, key, argv[2], NULL, &error))
+  if (!job_artifact_cache_checkout (session.cache, key, argv[2], NULL, &error))
     goto fail;
   return 0;
 

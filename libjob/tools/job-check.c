@@ -16,11 +16,8 @@ job_tool_check (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (
       "TARGET… - check that every element's build job can be sent to a worker");
   g_autoptr (GError) error = NULL;
-  g_autoptr (JobProject) project = NULL;
-  g_autoptr (JobLoader) loader = NULL;
-  g_autoptr (JobArtifactCache) cache = NULL;
-  g_autoptr (JobBackend) backend = NULL;
-  g_autoptr (JobScheduler) scheduler = NULL;
+  g_auto (JobToolSession) session = { 0 };
+  JobScheduler *scheduler;
   g_auto (GStrv) elements = NULL;
   guint n_bad = 0;
 
@@ -35,16 +32,10 @@ job_tool_check (JobToolGlobals *globals, int argc, char **argv)
       return 2;
     }
 
-  if ((project = job_tool_load_project (globals, &error)) == NULL
-      || !job_loader_load ((loader = job_loader_new (project)),
-                           (const char *const *) argv + 1, NULL, &error)
-      || (cache = job_tool_open_cache (NULL, &error)) == NULL)
+  if (!job_tool_session_open (&session, globals, (const char *const *) argv + 1,
+                              NULL, NULL, &error))
     goto fail;
-  backend = JOB_BACKEND (job_inline_backend_new ());
-  scheduler = job_scheduler_new (loader, cache, backend);
-  if (!job_scheduler_prepare (scheduler, (const char *const *) argv + 1,
-                              &error))
-    goto fail;
+  scheduler = session.scheduler;
 
   elements = job_scheduler_dup_elements (scheduler);
   for (guint i = 0; elements[i] != NULL; i++)

@@ -196,11 +196,7 @@ job_tool_shell (JobToolGlobals *globals, int argc, char **argv)
       "ELEMENT [-- COMMAND [ARG…]] - run a shell or a command in an "
       "element's sandbox");
   g_autoptr (GError) error = NULL;
-  g_autoptr (JobProject) project = NULL;
-  g_autoptr (JobLoader) loader = NULL;
-  g_autoptr (JobArtifactCache) cache = NULL;
-  g_autoptr (JobBackend) backend = NULL;
-  g_autoptr (JobScheduler) scheduler = NULL;
+  g_auto (JobToolSession) session = { 0 };
   g_autoptr (GVariant) plan = NULL;
   g_autoptr (JobBuildContext) build_context = NULL;
   g_auto (GStrv) shell_command = NULL;
@@ -235,23 +231,17 @@ job_tool_shell (JobToolGlobals *globals, int argc, char **argv)
   if (command[0] == NULL)
     command = NULL;
 
-  if ((project = job_tool_load_project (globals, &error)) == NULL
-      || !job_loader_load ((loader = job_loader_new (project)), targets, NULL,
-                           &error)
-      || (cache = job_tool_open_cache (cache_dir, &error)) == NULL)
-    goto fail;
-  backend = JOB_BACKEND (job_inline_backend_new ());
-  scheduler = job_scheduler_new (loader, cache, backend);
-  if (!job_scheduler_prepare (scheduler, targets, &error))
+  if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
+                              &error))
     goto fail;
   plan = job_scheduler_make_staging_plan (
-      scheduler, targets[0], build ? JOB_DEPS_BUILD : JOB_DEPS_RUN);
-  if (!check_built (cache, plan, targets[0], build, &error))
+      session.scheduler, targets[0], build ? JOB_DEPS_BUILD : JOB_DEPS_RUN);
+  if (!check_built (session.cache, plan, targets[0], build, &error))
     goto fail;
 
-  element = job_scheduler_get_element (scheduler, targets[0]);
+  element = job_scheduler_get_element (session.scheduler, targets[0]);
   build_context =
-      job_build_context_new (element, cache, plan, NULL, NULL, &error);
+      job_build_context_new (element, session.cache, plan, NULL, NULL, &error);
   if (build_context == NULL
       || !(build ? job_element_stage (element, build_context, NULL, &error)
                  : job_build_context_stage_dependencies (build_context, "/",
@@ -263,7 +253,7 @@ job_tool_shell (JobToolGlobals *globals, int argc, char **argv)
     goto fail;
 
   sandbox = job_build_context_get_sandbox (build_context);
-  shell_command = apply_shell_config (project, sandbox, &error);
+  shell_command = apply_shell_config (session.project, sandbox, &error);
   if (shell_command == NULL)
     goto fail;
   if (command == NULL)

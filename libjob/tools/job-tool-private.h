@@ -28,6 +28,29 @@ void job_tool_print_error (const GError *error);
  * ~/.cache/libjob. */
 JobArtifactCache *job_tool_open_cache (const char *cache_dir, GError **error);
 
+/* What the commands that compute keys share: the project, its elements
+ * from the targets, the cache and a scheduler prepared for the targets. */
+typedef struct
+{
+  JobProject *project;
+  JobLoader *loader;
+  JobArtifactCache *cache;
+  JobBackend *backend;
+  JobScheduler *scheduler;
+} JobToolSession;
+
+/* Opens @session for @targets with the cache @cache_dir (see
+ * job_tool_open_cache()) and @backend (taken; an inline backend when
+ * NULL). */
+gboolean job_tool_session_open (JobToolSession *session,
+                                JobToolGlobals *globals,
+                                const char *const *targets,
+                                const char *cache_dir,
+                                JobBackend *backend,
+                                GError **error);
+void job_tool_session_clear (JobToolSession *session);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JobToolSession, job_tool_session_clear)
+
 int job_tool_check (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_build (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_checkout (JobToolGlobals *globals, int argc, char **argv);

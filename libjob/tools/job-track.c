@@ -254,12 +254,9 @@ job_tool_track (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (
       "TARGET… - find the newest refs of sources and write them back");
   g_autoptr (GError) error = NULL;
-  g_autoptr (JobProject) project = NULL;
-  g_autoptr (JobLoader) loader = NULL;
-  g_autoptr (JobArtifactCache) cache = NULL;
-  g_autoptr (JobBackend) backend = NULL;
-  g_autoptr (JobScheduler) scheduler = NULL;
+  g_auto (JobToolSession) session = { 0 };
   g_autoptr (GListModel) selected = NULL;
+  gboolean project_refs;
   const char *const *targets;
   guint n_changed = 0;
 
@@ -287,30 +284,26 @@ job_tool_track (JobToolGlobals *globals, int argc, char **argv)
     }
   targets = (const char *const *) argv + 1;
 
-  if ((project = job_tool_load_project (globals, &error)) == NULL
-      || !job_loader_load ((loader = job_loader_new (project)), targets, NULL,
-                           &error)
-      || (cache = job_tool_open_cache (cache_dir, &error)) == NULL)
-    goto fail;
-  backend = JOB_BACKEND (job_inline_backend_new ());
-  scheduler = job_scheduler_new (loader, cache, backend);
-  if (!job_scheduler_prepare (scheduler, targets, &error))
+  if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
+                              &error))
     goto fail;
   selected = job_loader_list_dependencies (
-      loader, targets,
+      session.loader, targets,
       deps != NULL && g_str_equal (deps, "all") ? JOB_DEPS_ALL : JOB_DEPS_NONE,
       &error);
   if (selected == NULL)
     goto fail;
+  project_refs =
+      g_strcmp0 (job_node_get_string (job_project_get_config (session.project),
+                                      "ref-storage", "inline", NULL),
+                 "project.refs")
+      == 0;
   for (guint i = 0; i < g_list_model_get_n_items (selected); i++)
     {
       g_autoptr (JobElementSpec) spec = g_list_model_get_item (selected, i);
-      const char *storage = job_node_get_string (
-          job_project_get_config (project), "ref-storage", "inline", NULL);
 
-      if (!track_element (project, scheduler, spec,
-                          g_strcmp0 (storage, "project.refs") == 0, &n_changed,
-                          &error))
+      if (!track_element (session.project, session.scheduler, spec,
+                          project_refs, &n_changed, &error))
         {
           g_prefix_error (&error, "%s: ", job_element_spec_get_name (spec));
           goto fail;

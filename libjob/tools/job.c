@@ -133,6 +133,37 @@ job_tool_load_project (JobToolGlobals *globals, GError **error)
   return g_steal_pointer (&project);
 }
 
+gboolean
+job_tool_session_open (JobToolSession *session,
+                       JobToolGlobals *globals,
+                       const char *const *targets,
+                       const char *cache_dir,
+                       JobBackend *backend,
+                       GError **error)
+{
+  session->backend =
+      backend != NULL ? backend : JOB_BACKEND (job_inline_backend_new ());
+  if ((session->project = job_tool_load_project (globals, error)) == NULL)
+    return FALSE;
+  session->loader = job_loader_new (session->project);
+  if (!job_loader_load (session->loader, targets, NULL, error)
+      || (session->cache = job_tool_open_cache (cache_dir, error)) == NULL)
+    return FALSE;
+  session->scheduler =
+      job_scheduler_new (session->loader, session->cache, session->backend);
+  return job_scheduler_prepare (session->scheduler, targets, error);
+}
+
+void
+job_tool_session_clear (JobToolSession *session)
+{
+  g_clear_object (&session->scheduler);
+  g_clear_object (&session->backend);
+  g_clear_object (&session->cache);
+  g_clear_object (&session->loader);
+  g_clear_object (&session->project);
+}
+
 void
 job_tool_print_error (const GError *error)
 {
