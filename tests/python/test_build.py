@@ -15,7 +15,7 @@ if "JOB_WORKER_PATH" not in os.environ and "JOB_BUILDDIR" in os.environ:
 import gi  # noqa: E402
 
 gi.require_version("Job", "1.0")
-from gi.repository import GLib, Job  # noqa: E402
+from gi.repository import Gio, GLib, Job  # noqa: E402
 
 BUSYBOX = "/bin/busybox"
 
@@ -124,6 +124,34 @@ class BuildTest(unittest.TestCase):
 
     def test_inline_backend(self):
         self.check_top(Job.InlineBackend.new())
+
+    def test_staging_plan_sandbox(self):
+        """What job shell does, from Python: stage a build scope in a
+        context of its own and run a command in its sandbox."""
+        scheduler, cache, ok, error, _ = self.build(["top.bst"], Job.InlineBackend.new())
+        self.assertTrue(ok, error)
+        # Nothing to fetch: local sources are always there.
+        self.assertTrue(scheduler.fetch(None, None))
+        plan = scheduler.make_staging_plan("top.bst", Job.Deps.BUILD)
+        self.assertEqual(plan.get_type_string(), "(a(ssas)a(sau))")
+        names = [entry[0] for entry in plan.unpack()[0]]
+        self.assertEqual(sorted(names), ["base.bst", "src.bst"])
+
+        element = scheduler.get_element("top.bst")
+        context = Job.BuildContext.new(element, cache, plan, None, None)
+        directory = os.path.dirname(context.get_build_directory())
+        self.assertTrue(directory.startswith(os.path.join(self.cache_dir, "build")))
+        self.assertTrue(context.stage_dependencies("/", None))
+        log = Gio.MemoryOutputStream.new_resizable()
+        ok, status = context.get_sandbox().run(["cat", "/greeting.txt"], log, None)
+        self.assertTrue(ok)
+        self.assertEqual(status, 0)
+        log.close(None)
+        text = log.steal_as_bytes().get_data().decode()
+        self.assertTrue(text.endswith("hello from python\n"), text)
+        # The context's own directory goes with it.
+        del context
+        self.assertFalse(os.path.exists(directory))
 
     def test_failure(self):
         scheduler, cache, ok, error, events = self.build(["broken.bst"], Job.WorkerPool.new())
