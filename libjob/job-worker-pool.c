@@ -980,7 +980,18 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
     g_ptr_array_add (argv, g_strdup ("--python"));
   g_ptr_array_add (argv, NULL);
 
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+  /* posix_spawn() may report a program it cannot run only through the
+   * child's exit status (under valgrind it does): look first. */
+  if (strchr (worker_path, '/') != NULL && access (worker_path, X_OK) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error_literal (&error, G_IO_ERROR,
+                           g_io_error_from_errno (saved_errno),
+                           g_strerror (saved_errno));
+      process = NULL;
+    }
+  else if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
     {
       int saved_errno = errno;
 
