@@ -403,6 +403,25 @@ save_state (const char *state,
     g_debug ("Not saving the build state: %s", error->message);
 }
 
+/* Sets the scheduler's --on-error POLICY; FALSE, said, if it has none such. */
+static gboolean
+set_on_error (JobScheduler *scheduler, const char *command, const char *policy)
+{
+  GEnumClass *klass = g_type_class_ref (JOB_TYPE_ON_ERROR);
+  GEnumValue *value = g_enum_get_value_by_nick (klass, policy);
+
+  g_type_class_unref (klass);
+  if (value == NULL)
+    {
+      g_printerr ("job %s: --on-error takes quit, continue or terminate, not "
+                  "“%s”\n",
+                  command, policy);
+      return FALSE;
+    }
+  g_object_set (scheduler, "on-error", value->value, NULL);
+  return TRUE;
+}
+
 int
 job_tool_build (JobToolGlobals *globals, int argc, char **argv)
 {
@@ -516,21 +535,8 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
                            JOB_SLURM_BACKEND (backend)),
                        1024u),
                   NULL);
-  if (on_error != NULL)
-    {
-      GEnumClass *klass = g_type_class_ref (JOB_TYPE_ON_ERROR);
-      GEnumValue *value = g_enum_get_value_by_nick (klass, on_error);
-
-      g_type_class_unref (klass);
-      if (value == NULL)
-        {
-          g_printerr ("job build: --on-error takes quit, continue or "
-                      "terminate, not “%s”\n",
-                      on_error);
-          return 2;
-        }
-      g_object_set (scheduler, "on-error", value->value, NULL);
-    }
+  if (on_error != NULL && !set_on_error (scheduler, "build", on_error))
+    return 2;
   if (!job_scheduler_prepare (scheduler, (const char *const *) argv + 1,
                               &error))
     goto fail;
@@ -701,21 +707,8 @@ job_tool_fetch (JobToolGlobals *globals, int argc, char **argv)
   scheduler = session.scheduler;
   if (fetchers > 0)
     g_object_set (scheduler, "fetchers", (guint) fetchers, NULL);
-  if (on_error != NULL)
-    {
-      GEnumClass *klass = g_type_class_ref (JOB_TYPE_ON_ERROR);
-      GEnumValue *value = g_enum_get_value_by_nick (klass, on_error);
-
-      g_type_class_unref (klass);
-      if (value == NULL)
-        {
-          g_printerr ("job fetch: --on-error takes quit, continue or "
-                      "terminate, not “%s”\n",
-                      on_error);
-          return 2;
-        }
-      g_object_set (scheduler, "on-error", value->value, NULL);
-    }
+  if (on_error != NULL && !set_on_error (scheduler, "fetch", on_error))
+    return 2;
   selected = fetch_selection (session.loader, scheduler, targets,
                               deps != NULL ? deps : "plan", &error);
   if (selected == NULL)
