@@ -667,19 +667,23 @@ compute_key (JobScheduler *self, Record *record, GError **error)
 
   if (!check_unique_key (JOB_PLUGIN (record->element), unique, error))
     return NULL;
-  g_variant_builder_init (&source_keys, G_VARIANT_TYPE ("a(sv)"));
+  /* Version 4 added each source's directory: where it is staged shapes
+   * the output as much as what it holds. */
+  g_variant_builder_init (&source_keys, G_VARIANT_TYPE ("a(ssv)"));
   for (guint i = 0; i < g_list_model_get_n_items (sources); i++)
     {
       g_autoptr (JobPlugin) source = g_list_model_get_item (sources, i);
       g_autoptr (GVariant) source_key = job_plugin_get_unique_key (source);
+      const char *directory = job_source_get_directory (JOB_SOURCE (source));
 
       if (!check_unique_key (source, source_key, error))
         {
           g_variant_builder_clear (&source_keys);
           return NULL;
         }
-      g_variant_builder_add (&source_keys, "(sv)", job_plugin_get_kind (source),
-                             source_key);
+      g_variant_builder_add (&source_keys, "(ssv)",
+                             job_plugin_get_kind (source),
+                             directory != NULL ? directory : "", source_key);
     }
   /* Each build dependency by its runtime digest, which covers everything
    * of it that is staged: linear in the edges, where listing every staged
@@ -702,7 +706,7 @@ compute_key (JobScheduler *self, Record *record, GError **error)
     public_text = g_strdup (g_checksum_get_string (checksum));
   }
   key = g_variant_ref_sink (g_variant_new (
-      "(uss@v^asa(sv)a(ss)^ass)", 3U, job_element_spec_get_kind (spec), "",
+      "(uss@v^asa(ssv)a(ss)^ass)", 4U, job_element_spec_get_kind (spec), "",
       g_variant_new_variant (unique), environment, &source_keys, &dep_keys,
       record->integration, public_text));
   {

@@ -1296,6 +1296,35 @@ test_script (Fixture *f, gconstpointer data)
   }
 }
 
+/* Where a source is staged is part of the key: the same files at the top
+ * and in a directory are two artifacts (keys of version 3 mixed them up). */
+static void
+test_source_directory (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobScheduler) top = NULL;
+  g_autoptr (JobScheduler) sub = NULL;
+  g_autofree char *top_out = NULL, *sub_out = NULL;
+
+  write_file (f->project, "data/hello.txt", "hello\n");
+  write_element (f, "top.bst",
+                 "kind: import\nsources:\n- kind: local\n  path: data\n");
+  write_element (f, "sub.bst",
+                 "kind: import\nsources:\n- kind: local\n  path: data\n"
+                 "  directory: sub\n");
+  top = prepare_ok (f, "top.bst");
+  sub = prepare_ok (f, "sub.bst");
+  g_assert_cmpstr (job_scheduler_get_cache_key (top, "top.bst"), !=,
+                   job_scheduler_get_cache_key (sub, "sub.bst"));
+  g_assert_true (build (f, top, "top.bst", &top_out, &error));
+  g_assert_no_error (error);
+  g_assert_true (build (f, sub, "sub.bst", &sub_out, &error));
+  g_assert_no_error (error);
+  assert_file (top_out, "hello.txt", "hello\n");
+  assert_file (sub_out, "sub/hello.txt", "hello\n");
+  g_assert_false (exists (sub_out, "hello.txt"));
+}
+
 /* Integration commands: the public data of an artifact, run with that
  * element's variables in the root it is staged into, before the commands
  * of the element being built; compose takes what they create. */
@@ -1556,6 +1585,7 @@ main (int argc, char *argv[])
   ADD ("/job/core-plugins/script", test_script);
   ADD ("/job/core-plugins/script-errors", test_script_errors);
   ADD ("/job/core-plugins/integration", test_integration);
+  ADD ("/job/core-plugins/source-directory", test_source_directory);
   ADD ("/job/core-plugins/pool", test_pool);
   ADD ("/job/core-plugins/cancel", test_cancel);
 #undef ADD
