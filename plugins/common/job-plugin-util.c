@@ -202,3 +202,82 @@ job_plugin_util_rm_rf (const char *path, GError **error)
     }
   return TRUE;
 }
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Checksums the tree @relative of @root ("" for all of it): each entry's
+ * relative path, kind, executable bit and content or link target, in
+ * sorted order, each path noted as an input. FALSE if something vanished
+ * or could not be read. */
+gboolean
+job_plugin_util_checksum_tree (GChecksum *checksum,
+                               const char *root,
+                               const char *relative)
+{
+  g_autofree char *path = g_build_filename (root, relative, NULL);
+  struct stat st;
+
+  job_inputs_note (path);
+  if (lstat (path, &st) != 0)
+    return FALSE;
+  g_checksum_update (checksum, (const guchar *) relative,
+                     strlen (relative) + 1);
+  if (S_ISLNK (st.st_mode))
+    {
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      g_checksum_update (checksum, (const guchar *) "l", 1);
+      if (target != NULL)
+        g_checksum_update (checksum, (const guchar *) target,
+                           strlen (target) + 1);
+    }
+  else if (S_ISDIR (st.st_mode))
+    {
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+      const char *name;
+
+      g_checksum_update (checksum, (const guchar *) "d", 1);
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        g_ptr_array_add (names, g_strdup (name));
+      g_ptr_array_sort (names, compare_names);
+      for (guint i = 0; i < names->len; i++)
+        {
+          g_autofree char *child =
+              *relative ? g_build_filename (relative, names->pdata[i], NULL)
+                        : g_strdup (names->pdata[i]);
+          if (!job_plugin_util_checksum_tree (checksum, root, child))
+            return FALSE;
+        }
+    }
+  else if (S_ISREG (st.st_mode))
+    {
+      g_checksum_update (checksum,
+                         (const guchar *) ((st.st_mode & 0111) ? "x" : "f"), 1);
+      /* Small files (most of a project) are cheaper read than mapped. */
+      if (st.st_size <= 256 * 1024)
+        {
+          g_autofree char *contents = NULL;
+          gsize length = 0;
+
+          if (!g_file_get_contents (path, &contents, &length, NULL))
+            return FALSE;
+          g_checksum_update (checksum, (const guchar *) contents, length);
+        }
+      else
+        {
+          g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, NULL);
+
+          if (file == NULL)
+            return FALSE;
+          g_checksum_update (checksum,
+                             (const guchar *) g_mapped_file_get_contents (file),
+                             g_mapped_file_get_length (file));
+        }
+    }
+  return TRUE;
+}

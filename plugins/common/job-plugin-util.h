@@ -24,5 +24,8 @@ char *
 job_plugin_util_local_path (JobPlugin *plugin, const char *url, GError **error);
 gboolean job_plugin_util_rm_rf (const char *path, GError **error);
 char *job_plugin_util_where (JobPlugin *plugin, const char *key);
+gboolean job_plugin_util_checksum_tree (GChecksum *checksum,
+                                        const char *root,
+                                        const char *relative);
 
 G_END_DECLS

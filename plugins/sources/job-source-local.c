@@ -10,6 +10,8 @@
 #include <glib/gstdio.h>
 #include <libjob/job.h>
 
+#include "job-plugin-util.h"
+
 /* `local` stages a file or directory of the project (config `path`,
  * relative to the project directory). It has no ref: its unique key is a
  * checksum of the content, so editing a file changes the cache key of every
@@ -136,81 +138,6 @@ job_local_source_preflight (JobPlugin *plugin, GError **error)
   return TRUE;
 }
 
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-/* Checksums a tree: each entry's relative path, kind, executable bit and
- * content or link target, in sorted order. */
-static gboolean
-checksum_tree (GChecksum *checksum, const char *root, const char *relative)
-{
-  g_autofree char *path = g_build_filename (root, relative, NULL);
-  struct stat st;
-
-  job_inputs_note (path);
-  if (lstat (path, &st) != 0)
-    return FALSE;
-  g_checksum_update (checksum, (const guchar *) relative,
-                     strlen (relative) + 1);
-  if (S_ISLNK (st.st_mode))
-    {
-      g_autofree char *target = g_file_read_link (path, NULL);
-
-      g_checksum_update (checksum, (const guchar *) "l", 1);
-      if (target != NULL)
-        g_checksum_update (checksum, (const guchar *) target,
-                           strlen (target) + 1);
-    }
-  else if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-      const char *name;
-
-      g_checksum_update (checksum, (const guchar *) "d", 1);
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        g_ptr_array_add (names, g_strdup (name));
-      g_ptr_array_sort (names, compare_names);
-      for (guint i = 0; i < names->len; i++)
-        {
-          g_autofree char *child =
-              *relative ? g_build_filename (relative, names->pdata[i], NULL)
-                        : g_strdup (names->pdata[i]);
-          if (!checksum_tree (checksum, root, child))
-            return FALSE;
-        }
-    }
-  else if (S_ISREG (st.st_mode))
-    {
-      g_checksum_update (checksum,
-                         (const guchar *) ((st.st_mode & 0111) ? "x" : "f"), 1);
-      /* Small files (most of a project) are cheaper read than mapped. */
-      if (st.st_size <= 256 * 1024)
-        {
-          g_autofree char *contents = NULL;
-          gsize length = 0;
-
-          if (!g_file_get_contents (path, &contents, &length, NULL))
-            return FALSE;
-          g_checksum_update (checksum, (const guchar *) contents, length);
-        }
-      else
-        {
-          g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, NULL);
-
-          if (file == NULL)
-            return FALSE;
-          g_checksum_update (checksum,
-                             (const guchar *) g_mapped_file_get_contents (file),
-                             g_mapped_file_get_length (file));
-        }
-    }
-  return TRUE;
-}
-
 static GVariant *
 job_local_source_get_unique_key (JobPlugin *plugin)
 {
@@ -218,7 +145,7 @@ job_local_source_get_unique_key (JobPlugin *plugin)
   g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree char *path = full_path (self);
 
-  if (!checksum_tree (checksum, path, ""))
+  if (!job_plugin_util_checksum_tree (checksum, path, ""))
     g_checksum_update (checksum, (const guchar *) "missing", 7);
   return g_variant_new ("(ss)", self->path, g_checksum_get_string (checksum));
 }
