@@ -681,9 +681,28 @@ compose_sources (JobLoader *self,
 {
   g_autoptr (GListStore) store = g_list_store_new (JOB_TYPE_SOURCE_SPEC);
   JobNode *list = job_node_get_sequence (node, "sources", error);
+  const char *workspace;
 
   if (list == NULL && *error != NULL)
     return NULL;
+  /* An open workspace stands in for every source. */
+  workspace = job_project_get_workspace (self->project, element);
+  if (workspace != NULL)
+    {
+      g_autoptr (JobSourceSpec) spec = NULL;
+      g_autoptr (JobNode) config = job_node_new_mapping (NULL, 0, 0);
+      g_autoptr (JobNode) path = job_node_new_scalar (workspace, NULL, 0, 0);
+      g_autoptr (JobNode) name = job_node_new_scalar (element, NULL, 0, 0);
+      g_autofree char *provenance =
+          g_strdup_printf ("the workspace of %s", element);
+
+      job_node_set_member (config, "path", path);
+      job_node_set_member (config, "element", name);
+      spec = g_object_new (JOB_TYPE_SOURCE_SPEC, "kind", "workspace",
+                           "provenance", provenance, "config", config, NULL);
+      g_list_store_append (store, spec);
+      return G_LIST_MODEL (g_steal_pointer (&store));
+    }
   for (guint i = 0; list != NULL && i < job_node_get_n_items (list); i++)
     {
       JobNode *source = job_node_get_item (list, i);

@@ -5,9 +5,12 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+
+#include <glib/gstdio.h>
 
 #include "job-expression-private.h"
 #include "job-inputs.h"
@@ -71,6 +74,7 @@ struct _JobProject
   JobNode *aliases;
   gboolean project_refs;         /* ref-storage: project.refs */
   JobNode *refs;                 /* its `projects` mapping, or NULL */
+  GHashTable *workspaces;        /* element -> absolute directory */
   GPtrArray *options;            /* Option* */
   GHashTable *option_values;     /* name -> GVariant, for expressions */
   GPtrArray *local_origins;      /* LocalOrigin* */
@@ -156,6 +160,7 @@ job_project_finalize (GObject *object)
   g_clear_pointer (&self->source_overrides, job_node_unref);
   g_clear_pointer (&self->aliases, job_node_unref);
   g_clear_pointer (&self->refs, job_node_unref);
+  g_clear_pointer (&self->workspaces, g_hash_table_unref);
   g_ptr_array_unref (self->options);
   g_hash_table_unref (self->option_values);
   g_ptr_array_unref (self->local_origins);
@@ -1197,6 +1202,246 @@ load_project_refs (JobProject *self, GError **error)
   return TRUE;
 }
 
+#define WORKSPACES_FILE ".job/workspaces.yml"
+
+static gboolean
+workspaces_error (GError **error, JobNode *node, const char *message)
+{
+  job_node_set_error (error, node, JOB_LOAD_ERROR_INVALID_DATA,
+                      "%s; fix " WORKSPACES_FILE " or remove it, which closes "
+                      "every workspace (their directories stay)",
+                      message);
+  return FALSE;
+}
+
+/* The open workspaces, from .job/workspaces.yml (written by
+ * job_project_save_workspaces()). */
+static gboolean
+load_workspaces (JobProject *self, GError **error)
+{
+  g_autofree char *path =
+      g_build_filename (self->directory, WORKSPACES_FILE, NULL);
+  const char *const valid_keys[] = { "format-version", "workspaces", NULL };
+  const char *const entry_keys[] = { "path", NULL };
+  g_autoptr (JobNode) root = NULL;
+  JobNode *version, *workspaces;
+
+  g_clear_pointer (&self->workspaces, g_hash_table_unref);
+  self->workspaces =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  /* Opening or closing a workspace changes the build. */
+  job_inputs_note (path);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  root = job_node_load_file (path, WORKSPACES_FILE, error);
+  if (root == NULL)
+    return FALSE;
+  if (job_node_is_null (root))
+    return TRUE;
+  if (job_node_get_node_type (root) != JOB_NODE_MAPPING)
+    return workspaces_error (error, root,
+                             "the workspaces file is not a "
+                             "mapping");
+  if (!job_node_validate_keys (root, valid_keys, error))
+    return FALSE;
+  version = job_node_lookup (root, "format-version");
+  if (version == NULL || g_strcmp0 (job_node_get_scalar (version), "1") != 0)
+    return workspaces_error (
+        error, version != NULL ? version : root,
+        "this libjob reads workspaces files of format-version 1 only");
+  workspaces = job_node_lookup (root, "workspaces");
+  if (workspaces == NULL || job_node_is_null (workspaces))
+    return TRUE;
+  if (job_node_get_node_type (workspaces) != JOB_NODE_MAPPING)
+    return workspaces_error (error, workspaces,
+                             "“workspaces” is not a mapping of elements");
+  for (guint i = 0; i < job_node_get_n_members (workspaces); i++)
+    {
+      const char *element = job_node_get_member_key (workspaces, i);
+      JobNode *entry = job_node_get_member_value (workspaces, i);
+      const char *directory;
+
+      if (job_node_get_node_type (entry) != JOB_NODE_MAPPING)
+        return workspaces_error (error, entry,
+                                 "a workspace is a mapping with its “path”");
+      if (!job_node_validate_keys (entry, entry_keys, error))
+        return FALSE;
+      directory = job_node_get_string (entry, "path", NULL, error);
+      if (directory == NULL)
+        {
+          if (*error == NULL)
+            workspaces_error (error, entry, "the workspace has no “path”");
+          return FALSE;
+        }
+      g_hash_table_insert (
+          self->workspaces, g_strdup (element),
+          g_canonicalize_filename (directory, self->directory));
+    }
+  return TRUE;
+}
+
+/**
+ * job_project_get_workspace:
+ * @self: a loaded project
+ * @element: an element name (`app.bst`)
+ *
+ * Gets the workspace of @element: a directory holding its sources, which
+ * builds use in their place while it is open. `job workspace` opens and
+ * closes workspaces; a project keeps them in `.job/workspaces.yml`.
+ *
+ * Returns: (transfer none) (nullable) (type filename): the absolute
+ *   directory of the workspace, or %NULL if @element has none
+ */
+const char *
+job_project_get_workspace (JobProject *self, const char *element)
+{
+  g_return_val_if_fail (JOB_IS_PROJECT (self), NULL);
+  g_return_val_if_fail (element != NULL, NULL);
+
+  if (self->workspaces == NULL)
+    return NULL;
+  return g_hash_table_lookup (self->workspaces, element);
+}
+
+/**
+ * job_project_dup_workspace_elements:
+ * @self: a loaded project
+ *
+ * Lists the elements that have an open workspace.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): their names, sorted
+ */
+char **
+job_project_dup_workspace_elements (JobProject *self)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_return_val_if_fail (JOB_IS_PROJECT (self), NULL);
+
+  if (self->workspaces != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->workspaces);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_ptr_array_add (names, g_strdup (key));
+    }
+  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_steal (names, NULL);
+}
+
+/**
+ * job_project_set_workspace:
+ * @self: a loaded project
+ * @element: an element name (`app.bst`)
+ * @directory: (nullable) (type filename): the directory of its workspace
+ *   (a relative one is taken from the current directory), or %NULL to
+ *   close it
+ *
+ * Opens or closes the workspace of @element in @self. Loaders made
+ * afterwards see the change; [method@Job.Project.save_workspaces] keeps it
+ * for the next process. This neither stages sources into @directory nor
+ * removes it: `job workspace` does.
+ */
+void
+job_project_set_workspace (JobProject *self,
+                           const char *element,
+                           const char *directory)
+{
+  g_return_if_fail (JOB_IS_PROJECT (self));
+  g_return_if_fail (self->loaded);
+  g_return_if_fail (element != NULL);
+
+  if (directory == NULL)
+    g_hash_table_remove (self->workspaces, element);
+  else
+    g_hash_table_insert (self->workspaces, g_strdup (element),
+                         g_canonicalize_filename (directory, NULL));
+}
+
+/**
+ * job_project_save_workspaces:
+ * @self: a loaded project
+ * @error: return location for a #GError
+ *
+ * Writes the open workspaces of @self to `.job/workspaces.yml` in the
+ * project directory, replacing the file atomically; with none open, the
+ * file is removed. A workspace inside the project directory is written
+ * relative to it, so that the project can move with it.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+job_project_save_workspaces (JobProject *self, GError **error)
+{
+  g_autofree char *path =
+      g_build_filename (self->directory, WORKSPACES_FILE, NULL);
+  g_autofree char *parent = NULL;
+  g_auto (GStrv) elements = NULL;
+  g_autoptr (JobNode) root = NULL;
+  g_autoptr (JobNode) workspaces = NULL;
+  g_autoptr (JobNode) version = NULL;
+  g_autofree char *yaml = NULL;
+  g_autofree char *text = NULL;
+  gsize prefix = strlen (self->directory);
+
+  g_return_val_if_fail (JOB_IS_PROJECT (self), FALSE);
+  g_return_val_if_fail (self->loaded, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  elements = job_project_dup_workspace_elements (self);
+  if (elements[0] == NULL)
+    {
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       "Cannot remove %s: %s", path, g_strerror (saved));
+          return FALSE;
+        }
+      /* .job/ goes too if nothing else is in it. */
+      parent = g_path_get_dirname (path);
+      g_rmdir (parent);
+      return TRUE;
+    }
+  root = job_node_new_mapping (NULL, 0, 0);
+  workspaces = job_node_new_mapping (NULL, 0, 0);
+  version = job_node_new_scalar ("1", NULL, 0, 0);
+  job_node_set_member (root, "format-version", version);
+  for (guint i = 0; elements[i] != NULL; i++)
+    {
+      const char *directory =
+          g_hash_table_lookup (self->workspaces, elements[i]);
+      g_autoptr (JobNode) entry = job_node_new_mapping (NULL, 0, 0);
+      g_autoptr (JobNode) value = NULL;
+
+      if (g_str_has_prefix (directory, self->directory)
+          && directory[prefix] == G_DIR_SEPARATOR)
+        directory += prefix + 1;
+      value = job_node_new_scalar (directory, NULL, 0, 0);
+      job_node_set_member (entry, "path", value);
+      job_node_set_member (workspaces, elements[i], entry);
+    }
+  job_node_set_member (root, "workspaces", workspaces);
+  yaml = job_node_to_yaml (root, FALSE);
+  text = g_strconcat ("# The open workspaces of this project, written by "
+                      "`job workspace`.\n",
+                      yaml, NULL);
+  parent = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (parent, 0755) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Cannot make %s: %s", parent, g_strerror (saved));
+      return FALSE;
+    }
+  return g_file_set_contents_full (path, text, -1,
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}
+
 /* Whether the project keeps its sources' refs in project.refs. */
 gboolean
 job_project_uses_project_refs (JobProject *self)
@@ -1369,6 +1614,8 @@ load_internal (JobProject *self, GError **error)
     }
   self->project_refs = g_str_equal (ref_storage, "project.refs");
   if (self->project_refs && !load_project_refs (self, error))
+    return FALSE;
+  if (!load_workspaces (self, error))
     return FALSE;
 
   if (!load_plugins (self, config, error))

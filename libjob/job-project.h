@@ -65,4 +65,15 @@ const char *job_project_get_data_directory (void);
 JOB_AVAILABLE_IN_ALL
 char **job_project_dup_plugin_directories (JobProject *self);
 
+JOB_AVAILABLE_IN_ALL
+const char *job_project_get_workspace (JobProject *self, const char *element);
+JOB_AVAILABLE_IN_ALL
+char **job_project_dup_workspace_elements (JobProject *self);
+JOB_AVAILABLE_IN_ALL
+void job_project_set_workspace (JobProject *self,
+                                const char *element,
+                                const char *directory);
+JOB_AVAILABLE_IN_ALL
+gboolean job_project_save_workspaces (JobProject *self, GError **error);
+
 G_END_DECLS

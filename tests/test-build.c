@@ -1385,6 +1385,242 @@ test_cli_track (void)
   g_assert_nonnull (strstr (run.err, "no `track` branch"));
 }
 
+/* `job -C PROJECT workspace ARGS…` */
+static void
+workspace_run (Scratch *scratch, JobRun *run, ...)
+{
+  g_autofree char *job = job_tool_path ();
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *arg;
+  va_list ap;
+
+  g_ptr_array_add (argv, job);
+  g_ptr_array_add (argv, "-C");
+  g_ptr_array_add (argv, scratch->project);
+  g_ptr_array_add (argv, "workspace");
+  va_start (ap, run);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  job_run_clear (run);
+  process = g_subprocess_newv (
+      (const char *const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  job_wait (process, run);
+}
+
+static char *
+read_file_at (const char *dir, const char *relative)
+{
+  g_autofree char *path = g_build_filename (dir, relative, NULL);
+
+  return read_file (path);
+}
+
+static char *
+read_built_file (Scratch *scratch, const char *element, const char *file)
+{
+  g_autofree char *checkout = g_build_filename (scratch->dir, "checkout", NULL);
+  g_autofree char *path = g_build_filename (checkout, file, NULL);
+  g_auto (JobRun) run = { 0 };
+  char *contents = NULL;
+
+  rm_rf (checkout);
+  job_run (scratch, &run, "checkout", element, checkout, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    g_error ("%s has no %s", element, file);
+  return contents;
+}
+
+/* job workspace: an element's sources in a directory to edit, which builds
+ * use in their place while it is open. */
+static void
+test_cli_workspace (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *ws = NULL, *ws_c = NULL, *moved = NULL, *text = NULL;
+  g_autofree char *listed = NULL, *shown = NULL, *state = NULL;
+  g_autofree char *extra = NULL, *dot_job = NULL, *other = NULL;
+  const char *up_to_date = "Up to date: no input changed";
+  const char *name;
+  g_autoptr (GDir) dir = NULL;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_diamond (&scratch);
+  ws = g_build_filename (scratch.dir, "ws", NULL);
+  dot_job = g_build_filename (scratch.project, ".job", NULL);
+
+  /* Open: the sources staged, the workspace kept with the project. */
+  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache, "a.bst",
+                 ws, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "a.bst: workspace opened at "));
+  text = read_file_at (ws, "a.txt");
+  g_assert_cmpstr (text, ==, "A\n");
+  workspace_run (&scratch, &run, "list", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  listed = g_strdup_printf ("a.bst: %s\n", ws);
+  g_assert_cmpstr (run.out, ==, listed);
+  job_run (&scratch, &run, "show", "--deps", "none", "a.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  shown = g_strdup_printf (" a.bst (workspace %s)\n", ws);
+  g_assert_true (g_str_has_suffix (run.out, shown));
+
+  /* Builds use what the workspace holds, edits included. */
+  write_file (ws, "a.txt", "AW\n");
+  job_run (&scratch, &run, "build", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (text);
+  text = read_built_file (&scratch, "ma.bst", "ma.txt");
+  g_assert_cmpstr (text, ==, "AW\nma\n");
+
+  /* The no-op shortcut sees edits in the workspace. */
+  g_usleep (2100 * 1000);
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, up_to_date));
+  write_file (ws, "a.txt", "AW2\n");
+  job_run (&scratch, &run, "build", "-v", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_null (strstr (run.out, up_to_date));
+  state = sorted_event_names (run.out, "START");
+  g_assert_cmpstr (state, ==, "a.bst ma.bst top.bst");
+
+  /* What cannot be opened, each with its reason. */
+  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache, "a.bst",
+                 ws, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "a.bst already has a workspace at"));
+  other = g_build_filename (ws, "inner", NULL);
+  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache, "b.bst",
+                 other, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "overlaps the workspace of a.bst"));
+  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache,
+                 "top.bst", "elsewhere", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "top.bst has no sources"));
+  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache, "b.bst",
+                 scratch.dir, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "holds the project itself"));
+  write_file (scratch.dir, "busy/file", "x\n");
+  g_free (other);
+  other = g_build_filename (scratch.dir, "busy", NULL);
+  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache, "b.bst",
+                 other, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "is not empty"));
+  g_assert_nonnull (strstr (run.err, "--force"));
+  /* Sources that cannot be fetched: the error, and no directory made. */
+  write_file (scratch.project, "elements/remote.bst",
+              "kind: import\nsources:\n- kind: git\n"
+              "  url: file:///nonexistent/repo\n"
+              "  ref: 0123456789012345678901234567890123456789\n");
+  g_free (other);
+  other = g_build_filename (scratch.dir, "ws-remote", NULL);
+  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache,
+                 "remote.bst", other, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "remote.bst"));
+  g_assert_false (g_file_test (other, G_FILE_TEST_EXISTS));
+
+  /* Reset: the sources again, nothing else, nothing left beside it. */
+  write_file (ws, "extra.txt", "x\n");
+  workspace_run (&scratch, &run, "reset", "--cache-dir", scratch.cache, "a.bst",
+                 NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (text);
+  text = read_file_at (ws, "a.txt");
+  g_assert_cmpstr (text, ==, "A\n");
+  extra = g_build_filename (ws, "extra.txt", NULL);
+  g_assert_false (g_file_test (extra, G_FILE_TEST_EXISTS));
+  dir = g_dir_open (scratch.dir, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_assert_false (g_str_has_prefix (name, ".ws."));
+
+  /* A workspace whose directory went away: the fix in the error. */
+  moved = g_build_filename (scratch.dir, "ws-moved", NULL);
+  g_assert_cmpint (g_rename (ws, moved), ==, 0);
+  job_run (&scratch, &run, "build", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "job workspace reset a.bst"));
+  g_assert_cmpint (g_rename (moved, ws), ==, 0);
+
+  /* Close: the element's own sources again; the directory stays. */
+  workspace_run (&scratch, &run, "close", "a.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (g_file_test (ws, G_FILE_TEST_IS_DIR));
+  g_assert_false (g_file_test (dot_job, G_FILE_TEST_EXISTS));
+  workspace_run (&scratch, &run, "list", NULL);
+  g_assert_cmpstr (run.out, ==, "no open workspaces\n");
+  write_file (scratch.project, "files-a/a.txt", "A2\n");
+  job_run (&scratch, &run, "build", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (text);
+  text = read_built_file (&scratch, "ma.bst", "ma.txt");
+  g_assert_cmpstr (text, ==, "A2\nma\n");
+  workspace_run (&scratch, &run, "close", "a.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "a.bst has no open workspace"));
+  workspace_run (&scratch, &run, "close", NULL);
+  g_assert_cmpint (run.status, ==, 2);
+  g_assert_nonnull (strstr (run.err, "name elements, or give --all"));
+
+  /* Sources with a directory keep it in the workspace and in the build;
+   * --force stages over what is there; --remove-dir removes it. */
+  write_file (scratch.project, "elements/c.bst",
+              "kind: import\nsources:\n- kind: local\n  path: files-b\n"
+              "  directory: sub\n");
+  ws_c = g_build_filename (scratch.dir, "ws-c", NULL);
+  write_file (ws_c, "sub/b.txt", "stale\n");
+  write_file (ws_c, "mine.txt", "mine\n");
+  workspace_run (&scratch, &run, "open", "--force", "--cache-dir",
+                 scratch.cache, "c.bst", ws_c, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (text);
+  text = read_file_at (ws_c, "sub/b.txt");
+  g_assert_cmpstr (text, ==, "B\n");
+  job_run (&scratch, &run, "build", "c.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (text);
+  text = read_built_file (&scratch, "c.bst", "mine.txt");
+  g_assert_cmpstr (text, ==, "mine\n");
+  workspace_run (&scratch, &run, "close", "--remove-dir", "--all", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_false (g_file_test (ws_c, G_FILE_TEST_EXISTS));
+  /* Built from files-b/ like b.bst, but into sub/: not b.bst's artifact. */
+  job_run (&scratch, &run, "build", "c.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "1 built"));
+  g_free (text);
+  text = read_built_file (&scratch, "c.bst", "sub/b.txt");
+  g_assert_cmpstr (text, ==, "B\n");
+
+  /* A damaged workspaces file is an error that says what to do. */
+  write_file (scratch.project, ".job/workspaces.yml",
+              "format-version: 9\nworkspaces: {}\n");
+  job_run (&scratch, &run, "show", "a.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, ".job/workspaces.yml [line 1 column"));
+  g_assert_nonnull (strstr (run.err, "format-version 1"));
+  write_file (scratch.project, ".job/workspaces.yml",
+              "format-version: 1\nworkspaces:\n  a.bst: {path: ../ws}\n");
+  workspace_run (&scratch, &run, "list", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, listed);
+}
+
 /* Typical secrets in the environment of `job` reach no build command. */
 
 static void
@@ -1686,6 +1922,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/shell", test_cli_shell);
   g_test_add_func ("/job/build/cli/fetch", test_cli_fetch);
   g_test_add_func ("/job/build/cli/track", test_cli_track);
+  g_test_add_func ("/job/build/cli/workspace", test_cli_workspace);
 
   return g_test_run ();
 }

@@ -24,10 +24,10 @@
 static JobLoader *volatile kept_loader;
 static JobProject *volatile kept_project;
 
-static const char *const format_keys[] = { "name",   "key",  "full-key",
-                                           "state",  "kind", "description",
-                                           "vars",   "env",  "config",
-                                           "public", NULL };
+static const char *const format_keys[] = { "name",   "key",       "full-key",
+                                           "state",  "kind",      "description",
+                                           "vars",   "env",       "config",
+                                           "public", "workspace", NULL };
 
 static char *
 yaml_of (JobNode *node)
@@ -42,7 +42,10 @@ yaml_of (JobNode *node)
 }
 
 static char *
-field_value (JobScheduler *scheduler, JobElementSpec *spec, const char *key)
+field_value (JobProject *project,
+             JobScheduler *scheduler,
+             JobElementSpec *spec,
+             const char *key)
 {
   const char *name = job_element_spec_get_name (spec);
 
@@ -87,7 +90,8 @@ field_value (JobScheduler *scheduler, JobElementSpec *spec, const char *key)
         {
           g_autoptr (JobSourceSpec) source = g_list_model_get_item (sources, i);
 
-          if (g_str_equal (job_source_spec_get_kind (source), "local"))
+          if (g_str_equal (job_source_spec_get_kind (source), "local")
+              || g_str_equal (job_source_spec_get_kind (source), "workspace"))
             continue;
           if (job_node_lookup (job_source_spec_get_config (source), "ref")
               == NULL)
@@ -113,6 +117,10 @@ field_value (JobScheduler *scheduler, JobElementSpec *spec, const char *key)
     return yaml_of (job_element_spec_get_config (spec));
   if (g_str_equal (key, "public"))
     return yaml_of (job_element_spec_get_public (spec));
+  if (g_str_equal (key, "workspace"))
+    return g_strdup (job_project_get_workspace (project, name) != NULL
+                         ? job_project_get_workspace (project, name)
+                         : "");
   g_assert_not_reached ();
 }
 
@@ -187,12 +195,18 @@ check_format (const char *format, GError **error)
   return TRUE;
 }
 
+/* With @note_workspace, an element with an open workspace gets it at the
+ * end of its line. */
 static void
 format_element (GString *out,
                 const char *format,
+                gboolean note_workspace,
+                JobProject *project,
                 JobScheduler *scheduler,
                 JobElementSpec *spec)
 {
+  const char *workspace =
+      job_project_get_workspace (project, job_element_spec_get_name (spec));
   const char *p = format;
 
   for (const char *start = strstr (p, "%{"); start != NULL;
@@ -206,11 +220,13 @@ format_element (GString *out,
       g_string_append_len (out, p, start - p);
       if (colon != NULL)
         *colon = '\0';
-      value = field_value (scheduler, spec, field);
+      value = field_value (project, scheduler, spec, field);
       append_padded (out, value, colon != NULL ? colon + 1 : "");
       p = end + 1;
     }
   g_string_append (out, p);
+  if (note_workspace && workspace != NULL)
+    g_string_append_printf (out, " (workspace %s)", workspace);
   g_string_append_c (out, '\n');
 }
 
@@ -244,6 +260,7 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GListModel) list = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
   JobDeps deps = JOB_DEPS_ALL;
+  gboolean default_format;
   g_autofree char *cache_dir = NULL;
   GOptionEntry entries[] = {
     { "deps", 'd', 0, G_OPTION_ARG_STRING, &deps_text,
@@ -289,7 +306,11 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
       "  %{vars}      the expanded variables, as YAML\n"
       "  %{env}       the expanded build environment, as YAML\n"
       "  %{config}    the composed configuration, as YAML\n"
-      "  %{public}    the public data, as YAML\n");
+      "  %{public}    the public data, as YAML\n"
+      "  %{workspace} the directory of the element's open workspace, or "
+      "nothing\n"
+      "The default format ends with “(workspace DIR)” for an element with a "
+      "workspace.\n");
   if (!job_tool_extract_globals (globals, &argc, argv, &error)
       || !g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -304,6 +325,7 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
           deps_text);
       return 2;
     }
+  default_format = format == NULL;
   if (format == NULL)
     format = g_strdup (DEFAULT_FORMAT);
   if (!check_format (format, &error))
@@ -358,7 +380,7 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
     {
       g_autoptr (JobElementSpec) spec = g_list_model_get_item (list, i);
 
-      format_element (out, format, scheduler, spec);
+      format_element (out, format, default_format, project, scheduler, spec);
       if (out->len > 65536)
         {
           fwrite (out->str, 1, out->len, stdout);

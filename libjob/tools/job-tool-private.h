@@ -41,7 +41,7 @@ typedef struct
 
 /* Opens @session for @targets with the cache @cache_dir (see
  * job_tool_open_cache()) and @backend (taken; an inline backend when
- * NULL). */
+ * NULL). A project already in @session is used, else one is loaded. */
 gboolean job_tool_session_open (JobToolSession *session,
                                 JobToolGlobals *globals,
                                 const char *const *targets,
@@ -58,5 +58,6 @@ int job_tool_fetch (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_shell (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_show (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_track (JobToolGlobals *globals, int argc, char **argv);
+int job_tool_workspace (JobToolGlobals *globals, int argc, char **argv);
 
 G_END_DECLS

@@ -256,6 +256,7 @@ job_tool_track (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_auto (JobToolSession) session = { 0 };
   g_autoptr (GListModel) selected = NULL;
+  g_auto (GStrv) workspaces = NULL;
   gboolean project_refs;
   const char *const *targets;
   guint n_changed = 0;
@@ -284,6 +285,13 @@ job_tool_track (JobToolGlobals *globals, int argc, char **argv)
     }
   targets = (const char *const *) argv + 1;
 
+  /* Tracking is about the sources as the elements are written: open
+   * workspaces are set aside (and left as they are). */
+  if ((session.project = job_tool_load_project (globals, &error)) == NULL)
+    goto fail;
+  workspaces = job_project_dup_workspace_elements (session.project);
+  for (guint i = 0; workspaces[i] != NULL; i++)
+    job_project_set_workspace (session.project, workspaces[i], NULL);
   if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
                               &error))
     goto fail;

@@ -33,6 +33,8 @@ static const Command commands[] = {
     job_tool_show },
   { "track", "Find the newest refs of sources and write them back",
     job_tool_track },
+  { "workspace", "Open, close, reset and list workspaces: sources to edit",
+    job_tool_workspace },
 };
 
 static void
@@ -143,7 +145,8 @@ job_tool_session_open (JobToolSession *session,
 {
   session->backend =
       backend != NULL ? backend : JOB_BACKEND (job_inline_backend_new ());
-  if ((session->project = job_tool_load_project (globals, error)) == NULL)
+  if (session->project == NULL
+      && (session->project = job_tool_load_project (globals, error)) == NULL)
     return FALSE;
   session->loader = job_loader_new (session->project);
   if (!job_loader_load (session->loader, targets, NULL, error)

@@ -101,8 +101,51 @@ def test_errors():
         raise AssertionError("parsing should have failed")
 
 
+def test_workspaces():
+    with tempfile.TemporaryDirectory() as directory:
+        project_dir = os.path.join(directory, "project")
+        os.makedirs(os.path.join(project_dir, "files"))
+        with open(os.path.join(project_dir, "project.conf"), "w") as f:
+            f.write("name: ws\n")
+        with open(os.path.join(project_dir, "app.bst"), "w") as f:
+            f.write("kind: import\nsources:\n- kind: local\n  path: files\n")
+        outside = os.path.join(directory, "src")
+        inside = os.path.join(project_dir, "ws")
+
+        project = Job.Project.new(project_dir)
+        project.load(None)
+        assert project.get_workspace("app.bst") is None
+        assert project.dup_workspace_elements() == []
+        project.set_workspace("app.bst", outside)
+        project.set_workspace("lib.bst", inside)
+        project.save_workspaces()
+
+        # The next load sees them; one inside the project is kept relative.
+        again = Job.Project.new(project_dir)
+        again.load(None)
+        assert again.dup_workspace_elements() == ["app.bst", "lib.bst"]
+        assert again.get_workspace("app.bst") == outside
+        assert again.get_workspace("lib.bst") == inside
+        with open(os.path.join(project_dir, ".job", "workspaces.yml")) as f:
+            assert "path: ws\n" in f.read()
+
+        # The loader gives the element the workspace as its one source.
+        loader = Job.Loader.new(again)
+        loader.load(["app.bst"], None)
+        sources = loader.get_element("app.bst").get_sources()
+        assert sources.get_n_items() == 1
+        assert sources.get_item(0).get_kind() == "workspace"
+
+        # Closing the last one removes the file and .job/.
+        again.set_workspace("app.bst", None)
+        again.set_workspace("lib.bst", None)
+        again.save_workspaces()
+        assert not os.path.exists(os.path.join(project_dir, ".job"))
+
+
 if __name__ == "__main__":
     test_walk_sample()
     test_errors()
+    test_workspaces()
     print("ok")
     sys.exit(0)
