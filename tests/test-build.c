@@ -1385,9 +1385,9 @@ test_cli_track (void)
   g_assert_nonnull (strstr (run.err, "no `track` branch"));
 }
 
-/* `job -C PROJECT workspace ARGS…` */
+/* `job -C PROJECT ARGS…`, without the --cache-dir of job_run() */
 static void
-workspace_run (Scratch *scratch, JobRun *run, ...)
+tool_run (Scratch *scratch, JobRun *run, ...)
 {
   g_autofree char *job = job_tool_path ();
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
@@ -1399,7 +1399,6 @@ workspace_run (Scratch *scratch, JobRun *run, ...)
   g_ptr_array_add (argv, job);
   g_ptr_array_add (argv, "-C");
   g_ptr_array_add (argv, scratch->project);
-  g_ptr_array_add (argv, "workspace");
   va_start (ap, run);
   while ((arg = va_arg (ap, const char *)) != NULL)
     g_ptr_array_add (argv, (gpointer) arg);
@@ -1459,13 +1458,13 @@ test_cli_workspace (void)
   dot_job = g_build_filename (scratch.project, ".job", NULL);
 
   /* Open: the sources staged, the workspace kept with the project. */
-  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache, "a.bst",
-                 ws, NULL);
+  tool_run (&scratch, &run, "workspace", "open", "--cache-dir", scratch.cache,
+            "a.bst", ws, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.out, "a.bst: workspace opened at "));
   text = read_file_at (ws, "a.txt");
   g_assert_cmpstr (text, ==, "A\n");
-  workspace_run (&scratch, &run, "list", NULL);
+  tool_run (&scratch, &run, "workspace", "list", NULL);
   g_assert_cmpint (run.status, ==, 0);
   listed = g_strdup_printf ("a.bst: %s\n", ws);
   g_assert_cmpstr (run.out, ==, listed);
@@ -1496,28 +1495,28 @@ test_cli_workspace (void)
   g_assert_cmpstr (state, ==, "a.bst ma.bst top.bst");
 
   /* What cannot be opened, each with its reason. */
-  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache, "a.bst",
-                 ws, NULL);
+  tool_run (&scratch, &run, "workspace", "open", "--cache-dir", scratch.cache,
+            "a.bst", ws, NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, "a.bst already has a workspace at"));
   other = g_build_filename (ws, "inner", NULL);
-  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache, "b.bst",
-                 other, NULL);
+  tool_run (&scratch, &run, "workspace", "open", "--cache-dir", scratch.cache,
+            "b.bst", other, NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, "overlaps the workspace of a.bst"));
-  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache,
-                 "top.bst", "elsewhere", NULL);
+  tool_run (&scratch, &run, "workspace", "open", "--cache-dir", scratch.cache,
+            "top.bst", "elsewhere", NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, "top.bst has no sources"));
-  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache, "b.bst",
-                 scratch.dir, NULL);
+  tool_run (&scratch, &run, "workspace", "open", "--cache-dir", scratch.cache,
+            "b.bst", scratch.dir, NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, "holds the project itself"));
   write_file (scratch.dir, "busy/file", "x\n");
   g_free (other);
   other = g_build_filename (scratch.dir, "busy", NULL);
-  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache, "b.bst",
-                 other, NULL);
+  tool_run (&scratch, &run, "workspace", "open", "--cache-dir", scratch.cache,
+            "b.bst", other, NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, "is not empty"));
   g_assert_nonnull (strstr (run.err, "--force"));
@@ -1528,16 +1527,16 @@ test_cli_workspace (void)
               "  ref: 0123456789012345678901234567890123456789\n");
   g_free (other);
   other = g_build_filename (scratch.dir, "ws-remote", NULL);
-  workspace_run (&scratch, &run, "open", "--cache-dir", scratch.cache,
-                 "remote.bst", other, NULL);
+  tool_run (&scratch, &run, "workspace", "open", "--cache-dir", scratch.cache,
+            "remote.bst", other, NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, "remote.bst"));
   g_assert_false (g_file_test (other, G_FILE_TEST_EXISTS));
 
   /* Reset: the sources again, nothing else, nothing left beside it. */
   write_file (ws, "extra.txt", "x\n");
-  workspace_run (&scratch, &run, "reset", "--cache-dir", scratch.cache, "a.bst",
-                 NULL);
+  tool_run (&scratch, &run, "workspace", "reset", "--cache-dir", scratch.cache,
+            "a.bst", NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_free (text);
   text = read_file_at (ws, "a.txt");
@@ -1558,11 +1557,11 @@ test_cli_workspace (void)
   g_assert_cmpint (g_rename (moved, ws), ==, 0);
 
   /* Close: the element's own sources again; the directory stays. */
-  workspace_run (&scratch, &run, "close", "a.bst", NULL);
+  tool_run (&scratch, &run, "workspace", "close", "a.bst", NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_true (g_file_test (ws, G_FILE_TEST_IS_DIR));
   g_assert_false (g_file_test (dot_job, G_FILE_TEST_EXISTS));
-  workspace_run (&scratch, &run, "list", NULL);
+  tool_run (&scratch, &run, "workspace", "list", NULL);
   g_assert_cmpstr (run.out, ==, "no open workspaces\n");
   write_file (scratch.project, "files-a/a.txt", "A2\n");
   job_run (&scratch, &run, "build", "top.bst", NULL);
@@ -1570,10 +1569,10 @@ test_cli_workspace (void)
   g_free (text);
   text = read_built_file (&scratch, "ma.bst", "ma.txt");
   g_assert_cmpstr (text, ==, "A2\nma\n");
-  workspace_run (&scratch, &run, "close", "a.bst", NULL);
+  tool_run (&scratch, &run, "workspace", "close", "a.bst", NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, "a.bst has no open workspace"));
-  workspace_run (&scratch, &run, "close", NULL);
+  tool_run (&scratch, &run, "workspace", "close", NULL);
   g_assert_cmpint (run.status, ==, 2);
   g_assert_nonnull (strstr (run.err, "name elements, or give --all"));
 
@@ -1585,8 +1584,8 @@ test_cli_workspace (void)
   ws_c = g_build_filename (scratch.dir, "ws-c", NULL);
   write_file (ws_c, "sub/b.txt", "stale\n");
   write_file (ws_c, "mine.txt", "mine\n");
-  workspace_run (&scratch, &run, "open", "--force", "--cache-dir",
-                 scratch.cache, "c.bst", ws_c, NULL);
+  tool_run (&scratch, &run, "workspace", "open", "--force", "--cache-dir",
+            scratch.cache, "c.bst", ws_c, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_free (text);
   text = read_file_at (ws_c, "sub/b.txt");
@@ -1596,7 +1595,8 @@ test_cli_workspace (void)
   g_free (text);
   text = read_built_file (&scratch, "c.bst", "mine.txt");
   g_assert_cmpstr (text, ==, "mine\n");
-  workspace_run (&scratch, &run, "close", "--remove-dir", "--all", NULL);
+  tool_run (&scratch, &run, "workspace", "close", "--remove-dir", "--all",
+            NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_false (g_file_test (ws_c, G_FILE_TEST_EXISTS));
   /* Built from files-b/ like b.bst, but into sub/: not b.bst's artifact. */
@@ -1616,9 +1616,87 @@ test_cli_workspace (void)
   g_assert_nonnull (strstr (run.err, "format-version 1"));
   write_file (scratch.project, ".job/workspaces.yml",
               "format-version: 1\nworkspaces:\n  a.bst: {path: ../ws}\n");
-  workspace_run (&scratch, &run, "list", NULL);
+  tool_run (&scratch, &run, "workspace", "list", NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpstr (run.out, ==, listed);
+}
+
+/* job init: a project.conf BuildStream would write, checked by loading. */
+static void
+test_cli_init (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *dir = NULL, *conf = NULL, *text = NULL, *bad = NULL;
+  g_autofree char *elements = NULL, *outside = NULL;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  dir = g_build_filename (scratch.dir, "new", NULL);
+  conf = g_build_filename (dir, "project.conf", NULL);
+  elements = g_build_filename (dir, "elements", NULL);
+
+  tool_run (&scratch, &run, "init", "--project-name", "demo", dir, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  text = read_file (conf);
+  g_assert_nonnull (strstr (text, "\nname: demo\n"));
+  g_assert_nonnull (strstr (text, "\nformat-version: 18\n"));
+  g_assert_nonnull (strstr (text, "\nelement-path: elements\n"));
+  g_assert_true (g_file_test (elements, G_FILE_TEST_IS_DIR));
+
+  /* It loads, and builds. */
+  write_file (dir, "files/f.txt", "f\n");
+  write_file (elements, "f.bst",
+              "kind: import\nsources:\n- kind: local\n  path: files\n");
+  {
+    g_autofree char *job = job_tool_path ();
+    const char *argv[] = { job,           "-C",          dir,     "build",
+                           "--cache-dir", scratch.cache, "f.bst", NULL };
+    g_autoptr (GSubprocess) process = g_subprocess_newv (
+        argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+        NULL);
+
+    job_wait (process, &run);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+
+  /* Not over an existing project unless asked. */
+  tool_run (&scratch, &run, "init", "--project-name", "other", dir, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "exists already"));
+  g_assert_nonnull (strstr (run.err, "--force"));
+  tool_run (&scratch, &run, "init", "--force", "--element-path", "src/bst", dir,
+            NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (text);
+  text = read_file (conf);
+  g_assert_nonnull (strstr (text, "\nname: new\n"));
+  g_assert_nonnull (strstr (text, "\nelement-path: src/bst\n"));
+  g_free (elements);
+  elements = g_build_filename (dir, "src", "bst", NULL);
+  g_assert_true (g_file_test (elements, G_FILE_TEST_IS_DIR));
+
+  /* What would not load is refused, and nothing is written. */
+  bad = g_build_filename (scratch.dir, "bad", NULL);
+  tool_run (&scratch, &run, "init", "--project-name", "9 lives", bad, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "the project would not load"));
+  g_assert_nonnull (strstr (run.err, "9 lives"));
+  g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+  tool_run (&scratch, &run, "init", "--project-name", "p", "--element-path",
+            "../out", bad, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "leads outside"));
+  outside = g_build_filename (scratch.dir, "out", NULL);
+  g_assert_false (g_file_test (outside, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+  /* A directory whose name is no project name: say how to give one. */
+  g_free (bad);
+  bad = g_build_filename (scratch.dir, "my project", NULL);
+  tool_run (&scratch, &run, "init", bad, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "--project-name"));
 }
 
 /* Typical secrets in the environment of `job` reach no build command. */
@@ -1923,6 +2001,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/fetch", test_cli_fetch);
   g_test_add_func ("/job/build/cli/track", test_cli_track);
   g_test_add_func ("/job/build/cli/workspace", test_cli_workspace);
+  g_test_add_func ("/job/build/cli/init", test_cli_init);
 
   return g_test_run ();
 }

@@ -27,6 +27,8 @@ static const Command commands[] = {
     job_tool_checkout },
   { "fetch", "Fetch the sources of elements without building them",
     job_tool_fetch },
+  { "init", "Start a new project: project.conf and the element path",
+    job_tool_init },
   { "shell", "Run a shell or a command in an element's sandbox",
     job_tool_shell },
   { "show", "Show elements, their dependencies and configuration",
