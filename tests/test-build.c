@@ -1699,6 +1699,48 @@ test_cli_init (void)
   g_assert_nonnull (strstr (run.err, "--project-name"));
 }
 
+/* job log: the build log kept under the element's cache key. */
+static void
+test_cli_log (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_diamond (&scratch);
+  job_run (&scratch, &run, "log", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "top.bst has no build log"));
+  g_assert_nonnull (strstr (run.err, "not built with this key"));
+
+  job_run (&scratch, &run, "build", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  job_run (&scratch, &run, "log", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "building top\n"));
+  g_assert_null (strstr (run.out, "==> "));
+  job_run (&scratch, &run, "log", "ma.bst", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (g_str_has_prefix (run.out, "==> ma.bst ("));
+  g_assert_nonnull (strstr (run.out, "\n==> top.bst ("));
+  /* An import runs no command and logs nothing. */
+  job_run (&scratch, &run, "log", "a.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "its build printed nothing"));
+
+  /* A failed build's log is there too. */
+  write_file (scratch.project, "elements/broken.bst",
+              "kind: manual\nbuild-depends:\n- base.bst\nconfig:\n"
+              "  build-commands:\n  - echo about to fail\n  - exit 3\n");
+  job_run (&scratch, &run, "build", "broken.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  job_run (&scratch, &run, "log", "broken.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "about to fail\n"));
+}
+
 /* Typical secrets in the environment of `job` reach no build command. */
 
 static void
@@ -2002,6 +2044,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/track", test_cli_track);
   g_test_add_func ("/job/build/cli/workspace", test_cli_workspace);
   g_test_add_func ("/job/build/cli/init", test_cli_init);
+  g_test_add_func ("/job/build/cli/log", test_cli_log);
 
   return g_test_run ();
 }

@@ -1,4 +1,4 @@
-/* job-build.c: job build and job checkout
+/* job-build.c: job build, job checkout and job log
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -788,6 +788,76 @@ job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
   if (!job_artifact_cache_checkout (session.cache, key, argv[2], NULL, &error))
     goto fail;
   return 0;
+
+fail:
+  job_tool_print_error (error);
+  return 1;
+}
+
+int
+job_tool_log (JobToolGlobals *globals, int argc, char **argv)
+{
+  g_autofree char *cache_dir = NULL;
+  const GOptionEntry entries[] = {
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
+      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
+      "DIR" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (
+      "TARGET… - print the build logs of elements, as of their cache keys");
+  g_autoptr (GError) error = NULL;
+  g_auto (JobToolSession) session = { 0 };
+  const char *const *targets;
+
+  g_option_context_set_description (
+      context, "A build's log is kept under its cache key, whether it "
+               "succeeded or failed; a build that printed nothing (an "
+               "import) has none.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      job_tool_print_error (error);
+      return 2;
+    }
+  if (argc < 2)
+    {
+      g_printerr ("job log: name at least one element\n");
+      return 2;
+    }
+  targets = (const char *const *) argv + 1;
+  if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
+                              &error))
+    goto fail;
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      const char *key =
+          job_scheduler_get_cache_key (session.scheduler, targets[i]);
+      g_autofree char *path = job_artifact_cache_get_log_path (
+          session.cache, targets[i], key, &error);
+      g_autofree char *text = NULL;
+      gsize length = 0;
+
+      if (path == NULL)
+        goto fail;
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          g_printerr ("job log: %s has no build log under its cache key "
+                      "%.12s…: %s\n",
+                      targets[i], key,
+                      job_artifact_cache_contains (session.cache, key)
+                          ? "its build printed nothing"
+                          : "it was not built with this key (job build "
+                            "builds it)");
+          return 1;
+        }
+      if (!g_file_get_contents (path, &text, &length, &error))
+        goto fail;
+      if (targets[1] != NULL)
+        g_print ("==> %s (%s) <==\n", targets[i], path);
+      fwrite (text, 1, length, stdout);
+    }
+  return fflush (stdout) == 0 ? 0 : 1;
 
 fail:
   job_tool_print_error (error);

@@ -29,6 +29,7 @@ static const Command commands[] = {
     job_tool_fetch },
   { "init", "Start a new project: project.conf and the element path",
     job_tool_init },
+  { "log", "Print the build logs of elements", job_tool_log },
   { "shell", "Run a shell or a command in an element's sandbox",
     job_tool_shell },
   { "show", "Show elements, their dependencies and configuration",
