@@ -1657,6 +1657,7 @@ test_cli_init (void)
         argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
         NULL);
 
+    job_run_clear (&run);
     job_wait (process, &run);
     g_assert_cmpint (run.status, ==, 0);
   }
