@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -936,6 +937,9 @@ get_manifest (JobArtifactCache *self,
   dir = find_artifact (self, key, error);
   if (dir == NULL)
     return NULL;
+  /* Used now, for job_artifact_cache_prune(): once per process is enough,
+   * and a cache this process may not write to is no error. */
+  utimensat (AT_FDCWD, dir, NULL, 0);
   *files_dir = g_build_filename (dir, "files", NULL);
   manifest = job_file_tree_manifest_read (*files_dir, error);
   if (manifest == NULL)
@@ -1137,4 +1141,226 @@ job_artifact_cache_remove (JobArtifactCache *self,
     }
   replace_removal_stamp (self);
   return job_file_tree_remove (trash, error);
+}
+
+typedef struct
+{
+  char *key;
+  gint64 used; /* the directory's mtime, in µs */
+  guint64 size;
+} Candidate;
+
+static void
+candidate_free (gpointer data)
+{
+  Candidate *candidate = data;
+
+  g_free (candidate->key);
+  g_free (candidate);
+}
+
+static int
+compare_candidates (gconstpointer a, gconstpointer b)
+{
+  const Candidate *x = *(Candidate *const *) a;
+  const Candidate *y = *(Candidate *const *) b;
+
+  if (x->used != y->used)
+    return x->used < y->used ? -1 : 1;
+  return strcmp (x->key, y->key);
+}
+
+typedef struct
+{
+  dev_t dev;
+  ino_t ino;
+} Inode;
+
+static guint
+inode_hash (gconstpointer data)
+{
+  const Inode *inode = data;
+
+  return (guint) (inode->ino ^ (inode->ino >> 32) ^ inode->dev);
+}
+
+static gboolean
+inode_equal (gconstpointer a, gconstpointer b)
+{
+  const Inode *x = a, *y = b;
+
+  return x->dev == y->dev && x->ino == y->ino;
+}
+
+/* The disk space under @dir; a file with several links is counted the
+ * first time @seen meets it. */
+static gboolean
+tree_size (const char *dir, GHashTable *seen, guint64 *size, GError **error)
+{
+  char *paths[] = { (char *) dir, NULL };
+  FTS *fts = fts_open (paths, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+  FTSENT *entry;
+  int saved = 0;
+
+  *size = 0;
+  if (fts == NULL)
+    return job_cache_set_errno_error (error, errno, "read", dir);
+  while ((entry = fts_read (fts)) != NULL)
+    {
+      const struct stat *st = entry->fts_statp;
+
+      if (entry->fts_info == FTS_DNR || entry->fts_info == FTS_ERR
+          || entry->fts_info == FTS_NS)
+        {
+          saved = entry->fts_errno;
+          break;
+        }
+      if (entry->fts_info == FTS_DP)
+        continue;
+      if (!S_ISDIR (st->st_mode) && st->st_nlink > 1)
+        {
+          Inode *inode = g_new (Inode, 1);
+
+          inode->dev = st->st_dev;
+          inode->ino = st->st_ino;
+          if (!g_hash_table_add (seen, inode))
+            continue;
+        }
+      *size += (guint64) st->st_blocks * 512;
+    }
+  if (saved == 0 && errno != 0 && entry == NULL)
+    saved = errno;
+  fts_close (fts);
+  if (saved != 0)
+    return job_cache_set_errno_error (error, saved, "read", dir);
+  return TRUE;
+}
+
+/* Every artifact of the cache with its size and when it was last used. */
+static GPtrArray *
+list_candidates (JobArtifactCache *self, GError **error)
+{
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (candidate_free);
+  g_autoptr (GHashTable) seen =
+      g_hash_table_new_full (inode_hash, inode_equal, g_free, NULL);
+  g_autoptr (GDir) top = NULL;
+  const char *prefix;
+
+  top = g_dir_open (self->artifacts_dir, 0, NULL);
+  while (top != NULL && (prefix = g_dir_read_name (top)) != NULL)
+    {
+      g_autofree char *sub_path =
+          g_build_filename (self->artifacts_dir, prefix, NULL);
+      g_autoptr (GDir) sub = NULL;
+      const char *name;
+
+      if (strlen (prefix) != 2 || !g_file_test (sub_path, G_FILE_TEST_IS_DIR))
+        continue;
+      sub = g_dir_open (sub_path, 0, NULL);
+      while (sub != NULL && (name = g_dir_read_name (sub)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (sub_path, name, NULL);
+          Candidate *candidate;
+          struct stat st;
+
+          if (!job_artifact_cache_is_valid_key (name)
+              || strncmp (name, prefix, 2) != 0 || stat (path, &st) < 0
+              || !S_ISDIR (st.st_mode))
+            continue;
+          candidate = g_new0 (Candidate, 1);
+          candidate->key = g_strdup (name);
+          candidate->used = (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC
+                            + st.st_mtim.tv_nsec / 1000;
+          g_ptr_array_add (found, candidate);
+          if (!tree_size (path, seen, &candidate->size, error))
+            return NULL;
+        }
+    }
+  return g_steal_pointer (&found);
+}
+
+/**
+ * job_artifact_cache_prune:
+ * @self: a cache
+ * @quota: the most disk space, in bytes, the artifacts may take
+ * @keep: (array zero-terminated=1) (nullable): keys whose artifacts stay
+ *   whatever the quota, such as those of what is being built
+ * @n_removed: (out) (optional): how many artifacts were removed
+ * @size: (out) (optional): the disk space the artifacts take afterwards
+ * @error: return location for a #GError
+ *
+ * Removes the least recently used artifacts until the artifacts take at
+ * most @quota bytes. An artifact is used when it is committed, staged or
+ * checked out (once per process: the modification time of its directory
+ * records it). Its size is the disk space of its files and metadata; a
+ * file linked from several artifacts counts toward the first. Removing an
+ * artifact removes its build log too.
+ *
+ * The artifacts of @keep stay even if they alone take more than @quota;
+ * @size then says so. Another process about to stage an artifact removed
+ * here fails its build with %JOB_CACHE_ERROR_NOT_FOUND: prune while the
+ * cache is in use only with what that use needs in @keep.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+job_artifact_cache_prune (JobArtifactCache *self,
+                          guint64 quota,
+                          const char *const *keep,
+                          guint *n_removed,
+                          guint64 *size,
+                          GError **error)
+{
+  g_autoptr (GPtrArray) candidates = NULL;
+  guint64 total = 0;
+  guint removed = 0;
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  candidates = list_candidates (self, error);
+  if (candidates == NULL)
+    return FALSE;
+  for (guint i = 0; i < candidates->len; i++)
+    total += ((Candidate *) candidates->pdata[i])->size;
+  g_ptr_array_sort (candidates, compare_candidates);
+  for (guint i = 0; i < candidates->len && total > quota; i++)
+    {
+      Candidate *candidate = candidates->pdata[i];
+      g_autoptr (GKeyFile) meta = NULL;
+      g_autoptr (GError) local_error = NULL;
+      g_autofree char *element = NULL;
+
+      if (keep != NULL && g_strv_contains (keep, candidate->key))
+        continue;
+      meta = job_artifact_cache_get_metadata (self, candidate->key, NULL);
+      if (meta != NULL)
+        element = g_key_file_get_string (meta, "Artifact", "element", NULL);
+      if (!job_artifact_cache_remove (self, candidate->key, &local_error))
+        {
+          /* Gone already: another process pruned it. */
+          if (!g_error_matches (local_error, JOB_CACHE_ERROR,
+                                JOB_CACHE_ERROR_NOT_FOUND))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+        }
+      else
+        removed++;
+      if (element != NULL)
+        {
+          g_autofree char *log =
+              job_artifact_cache_build_log_path (self, element, candidate->key);
+
+          if (log != NULL)
+            unlink (log);
+        }
+      total -= candidate->size;
+    }
+  if (n_removed != NULL)
+    *n_removed = removed;
+  if (size != NULL)
+    *size = total;
+  return TRUE;
 }

@@ -107,5 +107,12 @@ JOB_AVAILABLE_IN_ALL
 gboolean job_artifact_cache_remove (JobArtifactCache *self,
                                     const char *key,
                                     GError **error);
+JOB_AVAILABLE_IN_ALL
+gboolean job_artifact_cache_prune (JobArtifactCache *self,
+                                   guint64 quota,
+                                   const char *const *keep,
+                                   guint *n_removed,
+                                   guint64 *size,
+                                   GError **error);
 
 G_END_DECLS

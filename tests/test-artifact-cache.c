@@ -930,6 +930,109 @@ test_remove_and_corrupt (void)
   remove_tree (root);
 }
 
+/* An artifact of @element with @size bytes of data, used at @used (seconds
+ * since the epoch), with a build log. */
+static void
+commit_sized (JobArtifactCache *cache,
+              const char *key,
+              const char *element,
+              gsize size,
+              gint64 used)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobArtifactCommit) commit =
+      job_artifact_cache_begin_commit (cache, key, &error);
+  g_autofree char *data = g_malloc (size);
+  g_autofree char *path = NULL, *log = NULL, *dir = NULL;
+  struct timespec times[2] = { { used, 0 }, { used, 0 } };
+
+  g_assert_no_error (error);
+  memset (data, 'x', size);
+  path = g_build_filename (job_artifact_commit_get_files_path (commit),
+                           "data.bin", NULL);
+  g_file_set_contents (path, data, size, &error);
+  g_assert_no_error (error);
+  job_artifact_commit_set_element_name (commit, element);
+  job_artifact_commit_commit (commit, &error);
+  g_assert_no_error (error);
+  log = job_artifact_cache_get_log_path (cache, element, key, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (log, "log\n", -1, &error);
+  g_assert_no_error (error);
+  dir = g_strdup_printf ("%s/artifacts/%.2s/%s",
+                         job_artifact_cache_get_root (cache), key, key);
+  g_assert_cmpint (utimensat (AT_FDCWD, dir, times, 0), ==, 0);
+}
+
+/* Pruning: least recently used first, down to the quota, never what is
+ * kept; staging counts as use. */
+static void
+test_prune (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autoptr (JobArtifactCache) cache = open_cache (root);
+  g_autofree char *old = make_key ("old"), *mid = make_key ("mid");
+  g_autofree char *recent = make_key ("recent"), *kept = make_key ("kept");
+  g_autofree char *checkout = g_build_filename (root, "checkout", NULL);
+  g_autofree char *old_log = NULL;
+  const char *keep[] = { kept, NULL };
+  g_autoptr (GError) error = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint64 size = 0, before = 0;
+  guint n_removed = 0;
+
+  /* 64 KiB each; "kept" is the oldest of all. */
+  commit_sized (cache, kept, "kept.bst", 65536, now - 5000);
+  commit_sized (cache, old, "old.bst", 65536, now - 4000);
+  commit_sized (cache, mid, "mid.bst", 65536, now - 3000);
+  commit_sized (cache, recent, "recent.bst", 65536, now - 2000);
+  old_log = job_artifact_cache_get_log_path (cache, "old.bst", old, &error);
+  g_assert_no_error (error);
+
+  /* Under the quota: nothing goes; the size covers all four. */
+  g_assert_true (job_artifact_cache_prune (cache, G_MAXUINT64, NULL, &n_removed,
+                                           &before, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_removed, ==, 0);
+  g_assert_cmpuint (before, >=, 4 * 65536);
+  g_assert_cmpuint (before, <, 4 * 65536 + 4 * 65536);
+
+  /* Checking out "mid" uses it: now "old" is the least recently used. */
+  job_artifact_cache_checkout (cache, mid, checkout, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Room for three: "old" goes (not "kept", older still), and its log. */
+  g_assert_true (job_artifact_cache_prune (cache, before - 65536, keep,
+                                           &n_removed, &size, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_removed, ==, 1);
+  g_assert_false (job_artifact_cache_contains (cache, old));
+  g_assert_false (g_file_test (old_log, G_FILE_TEST_EXISTS));
+  g_assert_true (job_artifact_cache_contains (cache, kept));
+  g_assert_true (job_artifact_cache_contains (cache, mid));
+  g_assert_true (job_artifact_cache_contains (cache, recent));
+  g_assert_cmpuint (size, <=, before - 65536);
+
+  /* Room for none: all but the kept one go; the size says what stays. */
+  g_assert_true (
+      job_artifact_cache_prune (cache, 0, keep, &n_removed, &size, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_removed, ==, 2);
+  g_assert_true (job_artifact_cache_contains (cache, kept));
+  g_assert_false (job_artifact_cache_contains (cache, recent));
+  g_assert_cmpuint (size, >=, 65536);
+
+  /* And without anything kept, the cache empties. */
+  g_assert_true (
+      job_artifact_cache_prune (cache, 0, NULL, &n_removed, &size, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_removed, ==, 1);
+  g_assert_cmpuint (size, ==, 0);
+  g_assert_cmpuint (count_staging (root), ==, 0);
+
+  remove_tree (root);
+}
+
 static void
 test_log_path (void)
 {
@@ -1166,6 +1269,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job/artifact-cache/remove-corrupt",
                    test_remove_and_corrupt);
   g_test_add_func ("/job/artifact-cache/log-path", test_log_path);
+  g_test_add_func ("/job/artifact-cache/prune", test_prune);
   g_test_add_func ("/job/artifact-cache/default-root", test_default_root);
   g_test_add_func ("/job/artifact-cache/no-space", test_no_space);
   g_test_add_func ("/job/artifact-cache/stale-build-directories",

@@ -60,6 +60,25 @@ class ArtifactCacheTest(unittest.TestCase):
         path = self.cache.get_log_path("base/alpine.bst", key("log"))
         self.assertTrue(path.startswith(os.path.join(self.tmp.name, "logs", "base", "alpine")))
 
+    def test_prune(self):
+        keys = [key("prune-%d" % i) for i in range(3)]
+        for i, k in enumerate(keys):
+            commit = self.cache.begin_commit(k)
+            with open(os.path.join(commit.get_files_path(), "data"), "wb") as f:
+                f.write(b"x" * 8192)
+            commit.commit()
+            # Oldest first: keys[0] was used longest ago.
+            directory = os.path.join(self.tmp.name, "artifacts", k[:2], k)
+            os.utime(directory, (1000 + i, 1000 + i))
+        ok, removed, size = self.cache.prune(GLib.MAXUINT64, None)
+        self.assertEqual((ok, removed), (True, 0))
+        ok, removed, after = self.cache.prune(size - 1, [keys[0]])
+        self.assertEqual(removed, 1)
+        self.assertTrue(self.cache.contains(keys[0]))
+        self.assertFalse(self.cache.contains(keys[1]))
+        self.assertTrue(self.cache.contains(keys[2]))
+        self.assertLess(after, size)
+
 
 if __name__ == "__main__":
     sys.exit(not unittest.main(exit=False).result.wasSuccessful())
