@@ -1742,6 +1742,70 @@ test_cli_log (void)
   g_assert_nonnull (strstr (run.out, "about to fail\n"));
 }
 
+/* job prune, and job build under a [cache] quota: the least recently used
+ * artifacts go, never those of the targets. */
+static void
+test_cli_prune (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *config = NULL;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  config = g_build_filename (scratch.dir, "job.conf", NULL);
+  g_setenv ("JOB_CONFIG", config, TRUE);
+  write_diamond (&scratch);
+  write_file (scratch.project, "files-x/x.txt", "X\n");
+  write_file (scratch.project, "elements/extra.bst",
+              "kind: import\nsources:\n- kind: local\n  path: files-x\n");
+  job_run (&scratch, &run, "build", "top.bst", "extra.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+
+  /* A quota is needed, from the command line or the configuration. */
+  job_run (&scratch, &run, "prune", NULL);
+  g_assert_cmpint (run.status, ==, 2);
+  g_assert_nonnull (strstr (run.err, "give --quota SIZE"));
+  job_run (&scratch, &run, "prune", "--quota", "lots", NULL);
+  g_assert_cmpint (run.status, ==, 2);
+  g_assert_nonnull (strstr (run.err, "not “lots”"));
+
+  /* Down to nothing, but what top.bst needs stays. */
+  job_run (&scratch, &run, "prune", "--quota", "0", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "Removed 1 artifact;"));
+  g_assert_nonnull (strstr (run.err, "alone take more than the quota"));
+  job_run (&scratch, &run, "show", "--format", "%{state} %{name}", "top.bst",
+           "extra.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "cached top.bst\n"));
+  g_assert_nonnull (strstr (run.out, "cached base.bst\n"));
+  g_assert_nonnull (strstr (run.out, "buildable extra.bst\n"));
+
+  /* With a generous quota, nothing goes. */
+  job_run (&scratch, &run, "prune", "--quota", "1.5G", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "Removed 0 artifacts;"));
+
+  /* job build prunes by itself under the configuration's quota. */
+  write_file (scratch.dir, "job.conf", "[cache]\nquota=lots\n");
+  job_run (&scratch, &run, "build", "extra.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "[cache] quota is a size"));
+  write_file (scratch.dir, "job.conf", "[cache]\nquota=1\n");
+  job_run (&scratch, &run, "build", "extra.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "1 built, 0 failed"));
+  g_assert_nonnull (strstr (run.err, "more than the cache quota of"));
+  job_run (&scratch, &run, "show", "--format", "%{state} %{name}", "top.bst",
+           "extra.bst", NULL);
+  g_assert_nonnull (strstr (run.out, "cached extra.bst\n"));
+  g_assert_null (strstr (run.out, "cached top.bst\n"));
+  g_assert_null (strstr (run.out, "cached base.bst\n"));
+  g_unsetenv ("JOB_CONFIG");
+}
+
 /* Typical secrets in the environment of `job` reach no build command. */
 
 static void
@@ -2046,6 +2110,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/workspace", test_cli_workspace);
   g_test_add_func ("/job/build/cli/init", test_cli_init);
   g_test_add_func ("/job/build/cli/log", test_cli_log);
+  g_test_add_func ("/job/build/cli/prune", test_cli_prune);
 
   return g_test_run ();
 }

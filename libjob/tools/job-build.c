@@ -236,6 +236,96 @@ load_user_config (GError **error)
   return g_steal_pointer (&config);
 }
 
+/* A size such as 500M, 20G or 1.5T (powers of 1024; a B or iB after the
+ * unit is allowed), or plain bytes. */
+static gboolean
+parse_size (const char *text, guint64 *bytes)
+{
+  const char *units = "KMGTP";
+  char *end = NULL;
+  double value = g_ascii_strtod (text, &end);
+  double scale = 1;
+
+  if (end == text || !(value >= 0))
+    return FALSE;
+  if (*end != '\0')
+    {
+      const char *unit = strchr (units, g_ascii_toupper (*end));
+
+      if (unit == NULL)
+        return FALSE;
+      for (const char *u = units; u <= unit; u++)
+        scale *= 1024;
+      end++;
+      if (g_ascii_strcasecmp (end, "iB") == 0)
+        end += 2;
+      else if (g_ascii_toupper (*end) == 'B')
+        end++;
+    }
+  if (*end != '\0' || value * scale >= 18446744073709551615.0)
+    return FALSE;
+  *bytes = (guint64) (value * scale);
+  return TRUE;
+}
+
+/* The user configuration's [cache] quota: FALSE with @error if it is
+ * there and not a size, else whether it is there. */
+static gboolean
+get_quota (GKeyFile *config, guint64 *quota, gboolean *has, GError **error)
+{
+  g_autofree char *text =
+      g_key_file_get_string (config, "cache", "quota", NULL);
+
+  *has = text != NULL;
+  if (text == NULL || parse_size (g_strstrip (text), quota))
+    return TRUE;
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               "The user configuration's [cache] quota is a size such as "
+               "500M or 20G, not “%s”",
+               text);
+  return FALSE;
+}
+
+/* Removes the least recently used artifacts beyond @quota, keeping those
+ * of @scheduler's elements; says what it did unless @quiet. A failure is
+ * only a warning: the build itself is done. */
+static void
+prune_after_build (JobArtifactCache *cache,
+                   JobScheduler *scheduler,
+                   guint64 quota,
+                   gboolean quiet)
+{
+  g_auto (GStrv) elements = job_scheduler_dup_elements (scheduler);
+  g_autoptr (GStrvBuilder) keep = g_strv_builder_new ();
+  g_auto (GStrv) keys = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *size_text = NULL, *quota_text = NULL;
+  guint n_removed = 0;
+  guint64 size = 0;
+
+  for (guint i = 0; elements[i] != NULL; i++)
+    g_strv_builder_add (keep,
+                        job_scheduler_get_cache_key (scheduler, elements[i]));
+  keys = g_strv_builder_end (keep);
+  if (!job_artifact_cache_prune (cache, quota, (const char *const *) keys,
+                                 &n_removed, &size, &error))
+    {
+      g_printerr ("job: warning: cannot keep the cache under its quota: %s\n",
+                  error->message);
+      return;
+    }
+  size_text = g_format_size (size);
+  quota_text = g_format_size (quota);
+  if (size > quota)
+    g_printerr ("job: warning: the artifacts of this build alone take %s, "
+                "more than the cache quota of %s\n",
+                size_text, quota_text);
+  else if (n_removed > 0 && !quiet)
+    g_print ("Cache: removed %u least recently used artifact%s; the "
+             "artifacts take %s of %s\n",
+             n_removed, n_removed == 1 ? "" : "s", size_text, quota_text);
+}
+
 typedef struct
 {
   char *partition;
@@ -428,7 +518,8 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   g_autofree char *backend_name = NULL, *on_error = NULL, *cache_dir = NULL;
   g_autofree char *slurm_partition = NULL, *spool_dir = NULL;
   int builders = 0;
-  gboolean quiet = FALSE, verbose = FALSE;
+  gboolean quiet = FALSE, verbose = FALSE, has_quota = FALSE;
+  guint64 quota = 0;
   const GOptionEntry entries[] = {
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name,
       "Where build jobs run: pool (worker processes, the default), inline "
@@ -514,7 +605,8 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   loader = job_loader_new (project);
   if (!job_loader_load (loader, (const char *const *) argv + 1, NULL, &error))
     goto fail;
-  if ((config = load_user_config (&error)) == NULL)
+  if ((config = load_user_config (&error)) == NULL
+      || !get_quota (config, &quota, &has_quota, &error))
     goto fail;
   slurm.partition = slurm_partition;
   slurm.spool_dir = spool_dir;
@@ -583,6 +675,8 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   if (!quiet)
     g_print ("%u built, %u failed\n", progress.finished - progress.failed,
              progress.failed);
+  if (has_quota)
+    prune_after_build (cache, scheduler, quota, quiet);
   if (!ok)
     {
       g_auto (GStrv) failed = job_scheduler_dup_failed (scheduler);
@@ -858,6 +952,107 @@ job_tool_log (JobToolGlobals *globals, int argc, char **argv)
       fwrite (text, 1, length, stdout);
     }
   return fflush (stdout) == 0 ? 0 : 1;
+
+fail:
+  job_tool_print_error (error);
+  return 1;
+}
+
+int
+job_tool_prune (JobToolGlobals *globals, int argc, char **argv)
+{
+  g_autofree char *cache_dir = NULL, *quota_text = NULL;
+  const GOptionEntry entries[] = {
+    { "quota", 'q', 0, G_OPTION_ARG_STRING, &quota_text,
+      "The most the artifacts may take, such as 500M or 20G (default: the "
+      "user configuration's [cache] quota)",
+      "SIZE" },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
+      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
+      "DIR" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (
+      "[TARGET…] - remove the least recently used artifacts beyond a quota");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GKeyFile) config = NULL;
+  g_autoptr (JobArtifactCache) cache = NULL;
+  g_autoptr (GStrvBuilder) keep = g_strv_builder_new ();
+  g_auto (GStrv) keys = NULL;
+  g_autofree char *size_text = NULL, *limit_text = NULL;
+  gboolean has_quota = FALSE;
+  guint64 quota = 0, size = 0;
+  guint n_removed = 0;
+
+  g_option_context_set_description (
+      context,
+      "An artifact is used when it is built, staged into a build or checked "
+      "out. The artifacts of the TARGETs and of everything they depend on "
+      "stay, whatever the quota. `job build` prunes by itself after each "
+      "build when the user configuration (~/.config/libjob/job.conf) has\n"
+      "  [cache]\n  quota=20G");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      job_tool_print_error (error);
+      return 2;
+    }
+  if (quota_text != NULL)
+    {
+      has_quota = parse_size (quota_text, &quota);
+      if (!has_quota)
+        {
+          g_printerr ("job prune: --quota is a size such as 500M or 20G, "
+                      "not “%s”\n",
+                      quota_text);
+          return 2;
+        }
+    }
+  else if ((config = load_user_config (&error)) == NULL
+           || !get_quota (config, &quota, &has_quota, &error))
+    goto fail;
+  if (!has_quota)
+    {
+      g_printerr ("job prune: give --quota SIZE, or set [cache] quota in the "
+                  "user configuration\n");
+      return 2;
+    }
+  if (argc > 1)
+    {
+      g_auto (JobToolSession) session = { 0 };
+      const char *const *targets = (const char *const *) argv + 1;
+      g_autoptr (GListModel) all = NULL;
+
+      if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
+                                  &error)
+          || (all = job_loader_list_dependencies (session.loader, targets,
+                                                  JOB_DEPS_ALL, &error))
+                 == NULL)
+        goto fail;
+      for (guint i = 0; i < g_list_model_get_n_items (all); i++)
+        {
+          g_autoptr (JobElementSpec) spec = g_list_model_get_item (all, i);
+
+          g_strv_builder_add (
+              keep, job_scheduler_get_cache_key (
+                        session.scheduler, job_element_spec_get_name (spec)));
+        }
+      cache = g_object_ref (session.cache);
+    }
+  else if ((cache = job_tool_open_cache (cache_dir, &error)) == NULL)
+    goto fail;
+  keys = g_strv_builder_end (keep);
+  if (!job_artifact_cache_prune (cache, quota, (const char *const *) keys,
+                                 &n_removed, &size, &error))
+    goto fail;
+  size_text = g_format_size (size);
+  limit_text = g_format_size (quota);
+  g_print ("Removed %u artifact%s; the artifacts take %s (quota %s)\n",
+           n_removed, n_removed == 1 ? "" : "s", size_text, limit_text);
+  if (size > quota)
+    g_printerr ("job prune: the artifacts of the targets alone take more "
+                "than the quota\n");
+  return 0;
 
 fail:
   job_tool_print_error (error);

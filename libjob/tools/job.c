@@ -30,6 +30,8 @@ static const Command commands[] = {
   { "init", "Start a new project: project.conf and the element path",
     job_tool_init },
   { "log", "Print the build logs of elements", job_tool_log },
+  { "prune", "Remove the least recently used artifacts beyond a quota",
+    job_tool_prune },
   { "shell", "Run a shell or a command in an element's sandbox",
     job_tool_shell },
   { "show", "Show elements, their dependencies and configuration",
