@@ -111,34 +111,6 @@ apply_shell_config (JobProject *project, JobSandbox *sandbox, GError **error)
   return g_steal_pointer (&command);
 }
 
-/* Fails unless every artifact @plan stages is in @cache. */
-static gboolean
-check_built (JobArtifactCache *cache,
-             GVariant *plan,
-             const char *target,
-             gboolean build,
-             GError **error)
-{
-  g_autoptr (GVariant) scope = g_variant_get_child_value (plan, 0);
-  g_autoptr (GString) missing = g_string_new (NULL);
-  GVariantIter iter;
-  const char *name, *key;
-
-  g_variant_iter_init (&iter, scope);
-  while (g_variant_iter_next (&iter, "(&s&s@as)", &name, &key, NULL))
-    if (!job_artifact_cache_contains (cache, key))
-      g_string_append_printf (missing, "%s%s", missing->len > 0 ? ", " : "",
-                              name);
-  if (missing->len == 0)
-    return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-               "%s needs artifacts that are not built: %s; run “job build "
-               "%s”%s first",
-               target, missing->str, target,
-               build ? " (or build those elements)" : "");
-  return FALSE;
-}
-
 /* Fails with a clear message if @command is nowhere in the sandbox: a
  * runtime sandbox often has no shell at all. */
 static gboolean
@@ -236,7 +208,7 @@ job_tool_shell (JobToolGlobals *globals, int argc, char **argv)
     goto fail;
   plan = job_scheduler_make_staging_plan (
       session.scheduler, targets[0], build ? JOB_DEPS_BUILD : JOB_DEPS_RUN);
-  if (!check_built (session.cache, plan, targets[0], build, &error))
+  if (!job_tool_check_built (session.cache, plan, targets[0], build, &error))
     goto fail;
 
   element = job_scheduler_get_element (session.scheduler, targets[0]);

@@ -23,6 +23,8 @@ gboolean job_tool_extract_globals (JobToolGlobals *globals,
                                    GError **error);
 JobProject *job_tool_load_project (JobToolGlobals *globals, GError **error);
 void job_tool_print_error (const GError *error);
+/* rm -rf, read-only directories included; a missing @path is no error. */
+gboolean job_tool_remove_tree (const char *path, GError **error);
 
 /* The artifact cache: @cache_dir, else $JOB_CACHE_DIR, else
  * ~/.cache/libjob. */
@@ -49,6 +51,14 @@ gboolean job_tool_session_open (JobToolSession *session,
                                 JobBackend *backend,
                                 GError **error);
 void job_tool_session_clear (JobToolSession *session);
+
+/* Fails unless every artifact @plan stages is in @cache, naming what to
+ * build (with @build, the plan is for building @target). */
+gboolean job_tool_check_built (JobArtifactCache *cache,
+                               GVariant *plan,
+                               const char *target,
+                               gboolean build,
+                               GError **error);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JobToolSession, job_tool_session_clear)
 
 int job_tool_check (JobToolGlobals *globals, int argc, char **argv);

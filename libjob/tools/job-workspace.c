@@ -20,24 +20,6 @@
  * the project keeps it in .job/workspaces.yml. */
 
 static gboolean
-remove_tree (const char *path, GError **error)
-{
-  const char *argv[] = { "rm", "-rf", "--", path, NULL };
-  g_autofree char *err = NULL;
-  int status;
-
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
-                     NULL, NULL, &err, &status, error))
-    return FALSE;
-  if (!g_spawn_check_wait_status (status, error))
-    {
-      g_prefix_error (error, "Cannot remove %s: %s", path, err);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
 is_empty_directory (const char *path)
 {
   g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
@@ -234,7 +216,7 @@ workspace_open (JobToolGlobals *globals, int argc, char **argv)
 
           /* Nothing half-staged left behind where there was nothing. */
           if (!existed)
-            remove_tree (directory, &ignored);
+            job_tool_remove_tree (directory, &ignored);
           goto fail;
         }
     }
@@ -346,7 +328,7 @@ workspace_close (JobToolGlobals *globals, int argc, char **argv)
     {
       const char *directory = directories->pdata[i];
 
-      if (remove_dir && !remove_tree (directory, &error))
+      if (remove_dir && !job_tool_remove_tree (directory, &error))
         goto fail;
       if (remove_dir)
         g_print ("%s: workspace closed, %s removed\n", elements[i], directory);
@@ -401,7 +383,7 @@ reset_one (JobToolGlobals *globals,
     {
       g_autoptr (GError) ignored = NULL;
 
-      remove_tree (staged, &ignored);
+      job_tool_remove_tree (staged, &ignored);
       return FALSE;
     }
   old = g_strdup_printf ("%s/.%s.old-%d", parent, base, (int) getpid ());
@@ -411,7 +393,7 @@ reset_one (JobToolGlobals *globals,
       int saved = errno;
       g_autoptr (GError) ignored = NULL;
 
-      remove_tree (staged, &ignored);
+      job_tool_remove_tree (staged, &ignored);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                    "Cannot move %s aside: %s", directory, g_strerror (saved));
       return FALSE;
@@ -426,7 +408,8 @@ reset_one (JobToolGlobals *globals,
                    g_strerror (saved));
       return FALSE;
     }
-  return !g_file_test (old, G_FILE_TEST_EXISTS) || remove_tree (old, error);
+  return !g_file_test (old, G_FILE_TEST_EXISTS)
+         || job_tool_remove_tree (old, error);
 }
 
 static int

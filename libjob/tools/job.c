@@ -172,6 +172,56 @@ job_tool_session_clear (JobToolSession *session)
   g_clear_object (&session->project);
 }
 
+/* Fails unless every artifact @plan stages is in @cache. */
+gboolean
+job_tool_check_built (JobArtifactCache *cache,
+                      GVariant *plan,
+                      const char *target,
+                      gboolean build,
+                      GError **error)
+{
+  g_autoptr (GVariant) scope = g_variant_get_child_value (plan, 0);
+  g_autoptr (GString) missing = g_string_new (NULL);
+  GVariantIter iter;
+  const char *name, *key;
+
+  g_variant_iter_init (&iter, scope);
+  while (g_variant_iter_next (&iter, "(&s&s@as)", &name, &key, NULL))
+    if (!job_artifact_cache_contains (cache, key))
+      g_string_append_printf (missing, "%s%s", missing->len > 0 ? ", " : "",
+                              name);
+  if (missing->len == 0)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+               "%s needs artifacts that are not built: %s; run “job build "
+               "%s”%s first",
+               target, missing->str, target,
+               build ? " (or build those elements)" : "");
+  return FALSE;
+}
+
+gboolean
+job_tool_remove_tree (const char *path, GError **error)
+{
+  const char *argv[] = { "sh", "-c",
+                         "chmod -R u+w -- \"$0\" && rm -rf -- \"$0\"", path,
+                         NULL };
+  g_autofree char *err = NULL;
+  int status;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
+                     NULL, NULL, &err, &status, error))
+    return FALSE;
+  if (!g_spawn_check_wait_status (status, error))
+    {
+      g_prefix_error (error, "Cannot remove %s: %s", path, err);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 job_tool_print_error (const GError *error)
 {
