@@ -1100,12 +1100,14 @@ job_scheduler_make_task (JobScheduler *self, const char *name)
  * @self: a prepared #JobScheduler
  * @name: an element's name
  * @scope: %JOB_DEPS_BUILD for what building @name stages (its build
- *   dependencies and what they need at run time), or %JOB_DEPS_RUN for
- *   @name itself and what it needs at run time
+ *   dependencies and what they need at run time), %JOB_DEPS_RUN for
+ *   @name itself and what it needs at run time, or %JOB_DEPS_NONE for
+ *   @name alone
  *
  * Makes the staging plan of the artifacts in @scope, for
  * [ctor@Job.BuildContext.new]: a build stages its plan for
- * %JOB_DEPS_BUILD; `job shell` stages either. The plan names each
+ * %JOB_DEPS_BUILD; `job shell` stages either; `job checkout` the last
+ * two. The plan names each
  * artifact by its cache key, with its integration commands; the artifacts
  * must be in the cache to be staged.
  *
@@ -1123,7 +1125,9 @@ job_scheduler_make_staging_plan (JobScheduler *self,
 
   g_return_val_if_fail (JOB_IS_SCHEDULER (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
-  g_return_val_if_fail (scope == JOB_DEPS_BUILD || scope == JOB_DEPS_RUN, NULL);
+  g_return_val_if_fail (scope == JOB_DEPS_BUILD || scope == JOB_DEPS_RUN
+                            || scope == JOB_DEPS_NONE,
+                        NULL);
 
   record = get_record (self, name);
   if (record == NULL)
@@ -1132,6 +1136,15 @@ job_scheduler_make_staging_plan (JobScheduler *self,
     return g_variant_ref_sink (make_staging_plan (self, record));
   ensure_scopes (self);
   direct = g_ptr_array_new ();
+  if (scope == JOB_DEPS_NONE)
+    {
+      g_autoptr (GArray) alone =
+          g_array_sized_new (FALSE, FALSE, sizeof (guint), 1);
+
+      /* No direct dependency: its closure is not in the plan. */
+      g_array_append_val (alone, record->index);
+      return g_variant_ref_sink (make_plan (self, alone, direct));
+    }
   g_ptr_array_add (direct, record);
   return g_variant_ref_sink (make_plan (self, record->runtime, direct));
 }

@@ -521,7 +521,8 @@ test_cli_build (void)
     g_assert_true (g_file_test (manual_logs, G_FILE_TEST_IS_DIR));
   }
 
-  job_run (&scratch, &run, "checkout", "top.bst", checkout, NULL);
+  job_run (&scratch, &run, "checkout", "--deps", "none", "top.bst", checkout,
+           NULL);
   g_assert_cmpstr (run.err, ==, "");
   g_assert_cmpint (run.status, ==, 0);
   contents = read_file (top_txt);
@@ -1806,6 +1807,125 @@ test_cli_prune (void)
   g_unsetenv ("JOB_CONFIG");
 }
 
+/* job checkout, as bst checkout: the element and what it needs at run
+ * time, integrated, into an empty directory; or only its own artifact, or
+ * hard links, or a tar archive. */
+static void
+test_cli_checkout (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *out = NULL, *text = NULL, *tarball = NULL, *list = NULL;
+  g_autofree char *command = NULL, *path = NULL;
+  struct stat st;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_diamond (&scratch);
+  write_file (scratch.project, "elements/integ.bst",
+              "kind: import\nsources:\n- kind: local\n  path: files-a\n"
+              "config:\n  target: /share/integ\n"
+              "depends:\n- base.bst\n"
+              "public:\n  bst:\n    integration-commands:\n"
+              "    - mkdir -p /etc && echo \"$GREETING\" >> /etc/integrated\n");
+  write_file (scratch.project, "elements/app.bst",
+              "kind: import\nsources:\n- kind: local\n  path: files-b\n"
+              "depends:\n- integ.bst\n"
+              "environment:\n  GREETING: integrated for app\n");
+  job_run (&scratch, &run, "build", "top.bst", "app.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+
+  /* By default, what top.bst needs at run time: ma, mb, a and b. */
+  out = g_build_filename (scratch.dir, "out", NULL);
+  job_run (&scratch, &run, "checkout", "top.bst", out, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  text = read_file_at (out, "out/top.txt");
+  g_assert_cmpstr (text, ==, "A\nma\nB\nmb\n");
+  g_free (text);
+  text = read_file_at (out, "a.txt");
+  g_assert_cmpstr (text, ==, "A\n");
+  path = g_build_filename (out, "bin", "busybox", NULL);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* Not into what is not empty, unless forced. */
+  job_run (&scratch, &run, "checkout", "top.bst", out, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "is not empty"));
+  g_assert_nonnull (strstr (run.err, "--force"));
+  rm_rf (out);
+  job_run (&scratch, &run, "checkout", "--deps", "none", "top.bst", out, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (path);
+  path = g_build_filename (out, "a.txt", NULL);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  job_run (&scratch, &run, "checkout", "--force", "--deps", "none", "ma.bst",
+           out, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (text);
+  text = read_file_at (out, "ma.txt");
+  g_assert_cmpstr (text, ==, "A\nma\n");
+
+  /* Integration commands run over the checkout, with the element's
+   * environment, and leave no mount point behind. */
+  rm_rf (out);
+  job_run (&scratch, &run, "checkout", "app.bst", out, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (text);
+  text = read_file_at (out, "etc/integrated");
+  g_assert_cmpstr (text, ==, "integrated for app\n");
+  g_free (path);
+  path = g_build_filename (out, "buildstream", NULL);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  rm_rf (out);
+  job_run (&scratch, &run, "checkout", "--no-integrate", "app.bst", out, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (path);
+  path = g_build_filename (out, "etc", NULL);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* Hard links share the cache's files, so no integration there. */
+  rm_rf (out);
+  job_run (&scratch, &run, "checkout", "--hardlinks", "app.bst", out, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "--no-integrate"));
+  job_run (&scratch, &run, "checkout", "--hardlinks", "--no-integrate",
+           "top.bst", out, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (path);
+  path = g_build_filename (out, "a.txt", NULL);
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_nlink, >, 1);
+
+  /* A tar archive, integrated too; sorted, so the same twice. */
+  tarball = g_build_filename (scratch.dir, "app.tar", NULL);
+  job_run (&scratch, &run, "checkout", "--tar", "app.bst", tarball, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  command = g_strdup_printf ("tar -tf '%s' | sort | tr '\\n' ' '", tarball);
+  list = sh_output (command);
+  g_assert_nonnull (strstr (list, "./etc/integrated "));
+  g_assert_nonnull (strstr (list, "./b.txt "));
+  g_assert_nonnull (strstr (list, "./share/integ/a.txt "));
+  job_run (&scratch, &run, "checkout", "--tar", "app.bst", tarball, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "exists"));
+
+  /* A failing integration command: which, and its output. */
+  write_file (scratch.project, "elements/integ.bst",
+              "kind: import\nsources:\n- kind: local\n  path: files-a\n"
+              "depends:\n- base.bst\n"
+              "public:\n  bst:\n    integration-commands:\n"
+              "    - echo cannot integrate; exit 4\n");
+  job_run (&scratch, &run, "build", "app.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  rm_rf (out);
+  job_run (&scratch, &run, "checkout", "app.bst", out, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "integration command of integ.bst"));
+  g_assert_nonnull (strstr (run.err, "status 4"));
+  g_assert_nonnull (strstr (run.err, "cannot integrate"));
+}
+
 /* Typical secrets in the environment of `job` reach no build command. */
 
 static void
@@ -2111,6 +2231,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/init", test_cli_init);
   g_test_add_func ("/job/build/cli/log", test_cli_log);
   g_test_add_func ("/job/build/cli/prune", test_cli_prune);
+  g_test_add_func ("/job/build/cli/checkout", test_cli_checkout);
 
   return g_test_run ();
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 
 #include "job-tool-private.h"
 
@@ -838,23 +839,179 @@ fail:
   return 1;
 }
 
+/* Writes the tree @dir as a tar archive to @location ("-": standard
+ * output), names sorted, owners numeric: the same tree, the same archive. */
+static gboolean
+write_tar (const char *dir, const char *location, GError **error)
+{
+  const char *argv[] = { "tar",    "--create", "--sort=name", "--numeric-owner",
+                         "--file", location,   "--directory", dir,
+                         ".",      NULL };
+  g_autoptr (GSubprocess) tar = NULL;
+
+  tar = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, error);
+  if (tar == NULL || !g_subprocess_wait_check (tar, NULL, error))
+    {
+      g_prefix_error (error, "Cannot write the archive %s: ", location);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+is_empty_or_missing (const char *path)
+{
+  g_autoptr (GDir) dir = NULL;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  dir = g_dir_open (path, 0, NULL);
+  return dir != NULL && g_dir_read_name (dir) == NULL;
+}
+
+/* The artifacts of @plan, one after the other (a later file wins), as
+ * copies or hard links into the cache. */
+static gboolean
+stage_plan (JobArtifactCache *cache,
+            GVariant *plan,
+            const char *dest,
+            gboolean hardlinks,
+            GError **error)
+{
+  g_autoptr (GVariant) scope = g_variant_get_child_value (plan, 0);
+  GVariantIter iter;
+  const char *key;
+
+  g_variant_iter_init (&iter, scope);
+  while (g_variant_iter_next (&iter, "(&s&s@as)", NULL, &key, NULL))
+    if (!(hardlinks
+              ? job_artifact_cache_stage (cache, key, dest, NULL, error)
+              : job_artifact_cache_checkout (cache, key, dest, NULL, error)))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+has_integration (GVariant *plan)
+{
+  g_autoptr (GVariant) scope = g_variant_get_child_value (plan, 0);
+  GVariantIter iter;
+  g_autoptr (GVariant) commands = NULL;
+
+  g_variant_iter_init (&iter, scope);
+  while (g_variant_iter_next (&iter, "(&s&s@as)", NULL, NULL, &commands))
+    {
+      if (g_variant_n_children (commands) > 0)
+        return TRUE;
+      g_clear_pointer (&commands, g_variant_unref);
+    }
+  return FALSE;
+}
+
+/* Runs the integration commands of @plan's artifacts, in order, in a
+ * sandbox whose root is @root, with @element's environment. */
+static gboolean
+integrate (JobElement *element,
+           GVariant *plan,
+           const char *root,
+           GError **error)
+{
+  g_autoptr (JobSandbox) sandbox = job_sandbox_new (root);
+  g_autoptr (GVariant) scope = g_variant_get_child_value (plan, 0);
+  GVariantIter iter;
+  const char *name;
+  g_autoptr (GVariant) commands = NULL;
+
+  job_sandbox_set_env (sandbox, job_element_get_environment (element));
+  job_sandbox_set_cwd (sandbox, "/");
+  if (!job_sandbox_resolve_mode (sandbox, error))
+    return FALSE;
+  /* On the host, /etc would be the host's own. */
+  if (job_sandbox_get_effective_mode (sandbox) != JOB_SANDBOX_MODE_BWRAP)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "integration commands run in a bwrap sandbox, and there "
+                   "is none here; give --no-integrate");
+      return FALSE;
+    }
+  g_variant_iter_init (&iter, scope);
+  while (g_variant_iter_next (&iter, "(&s&s@as)", &name, NULL, &commands))
+    {
+      for (gsize i = 0; i < g_variant_n_children (commands); i++)
+        {
+          const char *command = NULL;
+          const char *argv[] = { "sh", "-e", "-c", NULL, NULL };
+          g_autoptr (GOutputStream) output =
+              g_memory_output_stream_new_resizable ();
+          int status = 0;
+
+          g_variant_get_child (commands, i, "&s", &command);
+          argv[3] = command;
+          if (!job_sandbox_run (sandbox, argv, output, NULL, &status, error))
+            return FALSE;
+          if (status != 0)
+            {
+              GMemoryOutputStream *memory = G_MEMORY_OUTPUT_STREAM (output);
+              g_autofree char *text =
+                  g_strndup (g_memory_output_stream_get_data (memory),
+                             g_memory_output_stream_get_data_size (memory));
+
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                           "an integration command of %s failed (status "
+                           "%d): %s\n%s",
+                           name, status, command, text);
+              return FALSE;
+            }
+        }
+      g_clear_pointer (&commands, g_variant_unref);
+    }
+  return TRUE;
+}
+
 int
 job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
 {
-  g_autofree char *cache_dir = NULL;
+  g_autofree char *cache_dir = NULL, *deps = NULL;
+  gboolean force = FALSE, no_integrate = FALSE, hardlinks = FALSE;
+  gboolean tar = FALSE;
   const GOptionEntry entries[] = {
+    { "deps", 'd', 0, G_OPTION_ARG_STRING, &deps,
+      "run (the element and what it needs at run time, the default) or none "
+      "(the element's own artifact)",
+      "DEPS" },
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
+      "Check out into a directory that is not empty, replacing files", NULL },
+    { "no-integrate", 0, 0, G_OPTION_ARG_NONE, &no_integrate,
+      "Do not run the integration commands of what is checked out", NULL },
+    { "hardlinks", 0, 0, G_OPTION_ARG_NONE, &hardlinks,
+      "Hard links into the cache instead of copies: never change a file of "
+      "the checkout in place",
+      NULL },
+    { "tar", 0, 0, G_OPTION_ARG_NONE, &tar,
+      "Write a tar archive to LOCATION (- for standard output) instead of a "
+      "directory",
+      NULL },
     { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
       "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
       "DIR" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (
-      "TARGET DIRECTORY - copy an element's artifact into a directory");
+      "ELEMENT LOCATION - copy a built element, and what it needs at run "
+      "time, into a directory");
   g_autoptr (GError) error = NULL;
   g_auto (JobToolSession) session = { 0 };
+  g_autoptr (GVariant) plan = NULL;
+  g_autofree char *dest = NULL;
   const char *targets[2] = { NULL, NULL };
-  const char *key;
+  const char *location;
+  gboolean with_integration, ok;
 
+  g_option_context_set_description (
+      context,
+      "As `bst checkout`: the artifacts are staged one after the other, "
+      "then the integration commands of each run in a sandbox over the "
+      "result (ldconfig, caches), then it is copied to LOCATION.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -863,23 +1020,71 @@ job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
     }
   if (argc != 3)
     {
-      g_printerr ("job checkout: name one element and one directory\n");
+      g_printerr ("job checkout: name one element and one location\n");
+      return 2;
+    }
+  if (deps != NULL && !g_str_equal (deps, "run") && !g_str_equal (deps, "none"))
+    {
+      g_printerr ("job checkout: --deps takes run or none, not “%s”\n", deps);
+      return 2;
+    }
+  if (hardlinks && tar)
+    {
+      g_printerr ("job checkout: --hardlinks and --tar do not go together\n");
       return 2;
     }
   targets[0] = argv[1];
+  location = argv[2];
+  if (!force
+      && (tar ? !g_str_equal (location, "-")
+                    && g_file_test (location, G_FILE_TEST_EXISTS)
+              : !is_empty_or_missing (location)))
+    {
+      g_printerr ("job checkout: %s %s; give --force to replace what is "
+                  "there\n",
+                  location, tar ? "exists" : "is not empty");
+      return 1;
+    }
 
   if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
                               &error))
     goto fail;
-  key = job_scheduler_get_cache_key (session.scheduler, targets[0]);
-  if (!job_artifact_cache_contains (session.cache, key))
+  plan = job_scheduler_make_staging_plan (
+      session.scheduler, targets[0],
+      deps != NULL && g_str_equal (deps, "none") ? JOB_DEPS_NONE
+                                                 : JOB_DEPS_RUN);
+  if (!job_tool_check_built (session.cache, plan, targets[0], FALSE, &error))
+    goto fail;
+  with_integration = !no_integrate && has_integration (plan);
+  if (hardlinks && with_integration)
     {
-      g_printerr ("job checkout: %s is not built (cache key %.12s…): run job "
-                  "build %s first\n",
-                  targets[0], key, targets[0]);
+      g_printerr ("job checkout: integration commands would change files "
+                  "the checkout shares with the cache; give --no-integrate, "
+                  "or check out copies\n");
       return 1;
     }
-  if (!job_artifact_cache_checkout (session.cache, key, argv[2], NULL, &error))
+  /* A tar archive is made from a directory of its own. */
+  if (tar)
+    {
+      if ((dest = g_dir_make_tmp ("job-checkout-XXXXXX", &error)) == NULL)
+        goto fail;
+      /* The archive's top directory: as a checkout's would be. */
+      g_chmod (dest, 0755);
+    }
+  ok =
+      stage_plan (session.cache, plan, tar ? dest : location, hardlinks, &error)
+      && (!with_integration
+          || integrate (
+              job_scheduler_get_element (session.scheduler, targets[0]), plan,
+              tar ? dest : location, &error))
+      && (!tar || write_tar (dest, location, &error));
+  if (dest != NULL)
+    {
+      g_autoptr (GError) ignored = NULL;
+
+      job_tool_remove_tree (dest, &ignored);
+    }
+  if (!ok)
     goto fail;
   return 0;
 

@@ -24,7 +24,7 @@ job=_build/libjob/tools/job
 "$job" -C "$example" build greeting.bst
 rm -rf _build/example-checkout
 "$job" -C "$example" checkout greeting.bst _build/example-checkout
-"$job" -C "$example" checkout hello.bst _build/example-checkout
+"$job" -C "$example" checkout --force hello.bst _build/example-checkout
 echo
 echo "Checked out to _build/example-checkout:"
 (cd _build/example-checkout && find . -type f | sort)
