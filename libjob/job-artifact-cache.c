@@ -1192,8 +1192,8 @@ inode_equal (gconstpointer a, gconstpointer b)
   return x->dev == y->dev && x->ino == y->ino;
 }
 
-/* The disk space under @dir; a file with several links is counted the
- * first time @seen meets it. */
+/* The disk space under @dir; a file with several links in it counts
+ * once. */
 static gboolean
 tree_size (const char *dir, GHashTable *seen, guint64 *size, GError **error)
 {
@@ -1236,13 +1236,33 @@ tree_size (const char *dir, GHashTable *seen, guint64 *size, GError **error)
   return TRUE;
 }
 
+/* The disk space of the artifact in @dir. An artifact never changes, so
+ * the first walk of it leaves the figure in meta/size for the next. */
+static gboolean
+artifact_size (const char *dir, guint64 *size, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "meta", "size", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GHashTable) seen = NULL;
+  char digits[32];
+
+  if (g_file_get_contents (path, &text, NULL, NULL)
+      && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, size, NULL))
+    return TRUE;
+  seen = g_hash_table_new_full (inode_hash, inode_equal, g_free, NULL);
+  if (!tree_size (dir, seen, size, error))
+    return FALSE;
+  /* Best effort: a cache this process cannot write is walked each time. */
+  g_snprintf (digits, sizeof digits, "%" G_GUINT64_FORMAT, *size);
+  g_file_set_contents (path, digits, -1, NULL);
+  return TRUE;
+}
+
 /* Every artifact of the cache with its size and when it was last used. */
 static GPtrArray *
 list_candidates (JobArtifactCache *self, GError **error)
 {
   g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (candidate_free);
-  g_autoptr (GHashTable) seen =
-      g_hash_table_new_full (inode_hash, inode_equal, g_free, NULL);
   g_autoptr (GDir) top = NULL;
   const char *prefix;
 
@@ -1272,7 +1292,7 @@ list_candidates (JobArtifactCache *self, GError **error)
           candidate->used = (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC
                             + st.st_mtim.tv_nsec / 1000;
           g_ptr_array_add (found, candidate);
-          if (!tree_size (path, seen, &candidate->size, error))
+          if (!artifact_size (path, &candidate->size, error))
             return NULL;
         }
     }
@@ -1292,9 +1312,9 @@ list_candidates (JobArtifactCache *self, GError **error)
  * Removes the least recently used artifacts until the artifacts take at
  * most @quota bytes. An artifact is used when it is committed, staged or
  * checked out (once per process: the modification time of its directory
- * records it). Its size is the disk space of its files and metadata; a
- * file linked from several artifacts counts toward the first. Removing an
- * artifact removes its build log too.
+ * records it). Its size is the disk space of its files and metadata (a
+ * file linked twice within it counts once), measured once and then kept
+ * in its `meta/size`. Removing an artifact removes its build log too.
  *
  * The artifacts of @keep stay even if they alone take more than @quota;
  * @size then says so. Another process about to stage an artifact removed

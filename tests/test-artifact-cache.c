@@ -996,6 +996,18 @@ test_prune (void)
   g_assert_cmpuint (n_removed, ==, 0);
   g_assert_cmpuint (before, >=, 4 * 65536);
   g_assert_cmpuint (before, <, 4 * 65536 + 4 * 65536);
+  /* Each size was measured once and kept with the artifact. */
+  {
+    g_autofree char *kept_size = g_strdup_printf (
+        "%s/artifacts/%.2s/%s/meta/size", root, recent, recent);
+    g_autofree char *text = NULL;
+    guint64 value = 0;
+
+    g_assert_true (g_file_get_contents (kept_size, &text, NULL, NULL));
+    g_assert_true (
+        g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &value, NULL));
+    g_assert_cmpuint (value, >=, 65536);
+  }
 
   /* Checking out "mid" uses it: now "old" is the least recently used. */
   job_artifact_cache_checkout (cache, mid, checkout, NULL, &error);
