@@ -858,17 +858,6 @@ write_tar (const char *dir, const char *location, GError **error)
   return TRUE;
 }
 
-static gboolean
-is_empty_or_missing (const char *path)
-{
-  g_autoptr (GDir) dir = NULL;
-
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return TRUE;
-  dir = g_dir_open (path, 0, NULL);
-  return dir != NULL && g_dir_read_name (dir) == NULL;
-}
-
 /* The artifacts of @plan, one after the other (a later file wins), as
  * copies or hard links into the cache. */
 static gboolean
@@ -1038,7 +1027,7 @@ job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
   if (!force
       && (tar ? !g_str_equal (location, "-")
                     && g_file_test (location, G_FILE_TEST_EXISTS)
-              : !is_empty_or_missing (location)))
+              : !job_tool_is_empty_or_missing (location)))
     {
       g_printerr ("job checkout: %s %s; give --force to replace what is "
                   "there\n",

@@ -23,6 +23,8 @@ gboolean job_tool_extract_globals (JobToolGlobals *globals,
                                    GError **error);
 JobProject *job_tool_load_project (JobToolGlobals *globals, GError **error);
 void job_tool_print_error (const GError *error);
+/* Whether @path is an empty directory or nothing (not a file). */
+gboolean job_tool_is_empty_or_missing (const char *path);
 /* rm -rf, read-only directories included; a missing @path is no error. */
 gboolean job_tool_remove_tree (const char *path, GError **error);
 

@@ -19,14 +19,6 @@
  * element take their sources from it (see the `workspace` source kind) and
  * the project keeps it in .job/workspaces.yml. */
 
-static gboolean
-is_empty_directory (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-
-  return dir != NULL && g_dir_read_name (dir) == NULL;
-}
-
 /* Fetches the sources of @element if needed and stages each into
  * @directory, at its own subdirectory. */
 static gboolean
@@ -202,7 +194,7 @@ workspace_open (JobToolGlobals *globals, int argc, char **argv)
     {
       gboolean existed = g_file_test (directory, G_FILE_TEST_EXISTS);
 
-      if (existed && !force && !is_empty_directory (directory))
+      if (existed && !force && !job_tool_is_empty_or_missing (directory))
         {
           g_set_error (&error, G_IO_ERROR, G_IO_ERROR_EXISTS,
                        "%s exists and is not empty; choose an empty or new "

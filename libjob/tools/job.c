@@ -201,6 +201,17 @@ job_tool_check_built (JobArtifactCache *cache,
 }
 
 gboolean
+job_tool_is_empty_or_missing (const char *path)
+{
+  g_autoptr (GDir) dir = NULL;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  dir = g_dir_open (path, 0, NULL);
+  return dir != NULL && g_dir_read_name (dir) == NULL;
+}
+
+gboolean
 job_tool_remove_tree (const char *path, GError **error)
 {
   const char *argv[] = { "sh", "-c",
