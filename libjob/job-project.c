@@ -1239,9 +1239,7 @@ load_workspaces (JobProject *self, GError **error)
   if (job_node_is_null (root))
     return TRUE;
   if (job_node_get_node_type (root) != JOB_NODE_MAPPING)
-    return workspaces_error (error, root,
-                             "the workspaces file is not a "
-                             "mapping");
+    return workspaces_error (error, root, "the file is not a mapping");
   if (!job_node_validate_keys (root, valid_keys, error))
     return FALSE;
   version = job_node_lookup (root, "format-version");
