@@ -58,3 +58,34 @@ assert(asyncError === null, `load_async: ${asyncError}`);
 assert(asyncLoader.get_element('app.bst').get_kind() === 'manual', 'load_async loaded app.bst');
 assert(asyncLoader.get_element('all.bst') === null, 'load_async loaded only what app.bst needs');
 print('ok async');
+
+// Workspaces: kept with the project, seen by the next load and by loaders.
+const scratch = GLib.dir_make_tmp('job-js-XXXXXX');
+const wsProject = GLib.build_filenamev([scratch, 'project']);
+GLib.mkdir_with_parents(GLib.build_filenamev([wsProject, 'files']), 0o755);
+GLib.file_set_contents(GLib.build_filenamev([wsProject, 'project.conf']), 'name: ws\n');
+GLib.file_set_contents(GLib.build_filenamev([wsProject, 'app.bst']),
+    'kind: import\nsources:\n- kind: local\n  path: files\n');
+const src = GLib.build_filenamev([scratch, 'src']);
+const opened = Job.Project.new(wsProject);
+opened.load(null);
+assert(opened.get_workspace('app.bst') === null, 'no workspace yet');
+opened.set_workspace('app.bst', src);
+opened.save_workspaces();
+const reloaded = Job.Project.new(wsProject);
+reloaded.load(null);
+assert(reloaded.dup_workspace_elements().join(' ') === 'app.bst', 'workspace listed');
+assert(reloaded.get_workspace('app.bst') === src, `workspace path ${reloaded.get_workspace('app.bst')}`);
+const wsLoader = Job.Loader.new(reloaded);
+wsLoader.load(['app.bst'], null);
+const sources = wsLoader.get_element('app.bst').get_sources();
+assert(sources.get_n_items() === 1 && sources.get_item(0).get_kind() === 'workspace', 'workspace source');
+reloaded.set_workspace('app.bst', null);
+reloaded.save_workspaces();
+assert(!GLib.file_test(GLib.build_filenamev([wsProject, '.job']), GLib.FileTest.EXISTS), '.job removed');
+for (const file of ['project.conf', 'app.bst'])
+    GLib.unlink(GLib.build_filenamev([wsProject, file]));
+GLib.rmdir(GLib.build_filenamev([wsProject, 'files']));
+GLib.rmdir(wsProject);
+GLib.rmdir(scratch);
+print('ok workspaces');
