@@ -1143,6 +1143,83 @@ job_artifact_cache_remove (JobArtifactCache *self,
   return job_file_tree_remove (trash, error);
 }
 
+/**
+ * job_artifact_cache_copy_artifact:
+ * @self: the cache to copy into
+ * @from: another cache, such as one shared with other machines
+ * @key: a cache key
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Copies the artifact @key of @from into @self, with its element's name,
+ * its public data and its build log: pulling an artifact from a shared
+ * cache, or pushing one to it. The copy is committed like any artifact,
+ * atomically, and counts as used. Nothing happens if @self has it
+ * already.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ *   (%JOB_CACHE_ERROR_NOT_FOUND if @from does not have it)
+ */
+gboolean
+job_artifact_cache_copy_artifact (JobArtifactCache *self,
+                                  JobArtifactCache *from,
+                                  const char *key,
+                                  GCancellable *cancellable,
+                                  GError **error)
+{
+  g_autofree char *dir = NULL, *files = NULL, *element = NULL;
+  g_autofree char *from_log = NULL;
+  g_autoptr (GKeyFile) meta = NULL;
+  g_autoptr (GVariant) public_data = NULL;
+  g_autoptr (JobArtifactCommit) commit = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), FALSE);
+  g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (from), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_key (key, error))
+    return FALSE;
+  if (job_artifact_cache_contains (self, key))
+    return TRUE;
+  if ((dir = find_artifact (from, key, error)) == NULL
+      || (meta = job_artifact_cache_get_metadata (from, key, error)) == NULL)
+    return FALSE;
+  public_data = job_artifact_cache_get_public_data (from, key, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  element = g_key_file_get_string (meta, "Artifact", "element", NULL);
+  files = g_build_filename (dir, "files", NULL);
+  commit = job_artifact_cache_begin_commit (self, key, error);
+  if (commit == NULL
+      || !job_artifact_commit_import_directory (commit, files, cancellable,
+                                                error))
+    return FALSE;
+  job_artifact_commit_set_element_name (commit, element);
+  job_artifact_commit_set_public_data (commit, public_data);
+  if (element != NULL)
+    from_log = job_artifact_cache_build_log_path (from, element, key);
+  if (from_log != NULL && g_file_test (from_log, G_FILE_TEST_IS_REGULAR))
+    {
+      g_autofree char *log =
+          job_artifact_cache_get_log_path (self, element, key, error);
+      g_autoptr (GFile) source = g_file_new_for_path (from_log);
+      g_autoptr (GFile) dest = NULL;
+
+      if (log == NULL)
+        return FALSE;
+      dest = g_file_new_for_path (log);
+      if (!g_file_copy (source, dest, G_FILE_COPY_OVERWRITE, cancellable, NULL,
+                        NULL, error))
+        return FALSE;
+      job_artifact_commit_set_log_path (commit, log);
+    }
+  return job_artifact_commit_commit (commit, error);
+}
+
 typedef struct
 {
   char *key;

@@ -108,6 +108,12 @@ gboolean job_artifact_cache_remove (JobArtifactCache *self,
                                     const char *key,
                                     GError **error);
 JOB_AVAILABLE_IN_ALL
+gboolean job_artifact_cache_copy_artifact (JobArtifactCache *self,
+                                           JobArtifactCache *from,
+                                           const char *key,
+                                           GCancellable *cancellable,
+                                           GError **error);
+JOB_AVAILABLE_IN_ALL
 gboolean job_artifact_cache_prune (JobArtifactCache *self,
                                    guint64 quota,
                                    const char *const *keep,

@@ -930,6 +930,88 @@ test_remove_and_corrupt (void)
   remove_tree (root);
 }
 
+/* One cache's artifact copied into another, as a pull or a push does: the
+ * files, the element's name, the public data and the log come along. */
+static void
+test_copy_artifact (void)
+{
+  g_autofree char *root = make_temp_dir ();
+  g_autofree char *here_root = g_build_filename (root, "here", NULL);
+  g_autofree char *shared_root = g_build_filename (root, "shared", NULL);
+  g_autoptr (JobArtifactCache) here = open_cache (here_root);
+  g_autoptr (JobArtifactCache) shared = open_cache (shared_root);
+  g_autofree char *key = make_key ("copied"), *other = make_key ("other");
+  g_autofree char *log = NULL, *copied_log = NULL, *text = NULL;
+  g_autoptr (JobArtifactCommit) commit = NULL;
+  g_autoptr (GKeyFile) meta = NULL;
+  g_autoptr (GVariant) public_data = NULL, expected = NULL;
+  g_autoptr (GFile) files = NULL;
+  g_autofree char *element = NULL, *files_path = NULL;
+  g_autoptr (GError) error = NULL;
+
+  commit = job_artifact_cache_begin_commit (shared, key, &error);
+  g_assert_no_error (error);
+  write_file (job_artifact_commit_get_files_path (commit), "data.txt",
+              "shared data\n");
+  job_artifact_commit_set_element_name (commit, "lib/app.bst");
+  job_artifact_commit_set_public_data (
+      commit, g_variant_new_parsed ("{'bst': <'integration'>}"));
+  log = job_artifact_cache_get_log_path (shared, "lib/app.bst", key, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (log, "the build said hello\n", -1, &error);
+  g_assert_no_error (error);
+  job_artifact_commit_set_log_path (commit, log);
+  job_artifact_commit_commit (commit, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (
+      job_artifact_cache_copy_artifact (here, shared, key, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (job_artifact_cache_contains (here, key));
+  files = job_artifact_cache_lookup (here, key, &error);
+  g_assert_no_error (error);
+  files_path = g_file_get_path (files);
+  text = read_file (files_path, "data.txt");
+  g_assert_cmpstr (text, ==, "shared data\n");
+  meta = job_artifact_cache_get_metadata (here, key, &error);
+  g_assert_no_error (error);
+  element = g_key_file_get_string (meta, "Artifact", "element", NULL);
+  g_assert_cmpstr (element, ==, "lib/app.bst");
+  public_data = job_artifact_cache_get_public_data (here, key, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (public_data);
+  expected =
+      g_variant_ref_sink (g_variant_new_parsed ("{'bst': <'integration'>}"));
+  g_assert_true (g_variant_equal (public_data, expected));
+  copied_log =
+      job_artifact_cache_get_log_path (here, "lib/app.bst", key, &error);
+  g_assert_no_error (error);
+  g_free (text);
+  text = read_file (copied_log, "");
+  g_assert_cmpstr (text, ==, "the build said hello\n");
+
+  /* Again: nothing to do. Missing there: not found. */
+  g_assert_true (
+      job_artifact_cache_copy_artifact (here, shared, key, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (
+      job_artifact_cache_copy_artifact (here, shared, other, NULL, &error));
+  g_assert_error (error, JOB_CACHE_ERROR, JOB_CACHE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (job_artifact_cache_contains (here, other));
+
+  /* The other way round: a push. */
+  commit_simple (here, other, "made here");
+  g_assert_true (
+      job_artifact_cache_copy_artifact (shared, here, other, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (job_artifact_cache_contains (shared, other));
+  g_assert_cmpuint (count_staging (here_root), ==, 0);
+  g_assert_cmpuint (count_staging (shared_root), ==, 0);
+
+  remove_tree (root);
+}
+
 /* An artifact of @element with @size bytes of data, used at @used (seconds
  * since the epoch), with a build log. */
 static void
@@ -1282,6 +1364,7 @@ main (int argc, char **argv)
                    test_remove_and_corrupt);
   g_test_add_func ("/job/artifact-cache/log-path", test_log_path);
   g_test_add_func ("/job/artifact-cache/prune", test_prune);
+  g_test_add_func ("/job/artifact-cache/copy-artifact", test_copy_artifact);
   g_test_add_func ("/job/artifact-cache/default-root", test_default_root);
   g_test_add_func ("/job/artifact-cache/no-space", test_no_space);
   g_test_add_func ("/job/artifact-cache/stale-build-directories",
