@@ -1926,6 +1926,90 @@ test_cli_checkout (void)
   g_assert_nonnull (strstr (run.err, "cannot integrate"));
 }
 
+/* A shared cache: job push and job pull by hand, and job build pulling
+ * what it would build and pushing what it built. */
+static void
+test_cli_shared_cache (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *shared = NULL, *other = NULL, *config = NULL;
+  g_autofree char *conf_text = NULL, *out = NULL, *text = NULL;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_diamond (&scratch);
+  shared = g_build_filename (scratch.dir, "shared", NULL);
+  other = g_build_filename (scratch.dir, "other-cache", NULL);
+  config = g_build_filename (scratch.dir, "job.conf", NULL);
+  g_setenv ("JOB_CONFIG", config, TRUE);
+
+  /* Not made by a typo: the shared cache must exist. */
+  job_run (&scratch, &run, "push", "--remote", shared, "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "does not exist"));
+  g_assert_cmpint (g_mkdir (shared, 0755), ==, 0);
+  job_run (&scratch, &run, "push", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 2);
+  g_assert_nonnull (strstr (run.err, "give --remote DIR"));
+  job_run (&scratch, &run, "push", "--remote", shared, "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "not built here"));
+
+  job_run (&scratch, &run, "build", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  job_run (&scratch, &run, "push", "--remote", shared, "--deps", "all",
+           "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, "6 pushed, 0 already there\n");
+  job_run (&scratch, &run, "push", "--remote", shared, "--deps", "all",
+           "top.bst", NULL);
+  g_assert_cmpstr (run.out, ==, "0 pushed, 6 already there\n");
+
+  /* Another machine's cache builds nothing: it pulls, logs included. */
+  conf_text = g_strdup_printf ("[cache]\nremote=%s\npush=true\n", shared);
+  write_file (scratch.dir, "job.conf", conf_text);
+  tool_run (&scratch, &run, "build", "--cache-dir", other, "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "6 pulled\n"));
+  g_assert_nonnull (strstr (run.out, "0 built, 0 failed\n"));
+  out = g_build_filename (scratch.dir, "out", NULL);
+  tool_run (&scratch, &run, "checkout", "--cache-dir", other, "top.bst", out,
+            NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  text = read_file_at (out, "out/top.txt");
+  g_assert_cmpstr (text, ==, "A\nma\nB\nmb\n");
+  tool_run (&scratch, &run, "log", "--cache-dir", other, "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "building top\n"));
+
+  /* A change: what changed is built there, and pushed. */
+  write_file (scratch.project, "files-b/b.txt", "B2\n");
+  tool_run (&scratch, &run, "build", "--cache-dir", other, "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "3 built, 0 failed\n"));
+  g_assert_nonnull (strstr (run.out, "3 pushed\n"));
+  /* ... so the first cache pulls it. */
+  job_run (&scratch, &run, "pull", "--deps", "all", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, "3 pulled, 3 already here\n");
+
+  /* What nobody built cannot be pulled. */
+  write_file (scratch.project, "files-a/a.txt", "A2\n");
+  job_run (&scratch, &run, "pull", "a.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "not in the shared cache"));
+  g_assert_nonnull (strstr (run.err, "a.bst"));
+
+  /* A bad push setting is an error before anything is built. */
+  write_file (scratch.dir, "job.conf", "[cache]\npush=maybe\n");
+  job_run (&scratch, &run, "build", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "[cache] push is true or false"));
+  g_unsetenv ("JOB_CONFIG");
+}
+
 /* Typical secrets in the environment of `job` reach no build command. */
 
 static void
@@ -2232,6 +2316,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/log", test_cli_log);
   g_test_add_func ("/job/build/cli/prune", test_cli_prune);
   g_test_add_func ("/job/build/cli/checkout", test_cli_checkout);
+  g_test_add_func ("/job/build/cli/shared-cache", test_cli_shared_cache);
 
   return g_test_run ();
 }

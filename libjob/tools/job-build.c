@@ -327,6 +327,142 @@ prune_after_build (JobArtifactCache *cache,
              n_removed, n_removed == 1 ? "" : "s", size_text, quota_text);
 }
 
+/* The shared caches: @override (--remote), else the user configuration's
+ * [cache] remote=DIR;DIR…; each must exist, a shared cache is made on
+ * purpose, not by a typo. */
+static GPtrArray *
+open_remotes (GKeyFile *config, const char *override, GError **error)
+{
+  g_autoptr (GPtrArray) remotes =
+      g_ptr_array_new_with_free_func (g_object_unref);
+  g_auto (GStrv) dirs = NULL;
+
+  if (override != NULL)
+    dirs = g_strdupv ((char *[]){ (char *) override, NULL });
+  else if (config != NULL)
+    dirs = g_key_file_get_string_list (config, "cache", "remote", NULL, NULL);
+  for (guint i = 0; dirs != NULL && dirs[i] != NULL; i++)
+    {
+      g_autofree char *dir =
+          g_canonicalize_filename (g_strstrip (dirs[i]), NULL);
+      JobArtifactCache *remote;
+
+      if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       "The shared cache %s does not exist; make the "
+                       "directory to share artifacts there",
+                       dir);
+          return NULL;
+        }
+      if ((remote = job_artifact_cache_new (dir, NULL, error)) == NULL)
+        return NULL;
+      g_ptr_array_add (remotes, remote);
+    }
+  return g_steal_pointer (&remotes);
+}
+
+/* Whether [cache] push=true: builds copy what they make to the first
+ * shared cache. */
+static gboolean
+get_push (GKeyFile *config, gboolean *push, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  *push = FALSE;
+  if (!g_key_file_has_key (config, "cache", "push", NULL))
+    return TRUE;
+  *push = g_key_file_get_boolean (config, "cache", "push", &local_error);
+  if (local_error == NULL)
+    return TRUE;
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               "The user configuration's [cache] push is true or false: %s",
+               local_error->message);
+  return FALSE;
+}
+
+/* Copies into @cache what it lacks of @keys and a shared cache has (the
+ * first that has it); counts what it pulled. */
+static gboolean
+pull_keys (JobArtifactCache *cache,
+           GPtrArray *remotes,
+           const char *const *names,
+           const char *const *keys,
+           gboolean verbose,
+           guint *n_pulled,
+           GError **error)
+{
+  *n_pulled = 0;
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      if (job_artifact_cache_contains (cache, keys[i]))
+        continue;
+      for (guint r = 0; r < remotes->len; r++)
+        {
+          JobArtifactCache *remote = remotes->pdata[r];
+
+          if (!job_artifact_cache_contains (remote, keys[i]))
+            continue;
+          if (!job_artifact_cache_copy_artifact (cache, remote, keys[i], NULL,
+                                                 error))
+            {
+              g_prefix_error (error, "Cannot pull %s from %s: ", names[i],
+                              job_artifact_cache_get_root (remote));
+              return FALSE;
+            }
+          if (verbose)
+            g_print ("pulled %s (%.8s) from %s\n", names[i], keys[i],
+                     job_artifact_cache_get_root (remote));
+          (*n_pulled)++;
+          break;
+        }
+    }
+  return TRUE;
+}
+
+/* Copies to @remote what it lacks of @keys; each must be in @cache. */
+static gboolean
+push_keys (JobArtifactCache *cache,
+           JobArtifactCache *remote,
+           const char *const *names,
+           const char *const *keys,
+           gboolean verbose,
+           guint *n_pushed,
+           GError **error)
+{
+  *n_pushed = 0;
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      if (job_artifact_cache_contains (remote, keys[i]))
+        continue;
+      if (!job_artifact_cache_copy_artifact (remote, cache, keys[i], NULL,
+                                             error))
+        {
+          g_prefix_error (error, "Cannot push %s to %s: ", names[i],
+                          job_artifact_cache_get_root (remote));
+          return FALSE;
+        }
+      if (verbose)
+        g_print ("pushed %s (%.8s) to %s\n", names[i], keys[i],
+                 job_artifact_cache_get_root (remote));
+      (*n_pushed)++;
+    }
+  return TRUE;
+}
+
+/* The names and keys of every element @scheduler prepared. */
+static void
+scheduler_keys (JobScheduler *scheduler, GStrv *names, GStrv *keys)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  *names = job_scheduler_dup_elements (scheduler);
+  for (guint i = 0; (*names)[i] != NULL; i++)
+    g_strv_builder_add (builder,
+                        job_scheduler_get_cache_key (scheduler, (*names)[i]));
+  *keys = g_strv_builder_end (builder);
+}
+
 typedef struct
 {
   char *partition;
@@ -519,8 +655,10 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   g_autofree char *backend_name = NULL, *on_error = NULL, *cache_dir = NULL;
   g_autofree char *slurm_partition = NULL, *spool_dir = NULL;
   int builders = 0;
-  gboolean quiet = FALSE, verbose = FALSE, has_quota = FALSE;
+  gboolean quiet = FALSE, verbose = FALSE, has_quota = FALSE, push = FALSE;
   guint64 quota = 0;
+  g_autoptr (GPtrArray) remotes = NULL;
+  g_auto (GStrv) names = NULL, keys = NULL;
   const GOptionEntry entries[] = {
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name,
       "Where build jobs run: pool (worker processes, the default), inline "
@@ -607,7 +745,9 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   if (!job_loader_load (loader, (const char *const *) argv + 1, NULL, &error))
     goto fail;
   if ((config = load_user_config (&error)) == NULL
-      || !get_quota (config, &quota, &has_quota, &error))
+      || !get_quota (config, &quota, &has_quota, &error)
+      || !get_push (config, &push, &error)
+      || (remotes = open_remotes (config, NULL, &error)) == NULL)
     goto fail;
   slurm.partition = slurm_partition;
   slurm.spool_dir = spool_dir;
@@ -634,6 +774,19 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
                               &error))
     goto fail;
   job_inputs_stop_recording (inputs);
+
+  /* What the shared caches have is pulled rather than built. */
+  scheduler_keys (scheduler, &names, &keys);
+  if (remotes->len > 0)
+    {
+      guint n_pulled = 0;
+
+      if (!pull_keys (cache, remotes, (const char *const *) names,
+                      (const char *const *) keys, verbose, &n_pulled, &error))
+        goto fail;
+      if (n_pulled > 0 && !quiet)
+        g_print ("%u pulled\n", n_pulled);
+    }
 
   progress.scheduler = scheduler;
   progress.quiet = quiet;
@@ -676,6 +829,31 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   if (!quiet)
     g_print ("%u built, %u failed\n", progress.finished - progress.failed,
              progress.failed);
+  if (push && remotes->len > 0)
+    {
+      g_autoptr (GStrvBuilder) built_names = g_strv_builder_new ();
+      g_autoptr (GStrvBuilder) built_keys = g_strv_builder_new ();
+      g_auto (GStrv) pushed_names = NULL, pushed_keys = NULL;
+      g_autoptr (GError) push_error = NULL;
+      guint n_pushed = 0;
+
+      /* What is in the cache now: what failed is not. */
+      for (guint i = 0; names[i] != NULL; i++)
+        if (job_artifact_cache_contains (cache, keys[i]))
+          {
+            g_strv_builder_add (built_names, names[i]);
+            g_strv_builder_add (built_keys, keys[i]);
+          }
+      pushed_names = g_strv_builder_end (built_names);
+      pushed_keys = g_strv_builder_end (built_keys);
+      if (!push_keys (cache, remotes->pdata[0],
+                      (const char *const *) pushed_names,
+                      (const char *const *) pushed_keys, verbose, &n_pushed,
+                      &push_error))
+        g_printerr ("job: warning: %s\n", push_error->message);
+      else if (n_pushed > 0 && !quiet)
+        g_print ("%u pushed\n", n_pushed);
+    }
   if (has_quota)
     prune_after_build (cache, scheduler, quota, quiet);
   if (!ok)
@@ -1251,4 +1429,148 @@ job_tool_prune (JobToolGlobals *globals, int argc, char **argv)
 fail:
   job_tool_print_error (error);
   return 1;
+}
+
+/* job pull and job push: the elements chosen (the targets, or with --deps
+ * all everything they depend on too), with their keys. */
+static int
+transfer (JobToolGlobals *globals, int argc, char **argv, gboolean pull)
+{
+  const char *command = pull ? "pull" : "push";
+  g_autofree char *cache_dir = NULL, *remote_dir = NULL, *deps = NULL;
+  gboolean verbose = FALSE;
+  const GOptionEntry entries[] = {
+    { "remote", 'r', 0, G_OPTION_ARG_FILENAME, &remote_dir,
+      "The shared cache (default: the user configuration's [cache] remote; "
+      "the first one for a push)",
+      "DIR" },
+    { "deps", 'd', 0, G_OPTION_ARG_STRING, &deps,
+      "none (the targets, the default) or all (and everything they depend "
+      "on)",
+      "DEPS" },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
+      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
+      "DIR" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+      "Name each artifact copied", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (
+      pull ? "TARGET… - copy built artifacts from a shared cache"
+           : "TARGET… - copy built artifacts to a shared cache");
+  g_autoptr (GError) error = NULL;
+  g_auto (JobToolSession) session = { 0 };
+  g_autoptr (GKeyFile) config = NULL;
+  g_autoptr (GPtrArray) remotes = NULL;
+  g_autoptr (GListModel) chosen = NULL;
+  g_autoptr (GStrvBuilder) name_builder = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) key_builder = g_strv_builder_new ();
+  g_autoptr (GString) missing = g_string_new (NULL);
+  g_auto (GStrv) names = NULL, keys = NULL;
+  const char *const *targets;
+  guint n_copied = 0, n_there = 0;
+
+  g_option_context_set_description (
+      context,
+      "A shared cache is an artifact cache in a directory others can reach "
+      "(NFS, a mounted volume). With\n  [cache]\n  remote=/shared/libjob\n"
+      "  push=true\nin the user configuration, `job build` pulls what it "
+      "would build from there and pushes what it built.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      job_tool_print_error (error);
+      return 2;
+    }
+  if (argc < 2)
+    {
+      g_printerr ("job %s: name at least one element\n", command);
+      return 2;
+    }
+  if (deps != NULL && !g_str_equal (deps, "none") && !g_str_equal (deps, "all"))
+    {
+      g_printerr ("job %s: --deps takes none or all, not “%s”\n", command,
+                  deps);
+      return 2;
+    }
+  targets = (const char *const *) argv + 1;
+  if ((remote_dir == NULL && (config = load_user_config (&error)) == NULL)
+      || (remotes = open_remotes (config, remote_dir, &error)) == NULL)
+    goto fail;
+  if (remotes->len == 0)
+    {
+      g_printerr ("job %s: give --remote DIR, or set [cache] remote in the "
+                  "user configuration\n",
+                  command);
+      return 2;
+    }
+  if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
+                              &error)
+      || (chosen = job_loader_list_dependencies (
+              session.loader, targets,
+              deps != NULL && g_str_equal (deps, "all") ? JOB_DEPS_ALL
+                                                        : JOB_DEPS_NONE,
+              &error))
+             == NULL)
+    goto fail;
+  for (guint i = 0; i < g_list_model_get_n_items (chosen); i++)
+    {
+      g_autoptr (JobElementSpec) spec = g_list_model_get_item (chosen, i);
+      const char *name = job_element_spec_get_name (spec);
+      const char *key = job_scheduler_get_cache_key (session.scheduler, name);
+      JobArtifactCache *have = pull ? session.cache : remotes->pdata[0];
+      gboolean found =
+          !pull && job_artifact_cache_contains (session.cache, key);
+
+      if (job_artifact_cache_contains (have, key))
+        {
+          n_there++;
+          continue;
+        }
+      for (guint r = 0; pull && !found && r < remotes->len; r++)
+        found = job_artifact_cache_contains (remotes->pdata[r], key);
+      if (!found)
+        {
+          g_string_append_printf (missing, "%s%s", missing->len ? ", " : "",
+                                  name);
+          continue;
+        }
+      g_strv_builder_add (name_builder, name);
+      g_strv_builder_add (key_builder, key);
+    }
+  names = g_strv_builder_end (name_builder);
+  keys = g_strv_builder_end (key_builder);
+  if (!(pull
+            ? pull_keys (session.cache, remotes, (const char *const *) names,
+                         (const char *const *) keys, verbose, &n_copied, &error)
+            : push_keys (
+                session.cache, remotes->pdata[0], (const char *const *) names,
+                (const char *const *) keys, verbose, &n_copied, &error)))
+    goto fail;
+  g_print ("%u %s, %u already %s\n", n_copied, pull ? "pulled" : "pushed",
+           n_there, pull ? "here" : "there");
+  if (missing->len > 0)
+    {
+      g_printerr ("job %s: %s %s: %s\n", command,
+                  pull ? "not in the shared cache" : "not built here",
+                  pull ? "(build them)" : "(build them first)", missing->str);
+      return 1;
+    }
+  return 0;
+
+fail:
+  job_tool_print_error (error);
+  return 1;
+}
+
+int
+job_tool_pull (JobToolGlobals *globals, int argc, char **argv)
+{
+  return transfer (globals, argc, argv, TRUE);
+}
+
+int
+job_tool_push (JobToolGlobals *globals, int argc, char **argv)
+{
+  return transfer (globals, argc, argv, FALSE);
 }

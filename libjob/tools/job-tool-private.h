@@ -70,6 +70,8 @@ int job_tool_fetch (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_init (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_log (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_prune (JobToolGlobals *globals, int argc, char **argv);
+int job_tool_pull (JobToolGlobals *globals, int argc, char **argv);
+int job_tool_push (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_shell (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_show (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_track (JobToolGlobals *globals, int argc, char **argv);

@@ -32,6 +32,8 @@ static const Command commands[] = {
   { "log", "Print the build logs of elements", job_tool_log },
   { "prune", "Remove the least recently used artifacts beyond a quota",
     job_tool_prune },
+  { "pull", "Copy built artifacts from a shared cache", job_tool_pull },
+  { "push", "Copy built artifacts to a shared cache", job_tool_push },
   { "shell", "Run a shell or a command in an element's sandbox",
     job_tool_shell },
   { "show", "Show elements, their dependencies and configuration",
