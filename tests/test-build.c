@@ -2002,6 +2002,23 @@ test_cli_shared_cache (void)
   g_assert_nonnull (strstr (run.err, "not in the shared cache"));
   g_assert_nonnull (strstr (run.err, "a.bst"));
 
+  /* A damaged artifact there is built here instead, with a warning. */
+  job_run (&scratch, &run, "show", "--deps", "none", "--format", "%{full-key}",
+           "base.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_strchomp (run.out);
+  {
+    g_autofree char *files = g_strdup_printf ("%s/artifacts/%.2s/%s/files",
+                                              shared, run.out, run.out);
+    g_autofree char *third = g_build_filename (scratch.dir, "third", NULL);
+
+    rm_rf (files);
+    tool_run (&scratch, &run, "build", "--cache-dir", third, "mb.bst", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_nonnull (strstr (run.err, "warning: Cannot pull base.bst"));
+    g_assert_nonnull (strstr (run.out, "START   base.bst"));
+  }
+
   /* A bad push setting is an error before anything is built. */
   write_file (scratch.dir, "job.conf", "[cache]\npush=maybe\n");
   job_run (&scratch, &run, "build", "top.bst", NULL);

@@ -382,19 +382,24 @@ get_push (GKeyFile *config, gboolean *push, GError **error)
 }
 
 /* Copies into @cache what it lacks of @keys and a shared cache has (the
- * first that has it); counts what it pulled. */
+ * first that has it); counts what it pulled. Unless @must, an artifact
+ * that cannot be copied (damaged there, say) is a warning: it will be
+ * built. */
 static gboolean
 pull_keys (JobArtifactCache *cache,
            GPtrArray *remotes,
            const char *const *names,
            const char *const *keys,
            gboolean verbose,
+           gboolean must,
            guint *n_pulled,
            GError **error)
 {
   *n_pulled = 0;
   for (guint i = 0; keys[i] != NULL; i++)
     {
+      g_autoptr (GError) local_error = NULL;
+
       if (job_artifact_cache_contains (cache, keys[i]))
         continue;
       for (guint r = 0; r < remotes->len; r++)
@@ -404,11 +409,19 @@ pull_keys (JobArtifactCache *cache,
           if (!job_artifact_cache_contains (remote, keys[i]))
             continue;
           if (!job_artifact_cache_copy_artifact (cache, remote, keys[i], NULL,
-                                                 error))
+                                                 &local_error))
             {
-              g_prefix_error (error, "Cannot pull %s from %s: ", names[i],
+              g_prefix_error (&local_error,
+                              "Cannot pull %s from %s: ", names[i],
                               job_artifact_cache_get_root (remote));
-              return FALSE;
+              if (must)
+                {
+                  g_propagate_error (error, g_steal_pointer (&local_error));
+                  return FALSE;
+                }
+              g_printerr ("job: warning: %s\n", local_error->message);
+              g_clear_error (&local_error);
+              continue;
             }
           if (verbose)
             g_print ("pulled %s (%.8s) from %s\n", names[i], keys[i],
@@ -782,7 +795,8 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
       guint n_pulled = 0;
 
       if (!pull_keys (cache, remotes, (const char *const *) names,
-                      (const char *const *) keys, verbose, &n_pulled, &error))
+                      (const char *const *) keys, verbose, FALSE, &n_pulled,
+                      &error))
         goto fail;
       if (n_pulled > 0 && !quiet)
         g_print ("%u pulled\n", n_pulled);
@@ -1540,12 +1554,12 @@ transfer (JobToolGlobals *globals, int argc, char **argv, gboolean pull)
     }
   names = g_strv_builder_end (name_builder);
   keys = g_strv_builder_end (key_builder);
-  if (!(pull
-            ? pull_keys (session.cache, remotes, (const char *const *) names,
-                         (const char *const *) keys, verbose, &n_copied, &error)
-            : push_keys (
-                session.cache, remotes->pdata[0], (const char *const *) names,
-                (const char *const *) keys, verbose, &n_copied, &error)))
+  if (!(pull ? pull_keys (session.cache, remotes, (const char *const *) names,
+                          (const char *const *) keys, verbose, TRUE, &n_copied,
+                          &error)
+             : push_keys (
+                 session.cache, remotes->pdata[0], (const char *const *) names,
+                 (const char *const *) keys, verbose, &n_copied, &error)))
     goto fail;
   g_print ("%u %s, %u already %s\n", n_copied, pull ? "pulled" : "pushed",
            n_there, pull ? "here" : "there");
