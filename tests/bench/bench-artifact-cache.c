@@ -98,6 +98,20 @@ main (int argc, char **argv)
       g_print ("checkout-copy-%u-files: %.3f ms\n", n_files, ms_since (start));
     }
 
+  /* A pull from (or push to) a shared cache: the artifact copied into
+   * another cache on the same file system, committed there. */
+  {
+    g_autofree char *shared_root = g_build_filename (dir, "shared", NULL);
+    g_autoptr (JobArtifactCache) shared =
+        job_artifact_cache_new (shared_root, NULL, &error);
+
+    check (error);
+    start = g_get_monotonic_time ();
+    job_artifact_cache_copy_artifact (shared, cache, key, NULL, &error);
+    check (error);
+    g_print ("copy-artifact-%u-files: %.3f ms\n", n_files, ms_since (start));
+  }
+
   /* Many small dependencies staged into one sysroot, as a build does. */
   {
     g_autofree char *sysroot = g_build_filename (dir, "deps-sysroot", NULL);
