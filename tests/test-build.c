@@ -2027,6 +2027,49 @@ test_cli_shared_cache (void)
   g_unsetenv ("JOB_CONFIG");
 }
 
+/* --builders N runs N builds at once: the pool gets N workers. Three
+ * builds that each wait for a file the last of them writes can only all
+ * finish if all three run together. */
+static void
+test_cli_builders (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *rendezvous = NULL, *tail = NULL, *empty = NULL;
+  g_autoptr (GSubprocess) process = NULL;
+  const char *args[] = { "--builders", "3", "all.bst", NULL };
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  rendezvous = g_build_filename (scratch.dir, "rendezvous", NULL);
+  g_assert_cmpint (g_mkdir (rendezvous, 0777), ==, 0);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("elements/w%u.bst", i);
+      g_autofree char *text = g_strdup_printf (
+          "kind: manual\nbuild-depends:\n- base.bst\n"
+          "config:\n  build-commands:\n"
+          "  - touch %s/%u; n=0; while set -- %s/*; [ $# -lt 3 ]; do "
+          "n=$((n+1)); [ $n -lt 300 ] || exit 1; sleep 0.1; done\n",
+          rendezvous, i, rendezvous);
+
+      write_file (scratch.project, name, text);
+    }
+  write_file (scratch.project, "elements/all.bst",
+              "kind: stack\ndepends: [w0.bst, w1.bst, w2.bst]\n");
+  /* On the host (no bwrap in PATH), where the builds see one directory. */
+  empty = g_build_filename (scratch.dir, "empty-path", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0755), ==, 0);
+  process = job_spawn_with_path (&scratch, empty, "build", args);
+  job_wait (process, &run);
+  if (run.status != 0)
+    g_printerr ("%s%s", run.out, run.err);
+  g_assert_cmpint (run.status, ==, 0);
+  tail = sorted_event_names (run.out, "SUCCESS");
+  g_assert_cmpstr (tail, ==, "all.bst base.bst w0.bst w1.bst w2.bst");
+}
+
 /* Typical secrets in the environment of `job` reach no build command. */
 
 static void
@@ -2334,6 +2377,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/prune", test_cli_prune);
   g_test_add_func ("/job/build/cli/checkout", test_cli_checkout);
   g_test_add_func ("/job/build/cli/shared-cache", test_cli_shared_cache);
+  g_test_add_func ("/job/build/cli/builders", test_cli_builders);
 
   return g_test_run ();
 }

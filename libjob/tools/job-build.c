@@ -773,7 +773,13 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
       g_object_new (JOB_TYPE_SCHEDULER, "loader", loader, "cache", cache,
                     "backend", backend, "fetch-backend", fetch_backend, NULL);
   if (builders > 0)
-    g_object_set (scheduler, "builders", (guint) builders, NULL);
+    {
+      g_object_set (scheduler, "builders", (guint) builders, NULL);
+      /* N builds at once need N workers. */
+      if (JOB_IS_WORKER_POOL (backend))
+        job_worker_pool_set_max_workers (JOB_WORKER_POOL (backend),
+                                         (guint) builders);
+    }
   else if (JOB_IS_SLURM_BACKEND (backend))
     /* The cluster, not this machine's CPUs, bounds how many jobs run. */
     g_object_set (scheduler, "builders",
