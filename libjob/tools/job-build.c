@@ -381,84 +381,56 @@ get_push (GKeyFile *config, gboolean *push, GError **error)
   return FALSE;
 }
 
-/* Copies into @cache what it lacks of @keys and a shared cache has (the
- * first that has it); counts what it pulled. Unless @must, an artifact
+/* Copies into @dest what it lacks of @keys from the first of @sources that
+ * has each: a pull (@sources the shared caches, @dest this one) or a push
+ * (the other way round); counts what it copied. Unless @must, an artifact
  * that cannot be copied (damaged there, say) is a warning: it will be
  * built. */
 static gboolean
-pull_keys (JobArtifactCache *cache,
-           GPtrArray *remotes,
+copy_keys (GPtrArray *sources,
+           JobArtifactCache *dest,
+           gboolean pull,
            const char *const *names,
            const char *const *keys,
            gboolean verbose,
            gboolean must,
-           guint *n_pulled,
+           guint *n_copied,
            GError **error)
 {
-  *n_pulled = 0;
+  *n_copied = 0;
   for (guint i = 0; keys[i] != NULL; i++)
     {
-      g_autoptr (GError) local_error = NULL;
-
-      if (job_artifact_cache_contains (cache, keys[i]))
+      if (job_artifact_cache_contains (dest, keys[i]))
         continue;
-      for (guint r = 0; r < remotes->len; r++)
+      for (guint s = 0; s < sources->len; s++)
         {
-          JobArtifactCache *remote = remotes->pdata[r];
+          JobArtifactCache *source = sources->pdata[s];
+          const char *shared =
+              job_artifact_cache_get_root (pull ? source : dest);
+          g_autoptr (GError) local_error = NULL;
 
-          if (!job_artifact_cache_contains (remote, keys[i]))
+          if (!job_artifact_cache_contains (source, keys[i]))
             continue;
-          if (!job_artifact_cache_copy_artifact (cache, remote, keys[i], NULL,
+          if (!job_artifact_cache_copy_artifact (dest, source, keys[i], NULL,
                                                  &local_error))
             {
               g_prefix_error (&local_error,
-                              "Cannot pull %s from %s: ", names[i],
-                              job_artifact_cache_get_root (remote));
+                              "Cannot %s %s %s %s: ", pull ? "pull" : "push",
+                              names[i], pull ? "from" : "to", shared);
               if (must)
                 {
                   g_propagate_error (error, g_steal_pointer (&local_error));
                   return FALSE;
                 }
               g_printerr ("job: warning: %s\n", local_error->message);
-              g_clear_error (&local_error);
               continue;
             }
           if (verbose)
-            g_print ("pulled %s (%.8s) from %s\n", names[i], keys[i],
-                     job_artifact_cache_get_root (remote));
-          (*n_pulled)++;
+            g_print ("%s %s (%.8s) %s %s\n", pull ? "pulled" : "pushed",
+                     names[i], keys[i], pull ? "from" : "to", shared);
+          (*n_copied)++;
           break;
         }
-    }
-  return TRUE;
-}
-
-/* Copies to @remote what it lacks of @keys; each must be in @cache. */
-static gboolean
-push_keys (JobArtifactCache *cache,
-           JobArtifactCache *remote,
-           const char *const *names,
-           const char *const *keys,
-           gboolean verbose,
-           guint *n_pushed,
-           GError **error)
-{
-  *n_pushed = 0;
-  for (guint i = 0; keys[i] != NULL; i++)
-    {
-      if (job_artifact_cache_contains (remote, keys[i]))
-        continue;
-      if (!job_artifact_cache_copy_artifact (remote, cache, keys[i], NULL,
-                                             error))
-        {
-          g_prefix_error (error, "Cannot push %s to %s: ", names[i],
-                          job_artifact_cache_get_root (remote));
-          return FALSE;
-        }
-      if (verbose)
-        g_print ("pushed %s (%.8s) to %s\n", names[i], keys[i],
-                 job_artifact_cache_get_root (remote));
-      (*n_pushed)++;
     }
   return TRUE;
 }
@@ -800,7 +772,7 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
     {
       guint n_pulled = 0;
 
-      if (!pull_keys (cache, remotes, (const char *const *) names,
+      if (!copy_keys (remotes, cache, TRUE, (const char *const *) names,
                       (const char *const *) keys, verbose, FALSE, &n_pulled,
                       &error))
         goto fail;
@@ -851,25 +823,15 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
              progress.failed);
   if (push && remotes->len > 0)
     {
-      g_autoptr (GStrvBuilder) built_names = g_strv_builder_new ();
-      g_autoptr (GStrvBuilder) built_keys = g_strv_builder_new ();
-      g_auto (GStrv) pushed_names = NULL, pushed_keys = NULL;
+      g_autoptr (GPtrArray) here = g_ptr_array_new ();
       g_autoptr (GError) push_error = NULL;
       guint n_pushed = 0;
 
-      /* What is in the cache now: what failed is not. */
-      for (guint i = 0; names[i] != NULL; i++)
-        if (job_artifact_cache_contains (cache, keys[i]))
-          {
-            g_strv_builder_add (built_names, names[i]);
-            g_strv_builder_add (built_keys, keys[i]);
-          }
-      pushed_names = g_strv_builder_end (built_names);
-      pushed_keys = g_strv_builder_end (built_keys);
-      if (!push_keys (cache, remotes->pdata[0],
-                      (const char *const *) pushed_names,
-                      (const char *const *) pushed_keys, verbose, &n_pushed,
-                      &push_error))
+      /* What is in the cache now: what failed is not, and is skipped. */
+      g_ptr_array_add (here, cache);
+      if (!copy_keys (here, remotes->pdata[0], FALSE,
+                      (const char *const *) names, (const char *const *) keys,
+                      verbose, TRUE, &n_pushed, &push_error))
         g_printerr ("job: warning: %s\n", push_error->message);
       else if (n_pushed > 0 && !quiet)
         g_print ("%u pushed\n", n_pushed);
@@ -1486,6 +1448,7 @@ transfer (JobToolGlobals *globals, int argc, char **argv, gboolean pull)
   g_autoptr (GStrvBuilder) name_builder = g_strv_builder_new ();
   g_autoptr (GStrvBuilder) key_builder = g_strv_builder_new ();
   g_autoptr (GString) missing = g_string_new (NULL);
+  g_autoptr (GPtrArray) here = g_ptr_array_new ();
   g_auto (GStrv) names = NULL, keys = NULL;
   const char *const *targets;
   guint n_copied = 0, n_there = 0;
@@ -1560,12 +1523,11 @@ transfer (JobToolGlobals *globals, int argc, char **argv, gboolean pull)
     }
   names = g_strv_builder_end (name_builder);
   keys = g_strv_builder_end (key_builder);
-  if (!(pull ? pull_keys (session.cache, remotes, (const char *const *) names,
-                          (const char *const *) keys, verbose, TRUE, &n_copied,
-                          &error)
-             : push_keys (
-                 session.cache, remotes->pdata[0], (const char *const *) names,
-                 (const char *const *) keys, verbose, &n_copied, &error)))
+  g_ptr_array_add (here, session.cache);
+  if (!copy_keys (pull ? remotes : here,
+                  pull ? session.cache : remotes->pdata[0], pull,
+                  (const char *const *) names, (const char *const *) keys,
+                  verbose, TRUE, &n_copied, &error))
     goto fail;
   g_print ("%u %s, %u already %s\n", n_copied, pull ? "pulled" : "pushed",
            n_there, pull ? "here" : "there");
