@@ -695,16 +695,9 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   gboolean ok;
 
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      job_tool_print_error (error);
-      return 2;
-    }
-  if (argc < 2)
-    {
-      g_printerr ("job build: name at least one element to build\n");
-      return 2;
-    }
+  if (!job_tool_parse (context, &argc, &argv, 1, -1,
+                       "job build: name at least one element to build"))
+    return 2;
 
   if ((cache = job_tool_open_cache (cache_dir, &error)) == NULL)
     goto fail;
@@ -943,16 +936,9 @@ job_tool_fetch (JobToolGlobals *globals, int argc, char **argv)
   gboolean ok;
 
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      job_tool_print_error (error);
-      return 2;
-    }
-  if (argc < 2)
-    {
-      g_printerr ("job fetch: name at least one element\n");
-      return 2;
-    }
+  if (!job_tool_parse (context, &argc, &argv, 1, -1,
+                       "job fetch: name at least one element"))
+    return 2;
   targets = (const char *const *) argv + 1;
 
   /* Fetches are jobs in workers, as in a build. */
@@ -1162,16 +1148,9 @@ job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
       "then the integration commands of each run in a sandbox over the "
       "result (ldconfig, caches), then it is copied to LOCATION.");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      job_tool_print_error (error);
-      return 2;
-    }
-  if (argc != 3)
-    {
-      g_printerr ("job checkout: name one element and one location\n");
-      return 2;
-    }
+  if (!job_tool_parse (context, &argc, &argv, 2, 2,
+                       "job checkout: name one element and one location"))
+    return 2;
   if (deps != NULL && !g_str_equal (deps, "run") && !g_str_equal (deps, "none"))
     {
       g_printerr ("job checkout: --deps takes run or none, not “%s”\n", deps);
@@ -1263,16 +1242,9 @@ job_tool_log (JobToolGlobals *globals, int argc, char **argv)
                "succeeded or failed; a build that printed nothing (an "
                "import) has none.");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      job_tool_print_error (error);
-      return 2;
-    }
-  if (argc < 2)
-    {
-      g_printerr ("job log: name at least one element\n");
-      return 2;
-    }
+  if (!job_tool_parse (context, &argc, &argv, 1, -1,
+                       "job log: name at least one element"))
+    return 2;
   targets = (const char *const *) argv + 1;
   if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
                               &error))
@@ -1460,16 +1432,10 @@ transfer (JobToolGlobals *globals, int argc, char **argv, gboolean pull)
       "  push=true\nin the user configuration, `job build` pulls what it "
       "would build from there and pushes what it built.");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      job_tool_print_error (error);
-      return 2;
-    }
-  if (argc < 2)
-    {
-      g_printerr ("job %s: name at least one element\n", command);
-      return 2;
-    }
+  if (!job_tool_parse (context, &argc, &argv, 1, -1,
+                       pull ? "job pull: name at least one element"
+                            : "job push: name at least one element"))
+    return 2;
   if (deps != NULL && !g_str_equal (deps, "none") && !g_str_equal (deps, "all"))
     {
       g_printerr ("job %s: --deps takes none or all, not “%s”\n", command,

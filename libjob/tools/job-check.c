@@ -21,16 +21,9 @@ job_tool_check (JobToolGlobals *globals, int argc, char **argv)
   g_auto (GStrv) elements = NULL;
   guint n_bad = 0;
 
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      job_tool_print_error (error);
-      return 2;
-    }
-  if (argc < 2)
-    {
-      g_printerr ("job check: name at least one element\n");
-      return 2;
-    }
+  if (!job_tool_parse (context, &argc, &argv, 1, -1,
+                       "job check: name at least one element"))
+    return 2;
 
   if (!job_tool_session_open (&session, globals, (const char *const *) argv + 1,
                               NULL, NULL, &error))

@@ -103,16 +103,9 @@ job_tool_init (JobToolGlobals *globals, int argc, char **argv)
       "Writes DIRECTORY/project.conf (DIRECTORY: the one given with -C, else "
       "the current one) and makes the element path, as `bst init` does.");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      job_tool_print_error (error);
-      return 2;
-    }
-  if (argc > 2)
-    {
-      g_printerr ("job init: name at most one directory\n");
-      return 2;
-    }
+  if (!job_tool_parse (context, &argc, &argv, 0, 1,
+                       "job init: name at most one directory"))
+    return 2;
   directory = g_canonicalize_filename (
       argc == 2 ? argv[1] : (globals->directory ? globals->directory : "."),
       NULL);

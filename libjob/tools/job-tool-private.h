@@ -23,6 +23,15 @@ gboolean job_tool_extract_globals (JobToolGlobals *globals,
                                    GError **error);
 JobProject *job_tool_load_project (JobToolGlobals *globals, GError **error);
 void job_tool_print_error (const GError *error);
+/* Parses a subcommand's options; FALSE (exit status 2) after saying why
+ * if that fails, or if it has fewer than @min_args arguments left or, with
+ * @max_args >= 0, more than @max_args: then it prints @usage. */
+gboolean job_tool_parse (GOptionContext *context,
+                         int *argc,
+                         char ***argv,
+                         int min_args,
+                         int max_args,
+                         const char *usage);
 /* Whether @path is an empty directory or nothing (not a file). */
 gboolean job_tool_is_empty_or_missing (const char *path);
 /* rm -rf, read-only directories included; a missing @path is no error. */

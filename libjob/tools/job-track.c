@@ -268,16 +268,9 @@ job_tool_track (JobToolGlobals *globals, int argc, char **argv)
       "(comments and layout kept), or into project.refs with ref-storage: "
       "project.refs.");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      job_tool_print_error (error);
-      return 2;
-    }
-  if (argc < 2)
-    {
-      g_printerr ("job track: name at least one element\n");
-      return 2;
-    }
+  if (!job_tool_parse (context, &argc, &argv, 1, -1,
+                       "job track: name at least one element"))
+    return 2;
   if (deps != NULL && !g_str_equal (deps, "none") && !g_str_equal (deps, "all"))
     {
       g_printerr ("job track: --deps takes none or all, not “%s”\n", deps);

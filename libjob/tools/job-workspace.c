@@ -142,16 +142,10 @@ workspace_open (JobToolGlobals *globals, int argc, char **argv)
   const char *element;
 
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      job_tool_print_error (error);
-      return 2;
-    }
-  if (argc != 3)
-    {
-      g_printerr ("job workspace open: name one element and one directory\n");
-      return 2;
-    }
+  if (!job_tool_parse (
+          context, &argc, &argv, 2, 2,
+          "job workspace open: name one element and one directory"))
+    return 2;
   element = argv[1];
   directory = resolve (argv[2]);
 

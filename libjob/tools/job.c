@@ -235,6 +235,31 @@ job_tool_remove_tree (const char *path, GError **error)
   return TRUE;
 }
 
+gboolean
+job_tool_parse (GOptionContext *context,
+                int *argc,
+                char ***argv,
+                int min_args,
+                int max_args,
+                const char *usage)
+{
+  g_autoptr (GError) error = NULL;
+  int n;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      job_tool_print_error (error);
+      return FALSE;
+    }
+  n = *argc - 1;
+  if (n < min_args || (max_args >= 0 && n > max_args))
+    {
+      g_printerr ("%s\n", usage);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 job_tool_print_error (const GError *error)
 {
