@@ -72,6 +72,17 @@ gboolean job_tool_check_built (JobArtifactCache *cache,
                                GError **error);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JobToolSession, job_tool_session_clear)
 
+/* Tracks the sources of @targets (with @all, of everything they depend on
+ * too) and writes changed refs back, as `job track` does, saying what it
+ * found unless @quiet. */
+gboolean job_tool_track_elements (JobToolGlobals *globals,
+                                  const char *const *targets,
+                                  gboolean all,
+                                  const char *cache_dir,
+                                  gboolean quiet,
+                                  guint *n_changed,
+                                  GError **error);
+
 int job_tool_check (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_build (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_checkout (JobToolGlobals *globals, int argc, char **argv);

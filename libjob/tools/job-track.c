@@ -203,6 +203,7 @@ track_element (JobProject *project,
                JobScheduler *scheduler,
                JobElementSpec *spec,
                gboolean project_refs,
+               gboolean quiet,
                guint *n_changed,
                GError **error)
 {
@@ -222,7 +223,7 @@ track_element (JobProject *project,
         return FALSE;
       if (ref == NULL || g_strcmp0 (old, ref) == 0)
         {
-          if (ref != NULL)
+          if (ref != NULL && !quiet)
             g_print ("%s: source %u: unchanged (%s)\n", name, i + 1, ref);
           continue;
         }
@@ -230,9 +231,58 @@ track_element (JobProject *project,
                 ? write_project_refs (project, name, i, ref, error)
                 : write_inline (project, name, source_spec, ref, error)))
         return FALSE;
-      g_print ("%s: source %u: %s → %s\n", name, i + 1, old ? old : "(none)",
-               ref);
+      if (!quiet)
+        g_print ("%s: source %u: %s → %s\n", name, i + 1, old ? old : "(none)",
+                 ref);
       (*n_changed)++;
+    }
+  return TRUE;
+}
+
+gboolean
+job_tool_track_elements (JobToolGlobals *globals,
+                         const char *const *targets,
+                         gboolean all,
+                         const char *cache_dir,
+                         gboolean quiet,
+                         guint *n_changed,
+                         GError **error)
+{
+  g_auto (JobToolSession) session = { 0 };
+  g_autoptr (GListModel) selected = NULL;
+  g_auto (GStrv) workspaces = NULL;
+  gboolean project_refs;
+
+  *n_changed = 0;
+  /* Tracking is about the sources as the elements are written: open
+   * workspaces are set aside (and left as they are). */
+  if ((session.project = job_tool_load_project (globals, error)) == NULL)
+    return FALSE;
+  workspaces = job_project_dup_workspace_elements (session.project);
+  for (guint i = 0; workspaces[i] != NULL; i++)
+    job_project_set_workspace (session.project, workspaces[i], NULL);
+  if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
+                              error))
+    return FALSE;
+  selected = job_loader_list_dependencies (
+      session.loader, targets, all ? JOB_DEPS_ALL : JOB_DEPS_NONE, error);
+  if (selected == NULL)
+    return FALSE;
+  project_refs =
+      g_strcmp0 (job_node_get_string (job_project_get_config (session.project),
+                                      "ref-storage", "inline", NULL),
+                 "project.refs")
+      == 0;
+  for (guint i = 0; i < g_list_model_get_n_items (selected); i++)
+    {
+      g_autoptr (JobElementSpec) spec = g_list_model_get_item (selected, i);
+
+      if (!track_element (session.project, session.scheduler, spec,
+                          project_refs, quiet, n_changed, error))
+        {
+          g_prefix_error (error, "%s: ", job_element_spec_get_name (spec));
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -254,10 +304,6 @@ job_tool_track (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (
       "TARGET… - find the newest refs of sources and write them back");
   g_autoptr (GError) error = NULL;
-  g_auto (JobToolSession) session = { 0 };
-  g_autoptr (GListModel) selected = NULL;
-  g_auto (GStrv) workspaces = NULL;
-  gboolean project_refs;
   const char *const *targets;
   guint n_changed = 0;
 
@@ -277,39 +323,10 @@ job_tool_track (JobToolGlobals *globals, int argc, char **argv)
       return 2;
     }
   targets = (const char *const *) argv + 1;
-
-  /* Tracking is about the sources as the elements are written: open
-   * workspaces are set aside (and left as they are). */
-  if ((session.project = job_tool_load_project (globals, &error)) == NULL)
+  if (!job_tool_track_elements (globals, targets,
+                                deps != NULL && g_str_equal (deps, "all"),
+                                cache_dir, FALSE, &n_changed, &error))
     goto fail;
-  workspaces = job_project_dup_workspace_elements (session.project);
-  for (guint i = 0; workspaces[i] != NULL; i++)
-    job_project_set_workspace (session.project, workspaces[i], NULL);
-  if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
-                              &error))
-    goto fail;
-  selected = job_loader_list_dependencies (
-      session.loader, targets,
-      deps != NULL && g_str_equal (deps, "all") ? JOB_DEPS_ALL : JOB_DEPS_NONE,
-      &error);
-  if (selected == NULL)
-    goto fail;
-  project_refs =
-      g_strcmp0 (job_node_get_string (job_project_get_config (session.project),
-                                      "ref-storage", "inline", NULL),
-                 "project.refs")
-      == 0;
-  for (guint i = 0; i < g_list_model_get_n_items (selected); i++)
-    {
-      g_autoptr (JobElementSpec) spec = g_list_model_get_item (selected, i);
-
-      if (!track_element (session.project, session.scheduler, spec,
-                          project_refs, &n_changed, &error))
-        {
-          g_prefix_error (&error, "%s: ", job_element_spec_get_name (spec));
-          goto fail;
-        }
-    }
   g_print ("%u changed\n", n_changed);
   return 0;
 
