@@ -1269,6 +1269,9 @@ test_cli_fetch (void)
   g_assert_nonnull (strstr (run.err, "--deps takes none, plan or all"));
 }
 
+static char *
+read_built_file (Scratch *scratch, const char *element, const char *file);
+
 /* `job track`: the newest commit of a git branch is written into the
  * element in place (comments, quoting of other keys and layout kept), or
  * added under `url:`; a second track changes nothing and does not rewrite
@@ -1285,6 +1288,7 @@ test_cli_track (void)
   g_autofree char *expected = NULL, *expected_new = NULL, *refs = NULL;
   g_autofree char *refs_path = NULL, *new_path = NULL, *added = NULL;
   g_autofree char *refs_project = NULL, *plain = NULL;
+  g_autofree char *third = NULL, *built = NULL;
   struct stat before_st, after_st;
 
   scratch_init (&scratch);
@@ -1360,6 +1364,27 @@ test_cli_track (void)
   g_assert_cmpint (before_st.st_ino, ==, after_st.st_ino);
   g_assert_cmpint (before_st.st_mtim.tv_nsec, ==, after_st.st_mtim.tv_nsec);
 
+  /* job build --track: the new ref first, then a build of it. */
+  g_free (command);
+  command = g_strdup_printf (
+      "cd '%s/repo' && echo 3 > f && git -c user.name=t -c user.email=t@t "
+      "commit -q -a -m 3 && git rev-parse HEAD | tr -d '\\n'",
+      scratch.dir);
+  third = sh_output (command);
+  job_run (&scratch, &run, "build", "--track", "app.bst", "app.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "1 ref changed\n"));
+  g_assert_nonnull (strstr (run.out, "SUCCESS app.bst"));
+  g_free (after);
+  after = read_file (app_path);
+  g_assert_nonnull (strstr (after, third));
+  built = read_built_file (&scratch, "app.bst", "f");
+  g_assert_cmpstr (built, ==, "3\n");
+  /* Nothing new: nothing changed, nothing built. */
+  job_run (&scratch, &run, "build", "--track-all", "--quiet", "app.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, "");
+
   /* With project.refs, the ref goes there. */
   write_file (scratch.project, "project.conf",
               "name: test\nelement-path: elements\n"
@@ -1370,7 +1395,7 @@ test_cli_track (void)
   refs_path = g_build_filename (scratch.project, "project.refs", NULL);
   refs = read_file (refs_path);
   refs_project = g_strdup_printf (
-      "projects:\n  test:\n    new.bst:\n    - ref: %s\n", second);
+      "projects:\n  test:\n    new.bst:\n    - ref: %s\n", third);
   g_assert_cmpstr (refs, ==, refs_project);
   g_free (added);
   added = read_file (new_path);

@@ -643,7 +643,8 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   gboolean quiet = FALSE, verbose = FALSE, has_quota = FALSE, push = FALSE;
   guint64 quota = 0;
   g_autoptr (GPtrArray) remotes = NULL;
-  g_auto (GStrv) names = NULL, keys = NULL;
+  g_auto (GStrv) names = NULL, keys = NULL, track = NULL;
+  gboolean track_all = FALSE;
   const GOptionEntry entries[] = {
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name,
       "Where build jobs run: pool (worker processes, the default), inline "
@@ -670,6 +671,14 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
     { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
       "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
       "DIR" },
+    { "track", 0, 0, G_OPTION_ARG_STRING_ARRAY, &track,
+      "Track the sources of ELEMENT first, writing new refs back, as job "
+      "track does (repeatable)",
+      "ELEMENT" },
+    { "track-all", 0, 0, G_OPTION_ARG_NONE, &track_all,
+      "Track the sources of the targets and of everything they depend on "
+      "first",
+      NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print more", NULL },
     { NULL },
@@ -699,6 +708,20 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
                        "job build: name at least one element to build"))
     return 2;
 
+  /* Tracking first: the refs it writes are inputs of what follows. */
+  if (track_all || track != NULL)
+    {
+      guint n_changed = 0;
+
+      if (!job_tool_track_elements (globals,
+                                    track_all ? (const char *const *) argv + 1
+                                              : (const char *const *) track,
+                                    track_all, cache_dir, quiet, &n_changed,
+                                    &error))
+        goto fail;
+      if (!quiet)
+        g_print ("%u ref%s changed\n", n_changed, n_changed == 1 ? "" : "s");
+    }
   if ((cache = job_tool_open_cache (cache_dir, &error)) == NULL)
     goto fail;
   state = state_path (globals, cache, (const char *const *) argv + 1);
