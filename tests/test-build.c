@@ -2095,6 +2095,54 @@ test_cli_builders (void)
   g_assert_cmpstr (tail, ==, "all.bst base.bst w0.bst w1.bst w2.bst");
 }
 
+/* job source-checkout: an element's sources, or with --deps all each
+ * element's in a directory of its name; as a tar archive too. */
+static void
+test_cli_source_checkout (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *out = NULL, *text = NULL, *path = NULL, *tarball = NULL;
+  g_autofree char *command = NULL, *list = NULL;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  write_diamond (&scratch);
+  out = g_build_filename (scratch.dir, "src", NULL);
+  job_run (&scratch, &run, "source-checkout", "a.bst", out, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  text = read_file_at (out, "a.txt");
+  g_assert_cmpstr (text, ==, "A\n");
+  job_run (&scratch, &run, "source-checkout", "b.bst", out, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "--force"));
+
+  rm_rf (out);
+  job_run (&scratch, &run, "source-checkout", "--deps", "all", "top.bst", out,
+           NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (text);
+  text = read_file_at (out, "a/a.txt");
+  g_assert_cmpstr (text, ==, "A\n");
+  g_free (text);
+  text = read_file_at (out, "b/b.txt");
+  g_assert_cmpstr (text, ==, "B\n");
+  path = g_build_filename (out, "base", "bin", "busybox", NULL);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_free (path);
+  /* Elements without sources have no directory. */
+  path = g_build_filename (out, "top", NULL);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  tarball = g_build_filename (scratch.dir, "src.tar", NULL);
+  job_run (&scratch, &run, "source-checkout", "--tar", "b.bst", tarball, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  command = g_strdup_printf ("tar -tf '%s' | sort | tr '\\n' ' '", tarball);
+  list = sh_output (command);
+  g_assert_cmpstr (list, ==, "./ ./b.txt ");
+}
+
 /* Typical secrets in the environment of `job` reach no build command. */
 
 static void
@@ -2403,6 +2451,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/checkout", test_cli_checkout);
   g_test_add_func ("/job/build/cli/shared-cache", test_cli_shared_cache);
   g_test_add_func ("/job/build/cli/builders", test_cli_builders);
+  g_test_add_func ("/job/build/cli/source-checkout", test_cli_source_checkout);
 
   return g_test_run ();
 }

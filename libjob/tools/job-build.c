@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -1544,4 +1545,138 @@ int
 job_tool_push (JobToolGlobals *globals, int argc, char **argv)
 {
   return transfer (globals, argc, argv, FALSE);
+}
+
+/* Where the sources of @name go in a checkout of several elements: its
+ * name without .bst, so that foo/bar.bst is foo/bar/. */
+static char *
+element_directory (const char *location, const char *name)
+{
+  g_autofree char *stem = g_str_has_suffix (name, ".bst")
+                              ? g_strndup (name, strlen (name) - 4)
+                              : g_strdup (name);
+
+  return g_build_filename (location, stem, NULL);
+}
+
+int
+job_tool_source_checkout (JobToolGlobals *globals, int argc, char **argv)
+{
+  g_autofree char *cache_dir = NULL, *deps = NULL;
+  gboolean force = FALSE, tar = FALSE;
+  const GOptionEntry entries[] = {
+    { "deps", 'd', 0, G_OPTION_ARG_STRING, &deps,
+      "none (the element's sources, into LOCATION, the default) or all "
+      "(those of everything it depends on too, each element's in a "
+      "directory of its name)",
+      "DEPS" },
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
+      "Write into a directory that is not empty, replacing files", NULL },
+    { "tar", 0, 0, G_OPTION_ARG_NONE, &tar,
+      "Write a tar archive to LOCATION (- for standard output)", NULL },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
+      "The artifact cache, whose sources/ holds fetched sources (default: "
+      "$JOB_CACHE_DIR, else ~/.cache/libjob)",
+      "DIR" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (
+      "ELEMENT LOCATION - stage the sources of an element into a directory");
+  g_autoptr (GError) error = NULL;
+  g_auto (JobToolSession) session = { 0 };
+  g_autoptr (GListModel) chosen = NULL;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) names = NULL;
+  g_autofree char *dest = NULL;
+  const char *targets[2] = { NULL, NULL };
+  const char *location, *into;
+  gboolean all, ok = TRUE;
+
+  g_option_context_set_description (
+      context, "The sources are fetched first if need be; an element with an "
+               "open workspace gives what its workspace holds, as its builds "
+               "would.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!job_tool_parse (context, &argc, &argv, 2, 2,
+                       "job source-checkout: name one element and one "
+                       "location"))
+    return 2;
+  if (deps != NULL && !g_str_equal (deps, "none") && !g_str_equal (deps, "all"))
+    {
+      g_printerr ("job source-checkout: --deps takes none or all, not “%s”\n",
+                  deps);
+      return 2;
+    }
+  all = deps != NULL && g_str_equal (deps, "all");
+  targets[0] = argv[1];
+  location = argv[2];
+  if (!force
+      && (tar ? !g_str_equal (location, "-")
+                    && g_file_test (location, G_FILE_TEST_EXISTS)
+              : !job_tool_is_empty_or_missing (location)))
+    {
+      g_printerr ("job source-checkout: %s %s; give --force to replace what "
+                  "is there\n",
+                  location, tar ? "exists" : "is not empty");
+      return 1;
+    }
+  if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
+                              &error)
+      || (chosen = job_loader_list_dependencies (
+              session.loader, targets, all ? JOB_DEPS_ALL : JOB_DEPS_NONE,
+              &error))
+             == NULL)
+    goto fail;
+  for (guint i = 0; i < g_list_model_get_n_items (chosen); i++)
+    {
+      g_autoptr (JobElementSpec) spec = g_list_model_get_item (chosen, i);
+      const char *name = job_element_spec_get_name (spec);
+      JobElement *element = job_scheduler_get_element (session.scheduler, name);
+
+      if (g_list_model_get_n_items (job_element_get_sources (element)) > 0)
+        g_strv_builder_add (builder, name);
+    }
+  names = g_strv_builder_end (builder);
+  if (!job_scheduler_fetch (session.scheduler, (const char *const *) names,
+                            NULL, &error))
+    goto fail;
+  if (tar)
+    {
+      if ((dest = g_dir_make_tmp ("job-source-checkout-XXXXXX", &error))
+          == NULL)
+        goto fail;
+      g_chmod (dest, 0755);
+    }
+  into = tar ? dest : location;
+  for (guint i = 0; ok && names[i] != NULL; i++)
+    {
+      g_autofree char *directory =
+          all ? element_directory (into, names[i]) : g_strdup (into);
+
+      ok = job_tool_stage_sources (session.scheduler, names[i], directory,
+                                   &error);
+    }
+  /* An element without sources checks out as an empty directory. */
+  if (ok && names[0] == NULL && !tar && g_mkdir_with_parents (location, 0755))
+    {
+      int saved = errno;
+
+      g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Cannot make %s: %s", location, g_strerror (saved));
+      ok = FALSE;
+    }
+  ok = ok && (!tar || write_tar (dest, location, &error));
+  if (dest != NULL)
+    {
+      g_autoptr (GError) ignored = NULL;
+
+      job_tool_remove_tree (dest, &ignored);
+    }
+  if (!ok)
+    goto fail;
+  return 0;
+
+fail:
+  job_tool_print_error (error);
+  return 1;
 }

@@ -32,6 +32,12 @@ gboolean job_tool_parse (GOptionContext *context,
                          int min_args,
                          int max_args,
                          const char *usage);
+/* Stages the sources of @element, fetched already, into @directory, each at
+ * its own subdirectory. */
+gboolean job_tool_stage_sources (JobScheduler *scheduler,
+                                 const char *element,
+                                 const char *directory,
+                                 GError **error);
 /* Whether @path is an empty directory or nothing (not a file). */
 gboolean job_tool_is_empty_or_missing (const char *path);
 /* rm -rf, read-only directories included; a missing @path is no error. */
@@ -92,6 +98,7 @@ int job_tool_log (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_prune (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_pull (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_push (JobToolGlobals *globals, int argc, char **argv);
+int job_tool_source_checkout (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_shell (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_show (JobToolGlobals *globals, int argc, char **argv);
 int job_tool_track (JobToolGlobals *globals, int argc, char **argv);

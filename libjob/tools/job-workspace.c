@@ -19,8 +19,8 @@
  * element take their sources from it (see the `workspace` source kind) and
  * the project keeps it in .job/workspaces.yml. */
 
-/* Fetches the sources of @element if needed and stages each into
- * @directory, at its own subdirectory. */
+/* Fetches the sources of @element if needed and stages them into
+ * @directory. */
 static gboolean
 stage_sources (JobToolSession *session,
                const char *element,
@@ -28,34 +28,10 @@ stage_sources (JobToolSession *session,
                GError **error)
 {
   const char *names[] = { element, NULL };
-  GListModel *sources = job_element_get_sources (
-      job_scheduler_get_element (session->scheduler, element));
 
-  if (!job_scheduler_fetch (session->scheduler, names, NULL, error))
-    return FALSE;
-  for (guint i = 0; i < g_list_model_get_n_items (sources); i++)
-    {
-      g_autoptr (JobSource) source = g_list_model_get_item (sources, i);
-      const char *subdir = job_source_get_directory (source);
-      g_autofree char *dest =
-          g_build_filename (directory, subdir != NULL ? subdir : "", NULL);
-
-      if (g_mkdir_with_parents (dest, 0755) != 0)
-        {
-          int saved = errno;
-
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       "Cannot make %s: %s", dest, g_strerror (saved));
-          return FALSE;
-        }
-      if (!job_source_stage (source, dest, NULL, error))
-        {
-          g_prefix_error (error,
-                          "%s: ", job_plugin_get_name (JOB_PLUGIN (source)));
-          return FALSE;
-        }
-    }
-  return TRUE;
+  return job_scheduler_fetch (session->scheduler, names, NULL, error)
+         && job_tool_stage_sources (session->scheduler, element, directory,
+                                    error);
 }
 
 /* A session on @element as its sources are written: its workspace, if it

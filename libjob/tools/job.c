@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <errno.h>
+
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,12 +20,14 @@ typedef struct
   int (*run) (JobToolGlobals *globals, int argc, char **argv);
 } Command;
 
-/* Each subcommand lives in its own job-<name>.c. */
+/* A subcommand lives in job-<name>.c; those about artifacts and sources
+ * (build, checkout, fetch, log, prune, pull, push, source-checkout) in
+ * job-build.c. */
 static const Command commands[] = {
   { "build", "Build elements and what they need", job_tool_build },
   { "check", "Check that every element's build job can be sent to a worker",
     job_tool_check },
-  { "checkout", "Copy a built element's artifact into a directory",
+  { "checkout", "Copy a built element, and what it needs, into a directory",
     job_tool_checkout },
   { "fetch", "Fetch the sources of elements without building them",
     job_tool_fetch },
@@ -38,6 +42,8 @@ static const Command commands[] = {
     job_tool_shell },
   { "show", "Show elements, their dependencies and configuration",
     job_tool_show },
+  { "source-checkout", "Stage the sources of elements into a directory",
+    job_tool_source_checkout },
   { "track", "Find the newest refs of sources and write them back",
     job_tool_track },
   { "workspace", "Open, close, reset and list workspaces: sources to edit",
@@ -256,6 +262,40 @@ job_tool_parse (GOptionContext *context,
     {
       g_printerr ("%s\n", usage);
       return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+job_tool_stage_sources (JobScheduler *scheduler,
+                        const char *element,
+                        const char *directory,
+                        GError **error)
+{
+  GListModel *sources =
+      job_element_get_sources (job_scheduler_get_element (scheduler, element));
+
+  for (guint i = 0; i < g_list_model_get_n_items (sources); i++)
+    {
+      g_autoptr (JobSource) source = g_list_model_get_item (sources, i);
+      const char *subdir = job_source_get_directory (source);
+      g_autofree char *dest =
+          g_build_filename (directory, subdir != NULL ? subdir : "", NULL);
+
+      if (g_mkdir_with_parents (dest, 0755) != 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       "Cannot make %s: %s", dest, g_strerror (saved));
+          return FALSE;
+        }
+      if (!job_source_stage (source, dest, NULL, error))
+        {
+          g_prefix_error (error,
+                          "%s: ", job_plugin_get_name (JOB_PLUGIN (source)));
+          return FALSE;
+        }
     }
   return TRUE;
 }
