@@ -1127,6 +1127,49 @@ integrate (JobElement *element,
   return TRUE;
 }
 
+/* For checkout and source-checkout: whether @location may be written,
+ * saying why not. */
+static gboolean
+location_is_free (const char *command,
+                  const char *location,
+                  gboolean force,
+                  gboolean tar)
+{
+  if (force
+      || (tar ? g_str_equal (location, "-")
+                    || !g_file_test (location, G_FILE_TEST_EXISTS)
+              : job_tool_is_empty_or_missing (location)))
+    return TRUE;
+  g_printerr ("job %s: %s %s; give --force to replace what is there\n", command,
+              location, tar ? "exists" : "is not empty");
+  return FALSE;
+}
+
+/* Where the tree of a tar archive is made: a new directory, whose mode the
+ * archive's top entry takes. */
+static char *
+make_tar_tree (GError **error)
+{
+  char *dir = g_dir_make_tmp ("job-checkout-XXXXXX", error);
+
+  if (dir != NULL)
+    g_chmod (dir, 0755);
+  return dir;
+}
+
+/* Writes @tree (if any) as the archive @location, then removes it. */
+static gboolean
+finish_tar (const char *tree, const char *location, gboolean ok, GError **error)
+{
+  g_autoptr (GError) ignored = NULL;
+
+  if (tree == NULL)
+    return ok;
+  ok = ok && write_tar (tree, location, error);
+  job_tool_remove_tree (tree, &ignored);
+  return ok;
+}
+
 int
 job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
 {
@@ -1187,16 +1230,8 @@ job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
     }
   targets[0] = argv[1];
   location = argv[2];
-  if (!force
-      && (tar ? !g_str_equal (location, "-")
-                    && g_file_test (location, G_FILE_TEST_EXISTS)
-              : !job_tool_is_empty_or_missing (location)))
-    {
-      g_printerr ("job checkout: %s %s; give --force to replace what is "
-                  "there\n",
-                  location, tar ? "exists" : "is not empty");
-      return 1;
-    }
+  if (!location_is_free ("checkout", location, force, tar))
+    return 1;
 
   if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
                               &error))
@@ -1216,27 +1251,15 @@ job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
       return 1;
     }
   /* A tar archive is made from a directory of its own. */
-  if (tar)
-    {
-      if ((dest = g_dir_make_tmp ("job-checkout-XXXXXX", &error)) == NULL)
-        goto fail;
-      /* The archive's top directory: as a checkout's would be. */
-      g_chmod (dest, 0755);
-    }
+  if (tar && (dest = make_tar_tree (&error)) == NULL)
+    goto fail;
   ok =
       stage_plan (session.cache, plan, tar ? dest : location, hardlinks, &error)
       && (!with_integration
           || integrate (
               job_scheduler_get_element (session.scheduler, targets[0]), plan,
-              tar ? dest : location, &error))
-      && (!tar || write_tar (dest, location, &error));
-  if (dest != NULL)
-    {
-      g_autoptr (GError) ignored = NULL;
-
-      job_tool_remove_tree (dest, &ignored);
-    }
-  if (!ok)
+              tar ? dest : location, &error));
+  if (!finish_tar (dest, location, ok, &error))
     goto fail;
   return 0;
 
@@ -1610,16 +1633,8 @@ job_tool_source_checkout (JobToolGlobals *globals, int argc, char **argv)
   all = deps != NULL && g_str_equal (deps, "all");
   targets[0] = argv[1];
   location = argv[2];
-  if (!force
-      && (tar ? !g_str_equal (location, "-")
-                    && g_file_test (location, G_FILE_TEST_EXISTS)
-              : !job_tool_is_empty_or_missing (location)))
-    {
-      g_printerr ("job source-checkout: %s %s; give --force to replace what "
-                  "is there\n",
-                  location, tar ? "exists" : "is not empty");
-      return 1;
-    }
+  if (!location_is_free ("source-checkout", location, force, tar))
+    return 1;
   if (!job_tool_session_open (&session, globals, targets, cache_dir, NULL,
                               &error)
       || (chosen = job_loader_list_dependencies (
@@ -1640,13 +1655,8 @@ job_tool_source_checkout (JobToolGlobals *globals, int argc, char **argv)
   if (!job_scheduler_fetch (session.scheduler, (const char *const *) names,
                             NULL, &error))
     goto fail;
-  if (tar)
-    {
-      if ((dest = g_dir_make_tmp ("job-source-checkout-XXXXXX", &error))
-          == NULL)
-        goto fail;
-      g_chmod (dest, 0755);
-    }
+  if (tar && (dest = make_tar_tree (&error)) == NULL)
+    goto fail;
   into = tar ? dest : location;
   for (guint i = 0; ok && names[i] != NULL; i++)
     {
@@ -1665,14 +1675,7 @@ job_tool_source_checkout (JobToolGlobals *globals, int argc, char **argv)
                    "Cannot make %s: %s", location, g_strerror (saved));
       ok = FALSE;
     }
-  ok = ok && (!tar || write_tar (dest, location, &error));
-  if (dest != NULL)
-    {
-      g_autoptr (GError) ignored = NULL;
-
-      job_tool_remove_tree (dest, &ignored);
-    }
-  if (!ok)
+  if (!finish_tar (dest, location, ok, &error))
     goto fail;
   return 0;
 
