@@ -669,9 +669,7 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
     { "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
       "What to do when a build fails: quit (default), continue or terminate",
       "POLICY" },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { "track", 0, 0, G_OPTION_ARG_STRING_ARRAY, &track,
       "Track the sources of ELEMENT first, writing new refs back, as job "
       "track does (repeatable)",
@@ -940,9 +938,7 @@ job_tool_fetch (JobToolGlobals *globals, int argc, char **argv)
     { "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
       "What to do when a fetch fails: quit (default), continue or terminate",
       "POLICY" },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print more", NULL },
     { NULL },
@@ -1193,9 +1189,7 @@ job_tool_checkout (JobToolGlobals *globals, int argc, char **argv)
       "Write a tar archive to LOCATION (- for standard output) instead of a "
       "directory",
       NULL },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (
@@ -1273,9 +1267,7 @@ job_tool_log (JobToolGlobals *globals, int argc, char **argv)
 {
   g_autofree char *cache_dir = NULL;
   const GOptionEntry entries[] = {
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (
@@ -1340,9 +1332,7 @@ job_tool_prune (JobToolGlobals *globals, int argc, char **argv)
       "The most the artifacts may take, such as 500M or 20G (default: the "
       "user configuration's [cache] quota)",
       "SIZE" },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (
@@ -1449,9 +1439,7 @@ transfer (JobToolGlobals *globals, int argc, char **argv, gboolean pull)
       "none (the targets, the default) or all (and everything they depend "
       "on)",
       "DEPS" },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
       "Name each artifact copied", NULL },
     { NULL },
@@ -1597,10 +1585,7 @@ job_tool_source_checkout (JobToolGlobals *globals, int argc, char **argv)
       "Write into a directory that is not empty, replacing files", NULL },
     { "tar", 0, 0, G_OPTION_ARG_NONE, &tar,
       "Write a tar archive to LOCATION (- for standard output)", NULL },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache, whose sources/ holds fetched sources (default: "
-      "$JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (

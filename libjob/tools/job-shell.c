@@ -159,9 +159,7 @@ job_tool_shell (JobToolGlobals *globals, int argc, char **argv)
       "Stage what building the element stages, and its sources, instead of "
       "the element and what it needs at run time",
       NULL },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (

@@ -43,6 +43,15 @@ gboolean job_tool_is_empty_or_missing (const char *path);
 /* rm -rf, read-only directories included; a missing @path is no error. */
 gboolean job_tool_remove_tree (const char *path, GError **error);
 
+/* The --cache-dir option of the subcommands, into @variable (a char **). */
+#define JOB_TOOL_CACHE_DIR_OPTION(variable)                                    \
+  {                                                                            \
+    "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, (variable),                      \
+        "The artifact cache, whose sources/ holds fetched sources too "        \
+        "(default: $JOB_CACHE_DIR, else ~/.cache/libjob)",                     \
+        "DIR"                                                                  \
+  }
+
 /* The artifact cache: @cache_dir, else $JOB_CACHE_DIR, else
  * ~/.cache/libjob. */
 JobArtifactCache *job_tool_open_cache (const char *cache_dir, GError **error);

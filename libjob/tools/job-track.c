@@ -296,9 +296,7 @@ job_tool_track (JobToolGlobals *globals, int argc, char **argv)
       "Whose sources: none (the targets', the default) or all (the targets "
       "and all their dependencies)",
       "DEPS" },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache (default: $JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (

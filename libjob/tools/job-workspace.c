@@ -102,10 +102,7 @@ workspace_open (JobToolGlobals *globals, int argc, char **argv)
       NULL },
     { "no-checkout", 0, 0, G_OPTION_ARG_NONE, &no_checkout,
       "Do not stage the sources: DIRECTORY already holds them", NULL },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache, whose sources/ holds fetched sources (default: "
-      "$JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (
@@ -381,10 +378,7 @@ workspace_reset (JobToolGlobals *globals, int argc, char **argv)
   g_autofree char *cache_dir = NULL;
   const GOptionEntry entries[] = {
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Reset every workspace", NULL },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
-      "The artifact cache, whose sources/ holds fetched sources (default: "
-      "$JOB_CACHE_DIR, else ~/.cache/libjob)",
-      "DIR" },
+    JOB_TOOL_CACHE_DIR_OPTION (&cache_dir),
     { NULL },
   };
   g_autoptr (GError) error = NULL;
