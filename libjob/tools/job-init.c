@@ -12,10 +12,6 @@
 
 #include "job-tool-private.h"
 
-/* BuildStream 1.6's format version, which `bst init` writes too: the
- * project stays one BuildStream loads. */
-#define FORMAT_VERSION 18
-
 static gboolean
 make_directory (const char *path, GError **error)
 {
@@ -132,7 +128,7 @@ job_tool_init (JobToolGlobals *globals, int argc, char **argv)
                           "\n"
                           "# Where the elements (.bst files) are\n"
                           "element-path: %s\n",
-                          name, FORMAT_VERSION, element_path);
+                          name, JOB_FORMAT_VERSION, element_path);
   if (!check_project (text, element_path, &error))
     {
       if (name_from_directory)
