@@ -1663,6 +1663,11 @@ test_cli_init (void)
   conf = g_build_filename (dir, "project.conf", NULL);
   elements = g_build_filename (dir, "elements", NULL);
 
+  /* The format version written is the one --version reports. */
+  tool_run (&scratch, &run, "--version", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (g_str_has_prefix (run.out, "job " JOB_VERSION_S " "));
+  g_assert_nonnull (strstr (run.out, "format version 18)"));
   tool_run (&scratch, &run, "init", "--project-name", "demo", dir, NULL);
   g_assert_cmpint (run.status, ==, 0);
   text = read_file (conf);

@@ -64,6 +64,7 @@ print_usage (FILE *out)
            "                           holding project.conf)\n"
            "  --option KEY VALUE       Set a project option\n"
            "  -h, --help               Show this help\n"
+           "  --version                Show the version\n"
            "\n"
            "Commands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
@@ -330,6 +331,13 @@ main (int argc, char *argv[])
       || g_str_equal (name, "help"))
     {
       print_usage (stdout);
+      status = 0;
+      goto out;
+    }
+  if (g_str_equal (name, "--version"))
+    {
+      printf ("job %s (BuildStream format version %d)\n", JOB_VERSION_S,
+              JOB_FORMAT_VERSION);
       status = 0;
       goto out;
     }
