@@ -8,8 +8,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include <glib/gstdio.h>
-
 #include "job-tool-private.h"
 
 static gboolean
@@ -51,19 +49,8 @@ check_project (const char *text, const char *element_path, GError **error)
       project = job_project_new (scratch);
       ok = job_project_load (project, NULL, &local_error);
     }
-  if (strstr (element_path, "..") == NULL && !g_path_is_absolute (element_path))
-    {
-      /* Only what was made here: the element path's own directories. */
-      g_autofree char *dir = g_strdup (elements);
-
-      while (strlen (dir) > strlen (scratch))
-        {
-          g_rmdir (dir);
-          *strrchr (dir, G_DIR_SEPARATOR) = '\0';
-        }
-    }
-  g_unlink (conf);
-  g_rmdir (scratch);
+  /* Everything in it was made here. */
+  job_tool_remove_tree (scratch, NULL);
   if (!ok)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
