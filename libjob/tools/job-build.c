@@ -288,29 +288,21 @@ get_quota (GKeyFile *config, guint64 *quota, gboolean *has, GError **error)
   return FALSE;
 }
 
-/* Removes the least recently used artifacts beyond @quota, keeping those
- * of @scheduler's elements; says what it did unless @quiet. A failure is
- * only a warning: the build itself is done. */
+/* Removes the least recently used artifacts beyond @quota, keeping @keys
+ * (those of the build); says what it did unless @quiet. A failure is only
+ * a warning: the build itself is done. */
 static void
 prune_after_build (JobArtifactCache *cache,
-                   JobScheduler *scheduler,
+                   const char *const *keys,
                    guint64 quota,
                    gboolean quiet)
 {
-  g_auto (GStrv) elements = job_scheduler_dup_elements (scheduler);
-  g_autoptr (GStrvBuilder) keep = g_strv_builder_new ();
-  g_auto (GStrv) keys = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *size_text = NULL, *quota_text = NULL;
   guint n_removed = 0;
   guint64 size = 0;
 
-  for (guint i = 0; elements[i] != NULL; i++)
-    g_strv_builder_add (keep,
-                        job_scheduler_get_cache_key (scheduler, elements[i]));
-  keys = g_strv_builder_end (keep);
-  if (!job_artifact_cache_prune (cache, quota, (const char *const *) keys,
-                                 &n_removed, &size, &error))
+  if (!job_artifact_cache_prune (cache, quota, keys, &n_removed, &size, &error))
     {
       g_printerr ("job: warning: cannot keep the cache under its quota: %s\n",
                   error->message);
@@ -852,7 +844,7 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
         g_print ("%u pushed\n", n_pushed);
     }
   if (has_quota)
-    prune_after_build (cache, scheduler, quota, quiet);
+    prune_after_build (cache, (const char *const *) keys, quota, quiet);
   if (!ok)
     {
       g_auto (GStrv) failed = job_scheduler_dup_failed (scheduler);
