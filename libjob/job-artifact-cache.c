@@ -1272,8 +1272,10 @@ inode_equal (gconstpointer a, gconstpointer b)
 /* The disk space under @dir; a file with several links in it counts
  * once. */
 static gboolean
-tree_size (const char *dir, GHashTable *seen, guint64 *size, GError **error)
+tree_size (const char *dir, guint64 *size, GError **error)
 {
+  g_autoptr (GHashTable) seen =
+      g_hash_table_new_full (inode_hash, inode_equal, g_free, NULL);
   char *paths[] = { (char *) dir, NULL };
   FTS *fts = fts_open (paths, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
   FTSENT *entry;
@@ -1320,14 +1322,12 @@ artifact_size (const char *dir, guint64 *size, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, "meta", "size", NULL);
   g_autofree char *text = NULL;
-  g_autoptr (GHashTable) seen = NULL;
   char digits[32];
 
   if (g_file_get_contents (path, &text, NULL, NULL)
       && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, size, NULL))
     return TRUE;
-  seen = g_hash_table_new_full (inode_hash, inode_equal, g_free, NULL);
-  if (!tree_size (dir, seen, size, error))
+  if (!tree_size (dir, size, error))
     return FALSE;
   /* Best effort: a cache this process cannot write is walked each time. */
   g_snprintf (digits, sizeof digits, "%" G_GUINT64_FORMAT, *size);
