@@ -77,6 +77,7 @@ gboolean job_tool_session_open (JobToolSession *session,
                                 JobBackend *backend,
                                 GError **error);
 void job_tool_session_clear (JobToolSession *session);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JobToolSession, job_tool_session_clear)
 
 /* Fails unless every artifact @plan stages is in @cache, naming what to
  * build (with @build, the plan is for building @target). */
@@ -85,7 +86,6 @@ gboolean job_tool_check_built (JobArtifactCache *cache,
                                const char *target,
                                gboolean build,
                                GError **error);
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JobToolSession, job_tool_session_clear)
 
 /* Tracks the sources of @targets (with @all, of everything they depend on
  * too) and writes changed refs back, as `job track` does, saying what it

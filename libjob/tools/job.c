@@ -181,7 +181,6 @@ job_tool_session_clear (JobToolSession *session)
   g_clear_object (&session->project);
 }
 
-/* Fails unless every artifact @plan stages is in @cache. */
 gboolean
 job_tool_check_built (JobArtifactCache *cache,
                       GVariant *plan,
