@@ -1409,12 +1409,16 @@ job_artifact_cache_prune (JobArtifactCache *self,
                           GError **error)
 {
   g_autoptr (GPtrArray) candidates = NULL;
+  g_autoptr (GHashTable) kept = g_hash_table_new (g_str_hash, g_str_equal);
   guint64 total = 0;
   guint removed = 0;
 
   g_return_val_if_fail (JOB_IS_ARTIFACT_CACHE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* A build keeps thousands of keys: looked up, not searched. */
+  for (guint i = 0; keep != NULL && keep[i] != NULL; i++)
+    g_hash_table_add (kept, (gpointer) keep[i]);
   candidates = list_candidates (self, error);
   if (candidates == NULL)
     return FALSE;
@@ -1428,7 +1432,7 @@ job_artifact_cache_prune (JobArtifactCache *self,
       g_autoptr (GError) local_error = NULL;
       g_autofree char *element = NULL;
 
-      if (keep != NULL && g_strv_contains (keep, candidate->key))
+      if (g_hash_table_contains (kept, candidate->key))
         continue;
       meta = job_artifact_cache_get_metadata (self, candidate->key, NULL);
       if (meta != NULL)
