@@ -387,6 +387,7 @@ job_wire_receive (int fd,
   g_autoptr (GBytes) whole = NULL;
   g_autoptr (GBytes) oob = NULL;
   JobWireStatus status = JOB_WIRE_STATUS_ERROR;
+  guint resets = 0;
 
   job_wire_message_clear (message);
 
@@ -394,9 +395,12 @@ job_wire_receive (int fd,
   msg.msg_iovlen = 1;
   msg.msg_control = control.buf;
   msg.msg_controllen = sizeof control.buf;
+  /* A peer that went with messages of ours unread leaves ECONNRESET,
+   * which the kernel reports before what the peer sent until then: read
+   * on, so that its last replies are not lost. */
   do
     n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC | (nonblocking ? MSG_DONTWAIT : 0));
-  while (n < 0 && errno == EINTR);
+  while (n < 0 && (errno == EINTR || (errno == ECONNRESET && resets++ == 0)));
   if (n < 0)
     {
       int saved_errno = errno;
