@@ -50,6 +50,14 @@
  * Tasks and outputs travel as pickles over a private socket; large byte
  * buffers are passed as sealed memory files and mapped, not copied.
  *
+ * When every worker is busy and no other may start, a task submitted
+ * without a cancellable (and with no task timeout set) may be sent to a
+ * busy worker ahead of time, to run when its current task is done: one
+ * such task per worker, or several while the worker's tasks take well
+ * under a millisecond. This is what makes many short tasks fast; a task
+ * that may be cancelled always waits for a free worker. If a worker dies,
+ * the tasks sent ahead to it, which it never started, run on another.
+ *
  * A task whose pickle names a Python plugin (an origin `python:PATH`, see
  * [method@Job.PluginRegistry.load_file]) runs in a worker that hosts
  * Python: `job-worker --python`, which starts Python once, when it starts.
@@ -129,8 +137,11 @@ struct _Worker
   GSource *stderr_source;
   GByteArray *stderr_tail;
   Request *request;
-  Request *next; /* sent behind request, not started yet: see
-                  * worker_pipeline() */
+  GQueue pipelined; /* Request*, sent behind request, not started yet: see
+                     * worker_pipeline() */
+  gsize pipelined_bytes;
+  guint64 last_wall_ns; /* how long its last task ran, as it said; unknown
+                         * (G_MAXUINT64) before its first */
   gint64 idle_since;
   guint dirs_generation;
   gboolean closing; /* the socket is closed or to close: no more tasks */
@@ -376,6 +387,21 @@ worker_free (Worker *worker)
 /* With the lock held. Sends @request to @worker: to run now (@worker is
  * idle), or @pipelined, to run after its current request. A failed send is
  * left for the worker's death to report, with what the worker printed. */
+/* What may wait in a worker behind its current task: about this much of
+ * its recent tasks' run time, in at most this many requests holding at
+ * most this many bytes, counted with what a message costs the kernel. */
+#define PIPELINE_WAIT_NS G_GUINT64_CONSTANT (1000000)
+#define PIPELINE_MAX_REQUESTS 64
+#define PIPELINE_MAX_BYTES (64 * 1024)
+#define PIPELINE_MESSAGE_OVERHEAD 1024
+
+static gsize
+request_pipeline_bytes (Request *request)
+{
+  return g_bytes_get_size (job_pickle_frames_get_header (request->frames))
+         + PIPELINE_MESSAGE_OVERHEAD;
+}
+
 static void
 worker_start_request (Worker *worker, Request *request, gboolean pipelined)
 {
@@ -390,7 +416,10 @@ worker_start_request (Worker *worker, Request *request, gboolean pipelined)
   request->state = REQUEST_RUNNING;
   request->worker = worker;
   if (pipelined)
-    worker->next = request;
+    {
+      g_queue_push_tail (&worker->pipelined, request);
+      worker->pipelined_bytes += request_pipeline_bytes (request);
+    }
   else
     worker->request = request;
 
@@ -520,27 +549,51 @@ request_start_timeout (JobWorkerPool *self, Request *request)
   g_source_attach (request->timeout_source, self->context);
 }
 
-/* With the lock held: sends the first queued request to busy @worker, to
- * run after its current one, when nothing else could take it sooner (no
- * idle worker, no room for another). The worker then finds it waiting when
- * it is done, instead of sleeping until the dispatcher sends it: under load
- * that is a wakeup and a context switch less per task.
+/* Whether @request may wait in busy @worker behind what it has. One
+ * request always may (unless cancellable, see worker_pipeline()); more
+ * only while its tasks are short: then the time a request waits behind
+ * others stays small, and the worker takes one after another without
+ * sleeping while the dispatcher reads several replies per wakeup. They
+ * must also fit its socket's buffer together, so that sending never
+ * blocks the dispatcher, and carry no out-of-band frame. */
+static gboolean
+worker_can_pipeline (Worker *worker, Request *request)
+{
+  guint depth;
+
+  if (request->cancellable != NULL || (request->python && !worker->python))
+    return FALSE;
+  if (worker->pipelined.length == 0)
+    return TRUE;
+  depth = worker->last_wall_ns == 0
+              ? PIPELINE_MAX_REQUESTS
+              : (guint) MIN (PIPELINE_WAIT_NS / worker->last_wall_ns,
+                             PIPELINE_MAX_REQUESTS);
+  return worker->pipelined.length < depth
+         && job_pickle_frames_get_n_frames (request->frames) == 0
+         && worker->pipelined_bytes + request_pipeline_bytes (request)
+                <= PIPELINE_MAX_BYTES;
+}
+
+/* With the lock held: sends queued requests to busy @worker, to run after
+ * its current one, when nothing else could take them sooner (no idle
+ * worker, no room for another), up to worker_pipeline_depth(). The worker
+ * then finds the next one waiting when it is done, instead of sleeping
+ * until the dispatcher sends it: under load that is a wakeup and a context
+ * switch less per task.
  *
  * Only for requests that can be neither cancelled nor timed out: such a
  * request, not yet started, could not be stopped without killing the task
- * the worker runs before it. If that one kills the worker, the request is
- * queued again (worker_requeue_next()): the worker runs tasks in order and
- * its replies come before its end of file, so it never started it. */
+ * the worker runs before it. If that one kills the worker, the requests
+ * are queued again (worker_requeue_next()): the worker runs tasks in order
+ * and its replies come before its end of file, so it never started them. */
 static void
 worker_pipeline (Worker *worker)
 {
   JobWorkerPool *self = worker->pool;
-  Request *head = g_queue_peek_head (&self->queue);
 
-  if (head == NULL || (head->python && !worker->python)
-      || head->cancellable != NULL || self->task_timeout > 0
-      || worker->request == NULL || worker->next != NULL || worker->closing
-      || worker->death != NULL
+  if (worker->request == NULL || worker->closing || worker->death != NULL
+      || self->task_timeout > 0
       || self->workers->len + self->n_spawning < self->max_workers)
     return;
   for (guint i = 0; i < self->workers->len; i++)
@@ -550,7 +603,14 @@ worker_pipeline (Worker *worker)
       if (other->request == NULL && !other->closing && other->death == NULL)
         return;
     }
-  worker_start_request (worker, g_queue_pop_head (&self->queue), TRUE);
+  for (;;)
+    {
+      Request *head = g_queue_peek_head (&self->queue);
+
+      if (head == NULL || !worker_can_pipeline (worker, head))
+        return;
+      worker_start_request (worker, g_queue_pop_head (&self->queue), TRUE);
+    }
 }
 
 /* With the lock held: @worker is gone or going; the request it had not
@@ -558,13 +618,16 @@ worker_pipeline (Worker *worker)
 static void
 worker_requeue_next (Worker *worker)
 {
-  Request *next = g_steal_pointer (&worker->next);
+  Request *next;
 
-  if (next == NULL)
-    return;
-  next->state = REQUEST_QUEUED;
-  next->worker = NULL;
-  g_queue_push_head (&worker->pool->queue, next);
+  /* From the last, so that they keep their order at the head. */
+  worker->pipelined_bytes = 0;
+  while ((next = g_queue_pop_tail (&worker->pipelined)) != NULL)
+    {
+      next->state = REQUEST_QUEUED;
+      next->worker = NULL;
+      g_queue_push_head (&worker->pool->queue, next);
+    }
 }
 
 /* With the lock held: takes every queued request, marked done, for
@@ -813,18 +876,23 @@ worker_lost (Worker *worker)
 }
 
 /* With the lock held, which it releases: @message is the reply to
- * @request, which @worker runs. */
-static void
+ * @request, which @worker runs. Returns whether the worker already had its
+ * next request, whose reply may then be waiting too. */
+static gboolean
 complete_reply (Worker *worker, Request *request, JobWireMessage *message)
 {
   JobWorkerPool *self = worker->pool;
   JobResult *result = NULL;
   GError *error = NULL;
+  gboolean more;
 
   request->state = REQUEST_DONE;
-  worker->request = g_steal_pointer (&worker->next);
+  worker->last_wall_ns = message->metrics.wall_ns;
+  worker->request = g_queue_pop_head (&worker->pipelined);
+  more = worker->request != NULL;
   if (worker->request != NULL)
     {
+      worker->pipelined_bytes -= request_pipeline_bytes (worker->request);
       /* The worker starts the pipelined request now. */
       g_clear_pointer (&worker->request->frames, job_pickle_frames_unref);
       request_start_timeout (self, worker->request);
@@ -839,9 +907,11 @@ complete_reply (Worker *worker, Request *request, JobWireMessage *message)
 
   request_complete (request, result, error, FALSE);
   request_unref (request);
+  return more;
 }
 
-static void
+/* Returns whether another reply may be waiting. */
+static gboolean
 handle_reply (Worker *worker, JobWireMessage *message)
 {
   JobWorkerPool *self = worker->pool;
@@ -855,9 +925,9 @@ handle_reply (Worker *worker, JobWireMessage *message)
       /* A reply to a request already failed (cancelled): ignore it. A
        * direct request's reply never comes this way. */
       g_mutex_unlock (&self->mutex);
-      return;
+      return FALSE;
     }
-  complete_reply (worker, request, message);
+  return complete_reply (worker, request, message);
 }
 
 static gboolean
@@ -866,6 +936,7 @@ socket_ready_cb (int fd, GIOCondition condition, gpointer user_data)
   Worker *worker = user_data;
   JobWorkerPool *self = worker->pool;
   JobWireMessage message = { 0 };
+  gboolean more = FALSE;
 
   for (;;)
     {
@@ -928,11 +999,12 @@ socket_ready_cb (int fd, GIOCondition condition, gpointer user_data)
         }
       else if (message.type == JOB_WIRE_RESULT
                || message.type == JOB_WIRE_ERROR)
-        handle_reply (worker, &message);
+        more = handle_reply (worker, &message);
       job_wire_message_clear (&message);
-      /* A worker has one reply outstanding at most: poll again rather than
-       * spend a receive on EAGAIN. */
-      return G_SOURCE_CONTINUE;
+      /* With nothing sent ahead, no other reply can be waiting: poll again
+       * rather than spend a receive on EAGAIN. */
+      if (!more)
+        return G_SOURCE_CONTINUE;
     }
 }
 
@@ -1061,6 +1133,7 @@ spawn_worker_in_dispatcher (JobWorkerPool *self)
   worker->pool = self;
   worker->process = process;
   worker->python = python;
+  worker->last_wall_ns = G_MAXUINT64;
   /* NULL if the worker already died and was reaped: its death is seen on
    * its socket; it has no pid to report. */
   worker->pid =

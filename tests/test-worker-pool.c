@@ -588,6 +588,128 @@ test_pool_crash_pipelined (void)
   g_assert_cmpstr (test_output_text (after_result), ==, "after");
 }
 
+/* Records the order in which tasks complete. */
+typedef struct
+{
+  GPtrArray *texts;
+  guint failed;
+  guint pending;
+} OrderWait;
+
+static void
+order_wait_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  OrderWait *wait = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobResult) job_result =
+      job_backend_submit_finish (JOB_BACKEND (object), result, &error);
+
+  if (job_result != NULL)
+    g_ptr_array_add (wait->texts, g_strdup (test_output_text (job_result)));
+  else
+    wait->failed++;
+  wait->pending--;
+  g_main_context_wakeup (NULL);
+}
+
+/* A worker whose tasks are short gets many sent ahead (see
+ * worker_can_pipeline()). When the task before them crashes, every one of
+ * them runs on the next worker, in the order they were submitted. */
+static void
+test_pool_crash_pipelined_deep (void)
+{
+  enum
+  {
+    N = 40
+  };
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  g_autoptr (JobTask) warm =
+      test_task_new ("TestEchoTask", "text", "warm", NULL);
+  g_autoptr (JobTask) sleep =
+      test_task_new ("TestSleepTask", "number", 0.2, NULL);
+  g_autoptr (JobTask) crash =
+      test_task_new ("TestCrashTask", "text", "abort", NULL);
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JobResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  TestWait wait = { 0 }, crash_wait = { 0 };
+  OrderWait order = { texts, 0, N };
+  gint64 first_pid;
+
+  /* The worker's last task is short... */
+  job_backend_submit_async (JOB_BACKEND (pool), warm, NULL, test_wait_cb,
+                            &wait);
+  result = test_wait_finish (JOB_BACKEND (pool), &wait, &error);
+  g_assert_no_error (error);
+  first_pid = job_result_get_worker_pid (result);
+  g_clear_object (&result);
+
+  /* ...so while it sleeps, the crash and the echoes behind it are sent. */
+  job_backend_submit_async (JOB_BACKEND (pool), sleep, NULL, test_wait_cb,
+                            &wait);
+  job_backend_submit_async (JOB_BACKEND (pool), crash, NULL, test_wait_cb,
+                            &crash_wait);
+  for (guint i = 0; i < N; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("task %u", i);
+      g_autoptr (JobTask) echo =
+          test_task_new ("TestEchoTask", "text", text, NULL);
+
+      job_backend_submit_async (JOB_BACKEND (pool), echo, NULL, order_wait_cb,
+                                &order);
+    }
+
+  result = test_wait_finish (JOB_BACKEND (pool), &wait, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_result_get_worker_pid (result), ==, first_pid);
+  g_clear_object (&result);
+  result = test_wait_finish (JOB_BACKEND (pool), &crash_wait, &error);
+  g_assert_error (error, JOB_WORKER_ERROR, JOB_WORKER_ERROR_CRASHED);
+  g_clear_error (&error);
+  while (order.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpuint (order.failed, ==, 0);
+  g_assert_cmpuint (texts->len, ==, N);
+  for (guint i = 0; i < N; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("task %u", i);
+
+      g_assert_cmpstr (texts->pdata[i], ==, text);
+    }
+}
+
+/* Tasks sent ahead never fill the worker's socket: with big tasks and
+ * big outputs, neither the dispatcher nor the worker blocks on the other. */
+static void
+test_pool_pipeline_big_messages (void)
+{
+  enum
+  {
+    N = 64
+  };
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  /* Big, but below the size that travels out of band. */
+  g_autofree char *big = g_strnfill (60 * 1024, 'x');
+  OrderWait order = { texts, 0, N };
+
+  for (guint i = 0; i < N; i++)
+    {
+      g_autoptr (JobTask) echo =
+          test_task_new ("TestEchoTask", "text", big, NULL);
+
+      job_backend_submit_async (JOB_BACKEND (pool), echo, NULL, order_wait_cb,
+                                &order);
+    }
+  while (order.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (order.failed, ==, 0);
+  g_assert_cmpuint (texts->len, ==, N);
+  for (guint i = 0; i < N; i++)
+    g_assert_cmpstr (texts->pdata[i], ==, big);
+}
+
 static void
 test_pool_crash_segv (void)
 {
@@ -1108,6 +1230,10 @@ main (int argc, char **argv)
   g_test_add_func ("/job/worker-pool/crash-abort", test_pool_crash_abort);
   g_test_add_func ("/job/worker-pool/crash-pipelined",
                    test_pool_crash_pipelined);
+  g_test_add_func ("/job/worker-pool/crash-pipelined-deep",
+                   test_pool_crash_pipelined_deep);
+  g_test_add_func ("/job/worker-pool/pipeline-big-messages",
+                   test_pool_pipeline_big_messages);
   g_test_add_func ("/job/worker-pool/crash-exit", test_pool_crash_exit);
   g_test_add_func ("/job/worker-pool/crash-kill", test_pool_crash_kill);
   g_test_add_func ("/job/worker-pool/killed-from-outside",
