@@ -810,6 +810,62 @@ cancel_later (gpointer data)
 /* The blocking submit to an idle worker reads the reply in the caller's
  * thread: a crash, a timeout and a cancellation there still fail only
  * their task, as on the dispatcher's way. */
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* The median cpu-time of @n tasks submitted one after another, the caller
+ * busy for @gap_us between them. */
+static double
+median_cpu_time (JobWorkerPool *pool, JobTask *task, guint n, gint64 gap_us)
+{
+  g_autofree double *times = g_new (double, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JobResult) result = NULL;
+      gint64 end = g_get_monotonic_time () + gap_us;
+
+      while (g_get_monotonic_time () < end)
+        ;
+      result = job_backend_submit (JOB_BACKEND (pool), task, NULL, &error);
+      g_assert_no_error (error);
+      times[i] = job_result_get_cpu_time (result);
+    }
+  qsort (times, n, sizeof (double), compare_doubles);
+  return times[n / 2];
+}
+
+/* A worker whose tasks come close behind each other polls for the next
+ * one before it sleeps; the CPU it spends polling is not the next task's.
+ * Tasks 35 µs apart are caught while it polls (for up to 50 µs); had the
+ * polling counted, each would cost about 35 µs more than tasks that come
+ * to a sleeping worker. */
+static void
+test_pool_spin_not_counted (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  g_autoptr (JobTask) task =
+      g_object_new (g_type_from_name ("TestNoopTask"), NULL);
+  double asleep, polled;
+
+  if (g_get_num_processors () < 2)
+    {
+      g_test_skip ("the worker polls only with another CPU beside it");
+      return;
+    }
+  asleep = median_cpu_time (pool, task, 51, 2000);
+  polled = median_cpu_time (pool, task, 201, 35);
+  g_test_message ("median cpu-time: %.1f us after 2 ms, %.1f us after 35 us",
+                  asleep * 1e6, polled * 1e6);
+  g_assert_cmpfloat (polled, <, asleep + 20e-6);
+}
+
 static void
 test_pool_blocking_direct (void)
 {
@@ -1230,6 +1286,8 @@ main (int argc, char **argv)
   g_test_add_func ("/job/worker-pool/crash-abort", test_pool_crash_abort);
   g_test_add_func ("/job/worker-pool/crash-pipelined",
                    test_pool_crash_pipelined);
+  g_test_add_func ("/job/worker-pool/spin-not-counted",
+                   test_pool_spin_not_counted);
   g_test_add_func ("/job/worker-pool/crash-pipelined-deep",
                    test_pool_crash_pipelined_deep);
   g_test_add_func ("/job/worker-pool/pipeline-big-messages",
