@@ -4,11 +4,20 @@
  * sequential round trip of a no-op task (median, p90, p99), throughput
  * with 2 workers and many tasks in flight, cold start to the first result,
  * and a 64 MiB output returned to the caller.
+ *
+ * First, what this machine gives today, to read those against: a pipe
+ * ping-pong between two processes, and starting /bin/true.
  */
 
+#include <errno.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 #include <libjob/job.h>
 
@@ -230,15 +239,87 @@ bench_big_output (const char *kind, guint n)
           fresh_times[n / 2]);
 }
 
+/* One byte there and back between two processes, @n times. Run before
+ * any thread exists, as it forks. */
+static void
+bench_pipe_ping_pong (guint n)
+{
+  g_autofree double *times = g_new (double, n);
+  int there[2], back[2];
+  char byte = 0;
+  pid_t pid;
+
+  if (pipe (there) != 0 || pipe (back) != 0)
+    g_error ("pipe: %s", g_strerror (errno));
+  pid = fork ();
+  if (pid < 0)
+    g_error ("fork: %s", g_strerror (errno));
+  if (pid == 0)
+    {
+      close (there[1]);
+      close (back[0]);
+      while (read (there[0], &byte, 1) == 1)
+        if (write (back[1], &byte, 1) != 1)
+          break;
+      _exit (0);
+    }
+  for (guint i = 0; i < n + 1000; i++)
+    {
+      gint64 start = g_get_monotonic_time ();
+
+      if (write (there[1], &byte, 1) != 1 || read (back[0], &byte, 1) != 1)
+        g_error ("ping-pong: %s", g_strerror (errno));
+      if (i >= 1000)
+        times[i - 1000] = g_get_monotonic_time () - start;
+    }
+  close (there[1]);
+  waitpid (pid, NULL, 0);
+  close (there[0]);
+  close (back[0]);
+  close (back[1]);
+  qsort (times, n, sizeof (double), compare_doubles);
+  printf ("baseline.pipe_ping_pong.median: %.1f us\n", times[n / 2]);
+}
+
+/* posix_spawn() of /bin/true and waiting for it, as the pool starts a
+ * worker. */
+static void
+bench_spawn_true (guint n)
+{
+  g_autofree double *times = g_new (double, n);
+  char *argv[] = { (char *) "/bin/true", NULL };
+
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 start = g_get_monotonic_time ();
+      pid_t pid;
+
+      if (posix_spawn (&pid, argv[0], NULL, NULL, argv, environ) != 0)
+        g_error ("cannot start /bin/true");
+      waitpid (pid, NULL, 0);
+      times[i] = (g_get_monotonic_time () - start) / 1e3;
+    }
+  qsort (times, n, sizeof (double), compare_doubles);
+  printf ("baseline.spawn_true.median: %.2f ms\n", times[n / 2]);
+}
+
 int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   const char *kinds[] = { "pool", "inline" };
   const char *only = argc > 1 ? argv[1] : NULL;
-  /* A second argument runs one benchmark: round_trip, round_trip_async,
-   * throughput, cold_start or output_64mib (for perf and strace). */
+  /* A second argument runs one benchmark: baseline, round_trip,
+   * round_trip_async, throughput, cold_start or output_64mib (for perf and
+   * strace). */
   const char *which = argc > 2 ? argv[2] : NULL;
+
+  if (which == NULL || g_str_equal (which, "baseline"))
+    {
+      bench_pipe_ping_pong (20000);
+      bench_spawn_true (50);
+      fflush (stdout);
+    }
 
   if (!job_module_load_path (TEST_PLUGIN_PATH, NULL, &error))
     g_error ("%s", error->message);
