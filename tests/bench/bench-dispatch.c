@@ -6,10 +6,12 @@
  * and a 64 MiB output returned to the caller.
  *
  * First, what this machine gives today, to read those against: a pipe
- * ping-pong between two processes, and starting /bin/true.
+ * ping-pong between two processes, starting /bin/true, and starting the
+ * worker program until it exits (it does at once when started by hand).
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,26 +283,31 @@ bench_pipe_ping_pong (guint n)
   printf ("baseline.pipe_ping_pong.median: %.1f us\n", times[n / 2]);
 }
 
-/* posix_spawn() of /bin/true and waiting for it, as the pool starts a
- * worker. */
+/* posix_spawn() of @program (its output thrown away) and waiting for it
+ * to exit, as the pool starts a worker. */
 static void
-bench_spawn_true (guint n)
+bench_spawn (const char *name, const char *program, guint n)
 {
   g_autofree double *times = g_new (double, n);
-  char *argv[] = { (char *) "/bin/true", NULL };
+  char *argv[] = { (char *) program, NULL };
+  posix_spawn_file_actions_t actions;
 
+  posix_spawn_file_actions_init (&actions);
+  posix_spawn_file_actions_addopen (&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen (&actions, 2, "/dev/null", O_WRONLY, 0);
   for (guint i = 0; i < n; i++)
     {
       gint64 start = g_get_monotonic_time ();
       pid_t pid;
 
-      if (posix_spawn (&pid, argv[0], NULL, NULL, argv, environ) != 0)
-        g_error ("cannot start /bin/true");
+      if (posix_spawn (&pid, program, &actions, NULL, argv, environ) != 0)
+        g_error ("cannot start %s", program);
       waitpid (pid, NULL, 0);
       times[i] = (g_get_monotonic_time () - start) / 1e3;
     }
+  posix_spawn_file_actions_destroy (&actions);
   qsort (times, n, sizeof (double), compare_doubles);
-  printf ("baseline.spawn_true.median: %.2f ms\n", times[n / 2]);
+  printf ("baseline.%s.median: %.2f ms\n", name, times[n / 2]);
 }
 
 int
@@ -316,8 +323,16 @@ main (int argc, char **argv)
 
   if (which == NULL || g_str_equal (which, "baseline"))
     {
+      g_autoptr (JobWorkerPool) pool = NULL;
+
+      /* Forks: before the pool's thread exists. */
       bench_pipe_ping_pong (20000);
-      bench_spawn_true (50);
+      pool = job_worker_pool_new ();
+      bench_spawn ("spawn_true", "/bin/true", 50);
+      /* Started by hand, the worker exits at once: what starting a program
+       * that links libjob (so GIO) costs, before it does anything. */
+      bench_spawn ("spawn_worker_exit", job_worker_pool_get_worker_path (pool),
+                   50);
       fflush (stdout);
     }
 
