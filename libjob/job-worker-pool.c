@@ -393,9 +393,6 @@ worker_free (Worker *worker)
   g_free (worker);
 }
 
-/* With the lock held. Sends @request to @worker: to run now (@worker is
- * idle), or @pipelined, to run after its current request. A failed send is
- * left for the worker's death to report, with what the worker printed. */
 /* What may wait in a worker behind its current task: about this much of
  * its recent tasks' run time, in at most this many requests holding at
  * most this many bytes, counted with what a message costs the kernel. */
@@ -411,6 +408,9 @@ request_pipeline_bytes (Request *request)
          + PIPELINE_MESSAGE_OVERHEAD;
 }
 
+/* With the lock held. Sends @request to @worker: to run now (@worker is
+ * idle), or @pipelined, to run after its current request. A failed send is
+ * left for the worker's death to report, with what the worker printed. */
 static void
 worker_start_request (Worker *worker, Request *request, gboolean pipelined)
 {
@@ -586,7 +586,7 @@ worker_can_pipeline (Worker *worker, Request *request)
 
 /* With the lock held: sends queued requests to busy @worker, to run after
  * its current one, when nothing else could take them sooner (no idle
- * worker, no room for another), up to worker_pipeline_depth(). The worker
+ * worker, no room for another), as worker_can_pipeline() allows. The worker
  * then finds the next one waiting when it is done, instead of sleeping
  * until the dispatcher sends it: under load that is a wakeup and a context
  * switch less per task.
