@@ -54,9 +54,13 @@
  * without a cancellable (and with no task timeout set) may be sent to a
  * busy worker ahead of time, to run when its current task is done: one
  * such task per worker, or several while the worker's tasks take well
- * under a millisecond. This is what makes many short tasks fast; a task
- * that may be cancelled always waits for a free worker. If a worker dies,
- * the tasks sent ahead to it, which it never started, run on another.
+ * under a millisecond, and never behind a task that has run for more than
+ * a millisecond. This is what makes many short tasks fast. A task sent
+ * ahead may still wait behind a long task that had only just started,
+ * where another worker might have run it sooner: a task that must not
+ * wait so, or that may be cancelled, goes with a cancellable, and always
+ * waits for a free worker. If a worker dies, the tasks sent ahead to it,
+ * which it never started, run on another.
  *
  * On a machine with more than one CPU, waking a sleeping process costs
  * more than a task's whole round trip otherwise does. So a worker whose
@@ -151,6 +155,7 @@ struct _Worker
   gsize pipelined_bytes;
   guint64 last_wall_ns; /* how long its last task ran, as it said; unknown
                          * (G_MAXUINT64) before its first */
+  gint64 request_since; /* when its current request started, about */
   gint64 idle_since;
   guint dirs_generation;
   gboolean closing; /* the socket is closed or to close: no more tasks */
@@ -430,7 +435,10 @@ worker_start_request (Worker *worker, Request *request, gboolean pipelined)
       worker->pipelined_bytes += request_pipeline_bytes (request);
     }
   else
-    worker->request = request;
+    {
+      worker->request = request;
+      worker->request_since = g_get_monotonic_time ();
+    }
 
   /* Plugins loaded here since the worker started: allow their dirs there. */
   if (job_module_get_generation () != worker->dirs_generation)
@@ -558,19 +566,23 @@ request_start_timeout (JobWorkerPool *self, Request *request)
   g_source_attach (request->timeout_source, self->context);
 }
 
-/* Whether @request may wait in busy @worker behind what it has. One
- * request always may (unless cancellable, see worker_pipeline()); more
- * only while its tasks are short: then the time a request waits behind
- * others stays small, and the worker takes one after another without
- * sleeping while the dispatcher reads several replies per wakeup. They
- * must also fit its socket's buffer together, so that sending never
- * blocks the dispatcher, and carry no out-of-band frame. */
+/* Whether @request may wait in busy @worker behind what it has. Never
+ * when it is cancellable (see worker_pipeline()), nor behind a task that
+ * has run for long already: another worker is likely to be free sooner.
+ * Else one request may; more only while the worker's tasks are short: then
+ * the time a request waits behind others stays small, and the worker takes
+ * one after another without sleeping while the dispatcher reads several
+ * replies per wakeup. They must also fit its socket's buffer together, so
+ * that sending never blocks the dispatcher, and carry no out-of-band
+ * frame. */
 static gboolean
 worker_can_pipeline (Worker *worker, Request *request)
 {
   guint depth;
 
-  if (request->cancellable != NULL || (request->python && !worker->python))
+  if (request->cancellable != NULL || (request->python && !worker->python)
+      || (g_get_monotonic_time () - worker->request_since) * 1000
+             > (gint64) PIPELINE_WAIT_NS)
     return FALSE;
   if (worker->pipelined.length == 0)
     return TRUE;
@@ -898,6 +910,7 @@ complete_reply (Worker *worker, Request *request, JobWireMessage *message)
   request->state = REQUEST_DONE;
   worker->last_wall_ns = message->metrics.wall_ns;
   worker->request = g_queue_pop_head (&worker->pipelined);
+  worker->request_since = g_get_monotonic_time ();
   more = worker->request != NULL;
   if (worker->request != NULL)
     {

@@ -679,6 +679,47 @@ test_pool_crash_pipelined_deep (void)
     }
 }
 
+/* No task is sent ahead to a worker whose task has run for a while: the
+ * other worker, free sooner, runs them all while the long one goes on
+ * (for 2 s, far longer than they take). */
+static void
+test_pool_pipeline_not_behind_long (void)
+{
+  enum
+  {
+    N = 10
+  };
+  g_autoptr (JobWorkerPool) pool = pool_new (2);
+  g_autoptr (JobTask) sleep =
+      test_task_new ("TestSleepTask", "number", 2.0 * test_time_scale (), NULL);
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JobResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  TestWait wait = { 0 };
+  OrderWait order = { texts, 0, N };
+
+  job_backend_submit_async (JOB_BACKEND (pool), sleep, NULL, test_wait_cb,
+                            &wait);
+  while (job_worker_pool_get_n_workers (pool) == 0)
+    g_usleep (1000);
+  g_usleep (50 * 1000);
+  for (guint i = 0; i < N; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("task %u", i);
+      g_autoptr (JobTask) echo =
+          test_task_new ("TestEchoTask", "text", text, NULL);
+
+      job_backend_submit_async (JOB_BACKEND (pool), echo, NULL, order_wait_cb,
+                                &order);
+    }
+  while (order.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (order.failed, ==, 0);
+  g_assert_null (wait.result);
+  result = test_wait_finish (JOB_BACKEND (pool), &wait, &error);
+  g_assert_no_error (error);
+}
+
 /* Tasks sent ahead never fill the worker's socket: with big tasks and
  * big outputs, neither the dispatcher nor the worker blocks on the other. */
 static void
@@ -1290,6 +1331,8 @@ main (int argc, char **argv)
                    test_pool_spin_not_counted);
   g_test_add_func ("/job/worker-pool/crash-pipelined-deep",
                    test_pool_crash_pipelined_deep);
+  g_test_add_func ("/job/worker-pool/pipeline-not-behind-long",
+                   test_pool_pipeline_not_behind_long);
   g_test_add_func ("/job/worker-pool/pipeline-big-messages",
                    test_pool_pipeline_big_messages);
   g_test_add_func ("/job/worker-pool/crash-exit", test_pool_crash_exit);
