@@ -612,6 +612,21 @@ order_wait_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_main_context_wakeup (NULL);
 }
 
+/* Submits @n echo tasks whose texts are "task 0", "task 1"... */
+static void
+submit_echoes (JobWorkerPool *pool, guint n, OrderWait *order)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("task %u", i);
+      g_autoptr (JobTask) echo =
+          test_task_new ("TestEchoTask", "text", text, NULL);
+
+      job_backend_submit_async (JOB_BACKEND (pool), echo, NULL, order_wait_cb,
+                                order);
+    }
+}
+
 /* A worker whose tasks are short gets many sent ahead (see
  * worker_can_pipeline()). When the task before them crashes, every one of
  * them runs on the next worker, in the order they were submitted. */
@@ -649,15 +664,7 @@ test_pool_crash_pipelined_deep (void)
                             &wait);
   job_backend_submit_async (JOB_BACKEND (pool), crash, NULL, test_wait_cb,
                             &crash_wait);
-  for (guint i = 0; i < N; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("task %u", i);
-      g_autoptr (JobTask) echo =
-          test_task_new ("TestEchoTask", "text", text, NULL);
-
-      job_backend_submit_async (JOB_BACKEND (pool), echo, NULL, order_wait_cb,
-                                &order);
-    }
+  submit_echoes (pool, N, &order);
 
   result = test_wait_finish (JOB_BACKEND (pool), &wait, &error);
   g_assert_no_error (error);
@@ -703,15 +710,7 @@ test_pool_pipeline_not_behind_long (void)
   while (job_worker_pool_get_n_workers (pool) == 0)
     g_usleep (1000);
   g_usleep (50 * 1000);
-  for (guint i = 0; i < N; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("task %u", i);
-      g_autoptr (JobTask) echo =
-          test_task_new ("TestEchoTask", "text", text, NULL);
-
-      job_backend_submit_async (JOB_BACKEND (pool), echo, NULL, order_wait_cb,
-                                &order);
-    }
+  submit_echoes (pool, N, &order);
   while (order.pending > 0)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpuint (order.failed, ==, 0);
