@@ -49,7 +49,7 @@ typedef struct
   gatomicrefcount ref_count;
   GMutex mutex;
   GCond cond;
-  gboolean done;
+  gint done;        /* set atomically, under the mutex */
   gboolean waiting; /* the caller sleeps on cond: signal it */
   JobResult *result;
   GError *error;
