@@ -179,20 +179,20 @@ arm_metrics (Worker *self)
 
 /* Receives the next message. When messages have been coming close behind
  * each other (a caller submitting one task after another) and another CPU
- * can run the parent, polls for a while first: the parent's send then finds the
- * worker running, and the reply comes without the cost of waking a sleeping
- * process, which here is most of a round trip. The CPU spent polling is not the
- * next task's: the metrics are armed again when a message arrives. */
+ * can run the parent, polls for a while first: the parent's send then
+ * finds the worker running, and the reply comes without the cost of waking
+ * a sleeping process, which here is most of a round trip. The CPU spent
+ * polling is not the next task's: once it polled, whether the message came
+ * then or after it gave up and slept, the metrics are armed again. */
 static JobWireStatus
 receive (Worker *self, JobWireMessage *message, GError **error)
 {
   gint64 ready = g_get_monotonic_time ();
   JobWireStatus status = JOB_WIRE_STATUS_AGAIN;
+  gboolean polled = FALSE;
 
   if (self->last_wait_us <= SPIN_US && self->n_processors > 1)
     {
-      gboolean polled = FALSE;
-
       do
         {
           status = job_wire_receive (self->socket_fd, TRUE, self->buffer,
@@ -201,12 +201,12 @@ receive (Worker *self, JobWireMessage *message, GError **error)
         }
       while (status == JOB_WIRE_STATUS_AGAIN
              && g_get_monotonic_time () - ready < SPIN_US);
-      if (polled && status == JOB_WIRE_STATUS_MESSAGE)
-        self->armed_cpu_ns = clock_ns (CLOCK_PROCESS_CPUTIME_ID);
     }
   while (status == JOB_WIRE_STATUS_AGAIN)
     status = job_wire_receive (self->socket_fd, FALSE, self->buffer,
                                JOB_WIRE_BUFFER_SIZE, message, error);
+  if (polled && status == JOB_WIRE_STATUS_MESSAGE)
+    self->armed_cpu_ns = clock_ns (CLOCK_PROCESS_CPUTIME_ID);
   self->last_wait_us = g_get_monotonic_time () - ready;
   return status;
 }
