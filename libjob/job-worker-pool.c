@@ -567,8 +567,10 @@ request_start_timeout (JobWorkerPool *self, Request *request)
 }
 
 /* Whether @request may wait in busy @worker behind what it has. Never
- * when it is cancellable (see worker_pipeline()), nor behind a task that
- * has run for long already: another worker is likely to be free sooner.
+ * when it is cancellable (see worker_pipeline()); nor behind a direct
+ * request, whose reply its caller reads while the dispatcher would read
+ * this one's, maybe first; nor behind a task that has run for long
+ * already: another worker is likely to be free sooner.
  * Else one request may; more only while the worker's tasks are short: then
  * the time a request waits behind others stays small, and the worker takes
  * one after another without sleeping while the dispatcher reads several
@@ -581,6 +583,7 @@ worker_can_pipeline (Worker *worker, Request *request)
   guint depth;
 
   if (request->cancellable != NULL || (request->python && !worker->python)
+      || worker->request->direct
       || (g_get_monotonic_time () - worker->request_since) * 1000
              > (gint64) PIPELINE_WAIT_NS)
     return FALSE;

@@ -719,6 +719,65 @@ test_pool_pipeline_not_behind_long (void)
   g_assert_no_error (error);
 }
 
+typedef struct
+{
+  JobWorkerPool *pool;
+  JobTask *task;
+} BlockingSubmit;
+
+static gpointer
+blocking_submit_thread (gpointer data)
+{
+  BlockingSubmit *submit = data;
+  g_autoptr (GError) error = NULL;
+  JobResult *result = job_backend_submit (JOB_BACKEND (submit->pool),
+                                          submit->task, NULL, &error);
+
+  g_assert_no_error (error);
+  return result;
+}
+
+/* A blocking caller reads its reply itself while the dispatcher reads the
+ * worker's other replies: a task sent ahead behind the caller's could have
+ * its reply read, and dropped, before the caller's was handled. Nothing is
+ * sent ahead behind such a task, so each of these completes. */
+static void
+test_pool_pipeline_not_behind_direct (void)
+{
+  g_autoptr (JobWorkerPool) pool = pool_new (1);
+  g_autoptr (JobTask) sleep =
+      test_task_new ("TestSleepTask", "number", 0.002, NULL);
+  g_autoptr (JobTask) echo =
+      test_task_new ("TestEchoTask", "text", "echo", NULL);
+
+  for (guint i = 0; i < 30; i++)
+    {
+      BlockingSubmit submit = { pool, sleep };
+      g_autoptr (GThread) thread = NULL;
+      g_autoptr (JobResult) direct_result = NULL;
+      g_autoptr (JobResult) result = NULL;
+      g_autoptr (GError) error = NULL;
+      TestWait wait = { 0 };
+      gint64 deadline;
+
+      thread = g_thread_new ("submit", blocking_submit_thread, &submit);
+      /* Once the sleep runs, the echo is behind it. */
+      g_usleep (300);
+      job_backend_submit_async (JOB_BACKEND (pool), echo, NULL, test_wait_cb,
+                                &wait);
+      direct_result = g_thread_join (g_steal_pointer (&thread));
+      g_assert_nonnull (direct_result);
+      deadline =
+          g_get_monotonic_time () + 10 * G_USEC_PER_SEC * test_time_scale ();
+      while (wait.result == NULL && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, FALSE);
+      g_assert_nonnull (wait.result);
+      result = test_wait_finish (JOB_BACKEND (pool), &wait, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (test_output_text (result), ==, "echo");
+    }
+}
+
 /* Tasks sent ahead never fill the worker's socket: with big tasks and
  * big outputs, neither the dispatcher nor the worker blocks on the other. */
 static void
@@ -1332,6 +1391,8 @@ main (int argc, char **argv)
                    test_pool_crash_pipelined_deep);
   g_test_add_func ("/job/worker-pool/pipeline-not-behind-long",
                    test_pool_pipeline_not_behind_long);
+  g_test_add_func ("/job/worker-pool/pipeline-not-behind-direct",
+                   test_pool_pipeline_not_behind_direct);
   g_test_add_func ("/job/worker-pool/pipeline-big-messages",
                    test_pool_pipeline_big_messages);
   g_test_add_func ("/job/worker-pool/crash-exit", test_pool_crash_exit);
