@@ -10,6 +10,8 @@
  *     twice: "b_graph" keeps the references in a GListStore property (the
  *     faithful counterpart of a Python list; each list is one more object in
  *     the pickle), "b_graph_props" in three object properties;
+ *     For both, NAME_baseline_build_free is the floor under loads: the same
+ *     objects made and freed directly, without pickling;
  *  c. a 64 MiB GBytes, flat (copied into the flat buffer) and as frames
  *     (in process: not copied at all).
  *
@@ -687,6 +689,7 @@ typedef enum
   OP_DUMP_FRAMES,
   OP_LOAD_FRAMES,
   OP_ROUND_TRIP_FRAMES,
+  OP_BUILD_FREE,
 } Op;
 
 /* Only the payloads whose name starts with this, if set. */
@@ -698,6 +701,7 @@ typedef struct
   GBytes *flat;
   JobPickleFrames *frames;
   gboolean graph; /* break cycles before dropping a rebuilt graph */
+  gboolean list;  /* a graph: its references in GListStores */
 } Payload;
 
 static void
@@ -741,6 +745,9 @@ run_op (Payload *payload, Op op)
             job_pickle_dump_frames (payload->object, 0, &error);
         drop (payload, job_pickle_load_frames (frames, &error));
       }
+      break;
+    case OP_BUILD_FREE:
+      free_graph (make_graph (payload->list));
       break;
     default:
       g_assert_not_reached ();
@@ -804,13 +811,14 @@ static void
 bench_payload (const char *name,
                GObject *object,
                gboolean graph,
+               gboolean list,
                guint n_runs,
                guint batch,
                gboolean micro,
                gboolean frames)
 {
   g_autoptr (GError) error = NULL;
-  Payload payload = { object, NULL, NULL, graph };
+  Payload payload = { object, NULL, NULL, graph, list };
 
   if (only != NULL && !g_str_has_prefix (name, only))
     return;
@@ -825,6 +833,11 @@ bench_payload (const char *name,
                measure (&payload, OP_ROUND_TRIP, n_runs, batch), micro);
   printf ("%s_bytes: %" G_GSIZE_FORMAT " bytes\n", name,
           g_bytes_get_size (payload.flat));
+  /* The floor under loads and round_trip: the same objects made and
+   * freed directly, by the code that made the original. */
+  if (graph)
+    report_time (name, "baseline_build_free",
+                 measure (&payload, OP_BUILD_FREE, n_runs, batch), micro);
 
   if (frames)
     {
@@ -899,20 +912,21 @@ main (int argc, char **argv)
     only = argv[2];
 
   job = make_job ();
-  bench_payload ("a_job", job, FALSE, 51, 2000, TRUE, FALSE);
+  bench_payload ("a_job", job, FALSE, FALSE, 51, 2000, TRUE, FALSE);
 
   graph = make_graph (TRUE);
-  bench_payload ("b_graph", graph, TRUE, n_runs_graph, 1, FALSE, FALSE);
+  bench_payload ("b_graph", graph, TRUE, TRUE, n_runs_graph, 1, FALSE, FALSE);
   free_graph (graph);
 
   graph = make_graph (FALSE);
-  bench_payload ("b_graph_props", graph, TRUE, n_runs_graph, 1, FALSE, FALSE);
+  bench_payload ("b_graph_props", graph, TRUE, FALSE, n_runs_graph, 1, FALSE,
+                 FALSE);
   free_graph (graph);
 
   if (only == NULL || g_str_has_prefix ("c_blob", only))
     {
       blob = make_blob ();
-      bench_payload ("c_blob", blob, FALSE, 7, 1, FALSE, TRUE);
+      bench_payload ("c_blob", blob, FALSE, FALSE, 7, 1, FALSE, TRUE);
       check_blob_copies (blob);
     }
   return 0;
