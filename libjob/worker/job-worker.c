@@ -45,6 +45,7 @@ typedef struct
   guint64 children_cpu_ns;
   guint64 armed_cpu_ns; /* the process's CPU time when it was armed */
   gint64 last_wait_us;  /* how long it last waited for a message */
+  gint64 spin_us;       /* see receive() */
   guint n_processors;
   gint64 pid;
   char **saved_environ;
@@ -174,7 +175,9 @@ arm_metrics (Worker *self)
 }
 
 /* A worker whose last message came within this long after it was ready
- * polls for the next one that long before it sleeps: see receive(). */
+ * polls for the next one that long before it sleeps: see receive(). Tests
+ * set JOB_WORKER_SPIN_US (through the pool's env-allowlist) to make the
+ * window long enough to measure what happens in it. */
 #define SPIN_US 50
 
 /* Receives the next message. When messages have been coming close behind
@@ -191,7 +194,7 @@ receive (Worker *self, JobWireMessage *message, GError **error)
   JobWireStatus status = JOB_WIRE_STATUS_AGAIN;
   gboolean polled = FALSE;
 
-  if (self->last_wait_us <= SPIN_US && self->n_processors > 1)
+  if (self->last_wait_us <= self->spin_us && self->n_processors > 1)
     {
       do
         {
@@ -200,7 +203,7 @@ receive (Worker *self, JobWireMessage *message, GError **error)
           polled = polled || status == JOB_WIRE_STATUS_AGAIN;
         }
       while (status == JOB_WIRE_STATUS_AGAIN
-             && g_get_monotonic_time () - ready < SPIN_US);
+             && g_get_monotonic_time () - ready < self->spin_us);
     }
   while (status == JOB_WIRE_STATUS_AGAIN)
     status = job_wire_receive (self->socket_fd, FALSE, self->buffer,
@@ -448,6 +451,11 @@ main (int argc, char **argv)
       environ != NULL ? g_strdupv (environ) : g_new0 (char *, 1);
   self.plugin_dirs = g_strv_builder_end (dirs);
   self.n_processors = g_get_num_processors ();
+  self.spin_us = SPIN_US;
+  if (g_getenv ("JOB_WORKER_SPIN_US") != NULL)
+    self.spin_us = (gint64) MIN (
+        g_ascii_strtoull (g_getenv ("JOB_WORKER_SPIN_US"), NULL, 10),
+        G_USEC_PER_SEC);
   self.buffer = g_malloc (JOB_WIRE_BUFFER_SIZE);
 
   pid_text = g_strdup_printf ("%ld", (long) getpid ());
