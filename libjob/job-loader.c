@@ -19,10 +19,11 @@
  * JobLoader:
  *
  * Loads elements of a [class@Job.Project]: resolves element names through
- * the project's `element-path`, reads every `.bst` file the targets need
- * (directly or not), builds the dependency graph with build and runtime
- * edges apart, rejects cycles, and composes each element into a
- * [class@Job.ElementSpec]: built-in defaults, then `project.conf`, then the
+ * the project's `element-path` (and through junctions, the element paths
+ * of other projects; see [method@Job.Loader.load]), reads every `.bst` file
+ * the targets need (directly or not), builds the dependency graph with
+ * build and runtime edges apart, rejects cycles, and composes each element into
+ * a [class@Job.ElementSpec]: built-in defaults, then `project.conf`, then the
  * kind's defaults, then the project's `elements: <kind>:` override, then the
  * element itself, with `%{name}` variables expanded.
  *
@@ -46,9 +47,22 @@ typedef struct
   JobNode *where; /* the dependency's node, for provenance */
 } Dep;
 
+/* A project whose elements the loader reads: the loader's own, or the
+ * project of a junction. */
 typedef struct
 {
-  char *name;
+  JobProject *project;
+  char *prefix;          /* "" or the junctions that lead here: "a.bst:" */
+  char *directory;       /* canonical, to refuse junctions in a circle */
+  gpointer parent;       /* the Sub holding the junction, or NULL */
+  GHashTable *kinds;     /* kind -> KindCache* */
+  GHashTable *junctions; /* junction name -> Sub* (owned by the loader) */
+} Sub;
+
+typedef struct
+{
+  char *name;    /* the name in the whole graph, "a.bst:b.bst" through one */
+  Sub *sub;      /* the project the element belongs to */
   JobNode *node; /* the processed file, until composed */
   GArray *deps;  /* Dep */
   JobElementSpec *spec;
@@ -91,9 +105,9 @@ struct _JobLoader
   GPtrArray *elements; /* Element* */
   GHashTable *by_name; /* name -> index + 1 */
   guint n_ordered;
-  GHashTable *memo;  /* shared expansions, see job_variables_memo_new() */
-  GHashTable *kinds; /* kind -> KindCache* */
-  JobNode *empty;    /* an empty mapping */
+  GHashTable *memo; /* shared expansions, see job_variables_memo_new() */
+  GPtrArray *subs;  /* Sub*: the loader's project first, then junctions' */
+  JobNode *empty;   /* an empty mapping */
 };
 
 enum
@@ -146,6 +160,36 @@ element_free (gpointer data)
 }
 
 static void
+sub_free (gpointer data)
+{
+  Sub *sub = data;
+
+  g_clear_object (&sub->project);
+  g_free (sub->prefix);
+  g_free (sub->directory);
+  g_hash_table_unref (sub->kinds);
+  g_hash_table_unref (sub->junctions);
+  g_free (sub);
+}
+
+static Sub *
+sub_new (JobProject *project, const char *prefix, Sub *parent)
+{
+  Sub *sub = g_new0 (Sub, 1);
+
+  sub->project = g_object_ref (project);
+  sub->prefix = g_strdup (prefix);
+  sub->directory =
+      g_canonicalize_filename (job_project_get_directory (project), NULL);
+  sub->parent = parent;
+  sub->kinds =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, kind_cache_free);
+  sub->junctions =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return sub;
+}
+
+static void
 job_loader_finalize (GObject *object)
 {
   JobLoader *self = JOB_LOADER (object);
@@ -153,7 +197,7 @@ job_loader_finalize (GObject *object)
   g_clear_object (&self->project);
   g_ptr_array_unref (self->elements);
   g_hash_table_unref (self->by_name);
-  g_hash_table_unref (self->kinds);
+  g_ptr_array_unref (self->subs);
   g_hash_table_unref (self->memo);
   job_node_unref (self->empty);
   G_OBJECT_CLASS (job_loader_parent_class)->finalize (object);
@@ -221,9 +265,17 @@ job_loader_init (JobLoader *self)
   self->elements = g_ptr_array_new_with_free_func (element_free);
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   self->memo = job_variables_memo_new ();
-  self->kinds =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, kind_cache_free);
+  self->subs = g_ptr_array_new_with_free_func (sub_free);
   self->empty = job_node_new_mapping (NULL, 0, 0);
+}
+
+/* The loader's own project, as a Sub. */
+static Sub *
+root_sub (JobLoader *self)
+{
+  if (self->subs->len == 0)
+    g_ptr_array_add (self->subs, sub_new (self->project, "", NULL));
+  return self->subs->pdata[0];
 }
 
 /**
@@ -259,26 +311,42 @@ find_element (JobLoader *self, const char *name)
   return (int) GPOINTER_TO_UINT (g_hash_table_lookup (self->by_name, name)) - 1;
 }
 
+/* Checks a name as written in a file or on the command line: an element's
+ * path under the element path, after the junctions that lead to its
+ * project, each followed by “:”. */
 static gboolean
 check_element_name (const char *name, JobNode *where, GError **error)
 {
-  g_auto (GStrv) parts = NULL;
+  g_auto (GStrv) hops = NULL;
   const char *problem = NULL;
 
   if (*name == '\0')
     problem = "it is empty";
-  else if (g_path_is_absolute (name))
-    problem = "it is an absolute path; names are relative to the element path";
-  else if (strchr (name, ':') != NULL)
-    problem =
-        "it names an element through a junction, which libjob does not support";
   else
     {
-      parts = g_strsplit (name, "/", -1);
-      for (guint i = 0; parts[i] != NULL && problem == NULL; i++)
-        if (g_str_equal (parts[i], "..") || g_str_equal (parts[i], ".")
-            || (*parts[i] == '\0'))
-          problem = "it has an empty, “.” or “..” path component";
+      hops = g_strsplit (name, ":", -1);
+      for (guint h = 0; hops[h] != NULL && problem == NULL; h++)
+        {
+          g_auto (GStrv) parts = NULL;
+
+          if (*hops[h] == '\0')
+            {
+              problem = "a junction or an element in it is missing around “:”";
+              break;
+            }
+          if (g_path_is_absolute (hops[h]))
+            {
+              problem =
+                  "it is an absolute path; names are relative to the element "
+                  "path";
+              break;
+            }
+          parts = g_strsplit (hops[h], "/", -1);
+          for (guint i = 0; parts[i] != NULL && problem == NULL; i++)
+            if (g_str_equal (parts[i], "..") || g_str_equal (parts[i], ".")
+                || (*parts[i] == '\0'))
+              problem = "it has an empty, “.” or “..” path component";
+        }
     }
   if (problem == NULL)
     return TRUE;
@@ -327,6 +395,8 @@ parse_dependencies (JobLoader *self,
     {
       JobNode *item = job_node_get_item (list, i);
       const char *name;
+      g_autofree char *through = NULL;
+      g_autofree char *global = NULL;
       guint8 type = default_type;
       int target;
       Dep dep = { 0 };
@@ -347,12 +417,23 @@ parse_dependencies (JobLoader *self,
             return FALSE;
           if (job_node_lookup (item, "junction") != NULL)
             {
-              job_node_set_error (error, job_node_lookup (item, "junction"),
-                                  JOB_LOAD_ERROR_INVALID_DATA,
-                                  "dependency “%s” goes through a junction; "
-                                  "libjob does not support junctions",
-                                  name);
-              return FALSE;
+              const char *junction =
+                  job_node_get_string (item, "junction", NULL, error);
+
+              if (junction == NULL)
+                return FALSE;
+              if (strchr (name, ':') != NULL)
+                {
+                  job_node_set_error (
+                      error, job_node_lookup (item, "junction"),
+                      JOB_LOAD_ERROR_INVALID_DATA,
+                      "dependency “%s” names a junction twice: with “:” and "
+                      "with “junction”; keep one",
+                      name);
+                  return FALSE;
+                }
+              through = g_strconcat (junction, ":", name, NULL);
+              name = through;
             }
           if (default_type == DEP_ALL && job_node_lookup (item, "type") != NULL)
             {
@@ -404,10 +485,12 @@ parse_dependencies (JobLoader *self,
         }
       if (!check_element_name (name, item, error))
         return FALSE;
-      target = find_element (self, name);
+      /* Names in a junction's project are that project's. */
+      global = g_strconcat (element->sub->prefix, name, NULL);
+      target = find_element (self, global);
       if (target < 0)
         {
-          guint index_ = add_element (self, name);
+          guint index_ = add_element (self, global);
 
           g_array_append_val (queue, index_);
           target = (int) index_;
@@ -446,6 +529,249 @@ find_requester (JobLoader *self, guint index_)
 }
 
 static gboolean
+get_optional_mapping (JobNode *node,
+                      const char *key,
+                      JobNode **out,
+                      GError **error)
+{
+  JobNode *value = node != NULL ? job_node_lookup (node, key) : NULL;
+
+  *out = NULL;
+  if (value == NULL || job_node_is_null (value))
+    return TRUE;
+  if (!job_node_check_type (value, JOB_NODE_MAPPING, error))
+    return FALSE;
+  *out = value;
+  return TRUE;
+}
+
+/* Sets @error, prefixed with where @where comes from when there is one. */
+static void set_error_at (GError **error,
+                          JobNode *where,
+                          JobLoadError code,
+                          const char *format,
+                          ...) G_GNUC_PRINTF (4, 5);
+
+static void
+set_error_at (
+    GError **error, JobNode *where, JobLoadError code, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *prefix = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  prefix = where != NULL ? job_node_dup_provenance (where) : NULL;
+  g_set_error (error, JOB_LOAD_ERROR, code, "%s%s%s", prefix ? prefix : "",
+               prefix ? ": " : "", message);
+}
+
+/* The directory of a junction's project, from its one local source. */
+static char *
+junction_directory (Sub *parent, JobNode *node, GError **error)
+{
+  JobNode *sources = job_node_get_sequence (node, "sources", error);
+  JobNode *source, *kind;
+  const char *path;
+  g_autofree char *directory = NULL;
+  g_autofree char *inside = NULL;
+  g_autofree char *conf = NULL;
+
+  if (sources == NULL && *error != NULL)
+    return NULL;
+  source = sources != NULL && job_node_get_n_items (sources) == 1
+               ? job_node_get_item (sources, 0)
+               : NULL;
+  kind = source != NULL && job_node_get_node_type (source) == JOB_NODE_MAPPING
+             ? job_node_lookup (source, "kind")
+             : NULL;
+  if (kind == NULL || job_node_get_node_type (kind) != JOB_NODE_SCALAR
+      || g_strcmp0 (job_node_get_scalar (kind), "local") != 0
+      || job_node_lookup (source, "directory") != NULL)
+    {
+      job_node_set_error (
+          error, source != NULL ? source : node, JOB_LOAD_ERROR_INVALID_DATA,
+          "a junction's sources must be one “local” source: libjob does not "
+          "fetch subprojects yet; check the subproject out inside this "
+          "project and point a local source at it");
+      return NULL;
+    }
+  path = job_node_get_string (source, "path", NULL, error);
+  if (path == NULL)
+    {
+      if (*error == NULL)
+        job_node_set_error (error, source, JOB_LOAD_ERROR_INVALID_DATA,
+                            "the junction's local source has no “path”");
+      return NULL;
+    }
+  directory = g_canonicalize_filename (path, parent->directory);
+  inside = g_strconcat (parent->directory, G_DIR_SEPARATOR_S, NULL);
+  if (!g_str_equal (directory, parent->directory)
+      && !g_str_has_prefix (directory, inside))
+    {
+      job_node_set_error (error, job_node_lookup (source, "path"),
+                          JOB_LOAD_ERROR_INVALID_DATA,
+                          "the junction's path %s leads outside the project "
+                          "directory %s",
+                          path, parent->directory);
+      return NULL;
+    }
+  conf = g_build_filename (directory, "project.conf", NULL);
+  if (!g_file_test (conf, G_FILE_TEST_IS_REGULAR))
+    {
+      job_node_set_error (
+          error, job_node_lookup (source, "path"), JOB_LOAD_ERROR_INVALID_DATA,
+          "the junction's path %s holds no project.conf", directory);
+      return NULL;
+    }
+  return g_steal_pointer (&directory);
+}
+
+/* The project that junction @junction of @parent leads to, loaded once. */
+static Sub *
+get_junction (JobLoader *self,
+              Sub *parent,
+              const char *junction,
+              JobNode *where,
+              GError **error)
+{
+  static const char *const valid_keys[] = { "kind", "sources", "config",
+                                            "description", NULL };
+  static const char *const config_keys[] = { "options", NULL };
+  static const char *const dep_keys[] = { "depends", "build-depends",
+                                          "runtime-depends" };
+  Sub *sub = g_hash_table_lookup (parent->junctions, junction);
+  g_autofree char *display = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *directory = NULL;
+  g_autofree char *prefix = NULL;
+  g_autoptr (JobNode) raw = NULL;
+  g_autoptr (JobNode) node = NULL;
+  g_autoptr (JobProject) project = NULL;
+  g_autoptr (GError) local_error = NULL;
+  JobNode *kind, *config = NULL, *options = NULL;
+
+  if (sub != NULL)
+    return sub;
+  display = g_strconcat (parent->prefix, junction, NULL);
+  path = g_build_filename (job_project_get_element_path (parent->project),
+                           junction, NULL);
+  raw = job_node_load_file (path, display, &local_error);
+  if (raw == NULL)
+    {
+      if (g_error_matches (local_error, JOB_LOAD_ERROR,
+                           JOB_LOAD_ERROR_MISSING_FILE))
+        set_error_at (error, where, JOB_LOAD_ERROR_MISSING_FILE,
+                      "could not find junction “%s” in the element path %s",
+                      display, job_project_get_element_path (parent->project));
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (!job_node_check_type (raw, JOB_NODE_MAPPING, error))
+    return NULL;
+  node = job_project_process_node (parent->project, raw, error);
+  if (node == NULL)
+    return NULL;
+  kind = job_node_require (node, "kind", error);
+  if (kind == NULL || job_node_as_string (kind, error) == NULL)
+    return NULL;
+  if (!g_str_equal (job_node_get_scalar (kind), "junction"))
+    {
+      set_error_at (error, where, JOB_LOAD_ERROR_INVALID_DATA,
+                    "“%s” is used as a junction, but it is an element of kind "
+                    "“%s”; only a “junction” leads to another project",
+                    display, job_node_get_scalar (kind));
+      return NULL;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (dep_keys); i++)
+    if (job_node_lookup (node, dep_keys[i]) != NULL)
+      {
+        job_node_set_error (error, job_node_lookup (node, dep_keys[i]),
+                            JOB_LOAD_ERROR_INVALID_DATA,
+                            "a junction cannot have dependencies");
+        return NULL;
+      }
+  if (!job_node_validate_keys (node, valid_keys, error)
+      || !get_optional_mapping (node, "config", &config, error)
+      || (config != NULL
+          && !job_node_validate_keys (config, config_keys, error))
+      || (config != NULL
+          && !get_optional_mapping (config, "options", &options, error)))
+    return NULL;
+  directory = junction_directory (parent, node, error);
+  if (directory == NULL)
+    return NULL;
+  for (Sub *up = parent; up != NULL; up = up->parent)
+    if (g_str_equal (up->directory, directory))
+      {
+        job_node_set_error (error, node, JOB_LOAD_ERROR_INVALID_DATA,
+                            "junction “%s” leads back to the project in %s, "
+                            "which it is part of; junctions cannot go round "
+                            "in a circle",
+                            display, directory);
+        return NULL;
+      }
+
+  project = job_project_new (directory);
+  for (guint i = 0; options != NULL && i < job_node_get_n_members (options);
+       i++)
+    {
+      JobNode *value = job_node_get_member_value (options, i);
+
+      if (job_node_as_string (value, error) == NULL)
+        return NULL;
+      job_project_set_option (project, job_node_get_member_key (options, i),
+                              job_node_get_scalar (value));
+    }
+  if (!job_project_load (project, NULL, &local_error))
+    {
+      g_autofree char *at = job_node_dup_provenance (node);
+
+      g_set_error (error, JOB_LOAD_ERROR, local_error->code,
+                   "%s: in the project of junction “%s”: %s", at, display,
+                   local_error->message);
+      return NULL;
+    }
+
+  prefix = g_strconcat (display, ":", NULL);
+  sub = sub_new (project, prefix, parent);
+  g_ptr_array_add (self->subs, sub);
+  g_hash_table_insert (parent->junctions, g_strdup (junction), sub);
+  return sub;
+}
+
+/* Finds the project of @element from the junctions its name goes through. */
+static gboolean
+resolve_sub (JobLoader *self, Element *element, JobNode *where, GError **error)
+{
+  Sub *sub = root_sub (self);
+  const char *rest = element->name;
+  const char *colon;
+
+  while ((colon = strchr (rest, ':')) != NULL)
+    {
+      g_autofree char *junction = g_strndup (rest, (gsize) (colon - rest));
+
+      sub = get_junction (self, sub, junction, where, error);
+      if (sub == NULL)
+        return FALSE;
+      rest = colon + 1;
+    }
+  element->sub = sub;
+  return TRUE;
+}
+
+/* The element's name in its own project. */
+static const char *
+local_name (Element *element)
+{
+  return element->name + strlen (element->sub->prefix);
+}
+
+static gboolean
 load_file (JobLoader *self, guint index_, GArray *queue, GError **error)
 {
   static const char *const valid_keys[] = { "kind",
@@ -462,36 +788,29 @@ load_file (JobLoader *self, guint index_, GArray *queue, GError **error)
                                             "runtime-depends",
                                             NULL };
   Element *element = self->elements->pdata[index_];
-  g_autofree char *path = g_build_filename (
-      job_project_get_element_path (self->project), element->name, NULL);
+  g_autofree char *path = NULL;
   g_autoptr (JobNode) raw = NULL;
   g_autoptr (GError) local_error = NULL;
   JobNode *kind;
 
+  if (element->sub == NULL
+      && !resolve_sub (self, element, find_requester (self, index_), error))
+    return FALSE;
+  path = g_build_filename (job_project_get_element_path (element->sub->project),
+                           local_name (element), NULL);
   raw = job_node_load_file (path, element->name, &local_error);
   if (raw == NULL)
     {
-      JobNode *where;
-      g_autofree char *prefix = NULL;
-      g_autofree char *element_path = NULL;
-
-      if (raw != NULL
-          || !g_error_matches (local_error, JOB_LOAD_ERROR,
-                               JOB_LOAD_ERROR_MISSING_FILE))
+      if (!g_error_matches (local_error, JOB_LOAD_ERROR,
+                            JOB_LOAD_ERROR_MISSING_FILE))
         {
-          if (raw == NULL)
-            {
-              g_propagate_error (error, g_steal_pointer (&local_error));
-              return FALSE;
-            }
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
         }
-      where = find_requester (self, index_);
-      prefix = where != NULL ? job_node_dup_provenance (where) : NULL;
-      element_path = g_strdup (job_project_get_element_path (self->project));
-      g_set_error (
-          error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_MISSING_FILE,
-          "%s%scould not find element “%s” in the element path %s%s",
-          prefix ? prefix : "", prefix ? ": " : "", element->name, element_path,
+      set_error_at (
+          error, find_requester (self, index_), JOB_LOAD_ERROR_MISSING_FILE,
+          "could not find element “%s” in the element path %s%s", element->name,
+          job_project_get_element_path (element->sub->project),
           g_file_test (path, G_FILE_TEST_IS_DIR) ? " (it is a directory)" : "");
       return FALSE;
     }
@@ -504,13 +823,23 @@ load_file (JobLoader *self, guint index_, GArray *queue, GError **error)
     }
   if (!job_node_check_type (raw, JOB_NODE_MAPPING, error))
     return FALSE;
-  element->node = job_project_process_node (self->project, raw, error);
+  element->node = job_project_process_node (element->sub->project, raw, error);
   if (element->node == NULL)
-    return FALSE;
-  if (!job_node_validate_keys (element->node, valid_keys, error))
     return FALSE;
   kind = job_node_require (element->node, "kind", error);
   if (kind == NULL || job_node_as_string (kind, error) == NULL)
+    return FALSE;
+  if (g_str_equal (job_node_get_scalar (kind), "junction"))
+    {
+      set_error_at (error, find_requester (self, index_),
+                    JOB_LOAD_ERROR_INVALID_DATA,
+                    "“%s” is a junction, not an element to build or depend "
+                    "on; name an element of its project instead, as "
+                    "“%s:ELEMENT.bst”",
+                    element->name, element->name);
+      return FALSE;
+    }
+  if (!job_node_validate_keys (element->node, valid_keys, error))
     return FALSE;
   if (!parse_dependencies (self, element, element->node, "build-depends",
                            DEP_BUILD, queue, error)
@@ -635,23 +964,6 @@ compose3 (JobNode *base, JobNode *middle, JobNode *top, GError **error)
 }
 
 static gboolean
-get_optional_mapping (JobNode *node,
-                      const char *key,
-                      JobNode **out,
-                      GError **error)
-{
-  JobNode *value = node != NULL ? job_node_lookup (node, key) : NULL;
-
-  *out = NULL;
-  if (value == NULL || job_node_is_null (value))
-    return TRUE;
-  if (!job_node_check_type (value, JOB_NODE_MAPPING, error))
-    return FALSE;
-  *out = value;
-  return TRUE;
-}
-
-static gboolean
 add_nocache (GPtrArray *names, JobNode *list, GError **error)
 {
   g_auto (GStrv) strings = NULL;
@@ -674,11 +986,12 @@ add_nocache (GPtrArray *names, JobNode *list, GError **error)
 }
 
 static GListModel *
-compose_sources (JobLoader *self,
-                 const char *element,
-                 JobNode *node,
-                 GError **error)
+compose_sources (JobLoader *self, Element *owner, JobNode *node, GError **error)
 {
+  /* Workspaces are the loader's project's, by name in the whole graph;
+   * everything else comes from the element's own project. */
+  const char *element = owner->name;
+  JobProject *project = owner->sub->project;
   g_autoptr (GListStore) store = g_list_store_new (JOB_TYPE_SOURCE_SPEC);
   JobNode *list = job_node_get_sequence (node, "sources", error);
   const char *workspace;
@@ -722,8 +1035,8 @@ compose_sources (JobLoader *self,
       directory = job_node_get_string (source, "directory", "", error);
       if (directory == NULL)
         return NULL;
-      defaults = job_project_get_source_defaults (self->project, kind,
-                                                  kind_node, error);
+      defaults =
+          job_project_get_source_defaults (project, kind, kind_node, error);
       if (defaults == NULL
           || !get_optional_mapping (defaults, "config", &default_config, error))
         return NULL;
@@ -732,12 +1045,12 @@ compose_sources (JobLoader *self,
       job_node_remove_member (own, "directory");
       /* With project.refs, the ref is there and nowhere else, as in
        * BuildStream: one written in the element is ignored. */
-      if (job_project_uses_project_refs (self->project))
+      if (job_project_uses_project_refs (project))
         {
           JobNode *refs;
 
           job_node_remove_member (own, "ref");
-          refs = job_project_lookup_ref (self->project, element, i, error);
+          refs = job_project_lookup_ref (project, local_name (owner), i, error);
           if (refs == NULL && *error != NULL)
             return NULL;
           for (guint k = 0; refs != NULL && k < job_node_get_n_members (refs);
@@ -753,7 +1066,7 @@ compose_sources (JobLoader *self,
           && job_node_get_scalar (url_node) != NULL)
         {
           g_autofree char *url = job_project_translate_url (
-              self->project, job_node_get_scalar (url_node));
+              project, job_node_get_scalar (url_node));
 
           if (!g_str_equal (url, job_node_get_scalar (url_node)))
             {
@@ -802,12 +1115,11 @@ check_protected_variables (JobNode *variables, GError **error)
 }
 
 static KindCache *
-get_kind_cache (JobLoader *self,
-                const char *kind,
-                JobNode *where,
-                GError **error)
+get_kind_cache (
+    JobLoader *self, Sub *sub, const char *kind, JobNode *where, GError **error)
 {
-  KindCache *cache = g_hash_table_lookup (self->kinds, kind);
+  JobProject *project = sub->project;
+  KindCache *cache = g_hash_table_lookup (sub->kinds, kind);
   JobNode *defaults, *d_vars, *d_env, *d_config, *d_public, *d_sandbox,
       *project_sandbox;
   g_autoptr (JobNode) bst_base = NULL;
@@ -816,8 +1128,7 @@ get_kind_cache (JobLoader *self,
 
   if (cache != NULL)
     return cache;
-  defaults =
-      job_project_get_element_defaults (self->project, kind, where, error);
+  defaults = job_project_get_element_defaults (project, kind, where, error);
   if (defaults == NULL)
     return NULL;
   if (!get_optional_mapping (defaults, "variables", &d_vars, error)
@@ -828,9 +1139,9 @@ get_kind_cache (JobLoader *self,
     return NULL;
 
   cache = g_new0 (KindCache, 1);
-  g_hash_table_insert (self->kinds, g_strdup (kind), cache);
+  g_hash_table_insert (sub->kinds, g_strdup (kind), cache);
   variables =
-      compose3 (job_project_get_variables (self->project), d_vars, NULL, error);
+      compose3 (job_project_get_variables (project), d_vars, NULL, error);
   if (variables == NULL)
     return NULL;
   cache->variables = job_node_shallow_copy (variables);
@@ -843,17 +1154,17 @@ get_kind_cache (JobLoader *self,
    * element resolves its variables alone. */
   cache->template = job_variables_new (cache->variables, NULL);
 
-  cache->environment = compose3 (job_project_get_environment (self->project),
-                                 d_env, NULL, error);
+  cache->environment =
+      compose3 (job_project_get_environment (project), d_env, NULL, error);
   cache->config = compose3 (self->empty, d_config, NULL, error);
   bst_base = job_node_new_mapping (NULL, 0, 0);
   job_node_set_member (bst_base, "split-rules",
-                       job_project_get_split_rules (self->project));
+                       job_project_get_split_rules (project));
   public_base = job_node_new_mapping (NULL, 0, 0);
   job_node_set_member (public_base, "bst", bst_base);
   cache->public_data = compose3 (public_base, d_public, NULL, error);
   project_sandbox =
-      job_node_lookup (job_project_get_config (self->project), "sandbox");
+      job_node_lookup (job_project_get_config (project), "sandbox");
   if (project_sandbox == NULL
       || job_node_get_node_type (project_sandbox) != JOB_NODE_MAPPING)
     project_sandbox = self->empty;
@@ -862,13 +1173,12 @@ get_kind_cache (JobLoader *self,
   if (cache->environment == NULL || cache->config == NULL
       || cache->public_data == NULL || cache->sandbox == NULL
       || !add_nocache (cache->nocache,
-                       job_project_get_environment_nocache (self->project),
-                       error)
+                       job_project_get_environment_nocache (project), error)
       || !add_nocache (cache->nocache,
                        job_node_lookup (defaults, "environment-nocache"),
                        error))
     {
-      g_hash_table_remove (self->kinds, kind);
+      g_hash_table_remove (sub->kinds, kind);
       return NULL;
     }
   return cache;
@@ -910,7 +1220,7 @@ compose_element (JobLoader *self, Element *element, GError **error)
   static const char *const sandbox_keys[] = { "build-uid", "build-gid",
                                               "build-os", "build-arch", NULL };
 
-  cache = get_kind_cache (self, kind, kind_node, error);
+  cache = get_kind_cache (self, element->sub, kind, kind_node, error);
   if (cache == NULL)
     return FALSE;
 
@@ -928,7 +1238,7 @@ compose_element (JobLoader *self, Element *element, GError **error)
   g_assert (at >= 0);
   job_node_set_member_at (
       variables, (guint) at,
-      job_node_new_scalar (element->name, element->name, 1, 1));
+      job_node_new_scalar (local_name (element), element->name, 1, 1));
   vars = job_variables_new_with_template (variables, cache->template, error);
   if (vars == NULL)
     return FALSE;
@@ -1009,7 +1319,7 @@ compose_element (JobLoader *self, Element *element, GError **error)
   if (sandbox == NULL || !job_node_validate_keys (sandbox, sandbox_keys, error))
     return FALSE;
 
-  sources = compose_sources (self, element->name, node, error);
+  sources = compose_sources (self, element, node, error);
   if (sources == NULL)
     return FALSE;
 
@@ -1103,12 +1413,21 @@ load_internal (JobLoader *self,
  * job_loader_load:
  * @self: a loader
  * @targets: (array zero-terminated=1): the names of the elements to load,
- *   relative to the element path (`app.bst`, `base/gcc.bst`)
+ *   relative to the element path (`app.bst`, `base/gcc.bst`), or through
+ *   junctions (`sdk.bst:base/gcc.bst`)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
  * Loads @targets and everything they depend on, directly or not. A loader
  * can load more targets later; elements already loaded are not read again.
+ *
+ * An element of kind `junction` leads to another project: its one `local`
+ * source is that project's directory, inside this project, and its
+ * `config: options:` set that project's options. An element of that project
+ * is named after the junction, as `sdk.bst:gcc.bst` (or in a dependency,
+ * `{filename: gcc.bst, junction: sdk.bst}`), and is composed in its own
+ * project: its defaults, variables, options and source aliases. A junction
+ * is not an element: it cannot be a target or a dependency.
  * After a failure the loader must not be used again.
  *
  * Returns: %TRUE on success, %FALSE with @error set (in %JOB_LOAD_ERROR,
@@ -1214,6 +1533,34 @@ job_loader_get_element (JobLoader *self, const char *name)
   if (index_ < 0)
     return NULL;
   return ((Element *) self->elements->pdata[index_])->spec;
+}
+
+/**
+ * job_loader_get_element_project:
+ * @self: a loader
+ * @name: an element name
+ *
+ * Finds the project an element belongs to: the loader's own project, or for
+ * an element named through a junction (`subproject.bst:lib.bst`), the
+ * project the junction leads to. Its directory is where the element's local
+ * sources and plugins are found.
+ *
+ * Returns: (transfer none) (nullable): the project of the loaded element
+ *   @name, or %NULL if no such element is loaded
+ */
+JobProject *
+job_loader_get_element_project (JobLoader *self, const char *name)
+{
+  int index_;
+  Element *element;
+
+  g_return_val_if_fail (JOB_IS_LOADER (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  index_ = find_element (self, name);
+  if (index_ < 0)
+    return NULL;
+  element = self->elements->pdata[index_];
+  return element->sub != NULL ? element->sub->project : NULL;
 }
 
 /**

@@ -409,7 +409,8 @@ load_include (JobProject *self,
     {
       job_node_set_error (error, where, JOB_LOAD_ERROR_INVALID_DATA,
                           "“%s” includes a file through a junction; libjob "
-                          "does not support junctions",
+                          "loads elements through junctions, but not "
+                          "includes yet: copy the file into this project",
                           include);
       return NULL;
     }

@@ -467,6 +467,7 @@ mapping_to_arrays (JobNode *node, GPtrArray *names, GPtrArray *values)
 
 static GObject *
 make_plugin (JobScheduler *self,
+             JobProject *project,
              JobPluginType plugin_type,
              const char *kind,
              const char *name,
@@ -475,7 +476,6 @@ make_plugin (JobScheduler *self,
              const char *provenance,
              GError **error)
 {
-  JobProject *project = job_loader_get_project (self->loader);
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
   g_autoptr (GPtrArray) values = g_ptr_array_new ();
   GObject *plugin;
@@ -537,11 +537,14 @@ make_element (JobScheduler *self, Record *record, GError **error)
   g_autoptr (GListStore) sources = g_list_store_new (JOB_TYPE_SOURCE);
   g_auto (GStrv) environment = NULL;
   g_autoptr (GObject) element = NULL;
+  /* An element of a junction's project finds its files there. */
+  JobProject *project = job_loader_get_element_project (self->loader, name);
 
-  element = make_plugin (
-      self, JOB_PLUGIN_TYPE_ELEMENT, job_element_spec_get_kind (spec), name,
-      job_element_spec_get_config (spec), job_element_spec_get_variables (spec),
-      job_element_spec_get_provenance (spec), error);
+  element = make_plugin (self, project, JOB_PLUGIN_TYPE_ELEMENT,
+                         job_element_spec_get_kind (spec), name,
+                         job_element_spec_get_config (spec),
+                         job_element_spec_get_variables (spec),
+                         job_element_spec_get_provenance (spec), error);
   if (element == NULL)
     return FALSE;
 
@@ -557,11 +560,12 @@ make_element (JobScheduler *self, Record *record, GError **error)
           job_artifact_cache_get_root (self->cache), "sources",
           job_source_spec_get_kind (source_spec), NULL);
 
-      source = make_plugin (
-          self, JOB_PLUGIN_TYPE_SOURCE, job_source_spec_get_kind (source_spec),
-          source_name, job_source_spec_get_config (source_spec),
-          job_element_spec_get_variables (spec),
-          job_source_spec_get_provenance (source_spec), error);
+      source =
+          make_plugin (self, project, JOB_PLUGIN_TYPE_SOURCE,
+                       job_source_spec_get_kind (source_spec), source_name,
+                       job_source_spec_get_config (source_spec),
+                       job_element_spec_get_variables (spec),
+                       job_source_spec_get_provenance (source_spec), error);
       if (source == NULL)
         return FALSE;
       g_object_set (source, "directory",
@@ -791,13 +795,30 @@ job_scheduler_prepare (JobScheduler *self,
   if (plan == NULL)
     return FALSE;
 
-  /* A project's own plugins come first; workers may load from there too. */
+  /* A project's own plugins come first, then those of the junctions'
+   * projects (a kind is one plugin in the whole build); workers may load
+   * from there too. */
   {
-    g_auto (GStrv) local = job_project_dup_plugin_directories (
-        job_loader_get_project (self->loader));
+    g_autoptr (GPtrArray) projects = g_ptr_array_new ();
 
-    for (guint i = g_strv_length (local); i-- > 0;)
-      job_plugin_registry_add_directory (self->registry, local[i]);
+    g_ptr_array_add (projects, job_loader_get_project (self->loader));
+    for (guint i = 0; i < g_list_model_get_n_items (plan); i++)
+      {
+        g_autoptr (JobElementSpec) spec = g_list_model_get_item (plan, i);
+        JobProject *project = job_loader_get_element_project (
+            self->loader, job_element_spec_get_name (spec));
+
+        if (project != NULL && !g_ptr_array_find (projects, project, NULL))
+          g_ptr_array_add (projects, project);
+      }
+    for (guint p = projects->len; p-- > 0;)
+      {
+        g_auto (GStrv) local =
+            job_project_dup_plugin_directories (projects->pdata[p]);
+
+        for (guint i = g_strv_length (local); i-- > 0;)
+          job_plugin_registry_add_directory (self->registry, local[i]);
+      }
   }
 
   g_ptr_array_set_size (self->records, 0);

@@ -2423,6 +2423,91 @@ test_api_many_quick (void)
                    JOB_ELEMENT_STATE_CACHED);
 }
 
+/* Elements of another project, through a junction: built in their own
+ * project (its local sources, its variables), depended on from this one,
+ * changed without touching this project's files. */
+static void
+test_cli_junction (void)
+{
+  g_auto (Scratch) scratch = { 0 };
+  g_auto (JobRun) run = { 0 };
+  g_autofree char *sub = NULL;
+  g_autofree char *text = NULL;
+
+  scratch_init (&scratch);
+  if (scratch.dir == NULL)
+    return;
+  sub = g_build_filename (scratch.project, "subprojects", "greeter", NULL);
+  write_file (sub, "project.conf",
+              "name: greeter\n"
+              "element-path: elements\n"
+              "options:\n"
+              "  loud:\n"
+              "    type: bool\n"
+              "    description: shout\n"
+              "    default: false\n"
+              "variables:\n"
+              "  word: hello\n"
+              "  (?):\n"
+              "  - loud:\n"
+              "      word: HELLO\n");
+  write_busybox_base (sub);
+  write_file (sub, "files/name.txt", "world\n");
+  write_file (sub, "elements/name.bst",
+              "kind: import\nsources:\n- kind: local\n  path: files\n");
+  write_file (sub, "elements/greeting.bst",
+              "kind: manual\n"
+              "build-depends:\n- base.bst\n- name.bst\n"
+              "config:\n"
+              "  install-commands:\n"
+              "  - echo \"%{word} $(cat /name.txt) from %{project-name}\" > "
+              "%{install-root}/greeting.txt\n");
+  write_file (scratch.project, "elements/greeter.bst",
+              "kind: junction\n"
+              "sources:\n"
+              "- kind: local\n"
+              "  path: subprojects/greeter\n"
+              "config:\n"
+              "  options:\n"
+              "    loud: true\n");
+  write_file (scratch.project, "elements/top.bst",
+              "kind: manual\n"
+              "build-depends:\n- base.bst\n"
+              "depends:\n- filename: greeting.bst\n  junction: greeter.bst\n"
+              "config:\n"
+              "  install-commands:\n"
+              "  - cat /greeting.txt > %{install-root}/top.txt\n"
+              "  - echo 'and %{project-name}' >> %{install-root}/top.txt\n");
+
+  job_run (&scratch, &run, "build", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "greeter.bst:greeting.bst"));
+  text = read_built_file (&scratch, "top.bst", "top.txt");
+  g_assert_cmpstr (text, ==, "HELLO world from greeter\nand test\n");
+  g_clear_pointer (&text, g_free);
+
+  /* A change in the junction's project rebuilds what depends on it. */
+  write_file (sub, "files/name.txt", "junctions\n");
+  job_run (&scratch, &run, "show", "-f", "%{state} %{name}", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "buildable greeter.bst:name.bst\n"));
+  g_assert_nonnull (strstr (run.out, "cached base.bst\n"));
+  job_run (&scratch, &run, "build", "top.bst", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  text = read_built_file (&scratch, "top.bst", "top.txt");
+  g_assert_cmpstr (text, ==, "HELLO junctions from greeter\nand test\n");
+  g_clear_pointer (&text, g_free);
+
+  /* The junction itself is not an element, and refs in its project are
+   * that project's to track. */
+  job_run (&scratch, &run, "build", "greeter.bst", NULL);
+  g_assert_cmpint (run.status, !=, 0);
+  g_assert_nonnull (strstr (run.err, "“greeter.bst” is a junction"));
+  job_run (&scratch, &run, "track", "greeter.bst:name.bst", NULL);
+  g_assert_cmpint (run.status, !=, 0);
+  g_assert_nonnull (strstr (run.err, "track it there: job -C "));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -2457,6 +2542,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/job/build/cli/shared-cache", test_cli_shared_cache);
   g_test_add_func ("/job/build/cli/builders", test_cli_builders);
   g_test_add_func ("/job/build/cli/source-checkout", test_cli_source_checkout);
+  g_test_add_func ("/job/build/cli/junction", test_cli_junction);
 
   return g_test_run ();
 }

@@ -1080,6 +1080,201 @@ test_project_refs (Fixture *fixture, gconstpointer data)
   assert_message_prefix (error, "project.refs [line 1 column 1]:");
 }
 
+/* A project with a junction to a project of its own directory, which has
+ * one in turn. */
+static void
+write_junction_projects (Fixture *fixture)
+{
+  write_file (fixture, "project.conf", "name: top\nelement-path: elements\n",
+              -1);
+  write_file (fixture, "elements/sub.bst",
+              "kind: junction\n"
+              "sources:\n"
+              "- kind: local\n"
+              "  path: sub\n"
+              "config:\n"
+              "  options:\n"
+              "    flavour: big\n",
+              -1);
+  write_file (fixture, "elements/app.bst",
+              "kind: stack\n"
+              "depends:\n"
+              "- filename: lib.bst\n"
+              "  junction: sub.bst\n"
+              "- sub.bst:tool.bst\n",
+              -1);
+  write_file (fixture, "sub/project.conf",
+              "name: sub\n"
+              "element-path: elements\n"
+              "options:\n"
+              "  flavour:\n"
+              "    type: enum\n"
+              "    description: which flavour\n"
+              "    values: [small, big]\n"
+              "    default: small\n",
+              -1);
+  write_file (fixture, "sub/elements/lib.bst",
+              "kind: stack\n"
+              "variables:\n"
+              "  (?):\n"
+              "  - flavour == \"big\":\n"
+              "      size: big\n",
+              -1);
+  write_file (fixture, "sub/elements/tool.bst",
+              "kind: stack\n"
+              "depends:\n"
+              "- lib.bst\n"
+              "- inner.bst:deep.bst\n",
+              -1);
+  write_file (fixture, "sub/elements/inner.bst",
+              "kind: junction\n"
+              "sources:\n"
+              "- kind: local\n"
+              "  path: inner\n",
+              -1);
+  write_file (fixture, "sub/inner/project.conf", "name: inner\n", -1);
+  write_file (fixture, "sub/inner/deep.bst", "kind: stack\n", -1);
+}
+
+static const char *
+variable (JobElementSpec *spec, const char *name)
+{
+  return job_node_get_string (job_element_spec_get_variables (spec), name, NULL,
+                              NULL);
+}
+
+static void
+test_junctions (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (JobLoader) direct = NULL;
+  g_autofree char *plan = NULL;
+  JobElementSpec *lib, *app;
+  JobProject *project;
+
+  write_junction_projects (fixture);
+  loader = load (fixture, "app.bst", &error);
+  g_assert_no_error (error);
+
+  /* Names in the whole graph go through the junctions, nested ones too. */
+  plan = list_names (loader, "app.bst", JOB_DEPS_PLAN);
+  g_assert_cmpstr (plan, ==,
+                   "sub.bst:lib.bst sub.bst:inner.bst:deep.bst "
+                   "sub.bst:tool.bst app.bst");
+  app = job_loader_get_element (loader, "app.bst");
+  g_assert_true (g_strv_contains (job_element_spec_get_build_dependencies (app),
+                                  "sub.bst:lib.bst"));
+  g_assert_true (
+      g_strv_contains (job_element_spec_get_build_dependencies (
+                           job_loader_get_element (loader, "sub.bst:tool.bst")),
+                       "sub.bst:inner.bst:deep.bst"));
+  g_assert_null (job_loader_get_element (loader, "sub.bst"));
+
+  /* Each element is composed in its own project, with the junction's
+   * options. */
+  lib = job_loader_get_element (loader, "sub.bst:lib.bst");
+  g_assert_cmpstr (variable (lib, "project-name"), ==, "sub");
+  g_assert_cmpstr (variable (lib, "element-name"), ==, "lib.bst");
+  g_assert_cmpstr (variable (lib, "size"), ==, "big");
+  g_assert_cmpstr (variable (app, "project-name"), ==, "top");
+  g_assert_cmpstr (job_element_spec_get_provenance (lib), ==,
+                   "sub.bst:lib.bst [line 1 column 1]");
+
+  project = job_loader_get_element_project (loader, "app.bst");
+  g_assert_true (project == job_loader_get_project (loader));
+  project = job_loader_get_element_project (loader, "sub.bst:lib.bst");
+  g_assert_cmpstr (job_project_get_name (project), ==, "sub");
+  g_assert_true (
+      project == job_loader_get_element_project (loader, "sub.bst:tool.bst"));
+  project =
+      job_loader_get_element_project (loader, "sub.bst:inner.bst:deep.bst");
+  g_assert_cmpstr (job_project_get_name (project), ==, "inner");
+  g_assert_null (job_loader_get_element_project (loader, "nothing.bst"));
+
+  /* A target can name an element through a junction. */
+  direct = load (fixture, "sub.bst:tool.bst", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (job_loader_get_n_elements (direct), ==, 3);
+}
+
+static void
+assert_target_error (Fixture *fixture,
+                     const char *target,
+                     int code,
+                     const char *part)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobLoader) loader = load (fixture, target, &error);
+
+  g_assert_null (loader);
+  g_assert_error (error, JOB_LOAD_ERROR, code);
+  assert_message_contains (error, part);
+}
+
+static void
+test_junction_errors (Fixture *fixture, gconstpointer data)
+{
+  write_junction_projects (fixture);
+
+  assert_target_error (fixture, "sub.bst", JOB_LOAD_ERROR_INVALID_DATA,
+                       "“sub.bst” is a junction, not an element to build");
+  write_file (fixture, "elements/on-junction.bst",
+              "kind: stack\ndepends:\n- sub.bst\n", -1);
+  assert_target_error (fixture, "on-junction.bst", JOB_LOAD_ERROR_INVALID_DATA,
+                       "on-junction.bst [line 3 column 3]: “sub.bst” is a "
+                       "junction");
+  write_file (fixture, "elements/through-app.bst",
+              "kind: stack\ndepends:\n- app.bst:x.bst\n", -1);
+  assert_target_error (fixture, "through-app.bst", JOB_LOAD_ERROR_INVALID_DATA,
+                       "through-app.bst [line 3 column 3]: “app.bst” is used "
+                       "as a junction, but it is an element of kind “stack”");
+  assert_target_error (fixture, "sub.bst:nothing.bst",
+                       JOB_LOAD_ERROR_MISSING_FILE,
+                       "could not find element “sub.bst:nothing.bst”");
+  assert_target_error (fixture, "nothing.bst:x.bst",
+                       JOB_LOAD_ERROR_MISSING_FILE,
+                       "could not find junction “nothing.bst”");
+  assert_target_error (fixture, "sub.bst::x.bst", JOB_LOAD_ERROR_INVALID_DATA,
+                       "missing around “:”");
+
+  write_file (fixture, "elements/tar.bst",
+              "kind: junction\nsources:\n- kind: tar\n  url: file:///x.tar\n",
+              -1);
+  assert_target_error (fixture, "tar.bst:x.bst", JOB_LOAD_ERROR_INVALID_DATA,
+                       "tar.bst [line 3 column 3]: a junction's sources must "
+                       "be one “local” source");
+  write_file (fixture, "elements/deps.bst",
+              "kind: junction\nsources:\n- kind: local\n  path: sub\n"
+              "depends:\n- app.bst\n",
+              -1);
+  assert_target_error (fixture, "deps.bst:lib.bst", JOB_LOAD_ERROR_INVALID_DATA,
+                       "deps.bst [line 6 column 1]: a junction cannot have "
+                       "dependencies");
+  write_file (fixture, "elements/outside.bst",
+              "kind: junction\nsources:\n- kind: local\n  path: ../..\n", -1);
+  assert_target_error (fixture, "outside.bst:x.bst",
+                       JOB_LOAD_ERROR_INVALID_DATA,
+                       "leads outside the project directory");
+  write_file (fixture, "elements/no-project.bst",
+              "kind: junction\nsources:\n- kind: local\n  path: elements\n",
+              -1);
+  assert_target_error (fixture, "no-project.bst:x.bst",
+                       JOB_LOAD_ERROR_INVALID_DATA, "holds no project.conf");
+  write_file (fixture, "elements/self.bst",
+              "kind: junction\nsources:\n- kind: local\n  path: .\n", -1);
+  assert_target_error (fixture, "self.bst:app.bst", JOB_LOAD_ERROR_INVALID_DATA,
+                       "junctions cannot go round in a circle");
+  write_file (fixture, "elements/bad-option.bst",
+              "kind: junction\nsources:\n- kind: local\n  path: sub\n"
+              "config:\n  options:\n    flavour: huge\n",
+              -1);
+  assert_target_error (fixture, "bad-option.bst:lib.bst",
+                       JOB_LOAD_ERROR_INVALID_DATA,
+                       "bad-option.bst [line 1 column 1]: in the project of "
+                       "junction “bad-option.bst”: ");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1118,6 +1313,8 @@ main (int argc, char *argv[])
        test_element_overrides_shared_defaults);
   ADD ("bad-dependency", test_duplicate_names_and_bad_dependency);
   ADD ("long-chain", test_long_chain);
+  ADD ("junctions", test_junctions);
+  ADD ("junction-errors", test_junction_errors);
 #undef ADD
   g_test_add_func ("/job/loader/sample-project", test_sample_project);
   g_test_add_func ("/job/loader/pickle-spec", test_pickle_spec);

@@ -276,7 +276,28 @@ job_tool_track_elements (JobToolGlobals *globals,
   for (guint i = 0; i < g_list_model_get_n_items (selected); i++)
     {
       g_autoptr (JobElementSpec) spec = g_list_model_get_item (selected, i);
+      const char *name = job_element_spec_get_name (spec);
 
+      /* Refs are written into the element's file: one in a junction's
+       * project is that project's to change, as in BuildStream. */
+      if (strchr (name, ':') != NULL)
+        {
+          JobProject *owner =
+              job_loader_get_element_project (session.loader, name);
+
+          if (!all)
+            {
+              g_set_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA,
+                           "%s belongs to the project of a junction; track "
+                           "it there: job -C %s track %s",
+                           name, job_project_get_directory (owner),
+                           strrchr (name, ':') + 1);
+              return FALSE;
+            }
+          if (!quiet)
+            g_print ("%s: in the project of a junction: not tracked\n", name);
+          continue;
+        }
       if (!track_element (session.project, session.scheduler, spec,
                           project_refs, quiet, n_changed, error))
         {

@@ -143,9 +143,36 @@ def test_workspaces():
         assert not os.path.exists(os.path.join(project_dir, ".job"))
 
 
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def test_junction():
+    with tempfile.TemporaryDirectory() as directory:
+        write(os.path.join(directory, "project.conf"), "name: top\n")
+        write(os.path.join(directory, "sdk.bst"),
+              "kind: junction\nsources:\n- kind: local\n  path: sdk\n")
+        write(os.path.join(directory, "app.bst"), "kind: stack\ndepends:\n- sdk.bst:gcc.bst\n")
+        write(os.path.join(directory, "sdk", "project.conf"), "name: sdk\n")
+        write(os.path.join(directory, "sdk", "gcc.bst"), "kind: stack\n")
+
+        project = Job.Project.new(directory)
+        project.load(None)
+        loader = Job.Loader.new(project)
+        loader.load(["app.bst"], None)
+        plan = loader.list_dependencies(["app.bst"], Job.Deps.PLAN)
+        assert names(plan) == ["sdk.bst:gcc.bst", "app.bst"], names(plan)
+        assert loader.get_element_project("app.bst") == project
+        assert loader.get_element_project("sdk.bst:gcc.bst").get_name() == "sdk"
+        assert loader.get_element_project("nothing.bst") is None
+
+
 if __name__ == "__main__":
     test_walk_sample()
     test_errors()
     test_workspaces()
+    test_junction()
     print("ok")
     sys.exit(0)
