@@ -50,6 +50,10 @@ void job_node_get_member_position (JobNode *self,
                                    guint *column);
 gboolean job_node_is_list_directive_mapping (JobNode *self, GError **error);
 gboolean job_node_is_shared (JobNode *self);
+/* The scalar members of a mapping as parallel NULL-terminated arrays of
+ * keys and values (a null value as ""), borrowed from @node. */
+void
+job_node_scalars_to_arrays (JobNode *node, GPtrArray *names, GPtrArray *values);
 JobNode *job_node_load_file_cached (const char *path,
                                     const char *display_name,
                                     GError **error);

@@ -2315,3 +2315,23 @@ job_node_checksum (JobNode *self, GChecksum *checksum)
       break;
     }
 }
+
+void
+job_node_scalars_to_arrays (JobNode *node, GPtrArray *names, GPtrArray *values)
+{
+  guint n = node != NULL ? job_node_get_n_members (node) : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      JobNode *value = job_node_get_member_value (node, i);
+
+      if (job_node_get_node_type (value) != JOB_NODE_SCALAR)
+        continue;
+      g_ptr_array_add (names, (gpointer) job_node_get_member_key (node, i));
+      g_ptr_array_add (values, (gpointer) (job_node_get_scalar (value)
+                                               ? job_node_get_scalar (value)
+                                               : ""));
+    }
+  g_ptr_array_add (names, NULL);
+  g_ptr_array_add (values, NULL);
+}

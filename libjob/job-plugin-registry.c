@@ -12,7 +12,8 @@
 #include "job-element.h"
 #include "job-inputs.h"
 #include "job-module-private.h"
-#include "job-plugin-registry.h"
+#include "job-node-private.h"
+#include "job-plugin-registry-private.h"
 #include "job-python-private.h"
 #include "job-serializable.h"
 #include "job-source.h"
@@ -349,4 +350,67 @@ job_plugin_registry_lookup (JobPluginRegistry *self,
                  kind, module_name, python_name, searched);
   }
   return G_TYPE_INVALID;
+}
+
+/* An instance of @kind with its configuration and the element's resolved
+ * @variables, not configured yet; errors start with @provenance. */
+GObject *
+job_plugin_registry_make (JobPluginRegistry *self,
+                          JobPluginType plugin_type,
+                          const char *kind,
+                          const char *name,
+                          JobNode *config,
+                          JobNode *variables,
+                          const char *project_directory,
+                          const char *provenance,
+                          GError **error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  g_autoptr (GPtrArray) values = g_ptr_array_new ();
+  GObject *plugin;
+  GType type;
+
+  type = job_plugin_registry_lookup (self, plugin_type, kind, error);
+  if (type == G_TYPE_INVALID)
+    {
+      if (provenance != NULL)
+        g_prefix_error (error, "%s: ", provenance);
+      return NULL;
+    }
+  plugin = g_object_new (type, "name", name, "kind", kind, "config", config,
+                         "project-directory", project_directory, NULL);
+  job_node_scalars_to_arrays (variables, names, values);
+  job_plugin_set_variables (JOB_PLUGIN (plugin),
+                            (const char *const *) names->pdata,
+                            (const char *const *) values->pdata);
+  return plugin;
+}
+
+/* A source of @spec, configured and checked, keeping what it fetches under
+ * @cache_root's sources/KIND. */
+JobSource *
+job_plugin_registry_make_source (JobPluginRegistry *self,
+                                 JobSourceSpec *spec,
+                                 const char *name,
+                                 JobNode *variables,
+                                 const char *project_directory,
+                                 const char *cache_root,
+                                 GError **error)
+{
+  g_autofree char *source_cache = g_build_filename (
+      cache_root, "sources", job_source_spec_get_kind (spec), NULL);
+  g_autoptr (GObject) source = NULL;
+
+  source = job_plugin_registry_make (
+      self, JOB_PLUGIN_TYPE_SOURCE, job_source_spec_get_kind (spec), name,
+      job_source_spec_get_config (spec), variables, project_directory,
+      job_source_spec_get_provenance (spec), error);
+  if (source == NULL)
+    return NULL;
+  g_object_set (source, "directory", job_source_spec_get_directory (spec),
+                "cache-directory", source_cache, NULL);
+  if (!job_plugin_configure (JOB_PLUGIN (source), error)
+      || !job_plugin_preflight (JOB_PLUGIN (source), error))
+    return NULL;
+  return JOB_SOURCE (g_steal_pointer (&source));
 }

@@ -12,6 +12,7 @@
 #include "job-fetch-task.h"
 #include "job-enums.h"
 #include "job-node-private.h"
+#include "job-plugin-registry-private.h"
 #include "job-artifact-cache-private.h"
 #include "job-scheduler.h"
 #include "job-serializable.h"
@@ -444,27 +445,6 @@ job_scheduler_new (JobLoader *loader,
                        "backend", backend, NULL);
 }
 
-/* A mapping of scalars as parallel NULL-terminated arrays. */
-static void
-mapping_to_arrays (JobNode *node, GPtrArray *names, GPtrArray *values)
-{
-  guint n = node != NULL ? job_node_get_n_members (node) : 0;
-
-  for (guint i = 0; i < n; i++)
-    {
-      JobNode *value = job_node_get_member_value (node, i);
-
-      if (job_node_get_node_type (value) != JOB_NODE_SCALAR)
-        continue;
-      g_ptr_array_add (names, (gpointer) job_node_get_member_key (node, i));
-      g_ptr_array_add (values, (gpointer) (job_node_get_scalar (value)
-                                               ? job_node_get_scalar (value)
-                                               : ""));
-    }
-  g_ptr_array_add (names, NULL);
-  g_ptr_array_add (values, NULL);
-}
-
 static GObject *
 make_plugin (JobScheduler *self,
              JobProject *project,
@@ -476,26 +456,9 @@ make_plugin (JobScheduler *self,
              const char *provenance,
              GError **error)
 {
-  g_autoptr (GPtrArray) names = g_ptr_array_new ();
-  g_autoptr (GPtrArray) values = g_ptr_array_new ();
-  GObject *plugin;
-  GType type;
-
-  type = job_plugin_registry_lookup (self->registry, plugin_type, kind, error);
-  if (type == G_TYPE_INVALID)
-    {
-      if (provenance != NULL)
-        g_prefix_error (error, "%s: ", provenance);
-      return NULL;
-    }
-  plugin = g_object_new (type, "name", name, "kind", kind, "config", config,
-                         "project-directory",
-                         job_project_get_directory (project), NULL);
-  mapping_to_arrays (variables, names, values);
-  job_plugin_set_variables (JOB_PLUGIN (plugin),
-                            (const char *const *) names->pdata,
-                            (const char *const *) values->pdata);
-  return plugin;
+  return job_plugin_registry_make (
+      self->registry, plugin_type, kind, name, config, variables,
+      job_project_get_directory (project), provenance, error);
 }
 
 /* Orders an array of strings (sort functions pass pointers to elements). */
@@ -514,7 +477,7 @@ environment_strv (JobNode *environment,
   g_autoptr (GPtrArray) values = g_ptr_array_new ();
   g_autoptr (GPtrArray) out = g_ptr_array_new ();
 
-  mapping_to_arrays (environment, names, values);
+  job_node_scalars_to_arrays (environment, names, values);
   for (guint i = 0; names->pdata[i] != NULL; i++)
     {
       if (for_key && nocache != NULL
@@ -555,24 +518,13 @@ make_element (JobScheduler *self, Record *record, GError **error)
           g_list_model_get_item (source_specs, i);
       g_autofree char *source_name =
           g_strdup_printf ("%s (source %u)", name, i + 1);
-      g_autoptr (GObject) source = NULL;
-      g_autofree char *source_cache = g_build_filename (
-          job_artifact_cache_get_root (self->cache), "sources",
-          job_source_spec_get_kind (source_spec), NULL);
+      g_autoptr (JobSource) source = job_plugin_registry_make_source (
+          self->registry, source_spec, source_name,
+          job_element_spec_get_variables (spec),
+          job_project_get_directory (project),
+          job_artifact_cache_get_root (self->cache), error);
 
-      source =
-          make_plugin (self, project, JOB_PLUGIN_TYPE_SOURCE,
-                       job_source_spec_get_kind (source_spec), source_name,
-                       job_source_spec_get_config (source_spec),
-                       job_element_spec_get_variables (spec),
-                       job_source_spec_get_provenance (source_spec), error);
       if (source == NULL)
-        return FALSE;
-      g_object_set (source, "directory",
-                    job_source_spec_get_directory (source_spec),
-                    "cache-directory", source_cache, NULL);
-      if (!job_plugin_configure (JOB_PLUGIN (source), error)
-          || !job_plugin_preflight (JOB_PLUGIN (source), error))
         return FALSE;
       g_list_store_append (sources, source);
     }
