@@ -5,9 +5,13 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "job-artifact-cache-private.h"
 #include "job-element-spec.h"
+#include "job-plugin-registry-private.h"
 #include "job-loader.h"
 #include "job-node-private.h"
 #include "job-project-private.h"
@@ -108,6 +112,9 @@ struct _JobLoader
   GHashTable *memo; /* shared expansions, see job_variables_memo_new() */
   GPtrArray *subs;  /* Sub*: the loader's project first, then junctions' */
   JobNode *empty;   /* an empty mapping */
+  JobArtifactCache *cache;     /* where junctions' sources are kept */
+  JobPluginRegistry *registry; /* for junctions' sources, made when needed */
+  GCancellable *cancellable;   /* of the load under way */
 };
 
 enum
@@ -198,6 +205,8 @@ job_loader_finalize (GObject *object)
   g_ptr_array_unref (self->elements);
   g_hash_table_unref (self->by_name);
   g_ptr_array_unref (self->subs);
+  g_clear_object (&self->cache);
+  g_clear_object (&self->registry);
   g_hash_table_unref (self->memo);
   job_node_unref (self->empty);
   G_OBJECT_CLASS (job_loader_parent_class)->finalize (object);
@@ -290,6 +299,28 @@ job_loader_new (JobProject *project)
   g_return_val_if_fail (JOB_IS_PROJECT (project), NULL);
   g_return_val_if_fail (job_project_is_loaded (project), NULL);
   return g_object_new (JOB_TYPE_LOADER, "project", project, NULL);
+}
+
+/**
+ * job_loader_set_cache:
+ * @self: a loader
+ * @cache: (nullable): an artifact cache
+ *
+ * Sets where the sources of junctions are fetched to and staged. A
+ * junction whose one source is a `local` directory of this project uses
+ * that directory where it is; any other (a `git` or `tar` source, several
+ * sources) is fetched into @cache's source caches when it is not there yet,
+ * and staged under its `junctions/` directory, named after its sources'
+ * keys, so the next load finds it. Without a cache, loading an element
+ * through such a junction fails.
+ */
+void
+job_loader_set_cache (JobLoader *self, JobArtifactCache *cache)
+{
+  g_return_if_fail (JOB_IS_LOADER (self));
+  g_return_if_fail (cache == NULL || JOB_IS_ARTIFACT_CACHE (cache));
+
+  g_set_object (&self->cache, cache);
 }
 
 /**
@@ -568,37 +599,42 @@ set_error_at (
                prefix ? ": " : "", message);
 }
 
-/* The directory of a junction's project, from its one local source. */
-static char *
-junction_directory (Sub *parent, JobNode *node, GError **error)
-{
-  JobNode *sources = job_node_get_sequence (node, "sources", error);
-  JobNode *source, *kind;
-  const char *path;
-  g_autofree char *directory = NULL;
-  g_autofree char *inside = NULL;
-  g_autofree char *conf = NULL;
+static GListModel *compose_sources (JobLoader *self,
+                                    Sub *sub,
+                                    const char *element,
+                                    JobNode *node,
+                                    GError **error);
 
-  if (sources == NULL && *error != NULL)
+/* The junction's source when it is one local source of its own project's
+ * files, used where it is; else NULL. */
+static JobNode *
+only_local_source (JobNode *node)
+{
+  JobNode *sources = job_node_lookup (node, "sources");
+  JobNode *source, *kind;
+
+  if (sources == NULL || job_node_get_node_type (sources) != JOB_NODE_SEQUENCE
+      || job_node_get_n_items (sources) != 1)
     return NULL;
-  source = sources != NULL && job_node_get_n_items (sources) == 1
-               ? job_node_get_item (sources, 0)
-               : NULL;
-  kind = source != NULL && job_node_get_node_type (source) == JOB_NODE_MAPPING
-             ? job_node_lookup (source, "kind")
-             : NULL;
+  source = job_node_get_item (sources, 0);
+  if (job_node_get_node_type (source) != JOB_NODE_MAPPING)
+    return NULL;
+  kind = job_node_lookup (source, "kind");
   if (kind == NULL || job_node_get_node_type (kind) != JOB_NODE_SCALAR
       || g_strcmp0 (job_node_get_scalar (kind), "local") != 0
       || job_node_lookup (source, "directory") != NULL)
-    {
-      job_node_set_error (
-          error, source != NULL ? source : node, JOB_LOAD_ERROR_INVALID_DATA,
-          "a junction's sources must be one “local” source: libjob does not "
-          "fetch subprojects yet; check the subproject out inside this "
-          "project and point a local source at it");
-      return NULL;
-    }
-  path = job_node_get_string (source, "path", NULL, error);
+    return NULL;
+  return source;
+}
+
+/* The directory of a junction's project, from its one local source. */
+static char *
+local_junction_directory (Sub *parent, JobNode *source, GError **error)
+{
+  const char *path = job_node_get_string (source, "path", NULL, error);
+  g_autofree char *directory = NULL;
+  g_autofree char *inside = NULL;
+
   if (path == NULL)
     {
       if (*error == NULL)
@@ -618,13 +654,171 @@ junction_directory (Sub *parent, JobNode *node, GError **error)
                           path, parent->directory);
       return NULL;
     }
-  conf = g_build_filename (directory, "project.conf", NULL);
-  if (!g_file_test (conf, G_FILE_TEST_IS_REGULAR))
+  return g_steal_pointer (&directory);
+}
+
+/* The junction's variables: its project's, resolved, for its sources. */
+static JobNode *
+junction_variables (JobLoader *self,
+                    Sub *parent,
+                    const char *junction,
+                    GError **error)
+{
+  g_autoptr (JobNode) variables =
+      job_node_shallow_copy (job_project_get_variables (parent->project));
+  g_autoptr (JobNode) name = job_node_new_scalar (junction, NULL, 0, 0);
+  g_autoptr (JobVariables) resolved = NULL;
+
+  job_node_set_member (variables, "element-name", name);
+  resolved = job_variables_new (variables, error);
+  return resolved != NULL ? job_variables_to_node (resolved, self->memo) : NULL;
+}
+
+/* Fetches the sources of a junction that are not cached, and stages them
+ * into the artifact cache's junctions/, under a checksum of the sources'
+ * keys: the directory of the junction's project. */
+static char *
+staged_junction_directory (JobLoader *self,
+                           Sub *parent,
+                           const char *display,
+                           JobNode *node,
+                           GError **error)
+{
+  g_autoptr (GListModel) specs = NULL;
+  g_autoptr (GPtrArray) sources =
+      g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (JobNode) variables = NULL;
+  g_autofree char *junctions = NULL;
+  g_autofree char *directory = NULL;
+  g_autofree char *staging = NULL;
+  const char *root;
+  guint n;
+
+  if (self->cache == NULL)
     {
-      job_node_set_error (
-          error, job_node_lookup (source, "path"), JOB_LOAD_ERROR_INVALID_DATA,
-          "the junction's path %s holds no project.conf", directory);
+      job_node_set_error (error, node, JOB_LOAD_ERROR_INVALID_DATA,
+                          "junction “%s” has sources to fetch and stage, and "
+                          "the loader has no artifact cache to keep them in "
+                          "(see job_loader_set_cache())",
+                          display);
       return NULL;
+    }
+  specs = compose_sources (self, parent, display, node, error);
+  if (specs == NULL)
+    return NULL;
+  n = g_list_model_get_n_items (specs);
+  if (n == 0)
+    {
+      job_node_set_error (error, node, JOB_LOAD_ERROR_INVALID_DATA,
+                          "junction “%s” has no sources: it needs the "
+                          "directory of a project",
+                          display);
+      return NULL;
+    }
+  variables = junction_variables (self, parent, display, error);
+  if (variables == NULL)
+    return NULL;
+  if (self->registry == NULL)
+    self->registry = job_plugin_registry_new ();
+  {
+    g_auto (GStrv) local = job_project_dup_plugin_directories (parent->project);
+
+    for (guint i = g_strv_length (local); i-- > 0;)
+      job_plugin_registry_add_directory (self->registry, local[i]);
+  }
+
+  root = job_artifact_cache_get_root (self->cache);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (JobSourceSpec) spec = g_list_model_get_item (specs, i);
+      g_autofree char *name =
+          g_strdup_printf ("%s (source %u)", display, i + 1);
+      g_autoptr (JobSource) source = NULL;
+      g_autoptr (GVariant) key = NULL;
+      g_autofree char *printed = NULL;
+      const char *subdir = job_source_spec_get_directory (spec);
+
+      source = job_plugin_registry_make_source (
+          self->registry, spec, name, variables,
+          job_project_get_directory (parent->project), root, error);
+      if (source == NULL)
+        return NULL;
+      key = job_plugin_get_unique_key (JOB_PLUGIN (source));
+      if (key == NULL)
+        {
+          g_set_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA,
+                       "%s: the source gave no unique key",
+                       job_source_spec_get_provenance (spec));
+          return NULL;
+        }
+      printed = g_variant_print (key, TRUE);
+      g_checksum_update (checksum,
+                         (const guchar *) job_source_spec_get_kind (spec), -1);
+      g_checksum_update (checksum, (const guchar *) "", 1);
+      g_checksum_update (checksum, (const guchar *) (subdir ? subdir : ""), -1);
+      g_checksum_update (checksum, (const guchar *) "", 1);
+      g_checksum_update (checksum, (const guchar *) printed, -1);
+      g_checksum_update (checksum, (const guchar *) "", 1);
+      g_ptr_array_add (sources, g_steal_pointer (&source));
+    }
+
+  junctions = g_build_filename (root, "junctions", NULL);
+  directory =
+      g_build_filename (junctions, g_checksum_get_string (checksum), NULL);
+  if (g_file_test (directory, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&directory);
+
+  for (guint i = 0; i < n; i++)
+    if (!job_source_is_cached (sources->pdata[i])
+        && !job_source_fetch (sources->pdata[i], self->cancellable, error))
+      {
+        g_prefix_error (error, "fetching junction “%s”: ", display);
+        return NULL;
+      }
+  staging = g_build_filename (junctions, ".staging-XXXXXX", NULL);
+  if (g_mkdir_with_parents (junctions, 0755) != 0
+      || g_mkdtemp (staging) == NULL)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "cannot make a directory in %s: %s", junctions,
+                   g_strerror (saved));
+      return NULL;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (JobSourceSpec) spec = g_list_model_get_item (specs, i);
+      const char *subdir = job_source_spec_get_directory (spec);
+      g_autofree char *dest =
+          g_build_filename (staging, subdir != NULL ? subdir : "", NULL);
+
+      if (g_mkdir_with_parents (dest, 0755) != 0
+          || !job_source_stage (sources->pdata[i], dest, self->cancellable,
+                                error))
+        {
+          if (error != NULL && *error == NULL)
+            g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                         "cannot make %s: %s", dest, g_strerror (errno));
+          g_prefix_error (error, "staging junction “%s”: ", display);
+          job_file_tree_remove (staging, NULL);
+          return NULL;
+        }
+    }
+  /* Another process may have staged the same sources first: keep its. */
+  if (rename (staging, directory) != 0)
+    {
+      int saved = errno;
+
+      job_file_tree_remove (staging, NULL);
+      if (!g_file_test (directory, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       "cannot move the staged junction “%s” to %s: %s",
+                       display, directory, g_strerror (saved));
+          return NULL;
+        }
     }
   return g_steal_pointer (&directory);
 }
@@ -651,7 +845,8 @@ get_junction (JobLoader *self,
   g_autoptr (JobNode) node = NULL;
   g_autoptr (JobProject) project = NULL;
   g_autoptr (GError) local_error = NULL;
-  JobNode *kind, *config = NULL, *options = NULL;
+  g_autofree char *conf = NULL;
+  JobNode *kind, *config = NULL, *options = NULL, *source;
 
   if (sub != NULL)
     return sub;
@@ -701,9 +896,22 @@ get_junction (JobLoader *self,
       || (config != NULL
           && !get_optional_mapping (config, "options", &options, error)))
     return NULL;
-  directory = junction_directory (parent, node, error);
+  source = only_local_source (node);
+  directory = source != NULL ? local_junction_directory (parent, source, error)
+                             : staged_junction_directory (self, parent, display,
+                                                          node, error);
   if (directory == NULL)
     return NULL;
+  conf = g_build_filename (directory, "project.conf", NULL);
+  if (!g_file_test (conf, G_FILE_TEST_IS_REGULAR))
+    {
+      job_node_set_error (error, source != NULL ? source : node,
+                          JOB_LOAD_ERROR_INVALID_DATA,
+                          "junction “%s” leads to %s, which holds no "
+                          "project.conf",
+                          display, directory);
+      return NULL;
+    }
   for (Sub *up = parent; up != NULL; up = up->parent)
     if (g_str_equal (up->directory, directory))
       {
@@ -986,12 +1194,16 @@ add_nocache (GPtrArray *names, JobNode *list, GError **error)
 }
 
 static GListModel *
-compose_sources (JobLoader *self, Element *owner, JobNode *node, GError **error)
+compose_sources (JobLoader *self,
+                 Sub *sub,
+                 const char *element,
+                 JobNode *node,
+                 GError **error)
 {
   /* Workspaces are the loader's project's, by name in the whole graph;
    * everything else comes from the element's own project. */
-  const char *element = owner->name;
-  JobProject *project = owner->sub->project;
+  JobProject *project = sub->project;
+  const char *local = element + strlen (sub->prefix);
   g_autoptr (GListStore) store = g_list_store_new (JOB_TYPE_SOURCE_SPEC);
   JobNode *list = job_node_get_sequence (node, "sources", error);
   const char *workspace;
@@ -1050,7 +1262,7 @@ compose_sources (JobLoader *self, Element *owner, JobNode *node, GError **error)
           JobNode *refs;
 
           job_node_remove_member (own, "ref");
-          refs = job_project_lookup_ref (project, local_name (owner), i, error);
+          refs = job_project_lookup_ref (project, local, i, error);
           if (refs == NULL && *error != NULL)
             return NULL;
           for (guint k = 0; refs != NULL && k < job_node_get_n_members (refs);
@@ -1319,7 +1531,7 @@ compose_element (JobLoader *self, Element *element, GError **error)
   if (sandbox == NULL || !job_node_validate_keys (sandbox, sandbox_keys, error))
     return FALSE;
 
-  sources = compose_sources (self, element, node, error);
+  sources = compose_sources (self, element->sub, element->name, node, error);
   if (sources == NULL)
     return FALSE;
 
@@ -1354,10 +1566,10 @@ compose_element (JobLoader *self, Element *element, GError **error)
 }
 
 static gboolean
-load_internal (JobLoader *self,
-               const char *const *targets,
-               GCancellable *cancellable,
-               GError **error)
+load_targets (JobLoader *self,
+              const char *const *targets,
+              GCancellable *cancellable,
+              GError **error)
 {
   g_autoptr (GArray) queue = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) roots = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -1409,6 +1621,21 @@ load_internal (JobLoader *self,
   return TRUE;
 }
 
+/* Junctions fetch with the load's cancellable. */
+static gboolean
+load_internal (JobLoader *self,
+               const char *const *targets,
+               GCancellable *cancellable,
+               GError **error)
+{
+  gboolean ok;
+
+  self->cancellable = cancellable;
+  ok = load_targets (self, targets, cancellable, error);
+  self->cancellable = NULL;
+  return ok;
+}
+
 /**
  * job_loader_load:
  * @self: a loader
@@ -1421,8 +1648,9 @@ load_internal (JobLoader *self,
  * Loads @targets and everything they depend on, directly or not. A loader
  * can load more targets later; elements already loaded are not read again.
  *
- * An element of kind `junction` leads to another project: its one `local`
- * source is that project's directory, inside this project, and its
+ * An element of kind `junction` leads to another project: its sources
+ * hold that project (one `local` source is used where it is; others are
+ * fetched and staged, see [method@Job.Loader.set_cache]), and its
  * `config: options:` set that project's options. An element of that project
  * is named after the junction, as `sdk.bst:gcc.bst` (or in a dependency,
  * `{filename: gcc.bst, junction: sdk.bst}`), and is composed in its own

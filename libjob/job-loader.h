@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "job-artifact-cache.h"
 #include "job-element-spec.h"
 #include "job-project.h"
 #include "job-version-macros.h"
@@ -49,6 +50,8 @@ JOB_AVAILABLE_IN_ALL
 JobLoader *job_loader_new (JobProject *project);
 JOB_AVAILABLE_IN_ALL
 JobProject *job_loader_get_project (JobLoader *self);
+JOB_AVAILABLE_IN_ALL
+void job_loader_set_cache (JobLoader *self, JobArtifactCache *cache);
 JOB_AVAILABLE_IN_ALL
 gboolean job_loader_load (JobLoader *self,
                           const char *const *targets,

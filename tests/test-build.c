@@ -2498,6 +2498,62 @@ test_cli_junction (void)
   g_assert_cmpstr (text, ==, "HELLO junctions from greeter\nand test\n");
   g_clear_pointer (&text, g_free);
 
+  /* The same project from an archive: fetched and staged into the cache
+   * once, then found there; a wrong ref stops the load, naming it. */
+  {
+    g_autofree char *archive =
+        g_build_filename (scratch.dir, "greeter.tar.gz", NULL);
+    g_autofree char *command = g_strdup_printf (
+        "tar -C %s/subprojects -czf %s greeter && sha256sum %s | cut -c1-64",
+        scratch.project, archive, archive);
+    g_autofree char *sha = g_strstrip (sh_output (command));
+    g_autofree char *junction = g_strdup_printf ("kind: junction\n"
+                                                 "sources:\n"
+                                                 "- kind: tar\n"
+                                                 "  url: file://%s\n"
+                                                 "  ref: %s\n",
+                                                 archive, sha);
+    g_autofree char *junctions =
+        g_build_filename (scratch.cache, "junctions", NULL);
+    g_autoptr (GDir) staged = NULL;
+
+    write_file (scratch.project, "elements/packed.bst", junction);
+    write_file (scratch.project, "elements/packed-top.bst",
+                "kind: manual\n"
+                "build-depends:\n- base.bst\n"
+                "depends:\n- packed.bst:greeting.bst\n"
+                "config:\n"
+                "  install-commands:\n"
+                "  - cp /greeting.txt %{install-root}/\n");
+    job_run (&scratch, &run, "build", "packed-top.bst", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    text = read_built_file (&scratch, "packed-top.bst", "greeting.txt");
+    g_assert_cmpstr (text, ==, "hello junctions from greeter\n");
+    g_clear_pointer (&text, g_free);
+    staged = g_dir_open (junctions, 0, NULL);
+    g_assert_nonnull (staged);
+    g_assert_cmpuint (strlen (g_dir_read_name (staged)), ==, 64);
+    g_assert_null (g_dir_read_name (staged));
+    /* Staged once: the archive is not read again. */
+    g_assert_cmpint (g_unlink (archive), ==, 0);
+    job_run (&scratch, &run, "show", "-f", "%{state} %{name}", "packed-top.bst",
+             NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_nonnull (strstr (run.out, "cached packed.bst:greeting.bst\n"));
+
+    g_free (junction);
+    junction = g_strdup_printf ("kind: junction\n"
+                                "sources:\n"
+                                "- kind: tar\n"
+                                "  url: file://%s\n"
+                                "  ref: %064d\n",
+                                archive, 0);
+    write_file (scratch.project, "elements/packed.bst", junction);
+    job_run (&scratch, &run, "show", "packed-top.bst", NULL);
+    g_assert_cmpint (run.status, !=, 0);
+    g_assert_nonnull (strstr (run.err, "fetching junction “packed.bst”: "));
+  }
+
   /* The junction itself is not an element, and refs in its project are
    * that project's to track. */
   job_run (&scratch, &run, "build", "greeter.bst", NULL);

@@ -1198,6 +1198,55 @@ test_junctions (Fixture *fixture, gconstpointer data)
   g_assert_cmpuint (job_loader_get_n_elements (direct), ==, 3);
 }
 
+/* A junction with more than one local directory is staged into the
+ * loader's cache, named after its sources' keys, and loaded from there. */
+static void
+test_junction_staged (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JobProject) project = NULL;
+  g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (JobArtifactCache) cache = NULL;
+  g_autofree char *cache_dir =
+      g_build_filename (fixture->directory, "cache", NULL);
+  g_autofree char *junctions = g_build_filename (cache_dir, "junctions", NULL);
+  g_autofree char *staged = NULL;
+  g_autofree char *note = NULL;
+  g_autoptr (GDir) dir = NULL;
+  const char *targets[] = { "two.bst:lib.bst", NULL };
+  JobProject *sub;
+
+  write_junction_projects (fixture);
+  write_file (fixture, "extra/note.txt", "from the second source\n", -1);
+  write_file (fixture, "elements/two.bst",
+              "kind: junction\n"
+              "sources:\n"
+              "- kind: local\n"
+              "  path: sub\n"
+              "- kind: local\n"
+              "  path: extra\n"
+              "  directory: extra\n",
+              -1);
+  project = job_project_new (fixture->directory);
+  g_assert_true (job_project_load (project, NULL, &error));
+  cache = job_artifact_cache_new (cache_dir, NULL, &error);
+  g_assert_no_error (error);
+  loader = job_loader_new (project);
+  job_loader_set_cache (loader, cache);
+  g_assert_true (job_loader_load (loader, targets, NULL, &error));
+  g_assert_no_error (error);
+
+  dir = g_dir_open (junctions, 0, &error);
+  g_assert_no_error (error);
+  staged = g_build_filename (junctions, g_dir_read_name (dir), NULL);
+  g_assert_null (g_dir_read_name (dir));
+  sub = job_loader_get_element_project (loader, "two.bst:lib.bst");
+  g_assert_cmpstr (job_project_get_name (sub), ==, "sub");
+  g_assert_cmpstr (job_project_get_directory (sub), ==, staged);
+  note = g_build_filename (staged, "extra", "note.txt", NULL);
+  g_assert_true (g_file_test (note, G_FILE_TEST_IS_REGULAR));
+}
+
 static void
 assert_target_error (Fixture *fixture,
                      const char *target,
@@ -1241,9 +1290,11 @@ test_junction_errors (Fixture *fixture, gconstpointer data)
   write_file (fixture, "elements/tar.bst",
               "kind: junction\nsources:\n- kind: tar\n  url: file:///x.tar\n",
               -1);
+  /* Fetched and staged: only with a cache to keep them in. */
   assert_target_error (fixture, "tar.bst:x.bst", JOB_LOAD_ERROR_INVALID_DATA,
-                       "tar.bst [line 3 column 3]: a junction's sources must "
-                       "be one “local” source");
+                       "tar.bst [line 1 column 1]: junction “tar.bst” has "
+                       "sources to fetch and stage, and the loader has no "
+                       "artifact cache");
   write_file (fixture, "elements/deps.bst",
               "kind: junction\nsources:\n- kind: local\n  path: sub\n"
               "depends:\n- app.bst\n",
@@ -1260,7 +1311,9 @@ test_junction_errors (Fixture *fixture, gconstpointer data)
               "kind: junction\nsources:\n- kind: local\n  path: elements\n",
               -1);
   assert_target_error (fixture, "no-project.bst:x.bst",
-                       JOB_LOAD_ERROR_INVALID_DATA, "holds no project.conf");
+                       JOB_LOAD_ERROR_INVALID_DATA,
+                       "no-project.bst [line 3 column 3]: junction "
+                       "“no-project.bst” leads to ");
   write_file (fixture, "elements/self.bst",
               "kind: junction\nsources:\n- kind: local\n  path: .\n", -1);
   assert_target_error (fixture, "self.bst:app.bst", JOB_LOAD_ERROR_INVALID_DATA,
@@ -1315,6 +1368,7 @@ main (int argc, char *argv[])
   ADD ("long-chain", test_long_chain);
   ADD ("junctions", test_junctions);
   ADD ("junction-errors", test_junction_errors);
+  ADD ("junction-staged", test_junction_staged);
 #undef ADD
   g_test_add_func ("/job/loader/sample-project", test_sample_project);
   g_test_add_func ("/job/loader/pickle-spec", test_pickle_spec);

@@ -734,6 +734,7 @@ job_tool_build (JobToolGlobals *globals, int argc, char **argv)
   if ((project = job_tool_load_project (globals, &error)) == NULL)
     goto fail;
   loader = job_loader_new (project);
+  job_loader_set_cache (loader, cache);
   if (!job_loader_load (loader, (const char *const *) argv + 1, NULL, &error))
     goto fail;
   if ((config = load_user_config (&error)) == NULL

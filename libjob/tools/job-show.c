@@ -256,6 +256,7 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (JobProject) project = NULL;
   g_autoptr (JobLoader) loader = NULL;
+  g_autoptr (JobArtifactCache) cache = NULL;
   g_autoptr (JobScheduler) scheduler = NULL;
   g_autoptr (GListModel) list = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
@@ -346,6 +347,14 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
       return 1;
     }
   loader = job_loader_new (project);
+  /* Junctions may need fetching before anything loads through them. */
+  cache = job_tool_open_cache (cache_dir, &error);
+  if (cache == NULL)
+    {
+      job_tool_print_error (error);
+      return 1;
+    }
+  job_loader_set_cache (loader, cache);
   if (!job_loader_load (loader, (const char *const *) targets, NULL, &error))
     {
       job_tool_print_error (error);
@@ -362,12 +371,9 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
   if (strstr (format, "%{key") != NULL || strstr (format, "%{full-key") != NULL
       || strstr (format, "%{state") != NULL)
     {
-      g_autoptr (JobArtifactCache) cache =
-          job_tool_open_cache (cache_dir, &error);
       g_autoptr (JobBackend) backend = JOB_BACKEND (job_inline_backend_new ());
 
-      if (cache != NULL)
-        scheduler = job_scheduler_new (loader, cache, backend);
+      scheduler = job_scheduler_new (loader, cache, backend);
       if (scheduler == NULL
           || !job_scheduler_prepare (scheduler, (const char *const *) targets,
                                      &error))

@@ -162,9 +162,11 @@ job_tool_session_open (JobToolSession *session,
   if (session->project == NULL
       && (session->project = job_tool_load_project (globals, error)) == NULL)
     return FALSE;
+  if ((session->cache = job_tool_open_cache (cache_dir, error)) == NULL)
+    return FALSE;
   session->loader = job_loader_new (session->project);
-  if (!job_loader_load (session->loader, targets, NULL, error)
-      || (session->cache = job_tool_open_cache (cache_dir, error)) == NULL)
+  job_loader_set_cache (session->loader, session->cache);
+  if (!job_loader_load (session->loader, targets, NULL, error))
     return FALSE;
   session->scheduler =
       job_scheduler_new (session->loader, session->cache, session->backend);
