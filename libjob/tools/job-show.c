@@ -257,6 +257,7 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
   g_autoptr (JobProject) project = NULL;
   g_autoptr (JobLoader) loader = NULL;
   g_autoptr (JobArtifactCache) cache = NULL;
+  gboolean needs_keys;
   g_autoptr (JobScheduler) scheduler = NULL;
   g_autoptr (GListModel) list = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
@@ -347,14 +348,21 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
       return 1;
     }
   loader = job_loader_new (project);
-  /* Junctions may need fetching before anything loads through them. */
-  cache = job_tool_open_cache (cache_dir, &error);
-  if (cache == NULL)
+  /* Keys and states need every plugin configured, and the cache: only
+   * when asked for. Junctions may need the cache to stage into too; when
+   * it cannot be opened and nothing else needs it, such a junction says
+   * so itself. */
+  needs_keys = strstr (format, "%{key") != NULL
+               || strstr (format, "%{full-key") != NULL
+               || strstr (format, "%{state") != NULL;
+  cache = job_tool_open_cache (cache_dir, needs_keys ? &error : NULL);
+  if (cache == NULL && needs_keys)
     {
       job_tool_print_error (error);
       return 1;
     }
-  job_loader_set_cache (loader, cache);
+  if (cache != NULL)
+    job_loader_set_cache (loader, cache);
   if (!job_loader_load (loader, (const char *const *) targets, NULL, &error))
     {
       job_tool_print_error (error);
@@ -367,9 +375,7 @@ job_tool_show (JobToolGlobals *globals, int argc, char **argv)
       job_tool_print_error (error);
       return 1;
     }
-  /* Keys and states need every plugin configured: only when asked for. */
-  if (strstr (format, "%{key") != NULL || strstr (format, "%{full-key") != NULL
-      || strstr (format, "%{state") != NULL)
+  if (needs_keys)
     {
       g_autoptr (JobBackend) backend = JOB_BACKEND (job_inline_backend_new ());
 
