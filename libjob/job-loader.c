@@ -674,25 +674,20 @@ junction_variables (JobLoader *self,
   return resolved != NULL ? job_variables_to_node (resolved, self->memo) : NULL;
 }
 
-/* Fetches the sources of a junction that are not cached, and stages them
- * into the artifact cache's junctions/, under a checksum of the sources'
- * keys: the directory of the junction's project. */
-static char *
-staged_junction_directory (JobLoader *self,
-                           Sub *parent,
-                           const char *display,
-                           JobNode *node,
-                           GError **error)
+/* The sources of a junction as source instances, configured (with its
+ * project's variables and plugins), with their specs in @specs_out. */
+static GPtrArray *
+make_junction_sources (JobLoader *self,
+                       Sub *parent,
+                       const char *display,
+                       JobNode *node,
+                       GListModel **specs_out,
+                       GError **error)
 {
   g_autoptr (GListModel) specs = NULL;
   g_autoptr (GPtrArray) sources =
       g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr (JobNode) variables = NULL;
-  g_autofree char *junctions = NULL;
-  g_autofree char *directory = NULL;
-  g_autofree char *staging = NULL;
-  const char *root;
   guint n;
 
   if (self->cache == NULL)
@@ -727,24 +722,56 @@ staged_junction_directory (JobLoader *self,
     for (guint i = g_strv_length (local); i-- > 0;)
       job_plugin_registry_add_directory (self->registry, local[i]);
   }
-
-  root = job_artifact_cache_get_root (self->cache);
   for (guint i = 0; i < n; i++)
     {
       g_autoptr (JobSourceSpec) spec = g_list_model_get_item (specs, i);
       g_autofree char *name =
           g_strdup_printf ("%s (source %u)", display, i + 1);
-      g_autoptr (JobSource) source = NULL;
-      g_autoptr (GVariant) key = NULL;
+      JobSource *source = job_plugin_registry_make_source (
+          self->registry, spec, name, variables,
+          job_project_get_directory (parent->project),
+          job_artifact_cache_get_root (self->cache), error);
+
+      if (source == NULL)
+        return NULL;
+      g_ptr_array_add (sources, source);
+    }
+  *specs_out = g_steal_pointer (&specs);
+  return g_steal_pointer (&sources);
+}
+
+/* Fetches the sources of a junction that are not cached, and stages them
+ * into the artifact cache's junctions/, under a checksum of the sources'
+ * keys: the directory of the junction's project. */
+static char *
+staged_junction_directory (JobLoader *self,
+                           Sub *parent,
+                           const char *display,
+                           JobNode *node,
+                           GError **error)
+{
+  g_autoptr (GListModel) specs = NULL;
+  g_autoptr (GPtrArray) sources = NULL;
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char *junctions = NULL;
+  g_autofree char *directory = NULL;
+  g_autofree char *staging = NULL;
+  const char *root;
+  guint n;
+
+  sources = make_junction_sources (self, parent, display, node, &specs, error);
+  if (sources == NULL)
+    return NULL;
+  n = sources->len;
+  root = job_artifact_cache_get_root (self->cache);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (JobSourceSpec) spec = g_list_model_get_item (specs, i);
+      g_autoptr (GVariant) key =
+          job_plugin_get_unique_key (JOB_PLUGIN (sources->pdata[i]));
       g_autofree char *printed = NULL;
       const char *subdir = job_source_spec_get_directory (spec);
 
-      source = job_plugin_registry_make_source (
-          self->registry, spec, name, variables,
-          job_project_get_directory (parent->project), root, error);
-      if (source == NULL)
-        return NULL;
-      key = job_plugin_get_unique_key (JOB_PLUGIN (source));
       if (key == NULL)
         {
           g_set_error (error, JOB_LOAD_ERROR, JOB_LOAD_ERROR_INVALID_DATA,
@@ -760,7 +787,6 @@ staged_junction_directory (JobLoader *self,
       g_checksum_update (checksum, (const guchar *) "", 1);
       g_checksum_update (checksum, (const guchar *) printed, -1);
       g_checksum_update (checksum, (const guchar *) "", 1);
-      g_ptr_array_add (sources, g_steal_pointer (&source));
     }
 
   junctions = g_build_filename (root, "junctions", NULL);
@@ -1789,6 +1815,66 @@ job_loader_get_element_project (JobLoader *self, const char *name)
     return NULL;
   element = self->elements->pdata[index_];
   return element->sub != NULL ? element->sub->project : NULL;
+}
+
+/**
+ * job_loader_dup_junction_sources:
+ * @self: a loader
+ * @name: the name of an element file of the loader's project
+ * @error: return location for a #GError
+ *
+ * Makes the sources of junction @name as loading through it does, to fetch
+ * the project it leads to: configured [class@Job.Source] instances, with
+ * the project's variables, aliases and refs. `job track` tracks them to
+ * update the junction's ref. Needs the cache of
+ * [method@Job.Loader.set_cache].
+ *
+ * Returns: (transfer full) (nullable): a list of #JobSource; %NULL without
+ *   an error if @name is not a junction, %NULL with @error set if its
+ *   sources cannot be made
+ */
+GListModel *
+job_loader_dup_junction_sources (JobLoader *self,
+                                 const char *name,
+                                 GError **error)
+{
+  Sub *root;
+  g_autofree char *path = NULL;
+  g_autoptr (JobNode) raw = NULL;
+  g_autoptr (JobNode) node = NULL;
+  g_autoptr (GListModel) specs = NULL;
+  g_autoptr (GPtrArray) sources = NULL;
+  GError *local_error = NULL; /* never NULL inside, as in load_internal() */
+  GListStore *store;
+  JobNode *kind;
+
+  g_return_val_if_fail (JOB_IS_LOADER (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  root = root_sub (self);
+  if (strchr (name, ':') != NULL)
+    return NULL;
+  path = g_build_filename (job_project_get_element_path (root->project), name,
+                           NULL);
+  raw = job_node_load_file (path, name, NULL);
+  if (raw == NULL || job_node_get_node_type (raw) != JOB_NODE_MAPPING)
+    return NULL;
+  kind = job_node_lookup (raw, "kind");
+  if (kind == NULL || job_node_get_node_type (kind) != JOB_NODE_SCALAR
+      || g_strcmp0 (job_node_get_scalar (kind), "junction") != 0)
+    return NULL;
+  node = job_project_process_node (root->project, raw, &local_error);
+  if (node != NULL)
+    sources =
+        make_junction_sources (self, root, name, node, &specs, &local_error);
+  if (sources == NULL)
+    {
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
+  store = g_list_store_new (JOB_TYPE_SOURCE);
+  g_list_store_splice (store, 0, 0, sources->pdata, sources->len);
+  return G_LIST_MODEL (store);
 }
 
 /**

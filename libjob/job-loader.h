@@ -71,6 +71,10 @@ JobElementSpec *job_loader_get_element (JobLoader *self, const char *name);
 JOB_AVAILABLE_IN_ALL
 JobProject *job_loader_get_element_project (JobLoader *self, const char *name);
 JOB_AVAILABLE_IN_ALL
+GListModel *job_loader_dup_junction_sources (JobLoader *self,
+                                             const char *name,
+                                             GError **error);
+JOB_AVAILABLE_IN_ALL
 guint job_loader_get_n_elements (JobLoader *self);
 JOB_AVAILABLE_IN_ALL
 GListModel *job_loader_list_dependencies (JobLoader *self,

@@ -2510,14 +2510,24 @@ test_cli_junction (void)
     g_autofree char *junction = g_strdup_printf ("kind: junction\n"
                                                  "sources:\n"
                                                  "- kind: tar\n"
-                                                 "  url: file://%s\n"
-                                                 "  ref: %s\n",
-                                                 archive, sha);
+                                                 "  url: file://%s\n",
+                                                 archive);
     g_autofree char *junctions =
         g_build_filename (scratch.cache, "junctions", NULL);
+    g_autofree char *tracked = NULL;
+    g_autofree char *expected = NULL;
     g_autoptr (GDir) staged = NULL;
 
+    /* job track writes the junction's own ref. */
     write_file (scratch.project, "elements/packed.bst", junction);
+    job_run (&scratch, &run, "track", "packed.bst", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    expected = g_strdup_printf ("packed.bst: source 1: (none) → %s\n", sha);
+    g_assert_nonnull (strstr (run.out, expected));
+    tracked = read_file_at (scratch.project, "elements/packed.bst");
+    g_free (expected);
+    expected = g_strdup_printf ("%s  ref: %s\n", junction, sha);
+    g_assert_cmpstr (tracked, ==, expected);
     write_file (scratch.project, "elements/packed-top.bst",
                 "kind: manual\n"
                 "build-depends:\n- base.bst\n"

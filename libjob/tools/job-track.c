@@ -179,7 +179,7 @@ write_project_refs (JobProject *project,
 static gboolean
 write_inline (JobProject *project,
               const char *element,
-              JobSourceSpec *spec,
+              JobNode *config,
               const char *ref,
               GError **error)
 {
@@ -190,32 +190,26 @@ write_inline (JobProject *project,
 
   if (!g_file_get_contents (path, &text, NULL, error))
     return FALSE;
-  edited = edit_element_text (text, element, job_source_spec_get_config (spec),
-                              ref, error);
+  edited = edit_element_text (text, element, config, ref, error);
   return edited != NULL
          && g_file_set_contents_full (
              path, edited, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
 }
 
-/* Tracks every source of @name; FALSE after the first failure. */
+/* Tracks each of @sources (JobSource) of @name, writing new refs back;
+ * FALSE after the first failure. */
 static gboolean
-track_element (JobProject *project,
-               JobScheduler *scheduler,
-               JobElementSpec *spec,
+track_sources (JobProject *project,
+               const char *name,
+               GListModel *sources,
                gboolean project_refs,
                gboolean quiet,
                guint *n_changed,
                GError **error)
 {
-  const char *name = job_element_spec_get_name (spec);
-  GListModel *sources =
-      job_element_get_sources (job_scheduler_get_element (scheduler, name));
-
   for (guint i = 0; i < g_list_model_get_n_items (sources); i++)
     {
       g_autoptr (JobSource) source = g_list_model_get_item (sources, i);
-      g_autoptr (JobSourceSpec) source_spec =
-          g_list_model_get_item (job_element_spec_get_sources (spec), i);
       g_autofree char *old = job_source_get_ref (source);
       g_autofree char *ref = job_source_track (source, NULL, error);
 
@@ -229,13 +223,57 @@ track_element (JobProject *project,
         }
       if (!(project_refs
                 ? write_project_refs (project, name, i, ref, error)
-                : write_inline (project, name, source_spec, ref, error)))
+                : write_inline (project, name,
+                                job_plugin_get_config (JOB_PLUGIN (source)),
+                                ref, error)))
         return FALSE;
       if (!quiet)
         g_print ("%s: source %u: %s → %s\n", name, i + 1, old ? old : "(none)",
                  ref);
       (*n_changed)++;
     }
+  return TRUE;
+}
+
+/* Tracks the junctions among @targets (their own sources: the ref of the
+ * project they lead to) and sets the others aside in @elements. */
+static gboolean
+track_junctions (JobToolGlobals *globals,
+                 JobProject *project,
+                 const char *const *targets,
+                 const char *cache_dir,
+                 gboolean project_refs,
+                 gboolean quiet,
+                 guint *n_changed,
+                 GPtrArray *elements,
+                 GError **error)
+{
+  g_autoptr (JobLoader) loader = job_loader_new (project);
+  g_autoptr (JobArtifactCache) cache = job_tool_open_cache (cache_dir, error);
+
+  if (cache == NULL)
+    return FALSE;
+  job_loader_set_cache (loader, cache);
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      g_autoptr (GListModel) sources =
+          job_loader_dup_junction_sources (loader, targets[i], error);
+
+      if (sources == NULL && *error != NULL)
+        return FALSE;
+      if (sources == NULL)
+        {
+          g_ptr_array_add (elements, (gpointer) targets[i]);
+          continue;
+        }
+      if (!track_sources (project, targets[i], sources, project_refs, quiet,
+                          n_changed, error))
+        {
+          g_prefix_error (error, "%s: ", targets[i]);
+          return FALSE;
+        }
+    }
+  g_ptr_array_add (elements, NULL);
   return TRUE;
 }
 
@@ -250,6 +288,7 @@ job_tool_track_elements (JobToolGlobals *globals,
 {
   g_auto (JobToolSession) session = { 0 };
   g_autoptr (GListModel) selected = NULL;
+  g_autoptr (GPtrArray) elements = g_ptr_array_new ();
   g_auto (GStrv) workspaces = NULL;
   gboolean project_refs;
 
@@ -258,6 +297,18 @@ job_tool_track_elements (JobToolGlobals *globals,
    * workspaces are set aside (and left as they are). */
   if ((session.project = job_tool_load_project (globals, error)) == NULL)
     return FALSE;
+  project_refs =
+      g_strcmp0 (job_node_get_string (job_project_get_config (session.project),
+                                      "ref-storage", "inline", NULL),
+                 "project.refs")
+      == 0;
+  /* A junction is not an element: its sources are tracked on their own. */
+  if (!track_junctions (globals, session.project, targets, cache_dir,
+                        project_refs, quiet, n_changed, elements, error))
+    return FALSE;
+  if (elements->len == 1)
+    return TRUE;
+  targets = (const char *const *) elements->pdata;
   workspaces = job_project_dup_workspace_elements (session.project);
   for (guint i = 0; workspaces[i] != NULL; i++)
     job_project_set_workspace (session.project, workspaces[i], NULL);
@@ -268,11 +319,6 @@ job_tool_track_elements (JobToolGlobals *globals,
       session.loader, targets, all ? JOB_DEPS_ALL : JOB_DEPS_NONE, error);
   if (selected == NULL)
     return FALSE;
-  project_refs =
-      g_strcmp0 (job_node_get_string (job_project_get_config (session.project),
-                                      "ref-storage", "inline", NULL),
-                 "project.refs")
-      == 0;
   for (guint i = 0; i < g_list_model_get_n_items (selected); i++)
     {
       g_autoptr (JobElementSpec) spec = g_list_model_get_item (selected, i);
@@ -298,7 +344,9 @@ job_tool_track_elements (JobToolGlobals *globals,
             g_print ("%s: in the project of a junction: not tracked\n", name);
           continue;
         }
-      if (!track_element (session.project, session.scheduler, spec,
+      if (!track_sources (session.project, name,
+                          job_element_get_sources (job_scheduler_get_element (
+                              session.scheduler, name)),
                           project_refs, quiet, n_changed, error))
         {
           g_prefix_error (error, "%s: ", job_element_spec_get_name (spec));

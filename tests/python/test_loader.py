@@ -168,6 +168,13 @@ def test_junction():
         assert loader.get_element_project("sdk.bst:gcc.bst").get_name() == "sdk"
         assert loader.get_element_project("nothing.bst") is None
 
+        # The junction's own sources, as job track tracks them.
+        assert loader.dup_junction_sources("app.bst") is None
+        loader.set_cache(Job.ArtifactCache.new(os.path.join(directory, "cache"), None))
+        sources = loader.dup_junction_sources("sdk.bst")
+        assert sources.get_n_items() == 1
+        assert sources.get_item(0).get_kind() == "local"
+
 
 if __name__ == "__main__":
     test_walk_sample()
